@@ -1,0 +1,265 @@
+/*
+ * scenario.h — a scenario file as validated, immutable structs.
+ *
+ * sim/config.c fills an sf_scenario from YAML (docs/scenarios.md is the
+ * reference); every name has been resolved to an index, every "_months"
+ * amount converted to units, every default applied.  Nothing here is
+ * changed after loading.  Indices are 0-based; -1 means "none".
+ */
+#ifndef SHORTFALL_SCENARIO_H
+#define SHORTFALL_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../shortfall.h"
+
+/* Where something was written in the scenario file (1-based). */
+typedef struct {
+    int line;
+    int col;
+} sf_loc;
+
+/* A probability distribution, sampled with gsl_ran_* (models/distributions.c).
+ * Parameters by kind:
+ *   FIXED       p[0] = value
+ *   UNIFORM     p[0] = min,    p[1] = max
+ *   EXPONENTIAL p[0] = mean
+ *   LOGNORMAL   p[0] = median, p[1] = sigma
+ *   GAMMA       p[0] = shape,  p[1] = scale
+ *   BETA        p[0] = a,      p[1] = b
+ *   WEIBULL     p[0] = scale,  p[1] = shape
+ *   TRIANGULAR  p[0] = min,    p[1] = mode, p[2] = max */
+typedef enum {
+    SF_DIST_FIXED,
+    SF_DIST_UNIFORM,
+    SF_DIST_EXPONENTIAL,
+    SF_DIST_LOGNORMAL,
+    SF_DIST_GAMMA,
+    SF_DIST_BETA,
+    SF_DIST_WEIBULL,
+    SF_DIST_TRIANGULAR
+} sf_dist_kind;
+
+typedef struct {
+    sf_dist_kind kind;
+    double p[3];
+} sf_dist;
+
+/* A set of countries: every country (all = true), or a sorted list of
+ * indices into sf_scenario.countries without duplicates. */
+typedef struct {
+    bool all;
+    size_t n;
+    int *idx;
+} sf_country_set;
+
+typedef struct {
+    char *name;
+    sf_country_set members; /* never all */
+    sf_loc loc;
+} sf_bloc;
+
+typedef struct {
+    char *id;
+    char *unit;
+    double tariff_elasticity; /* eta, default 3 */
+    double price;             /* per unit, default 1 */
+    sf_loc loc;
+} sf_commodity;
+
+typedef enum {
+    SF_NODE_MINE,
+    SF_NODE_REFINER,
+    SF_NODE_PLANT,
+    SF_NODE_DEMAND
+} sf_node_kind;
+
+#define SF_NODE_KIND_COUNT 4
+
+typedef struct {
+    char *id;
+    sf_node_kind kind;
+    int country; /* index into sf_scenario.countries */
+    int input;   /* commodity index; -1 for mines */
+    int output;  /* commodity index; -1 for demand nodes */
+    /* producers (mine, refiner, plant) */
+    double capacity;            /* output units per year */
+    double output_stock_cap;    /* units, default 0 */
+    /* converters (refiner, plant) */
+    double yield;               /* output per input unit, default 1 */
+    double input_buffer_months; /* default 1 */
+    double initial_input_stock; /* units, default the buffer target */
+    /* demand */
+    double demand;     /* units per year at t = 0 */
+    double growth;     /* fraction per year, default 0 */
+    double volatility; /* sigma of the monthly lognormal factor, default 0 */
+    /* -1 for a node of the scenario's nodes: list; otherwise the index of
+     * the first policy whose new_capacity intervention defines it. */
+    int defined_by_policy;
+    sf_loc loc;
+} sf_node;
+
+typedef struct {
+    int from; /* node index (a supplier) */
+    int to;   /* node index (a buyer of the supplier's output) */
+    double weight;
+    bool weight_given; /* false: weight = supplier capacity */
+    sf_loc loc;
+} sf_link;
+
+typedef enum {
+    SF_SHOCK_EXPORT_RESTRICTION,
+    SF_SHOCK_TARIFF,
+    SF_SHOCK_OUTAGE
+} sf_shock_kind;
+
+/* A shock, or a policy tariff (defined_by_policy >= 0).  Policy tariffs
+ * share the shocks' id space so that triggers can name them. */
+typedef struct {
+    char *id;
+    sf_shock_kind kind;
+    /* export_restriction: exporter, targets (all = every foreign
+     * country), except; tariff: importer, exporter. */
+    sf_country_set exporter;
+    sf_country_set targets;
+    sf_country_set except;
+    sf_country_set importer;
+    bool all_commodities; /* commodities: all */
+    size_t n_commodities;
+    int *commodities;
+    /* outage: explicit nodes, or countries with an optional node kind */
+    size_t n_nodes;
+    int *nodes;
+    sf_country_set country; /* n == 0 and !all when nodes are given */
+    int node_kind;          /* sf_node_kind or -1 for any */
+    /* severity (restriction, outage; default fixed 1) or rate (tariff) */
+    sf_dist severity;
+    /* timing */
+    bool scheduled;
+    int start_month;     /* scheduled */
+    int duration_months; /* scheduled */
+    double hazard_per_year;
+    sf_dist duration; /* hazard-driven: episode length, months */
+    int defined_by_policy;
+    sf_loc loc;
+} sf_shock;
+
+typedef struct {
+    size_t n_states;
+    char **states;
+    int start;
+    double *transition; /* n_states x n_states, row-major, rows sum to 1 */
+    double *multiplier; /* n_states x n_shocks, default 1 */
+    sf_loc loc;
+} sf_regimes;
+
+typedef struct {
+    int when;   /* shock index */
+    int raises; /* shock index */
+    double factor;
+    sf_loc loc;
+} sf_trigger;
+
+typedef enum {
+    SF_IV_STOCKPILE,
+    SF_IV_OFFTAKE,
+    SF_IV_NEW_CAPACITY,
+    SF_IV_RECYCLING,
+    SF_IV_DEMAND_REDUCTION,
+    SF_IV_TARIFF,
+    SF_IV_HAZARD_MULTIPLIER
+} sf_iv_kind;
+
+typedef struct {
+    sf_iv_kind kind;
+    /* stockpile, recycling, demand_reduction: a demand node;
+     * new_capacity: the node it defines; offtake: the buyer */
+    int node;
+    /* stockpile (all in units; "_months" keys converted at load) */
+    double initial;
+    double capacity;    /* default initial */
+    double max_release; /* units per month, default INFINITY */
+    double refill;      /* units per month, default 0 */
+    /* offtake */
+    int supplier;
+    double share; /* offtake, recycling, demand_reduction */
+    /* new_capacity */
+    sf_dist lead_time; /* months */
+    double ramp_months; /* new_capacity, recycling; default 0 */
+    double completion_probability; /* default 1 */
+    /* tariff: the shock it defines; hazard_multiplier: the shock scaled */
+    int shock;
+    double factor; /* hazard_multiplier */
+    sf_loc loc;
+} sf_intervention;
+
+typedef struct {
+    char *name;
+    size_t n_interventions;
+    sf_intervention *interventions;
+    sf_loc loc;
+} sf_policy;
+
+typedef struct {
+    char *file; /* path as given, used in messages */
+    char *text; /* the whole file, for provenance */
+    size_t text_len;
+    char *name;
+    char *description; /* "" when absent */
+    int horizon_months; /* default 60 */
+    long long trials;   /* default 10000 */
+    unsigned long long seed; /* default 1 */
+
+    size_t n_countries;
+    char **countries; /* sorted, unique country codes */
+    size_t n_blocs;
+    sf_bloc *blocs;
+    size_t n_commodities;
+    sf_commodity *commodities;
+    /* The scenario's nodes first (defined_by_policy == -1), then the
+     * nodes that new_capacity interventions define, in policy order. */
+    size_t n_nodes;
+    sf_node *nodes;
+    size_t n_links;
+    sf_link *links;
+    /* The scenario's shocks first, then policy tariffs in policy order. */
+    size_t n_shocks;
+    sf_shock *shocks;
+    bool has_regimes;
+    sf_regimes regimes;
+    size_t n_triggers;
+    sf_trigger *triggers;
+    /* At least one; the first is the baseline (named "baseline" and empty
+     * when the file has no policies: key). */
+    size_t n_policies;
+    sf_policy *policies;
+} sf_scenario;
+
+/* Reads and validates a scenario file.  On failure returns a negative
+ * SF_ERR_* code, err holds "file:line:col: key.path: message", and the
+ * scenario is left safe to pass to sf_scenario_free. */
+int sf_scenario_load(sf_scenario *sc, const char *path, sf_error *err);
+
+/* The same from text in memory; name is used in messages. */
+int sf_scenario_load_string(sf_scenario *sc, const char *text, size_t len,
+                            const char *name, sf_error *err);
+
+void sf_scenario_free(sf_scenario *sc);
+
+/* Names for messages and output. */
+const char *sf_node_kind_name(sf_node_kind kind);
+const char *sf_shock_kind_name(sf_shock_kind kind);
+const char *sf_iv_kind_name(sf_iv_kind kind);
+const char *sf_dist_kind_name(sf_dist_kind kind);
+
+/* Index lookups by id; -1 when absent. */
+int sf_scenario_node_index(const sf_scenario *sc, const char *id);
+int sf_scenario_commodity_index(const sf_scenario *sc, const char *id);
+int sf_scenario_shock_index(const sf_scenario *sc, const char *id);
+int sf_scenario_policy_index(const sf_scenario *sc, const char *name);
+
+/* True when set contains country c. */
+bool sf_country_set_has(const sf_country_set *set, int c);
+
+#endif

@@ -1,0 +1,371 @@
+/*
+ * check.c — `shortfall check`: validates scenario files and prints what a
+ * run would simulate: commodities in clearing order, nodes, the supply
+ * balance at month 0, shocks with what they cover, triggers, regimes and
+ * policy mixes.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "shortfall/distributions.h"
+#include "shortfall/model.h"
+#include "shortfall/scenario.h"
+
+int sf_exit_code(int err_code)
+{
+    switch (err_code) {
+    case SF_OK: return SF_EXIT_OK;
+    case SF_ERR_IO: return SF_EXIT_IO;
+    case SF_ERR_NOMEM:
+    case SF_ERR_BUG: return SF_EXIT_IO;
+    default: return SF_EXIT_INPUT;
+    }
+}
+
+static void print_country_set(FILE *f, const sf_scenario *sc,
+                              const sf_country_set *s, const char *all_text)
+{
+    if (s->all) {
+        fputs(all_text, f);
+        return;
+    }
+    for (size_t i = 0; i < s->n; i++)
+        fprintf(f, "%s%s", i ? "," : "", sc->countries[s->idx[i]]);
+    if (s->n == 0)
+        fputs("-", f);
+}
+
+static void print_commodity_list(FILE *f, const sf_scenario *sc,
+                                 const sf_shock *s)
+{
+    if (s->all_commodities) {
+        fputs("all commodities", f);
+        return;
+    }
+    for (size_t i = 0; i < s->n_commodities; i++)
+        fprintf(f, "%s%s", i ? "," : "", sc->commodities[s->commodities[i]].id);
+}
+
+static void print_commodities(FILE *f, const sf_model *m)
+{
+    const sf_scenario *sc = m->sc;
+
+    fprintf(f, "\nCommodities, in clearing order\n");
+    fprintf(f, "  %-3s %-16s %-12s %10s %10s\n", "#", "id", "unit",
+            "elasticity", "price");
+    for (size_t k = 0; k < m->n_commodities; k++) {
+        const sf_commodity *c = &sc->commodities[m->order[k]];
+        fprintf(f, "  %-3zu %-16s %-12s %10g %10g\n", k + 1, c->id, c->unit,
+                c->tariff_elasticity, c->price);
+    }
+}
+
+static void print_nodes(FILE *f, const sf_model *m)
+{
+    const sf_scenario *sc = m->sc;
+
+    fprintf(f, "\nNodes (capacity and demand per year)\n");
+    fprintf(f, "  %-8s %-18s %-7s %-28s %12s  %s\n", "kind", "id", "country",
+            "input -> output", "capacity", "notes");
+    for (int kind = 0; kind < SF_NODE_KIND_COUNT; kind++) {
+        for (size_t i = 0; i < sc->n_nodes; i++) {
+            const sf_node *n = &sc->nodes[i];
+            char flow[64], notes[160] = "";
+            if ((int)n->kind != kind)
+                continue;
+            snprintf(flow, sizeof flow, "%s -> %s",
+                     n->input >= 0 ? sc->commodities[n->input].id : "-",
+                     n->output >= 0 ? sc->commodities[n->output].id : "-");
+            if (n->kind == SF_NODE_DEMAND)
+                snprintf(notes, sizeof notes, "demand %g, growth %g/yr%s",
+                         n->demand, n->growth,
+                         n->volatility > 0 ? ", volatile" : "");
+            else if (n->kind != SF_NODE_MINE)
+                snprintf(notes, sizeof notes, "yield %g, buffer %g months",
+                         n->yield, n->input_buffer_months);
+            if (n->defined_by_policy >= 0) {
+                size_t len = strlen(notes);
+                snprintf(notes + len, sizeof notes - len,
+                         "%sbuilt by policy '%s'", len ? "; " : "",
+                         sc->policies[n->defined_by_policy].name);
+            }
+            if (n->kind == SF_NODE_DEMAND)
+                fprintf(f, "  %-8s %-18s %-7s %-28s %12s  %s\n",
+                        sf_node_kind_name(n->kind), n->id,
+                        sc->countries[n->country], flow, "", notes);
+            else
+                fprintf(f, "  %-8s %-18s %-7s %-28s %12g  %s\n",
+                        sf_node_kind_name(n->kind), n->id,
+                        sc->countries[n->country], flow, n->capacity, notes);
+        }
+    }
+}
+
+/* Capacity of the scenario's own producers of each commodity against what
+ * its buyers would take at full rate (converters' input at nameplate,
+ * demand nodes' demand at t = 0), per year. */
+static void print_balance(FILE *f, const sf_model *m)
+{
+    const sf_scenario *sc = m->sc;
+
+    fprintf(f, "\nSupply balance at month 0 (per year, scenario nodes only)\n");
+    fprintf(f, "  %-16s %14s %14s %9s\n", "commodity", "capacity",
+            "full-rate need", "ratio");
+    for (size_t k = 0; k < m->n_commodities; k++) {
+        int c = m->order[k];
+        double supply = 0, need = 0;
+        for (size_t i = 0; i < sc->n_nodes; i++) {
+            const sf_node *n = &sc->nodes[i];
+            if (n->defined_by_policy >= 0)
+                continue;
+            if (n->output == c)
+                supply += n->capacity;
+            if (n->input == c)
+                need += n->kind == SF_NODE_DEMAND ? n->demand
+                                                  : n->capacity / n->yield;
+        }
+        if (need > 0)
+            fprintf(f, "  %-16s %14.6g %14.6g %9.3f\n", sc->commodities[c].id,
+                    supply, need, supply / need);
+        else
+            fprintf(f, "  %-16s %14.6g %14.6g %9s\n", sc->commodities[c].id,
+                    supply, need, "-");
+    }
+}
+
+/* A distribution as text; a fixed one as its plain number. */
+static void dist_text(const sf_dist *d, char *buf, size_t n)
+{
+    if (d->kind == SF_DIST_FIXED)
+        snprintf(buf, n, "%g", d->p[0]);
+    else
+        sf_dist_format(d, buf, n);
+}
+
+static void print_timing(FILE *f, const sf_shock *s)
+{
+    char buf[128];
+
+    if (s->scheduled) {
+        fprintf(f, "months %d-%d", s->start_month,
+                s->start_month + s->duration_months - 1);
+    } else {
+        dist_text(&s->duration, buf, sizeof buf);
+        fprintf(f, "hazard %g/yr, duration %s months", s->hazard_per_year,
+                buf);
+    }
+    dist_text(&s->severity, buf, sizeof buf);
+    fprintf(f, ", %s %s", s->kind == SF_SHOCK_TARIFF ? "rate" : "severity",
+            buf);
+}
+
+static void print_shock(FILE *f, const sf_model *m, size_t k)
+{
+    const sf_scenario *sc = m->sc;
+    const sf_shock *s = &sc->shocks[k];
+
+    fprintf(f, "  %-18s %-18s ", s->id, sf_shock_kind_name(s->kind));
+    switch (s->kind) {
+    case SF_SHOCK_EXPORT_RESTRICTION:
+        print_country_set(f, sc, &s->exporter, "all");
+        fputs(" -> ", f);
+        print_country_set(f, sc, &s->targets, "all foreign");
+        if (s->except.n > 0) {
+            fputs(" except ", f);
+            print_country_set(f, sc, &s->except, "all");
+        }
+        fputs(" (", f);
+        print_commodity_list(f, sc, s);
+        fputs(")", f);
+        break;
+    case SF_SHOCK_TARIFF:
+        fputs("on ", f);
+        print_country_set(f, sc, &s->importer, "all");
+        fputs(" imports from ", f);
+        print_country_set(f, sc, &s->exporter, "all");
+        fputs(" (", f);
+        print_commodity_list(f, sc, s);
+        fputs(")", f);
+        break;
+    case SF_SHOCK_OUTAGE:
+        fputs("nodes", f);
+        break;
+    }
+    fputs("\n  ", f);
+    fprintf(f, "%-18s %-18s ", "", "");
+    print_timing(f, s);
+    size_t nl = m->shock_links.start[k + 1] - m->shock_links.start[k];
+    size_t nn = m->shock_nodes.start[k + 1] - m->shock_nodes.start[k];
+    if (s->kind == SF_SHOCK_OUTAGE) {
+        fprintf(f, "; covers %zu node%s:", nn, nn == 1 ? "" : "s");
+        for (size_t i = m->shock_nodes.start[k];
+             i < m->shock_nodes.start[k + 1]; i++)
+            fprintf(f, " %s", sc->nodes[m->shock_nodes.item[i]].id);
+    } else {
+        fprintf(f, "; covers %zu link%s", nl, nl == 1 ? "" : "s");
+    }
+    if (s->defined_by_policy >= 0)
+        fprintf(f, "; policy tariff of '%s'",
+                sc->policies[s->defined_by_policy].name);
+    fputs("\n", f);
+}
+
+static void print_intervention(FILE *f, const sf_scenario *sc,
+                               const sf_intervention *iv)
+{
+    char buf[128];
+    const char *node = iv->node >= 0 ? sc->nodes[iv->node].id : "";
+
+    fprintf(f, "    - %-18s ", sf_iv_kind_name(iv->kind));
+    switch (iv->kind) {
+    case SF_IV_STOCKPILE:
+        fprintf(f, "at %s: %g units initial, capacity %g, release %s%g/month, "
+                   "refill %g/month",
+                node, iv->initial, iv->capacity,
+                isinf(iv->max_release) ? "unlimited " : "",
+                isinf(iv->max_release) ? 0.0 : iv->max_release, iv->refill);
+        break;
+    case SF_IV_OFFTAKE:
+        fprintf(f, "%s takes %g of %s's supply first", node, iv->share,
+                sc->nodes[iv->supplier].id);
+        break;
+    case SF_IV_NEW_CAPACITY:
+        dist_text(&iv->lead_time, buf, sizeof buf);
+        fprintf(f, "%s (%s, %s, %g/yr): lead time %s months, ramp %g, "
+                   "completes with p = %g",
+                node, sf_node_kind_name(sc->nodes[iv->node].kind),
+                sc->countries[sc->nodes[iv->node].country],
+                sc->nodes[iv->node].capacity, buf, iv->ramp_months,
+                iv->completion_probability);
+        break;
+    case SF_IV_RECYCLING:
+        fprintf(f, "%g of %s's need from secondary supply, ramp %g months",
+                iv->share, node, iv->ramp_months);
+        break;
+    case SF_IV_DEMAND_REDUCTION:
+        fprintf(f, "%s's need cut by %g", node, iv->share);
+        break;
+    case SF_IV_TARIFF:
+        fprintf(f, "%s (see shocks)", sc->shocks[iv->shock].id);
+        break;
+    case SF_IV_HAZARD_MULTIPLIER:
+        fprintf(f, "%s hazard x%g", sc->shocks[iv->shock].id, iv->factor);
+        break;
+    }
+    fputs("\n", f);
+}
+
+static void print_scenario(FILE *f, const sf_model *m)
+{
+    const sf_scenario *sc = m->sc;
+
+    fprintf(f, "%s — %s\n", sc->name, sc->file);
+    if (sc->description[0])
+        fprintf(f, "  %s\n", sc->description);
+    fprintf(f, "  horizon %d months, %lld trials, seed %llu, %zu countries, "
+               "%zu links\n",
+            sc->horizon_months, sc->trials, sc->seed, sc->n_countries,
+            m->n_links);
+    print_commodities(f, m);
+    print_nodes(f, m);
+    print_balance(f, m);
+
+    fprintf(f, "\nShocks and policy tariffs\n");
+    if (sc->n_shocks == 0)
+        fprintf(f, "  (none)\n");
+    for (size_t k = 0; k < sc->n_shocks; k++)
+        print_shock(f, m, k);
+
+    if (sc->has_regimes) {
+        const sf_regimes *r = &sc->regimes;
+        fprintf(f, "\nRegimes (start %s)\n", r->states[r->start]);
+        for (size_t a = 0; a < r->n_states; a++) {
+            fprintf(f, "  %-12s ->", r->states[a]);
+            for (size_t b = 0; b < r->n_states; b++)
+                fprintf(f, " %s %.4g", r->states[b],
+                        r->transition[a * r->n_states + b]);
+            for (size_t k = 0; k < sc->n_shocks; k++) {
+                double x = r->multiplier[a * sc->n_shocks + k];
+                if (x != 1.0)
+                    fprintf(f, "; %s hazard x%g", sc->shocks[k].id, x);
+            }
+            fputs("\n", f);
+        }
+    }
+
+    if (sc->n_triggers > 0) {
+        fprintf(f, "\nTriggers\n");
+        for (size_t i = 0; i < sc->n_triggers; i++) {
+            const sf_trigger *t = &sc->triggers[i];
+            fprintf(f, "  %s active last month -> %s hazard x%g\n",
+                    sc->shocks[t->when].id, sc->shocks[t->raises].id,
+                    t->factor);
+        }
+    }
+
+    fprintf(f, "\nPolicy mixes (all run on the same trials)\n");
+    for (size_t p = 0; p < sc->n_policies; p++) {
+        const sf_policy *pol = &sc->policies[p];
+        fprintf(f, "  %s%s\n", pol->name, p == 0 ? " (baseline)" : "");
+        for (size_t i = 0; i < pol->n_interventions; i++)
+            print_intervention(f, sc, &pol->interventions[i]);
+        if (pol->n_interventions == 0)
+            fprintf(f, "    (no interventions)\n");
+    }
+}
+
+static void check_usage(FILE *f)
+{
+    fprintf(f, "usage: shortfall check SCENARIO.yaml...\n"
+               "Validates each scenario file and prints what a run would "
+               "simulate.\nExit 0 when every file is valid, 2 when one is "
+               "not (one error line, file:line:col: key.path: message).\n");
+}
+
+int sf_cmd_check(int argc, char **argv)
+{
+    int status = SF_EXIT_OK, n_files = 0;
+
+    for (int a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
+            check_usage(stdout);
+            return SF_EXIT_OK;
+        }
+        if (argv[a][0] == '-' && argv[a][1] != '\0') {
+            fprintf(stderr, "shortfall check: unknown option '%s'\n", argv[a]);
+            check_usage(stderr);
+            return SF_EXIT_USAGE;
+        }
+    }
+    for (int a = 1; a < argc; a++) {
+        sf_scenario sc;
+        sf_model m;
+        sf_error err = {0};
+        int ret;
+
+        memset(&sc, 0, sizeof sc);
+        memset(&m, 0, sizeof m);
+        n_files++;
+        ret = sf_scenario_load(&sc, argv[a], &err);
+        if (ret == 0)
+            ret = sf_model_init(&m, &sc, &err);
+        if (ret == 0) {
+            if (n_files > 1)
+                fputs("\n", stdout);
+            print_scenario(stdout, &m);
+        } else {
+            fprintf(stderr, "%s\n", err.msg);
+            if (status == SF_EXIT_OK)
+                status = sf_exit_code(ret);
+        }
+        sf_model_free(&m);
+        sf_scenario_free(&sc);
+    }
+    if (n_files == 0) {
+        check_usage(stderr);
+        return SF_EXIT_USAGE;
+    }
+    return status;
+}

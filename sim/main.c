@@ -1,0 +1,51 @@
+/*
+ * main.c — the shortfall program: picks the subcommand and returns its
+ * exit code.  Usage texts live here so that `shortfall --help` and the
+ * subcommands' --help agree.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "shortfall.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "shortfall " SF_VERSION
+            " — Monte Carlo supply-disruption simulator for critical minerals\n"
+            "\n"
+            "usage:\n"
+            "  shortfall run SCENARIO.yaml... [options]   sample trials, write results\n"
+            "  shortfall check SCENARIO.yaml...           validate, print the network\n"
+            "  shortfall --version\n"
+            "  shortfall COMMAND --help                   options of a command\n"
+            "\n"
+            "Exit codes: 0 ok, 1 usage, 2 bad input, 3 I/O error, 130 interrupted.\n"
+            "Documentation: README.md, docs/model.md, docs/scenarios.md.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return SF_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+        strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return SF_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("shortfall %s\n", SF_VERSION);
+        return SF_EXIT_OK;
+    }
+    if (strcmp(cmd, "check") == 0)
+        return sf_cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0)
+        return sf_cmd_run(argc - 1, argv + 1);
+    fprintf(stderr, "shortfall: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return SF_EXIT_USAGE;
+}
