@@ -68,6 +68,7 @@ $(BUILD)/tests/%: tests/%.c $(LIB) $(wildcard tests/*.h)
 run: deps
 	@$(MAKE) --no-print-directory all
 	$(BIN)/shortfall check $(DEFAULT_SCENARIO)
+	$(BIN)/shortfall run $(DEFAULT_SCENARIO)
 
 # The whole suite: unit tests, CLI tests, then the sanitizer pass.
 test: deps

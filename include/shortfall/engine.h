@@ -1,0 +1,129 @@
+/*
+ * engine.h — runs the trials of a scenario under its policy mixes and
+ * keeps what they record (sf_results), then the statistics over trials.
+ *
+ * Trials are cut into fixed blocks of SF_BLOCK_TRIALS; threads take blocks
+ * in waves, and every floating-point sum is kept per block and added in
+ * block order, so results are bitwise identical for any thread count.
+ */
+#ifndef SHORTFALL_ENGINE_H
+#define SHORTFALL_ENGINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model.h"
+
+#define SF_BLOCK_TRIALS 1024
+
+/* A month is "short" for a demand node, region or the world when its
+ * shortfall exceeds this fraction of its need. */
+#define SF_SHORT_THRESHOLD 0.001
+
+/* Monthly shortfall fractions are histogrammed for the fan chart: bin 0
+ * holds months with no shortfall, bin b >= 1 the fractions in
+ * ((b-1)/SF_HIST_BINS, b/SF_HIST_BINS].  Quantiles read from it have this
+ * resolution. */
+#define SF_HIST_BINS 1000
+
+/* Per-trial metrics of each unit (demand node, region, world). */
+typedef enum {
+    SF_M_SHORTFALL,    /* cumulative shortfall, units */
+    SF_M_NEED,         /* cumulative need, units */
+    SF_M_FRACTION,     /* shortfall / need */
+    SF_M_PEAK,         /* peak monthly shortfall fraction */
+    SF_M_MONTHS_SHORT, /* months short */
+    SF_M_LONGEST_RUN,  /* longest run of short months */
+    SF_M_MIN_STOCK,    /* lowest end-of-month stockpile, units */
+    SF_M_TARIFF,       /* tariff paid, price units */
+    SF_M_COUNT
+} sf_metric;
+
+/* Quantile levels of every summary. */
+#define SF_N_QUANTILES 5
+extern const double sf_quantile_levels[SF_N_QUANTILES];
+
+typedef struct {
+    double mean, sd, se;
+    double q[SF_N_QUANTILES];
+    double cvar95;  /* mean of the worst 5 % (the largest values) */
+    double p_any;   /* share of trials with a value > 0 */
+} sf_summary;
+
+typedef struct {
+    double mean, se; /* of baseline - mix, per trial */
+    double q[SF_N_QUANTILES];
+    double p_better; /* share of trials where the mix has less shortfall */
+    double p_worse;
+} sf_paired;
+
+typedef struct {
+    int policy; /* index in the scenario */
+    /* Per trial: metric[m][(trial - first) * n_units + u]. */
+    double *metric[SF_M_COUNT];
+    /* Per trial and shock: months active, [(trial - first) * n_shocks + k]. */
+    int32_t *shock_months;
+    /* Per month and unit, [t * n_units + u]: sum over trials of the
+     * monthly shortfall fraction, number of trials short, histogram
+     * counts [(t * n_units + u) * (SF_HIST_BINS + 1) + bin]. */
+    double *month_frac_sum;
+    uint64_t *month_short;
+    uint64_t *month_hist;
+
+    /* Statistics (sf_results_summarise). */
+    sf_summary *summary;      /* [m * n_units + u] */
+    double *month_frac_mean;  /* [t * n_units + u] */
+    double *month_frac_q;     /* [(q * n_months + t) * n_units + u] */
+    double *month_p_short;    /* [t * n_units + u] */
+    sf_summary *shock_summary; /* [k]: months active per trial */
+    sf_paired *avoided;       /* [u], shortfall avoided vs. the baseline;
+                                 NULL for the baseline */
+} sf_policy_results;
+
+typedef struct {
+    const sf_model *model;
+    uint64_t seed;
+    uint64_t first_trial; /* trials [first_trial, first_trial + n_trials) */
+    uint64_t n_trials;    /* requested */
+    uint64_t n_done;      /* completed (all of them unless interrupted) */
+    int n_months;
+    int threads;
+    /* Units: the demand nodes, then the regions, then the world. */
+    size_t n_units;
+    size_t n_policies;
+    sf_policy_results *pol; /* pol[0] is the baseline */
+    double wall_seconds;
+} sf_results;
+
+typedef struct {
+    uint64_t seed;
+    uint64_t first_trial;
+    uint64_t n_trials;
+    int threads;          /* 0: OpenMP's default */
+    size_t n_policies;    /* policies to run, as scenario indices; the */
+    const int *policies;  /* baseline (0) must come first */
+    /* Polled between waves of blocks; when it becomes non-zero the run
+     * stops with the trials completed so far (a whole number of blocks). */
+    volatile sig_atomic_t *stop;
+    /* Called between waves from the calling thread. */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *progress_ctx;
+} sf_run_options;
+
+/* Runs the trials.  On success the results hold per-trial metrics and
+ * monthly accumulators; call sf_results_summarise for the statistics. */
+int sf_engine_run(const sf_model *m, const sf_run_options *opt,
+                  sf_results *res, sf_error *err);
+
+int sf_results_summarise(sf_results *res, sf_error *err);
+void sf_results_free(sf_results *res);
+
+/* The unit index of a region, the world, and the name of unit u. */
+size_t sf_results_region_unit(const sf_results *res, size_t region);
+size_t sf_results_world_unit(const sf_results *res);
+const char *sf_results_unit_name(const sf_results *res, size_t u);
+
+const char *sf_metric_name(sf_metric m);
+
+#endif

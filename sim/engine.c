@@ -1,0 +1,551 @@
+/*
+ * engine.c — the trial loop.  Trials are cut into blocks of
+ * SF_BLOCK_TRIALS; OpenMP threads take the blocks of a wave dynamically,
+ * each with its own workspace allocated once.  Per-trial metrics go to
+ * their own rows (no sharing between threads); monthly sums of doubles are
+ * kept per block and added in block order after each wave; histograms and
+ * counts are integers, summed per thread and added at the end.  So every
+ * number is bitwise identical whatever the thread count.
+ */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "shortfall/engine.h"
+#include "shortfall/market.h"
+#include "shortfall/policy.h"
+#include "shortfall/rng.h"
+#include "shortfall/shocks.h"
+
+/* Blocks per thread in one wave: enough to balance the load, few enough
+ * to react to an interrupt quickly. */
+#define WAVE_BLOCKS_PER_THREAD 4
+
+/* Running metrics of one unit within a trial. */
+typedef struct {
+    double shortfall, need, peak, min_stock, tariff;
+    int months_short, run, longest;
+} unit_state;
+
+typedef struct {
+    sf_rng rng;
+    sf_market_ws mw;
+    sf_shock_history *hist; /* per policy position; leaders only */
+    double *noise;          /* [t * n_demand + d] demand noise factor */
+    int *lead;              /* per node: lead time of a project */
+    bool *completes;
+    unit_state *us;         /* per unit */
+    double *month_s, *month_n, *month_level, *month_tariff; /* per unit */
+    uint64_t **hist_counts; /* per policy: [(t * U + u) * (BINS+1) + b] */
+    uint64_t **short_counts; /* per policy: [t * U + u] */
+} thread_ws;
+
+typedef struct {
+    const sf_model *m;
+    const sf_run_options *opt;
+    sf_results *res;
+    sf_policy_plan *plans; /* per policy position */
+    double *need_base;     /* [t * n_demand + d]: demand/12 * growth^t */
+    double *attr_base;     /* per link: weight, for tau = 0 */
+    double *eta;           /* per link: elasticity of its commodity */
+    int n_months;
+    size_t n_units;
+} engine;
+
+const double sf_quantile_levels[SF_N_QUANTILES] = {0.05, 0.5, 0.9, 0.95,
+                                                   0.99};
+
+static void thread_ws_free(thread_ws *w, size_t n_pol)
+{
+    if (w == NULL)
+        return;
+    sf_rng_free(&w->rng);
+    sf_market_ws_free(&w->mw);
+    if (w->hist)
+        for (size_t p = 0; p < n_pol; p++)
+            sf_shock_history_free(&w->hist[p]);
+    free(w->hist);
+    if (w->hist_counts)
+        for (size_t p = 0; p < n_pol; p++)
+            free(w->hist_counts[p]);
+    if (w->short_counts)
+        for (size_t p = 0; p < n_pol; p++)
+            free(w->short_counts[p]);
+    free(w->hist_counts);
+    free(w->short_counts);
+    free(w->noise);
+    free(w->lead);
+    free(w->completes);
+    free(w->us);
+    free(w->month_s);
+    free(w->month_n);
+    free(w->month_level);
+    free(w->month_tariff);
+    memset(w, 0, sizeof *w);
+}
+
+static int thread_ws_init(thread_ws *w, const engine *e)
+{
+    const sf_model *m = e->m;
+    size_t n_pol = e->res->n_policies, U = e->n_units, T = (size_t)e->n_months;
+    size_t cells = T * U;
+
+    memset(w, 0, sizeof *w);
+    if (sf_rng_init(&w->rng) || sf_market_ws_init(&w->mw, m))
+        return SF_ERR_NOMEM;
+    w->hist = calloc(n_pol, sizeof *w->hist);
+    w->hist_counts = calloc(n_pol, sizeof *w->hist_counts);
+    w->short_counts = calloc(n_pol, sizeof *w->short_counts);
+    if (!w->hist || !w->hist_counts || !w->short_counts)
+        return SF_ERR_NOMEM;
+    for (size_t p = 0; p < n_pol; p++) {
+        if (sf_shock_history_init(&w->hist[p], e->n_months, m->n_shocks))
+            return SF_ERR_NOMEM;
+        w->hist_counts[p] = calloc(cells * (SF_HIST_BINS + 1),
+                                   sizeof(uint64_t));
+        w->short_counts[p] = calloc(cells, sizeof(uint64_t));
+        if (!w->hist_counts[p] || !w->short_counts[p])
+            return SF_ERR_NOMEM;
+    }
+    w->noise = calloc(T * (m->n_demand ? m->n_demand : 1), sizeof(double));
+    w->lead = calloc(m->n_nodes ? m->n_nodes : 1, sizeof(int));
+    w->completes = calloc(m->n_nodes ? m->n_nodes : 1, sizeof(bool));
+    w->us = calloc(U, sizeof *w->us);
+    w->month_s = calloc(U, sizeof(double));
+    w->month_n = calloc(U, sizeof(double));
+    w->month_level = calloc(U, sizeof(double));
+    w->month_tariff = calloc(U, sizeof(double));
+    if (!w->noise || !w->lead || !w->completes || !w->us || !w->month_s ||
+        !w->month_n || !w->month_level || !w->month_tariff)
+        return SF_ERR_NOMEM;
+    return 0;
+}
+
+/* Licence fractions, tariffs, attractiveness and capacity factors from the
+ * shocks active in month t. */
+static void apply_shocks(const engine *e, const sf_shock_history *h, int t,
+                         sf_market_ws *mw)
+{
+    const sf_model *m = e->m;
+    size_t K = h->n_shocks;
+    const double *level = &h->level[(size_t)t * K];
+    const unsigned char *active = &h->active[(size_t)t * K];
+    bool any_tariff = false;
+
+    for (size_t i = 0; i < m->n_nodes; i++)
+        mw->f[i] = 1.0;
+    for (size_t l = 0; l < m->n_links; l++) {
+        mw->r[l] = 1.0;
+        mw->tau[l] = 0.0;
+    }
+    for (size_t k = 0; k < K; k++) {
+        if (!active[k])
+            continue;
+        double s = level[k];
+        switch (m->sc->shocks[k].kind) {
+        case SF_SHOCK_EXPORT_RESTRICTION:
+            for (size_t x = m->shock_links.start[k];
+                 x < m->shock_links.start[k + 1]; x++)
+                mw->r[m->shock_links.item[x]] *= 1.0 - s;
+            break;
+        case SF_SHOCK_TARIFF:
+            for (size_t x = m->shock_links.start[k];
+                 x < m->shock_links.start[k + 1]; x++)
+                mw->tau[m->shock_links.item[x]] += s;
+            any_tariff = any_tariff || s > 0.0;
+            break;
+        case SF_SHOCK_OUTAGE:
+            for (size_t x = m->shock_nodes.start[k];
+                 x < m->shock_nodes.start[k + 1]; x++)
+                mw->f[m->shock_nodes.item[x]] *= 1.0 - s;
+            break;
+        }
+    }
+    for (size_t l = 0; l < m->n_links; l++)
+        mw->attr[l] = any_tariff && mw->tau[l] != 0.0
+                          ? e->attr_base[l] * pow(1.0 + mw->tau[l], -e->eta[l])
+                          : e->attr_base[l];
+}
+
+static void sample_noise(const engine *e, thread_ws *w, uint64_t trial)
+{
+    const sf_model *m = e->m;
+    size_t D = m->n_demand;
+
+    for (size_t d = 0; d < D; d++) {
+        int j = m->demand_nodes[d];
+        double sigma = m->volatility[j];
+        for (int t = 0; t < e->n_months; t++) {
+            double z = 0.0;
+            if (sigma > 0.0) {
+                sf_rng_set(&w->rng, e->opt->seed, trial, SF_RNG_DEMAND,
+                           (uint32_t)j, (uint32_t)t);
+                z = gsl_ran_ugaussian(w->rng.gsl);
+            }
+            w->noise[(size_t)t * D + d] =
+                sigma > 0.0 ? exp(sigma * z - 0.5 * sigma * sigma) : 1.0;
+        }
+    }
+}
+
+static void units_reset(thread_ws *w, size_t U)
+{
+    for (size_t u = 0; u < U; u++) {
+        memset(&w->us[u], 0, sizeof w->us[u]);
+        w->us[u].min_stock = INFINITY;
+    }
+}
+
+static size_t hist_bin(double frac)
+{
+    if (frac <= 0.0)
+        return 0;
+    double b = ceil(frac * SF_HIST_BINS);
+    return b >= SF_HIST_BINS ? SF_HIST_BINS : (b < 1.0 ? 1 : (size_t)b);
+}
+
+/* Adds month t of policy position p to the units' running metrics, the
+ * block's monthly sums and the thread's counts. */
+static void record_month(const engine *e, thread_ws *w, size_t p, int t,
+                         double *frac_sum)
+{
+    const sf_model *m = e->m;
+    const sf_market_ws *mw = &w->mw;
+    size_t U = e->n_units, D = m->n_demand, world = U - 1;
+
+    for (size_t u = 0; u < U; u++)
+        w->month_s[u] = w->month_n[u] = w->month_level[u] =
+            w->month_tariff[u] = 0.0;
+    for (size_t d = 0; d < D; d++) {
+        int j = m->demand_nodes[d];
+        size_t units[3] = {d, D + (size_t)m->demand_region[d], world};
+        for (int k = 0; k < 3; k++) {
+            w->month_s[units[k]] += mw->shortfall[j];
+            w->month_n[units[k]] += mw->need[j];
+            w->month_level[units[k]] += mw->level[j];
+            w->month_tariff[units[k]] += mw->tariff[j];
+        }
+    }
+    for (size_t u = 0; u < U; u++) {
+        unit_state *s = &w->us[u];
+        double S = w->month_s[u], N = w->month_n[u];
+        double frac = N > 0.0 ? S / N : 0.0;
+        bool is_short = S > SF_SHORT_THRESHOLD * N && S > 0.0;
+        s->shortfall += S;
+        s->need += N;
+        s->tariff += w->month_tariff[u];
+        if (frac > s->peak)
+            s->peak = frac;
+        if (w->month_level[u] < s->min_stock)
+            s->min_stock = w->month_level[u];
+        s->months_short += is_short;
+        s->run = is_short ? s->run + 1 : 0;
+        if (s->run > s->longest)
+            s->longest = s->run;
+        size_t cell = (size_t)t * U + u;
+        frac_sum[cell] += frac;
+        w->short_counts[p][cell] += is_short;
+        w->hist_counts[p][cell * (SF_HIST_BINS + 1) + hist_bin(frac)]++;
+    }
+}
+
+static void store_trial(const engine *e, thread_ws *w, size_t p,
+                        uint64_t row, const sf_shock_history *h)
+{
+    sf_policy_results *pr = &e->res->pol[p];
+    size_t U = e->n_units, K = e->m->n_shocks;
+
+    for (size_t u = 0; u < U; u++) {
+        const unit_state *s = &w->us[u];
+        size_t at = (size_t)row * U + u;
+        pr->metric[SF_M_SHORTFALL][at] = s->shortfall;
+        pr->metric[SF_M_NEED][at] = s->need;
+        pr->metric[SF_M_FRACTION][at] =
+            s->need > 0.0 ? s->shortfall / s->need : 0.0;
+        pr->metric[SF_M_PEAK][at] = s->peak;
+        pr->metric[SF_M_MONTHS_SHORT][at] = s->months_short;
+        pr->metric[SF_M_LONGEST_RUN][at] = s->longest;
+        pr->metric[SF_M_MIN_STOCK][at] = isinf(s->min_stock) ? 0.0
+                                                              : s->min_stock;
+        pr->metric[SF_M_TARIFF][at] = s->tariff;
+    }
+    for (size_t k = 0; k < K; k++) {
+        int32_t n = 0;
+        for (int t = 0; t < h->n_months; t++)
+            n += h->active[(size_t)t * K + k];
+        pr->shock_months[(size_t)row * K + k] = n;
+    }
+}
+
+/* One trial under every policy; frac_sum is the block's [p][t * U + u]. */
+static void run_trial(const engine *e, thread_ws *w, uint64_t trial,
+                      double *frac_sum)
+{
+    const sf_model *m = e->m;
+    uint64_t seed = e->opt->seed;
+    size_t n_pol = e->res->n_policies, D = m->n_demand;
+    size_t cells = (size_t)e->n_months * e->n_units;
+    uint64_t row = trial - e->res->first_trial;
+    sf_market_ws *mw = &w->mw;
+
+    sf_regime_sample(m, &w->rng, seed, trial, &w->hist[0]);
+    sample_noise(e, w, trial);
+    for (size_t p = 0; p < n_pol; p++) {
+        const sf_policy_plan *pp = &e->plans[p];
+        sf_shock_history *h = &w->hist[pp->shock_plan];
+        if (pp->shock_plan == (int)p) {
+            if (p > 0)
+                memcpy(h->regime, w->hist[0].regime,
+                       (size_t)e->n_months * sizeof *h->regime);
+            sf_shocks_sample(m, pp, &w->rng, seed, trial, h);
+        }
+        for (size_t i = 0; i < m->n_nodes; i++) {
+            mw->cap[i] = pp->built[i] && !pp->project[i] ? m->cap_month[i]
+                                                         : 0.0;
+            if (pp->project[i])
+                sf_project_sample(pp->project[i], (int)i, &w->rng, seed, trial,
+                                  &w->lead[i], &w->completes[i]);
+        }
+        sf_market_reset(mw, m, pp);
+        units_reset(w, e->n_units);
+        for (int t = 0; t < e->n_months; t++) {
+            if (h->changed[t])
+                apply_shocks(e, h, t, mw);
+            for (size_t i = 0; i < m->n_nodes; i++)
+                if (pp->project[i] && w->completes[i])
+                    mw->cap[i] =
+                        m->cap_month[i] *
+                        sf_project_ramp(w->lead[i],
+                                        pp->project[i]->ramp_months, t);
+            for (size_t d = 0; d < D; d++) {
+                int j = m->demand_nodes[d];
+                mw->need[j] = e->need_base[(size_t)t * D + d] *
+                              w->noise[(size_t)t * D + d] *
+                              (1.0 - pp->reduce_share[j]);
+            }
+            sf_market_month(m, pp, t, mw);
+            record_month(e, w, p, t, &frac_sum[p * cells]);
+        }
+        store_trial(e, w, p, row, h);
+    }
+}
+
+static int results_alloc(sf_results *res, const sf_model *m)
+{
+    size_t U = res->n_units, T = (size_t)res->n_months;
+    size_t n = res->n_trials ? res->n_trials : 1;
+
+    res->pol = calloc(res->n_policies, sizeof *res->pol);
+    if (res->pol == NULL)
+        return SF_ERR_NOMEM;
+    for (size_t p = 0; p < res->n_policies; p++) {
+        sf_policy_results *pr = &res->pol[p];
+        for (int k = 0; k < SF_M_COUNT; k++)
+            if ((pr->metric[k] = calloc(n * U, sizeof(double))) == NULL)
+                return SF_ERR_NOMEM;
+        pr->shock_months = calloc(n * (m->n_shocks ? m->n_shocks : 1),
+                                  sizeof(int32_t));
+        pr->month_frac_sum = calloc(T * U, sizeof(double));
+        pr->month_short = calloc(T * U, sizeof(uint64_t));
+        pr->month_hist = calloc(T * U * (SF_HIST_BINS + 1), sizeof(uint64_t));
+        if (!pr->shock_months || !pr->month_frac_sum || !pr->month_short ||
+            !pr->month_hist)
+            return SF_ERR_NOMEM;
+    }
+    return 0;
+}
+
+static int engine_init(engine *e, const sf_model *m, const sf_run_options *opt,
+                       sf_results *res, sf_error *err)
+{
+    size_t T = (size_t)m->sc->horizon_months, D = m->n_demand;
+    int ret = SF_ERR_NOMEM;
+
+    memset(e, 0, sizeof *e);
+    e->m = m;
+    e->opt = opt;
+    e->res = res;
+    e->n_months = (int)T;
+    e->n_units = res->n_units;
+    e->plans = calloc(res->n_policies, sizeof *e->plans);
+    e->need_base = calloc(T * (D ? D : 1), sizeof(double));
+    e->attr_base = calloc(m->n_links ? m->n_links : 1, sizeof(double));
+    e->eta = calloc(m->n_links ? m->n_links : 1, sizeof(double));
+    if (!e->plans || !e->need_base || !e->attr_base || !e->eta)
+        goto out;
+    for (size_t p = 0; p < res->n_policies; p++)
+        if ((ret = sf_policy_plan_init(&e->plans[p], m, opt->policies[p],
+                                       err)) != 0)
+            goto out;
+    sf_policy_plans_share_shocks(e->plans, res->n_policies, m->n_shocks);
+    for (size_t t = 0; t < T; t++)
+        for (size_t d = 0; d < D; d++) {
+            int j = m->demand_nodes[d];
+            e->need_base[t * D + d] =
+                m->demand_month[j] * pow(m->growth_month[j], (double)t);
+        }
+    for (size_t l = 0; l < m->n_links; l++) {
+        e->attr_base[l] = m->link_weight[l];
+        e->eta[l] = m->sc->commodities[m->output[m->link_from[l]]]
+                        .tariff_elasticity;
+    }
+    ret = 0;
+out:
+    if (ret == SF_ERR_NOMEM)
+        sf_error_set(err, ret, "starting the run: %s", sf_strerror(ret));
+    return ret;
+}
+
+static void engine_free(engine *e)
+{
+    if (e->plans)
+        for (size_t p = 0; p < e->res->n_policies; p++)
+            sf_policy_plan_free(&e->plans[p]);
+    free(e->plans);
+    free(e->need_base);
+    free(e->attr_base);
+    free(e->eta);
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int sf_engine_run(const sf_model *m, const sf_run_options *opt,
+                  sf_results *res, sf_error *err)
+{
+    engine e;
+    thread_ws *ws = NULL;
+    double *partial = NULL;
+    int ret = SF_ERR_NOMEM, threads;
+    double t0 = now_seconds();
+
+    memset(&e, 0, sizeof e);
+    memset(res, 0, sizeof *res);
+    res->model = m;
+    res->seed = opt->seed;
+    res->first_trial = opt->first_trial;
+    res->n_trials = opt->n_trials;
+    res->n_months = m->sc->horizon_months;
+    res->n_units = m->n_demand + m->n_regions + 1;
+    res->n_policies = opt->n_policies;
+    sf_bug_assert(opt->n_policies >= 1 && opt->policies[0] == 0);
+    if (opt->first_trial + opt->n_trials > SF_RNG_TRIAL_LIMIT) {
+        ret = sf_error_set(err, SF_ERR_LIMIT,
+                           "trials beyond 2^40 are not supported");
+        goto out;
+    }
+    threads = opt->threads > 0 ? opt->threads : omp_get_max_threads();
+    res->threads = threads;
+    if ((ret = results_alloc(res, m)) != 0) {
+        sf_error_set(err, ret, "allocating results for %llu trials: %s",
+                     (unsigned long long)opt->n_trials, sf_strerror(ret));
+        goto out;
+    }
+    for (size_t p = 0; p < res->n_policies; p++)
+        res->pol[p].policy = opt->policies[p];
+    if ((ret = engine_init(&e, m, opt, res, err)) != 0)
+        goto out;
+
+    size_t cells = (size_t)res->n_months * res->n_units;
+    size_t block_cells = cells * res->n_policies;
+    size_t wave = (size_t)threads * WAVE_BLOCKS_PER_THREAD;
+    uint64_t n_blocks = (opt->n_trials + SF_BLOCK_TRIALS - 1) / SF_BLOCK_TRIALS;
+    ret = SF_ERR_NOMEM;
+    ws = calloc((size_t)threads, sizeof *ws);
+    partial = calloc(wave * block_cells, sizeof(double));
+    if (ws == NULL || partial == NULL)
+        goto nomem;
+    for (int th = 0; th < threads; th++)
+        if (thread_ws_init(&ws[th], &e) != 0)
+            goto nomem;
+
+    res->n_done = 0;
+    for (uint64_t b0 = 0; b0 < n_blocks; b0 += wave) {
+        if (opt->stop != NULL && *opt->stop)
+            break;
+        uint64_t nb = n_blocks - b0 < wave ? n_blocks - b0 : wave;
+        memset(partial, 0, nb * block_cells * sizeof(double));
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+        for (uint64_t b = b0; b < b0 + nb; b++) {
+            thread_ws *w = &ws[omp_get_thread_num()];
+            uint64_t lo = b * SF_BLOCK_TRIALS;
+            uint64_t hi = lo + SF_BLOCK_TRIALS < opt->n_trials
+                              ? lo + SF_BLOCK_TRIALS
+                              : opt->n_trials;
+            for (uint64_t i = lo; i < hi; i++)
+                run_trial(&e, w, opt->first_trial + i,
+                          &partial[(b - b0) * block_cells]);
+        }
+        /* Block order, whatever order the threads finished in. */
+        for (uint64_t b = 0; b < nb; b++)
+            for (size_t p = 0; p < res->n_policies; p++) {
+                double *dst = res->pol[p].month_frac_sum;
+                const double *src = &partial[b * block_cells + p * cells];
+                for (size_t c = 0; c < cells; c++)
+                    dst[c] += src[c];
+            }
+        uint64_t done = (b0 + nb) * SF_BLOCK_TRIALS;
+        res->n_done = done < opt->n_trials ? done : opt->n_trials;
+        if (opt->progress)
+            opt->progress(opt->progress_ctx, res->n_done, opt->n_trials);
+    }
+    /* Integer counts: the sum does not depend on the order. */
+    for (int th = 0; th < threads; th++)
+        for (size_t p = 0; p < res->n_policies; p++) {
+            sf_policy_results *pr = &res->pol[p];
+            for (size_t c = 0; c < cells; c++)
+                pr->month_short[c] += ws[th].short_counts[p][c];
+            for (size_t c = 0; c < cells * (SF_HIST_BINS + 1); c++)
+                pr->month_hist[c] += ws[th].hist_counts[p][c];
+        }
+    ret = 0;
+    goto out;
+nomem:
+    sf_error_set(err, ret, "allocating per-thread workspaces: %s",
+                 sf_strerror(ret));
+out:
+    if (ws)
+        for (int th = 0; th < res->threads; th++)
+            thread_ws_free(&ws[th], res->n_policies);
+    free(ws);
+    free(partial);
+    engine_free(&e);
+    res->wall_seconds = now_seconds() - t0;
+    return ret;
+}
+
+size_t sf_results_region_unit(const sf_results *res, size_t region)
+{
+    return res->model->n_demand + region;
+}
+
+size_t sf_results_world_unit(const sf_results *res)
+{
+    return res->n_units - 1;
+}
+
+const char *sf_results_unit_name(const sf_results *res, size_t u)
+{
+    const sf_model *m = res->model;
+    if (u < m->n_demand)
+        return m->sc->nodes[m->demand_nodes[u]].id;
+    if (u < m->n_demand + m->n_regions)
+        return m->sc->countries[m->region_country[u - m->n_demand]];
+    return "world";
+}
+
+const char *sf_metric_name(sf_metric m)
+{
+    static const char *names[SF_M_COUNT] = {
+        "shortfall_cum", "need_cum",     "shortfall_frac", "peak_frac",
+        "months_short",  "longest_run", "min_stockpile",  "tariff_paid"};
+    return (int)m >= 0 && m < SF_M_COUNT ? names[m] : "?";
+}

@@ -1,0 +1,193 @@
+/*
+ * stats.c — statistics over trials: per metric and unit the mean,
+ * standard deviation, standard error, quantiles, CVaR95 and probability of
+ * a non-zero value; per month the fan chart; per non-baseline mix the
+ * paired comparison against the baseline.
+ *
+ * Everything is computed from the per-trial values in trial order (or from
+ * integer histograms), so it is as reproducible as the trials themselves.
+ * Quantiles of per-trial values are exact: linear interpolation between
+ * order statistics (type 7 of Hyndman and Fan, numpy's default).
+ * Quantiles of monthly fractions come from histograms and have a
+ * resolution of 1/SF_HIST_BINS: the value reported is the upper edge of
+ * the bin holding the quantile.
+ */
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "shortfall/engine.h"
+
+/* Summary of n values x[0], x[stride], ...; sorted is scratch of n. */
+static void summarise(const double *x, size_t stride, size_t n,
+                      double *sorted, sf_summary *s)
+{
+    double sum = 0.0, ss = 0.0;
+    size_t nonzero = 0;
+
+    memset(s, 0, sizeof *s);
+    if (n == 0) {
+        for (int q = 0; q < SF_N_QUANTILES; q++)
+            s->q[q] = NAN;
+        s->mean = s->sd = s->se = s->cvar95 = s->p_any = NAN;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double v = x[i * stride];
+        sorted[i] = v;
+        sum += v;
+        nonzero += v > 0.0;
+    }
+    s->mean = sum / (double)n;
+    for (size_t i = 0; i < n; i++) {
+        double d = sorted[i] - s->mean;
+        ss += d * d;
+    }
+    s->sd = n > 1 ? sqrt(ss / (double)(n - 1)) : 0.0;
+    s->se = s->sd / sqrt((double)n);
+    s->p_any = (double)nonzero / (double)n;
+    gsl_sort(sorted, 1, n);
+    for (int q = 0; q < SF_N_QUANTILES; q++)
+        s->q[q] = gsl_stats_quantile_from_sorted_data(sorted, 1, n,
+                                                      sf_quantile_levels[q]);
+    /* CVaR95: the mean of the ceil(5 %) largest values. */
+    size_t tail = (size_t)ceil(0.05 * (double)n);
+    double tsum = 0.0;
+    for (size_t i = n - tail; i < n; i++)
+        tsum += sorted[i];
+    s->cvar95 = tsum / (double)tail;
+}
+
+/* Baseline minus mix, per trial, for each unit's cumulative shortfall. */
+static void pair(const double *base, const double *mix, size_t U, size_t u,
+                 size_t n, double *diff, sf_paired *out)
+{
+    sf_summary s;
+    size_t better = 0, worse = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        double d = base[i * U + u] - mix[i * U + u];
+        diff[i] = d;
+        better += d > 0.0;
+        worse += d < 0.0;
+    }
+    summarise(diff, 1, n, diff + n, &s);
+    out->mean = s.mean;
+    out->se = s.se;
+    memcpy(out->q, s.q, sizeof out->q);
+    out->p_better = n ? (double)better / (double)n : NAN;
+    out->p_worse = n ? (double)worse / (double)n : NAN;
+}
+
+static double hist_quantile(const uint64_t *h, uint64_t n, double level)
+{
+    if (n == 0)
+        return NAN;
+    /* The smallest bin whose cumulative count reaches level * n. */
+    double want = ceil(level * (double)n);
+    uint64_t need = want < 1.0 ? 1 : (uint64_t)want, cum = 0;
+    for (size_t b = 0; b <= SF_HIST_BINS; b++) {
+        cum += h[b];
+        if (cum >= need)
+            return (double)b / SF_HIST_BINS;
+    }
+    return 1.0;
+}
+
+int sf_results_summarise(sf_results *res, sf_error *err)
+{
+    size_t U = res->n_units, T = (size_t)res->n_months;
+    size_t K = res->model->n_shocks, n = res->n_done;
+    double *scratch = malloc(2 * (n ? n : 1) * sizeof(double));
+    int ret = SF_ERR_NOMEM;
+
+    if (scratch == NULL)
+        goto out;
+    for (size_t p = 0; p < res->n_policies; p++) {
+        sf_policy_results *pr = &res->pol[p];
+        pr->summary = calloc(SF_M_COUNT * U, sizeof *pr->summary);
+        pr->month_frac_mean = calloc(T * U, sizeof(double));
+        pr->month_frac_q = calloc(SF_N_QUANTILES * T * U, sizeof(double));
+        pr->month_p_short = calloc(T * U, sizeof(double));
+        pr->shock_summary = calloc(K ? K : 1, sizeof *pr->shock_summary);
+        if (!pr->summary || !pr->month_frac_mean || !pr->month_frac_q ||
+            !pr->month_p_short || !pr->shock_summary)
+            goto out;
+        /* Each (metric, unit) is independent: spread them over threads,
+         * each with its own scratch; the results do not depend on it. */
+        bool failed = false;
+#pragma omp parallel num_threads(res->threads > 0 ? res->threads : 1)
+        {
+            double *own = malloc((n ? n : 1) * sizeof(double));
+#pragma omp for schedule(dynamic, 1)
+            for (size_t mu = 0; mu < SF_M_COUNT * U; mu++)
+                if (own != NULL)
+                    summarise(&pr->metric[mu / U][mu % U], U, n, own,
+                              &pr->summary[mu]);
+            if (own == NULL) {
+#pragma omp atomic write
+                failed = true;
+            }
+            free(own);
+        }
+        if (failed)
+            goto out;
+        for (size_t c = 0; c < T * U; c++) {
+            pr->month_frac_mean[c] = n ? pr->month_frac_sum[c] / (double)n : NAN;
+            pr->month_p_short[c] =
+                n ? (double)pr->month_short[c] / (double)n : NAN;
+            for (int q = 0; q < SF_N_QUANTILES; q++)
+                pr->month_frac_q[(size_t)q * T * U + c] = hist_quantile(
+                    &pr->month_hist[c * (SF_HIST_BINS + 1)], n,
+                    sf_quantile_levels[q]);
+        }
+        for (size_t k = 0; k < K; k++) {
+            for (size_t i = 0; i < n; i++)
+                scratch[n + i] = pr->shock_months[i * K + k];
+            summarise(scratch + n, 1, n, scratch, &pr->shock_summary[k]);
+        }
+        if (p > 0) {
+            pr->avoided = calloc(U, sizeof *pr->avoided);
+            if (pr->avoided == NULL)
+                goto out;
+            for (size_t u = 0; u < U; u++)
+                pair(res->pol[0].metric[SF_M_SHORTFALL],
+                     pr->metric[SF_M_SHORTFALL], U, u, n, scratch,
+                     &pr->avoided[u]);
+        }
+    }
+    ret = 0;
+out:
+    free(scratch);
+    if (ret != 0)
+        sf_error_set(err, ret, "computing statistics: %s", sf_strerror(ret));
+    return ret;
+}
+
+void sf_results_free(sf_results *res)
+{
+    if (res == NULL)
+        return;
+    if (res->pol)
+        for (size_t p = 0; p < res->n_policies; p++) {
+            sf_policy_results *pr = &res->pol[p];
+            for (int m = 0; m < SF_M_COUNT; m++)
+                free(pr->metric[m]);
+            free(pr->shock_months);
+            free(pr->month_frac_sum);
+            free(pr->month_short);
+            free(pr->month_hist);
+            free(pr->summary);
+            free(pr->month_frac_mean);
+            free(pr->month_frac_q);
+            free(pr->month_p_short);
+            free(pr->shock_summary);
+            free(pr->avoided);
+        }
+    free(res->pol);
+    memset(res, 0, sizeof *res);
+}

@@ -1,0 +1,476 @@
+/*
+ * test_engine.c — the engine against known answers (docs/model.md, "Known
+ * answers"), statistical checks whose tolerances come from the standard
+ * errors the run reports, and determinism across threads and seeds.
+ */
+#include <math.h>
+
+#include "sim_fixture.h"
+
+/* One foreign mine, one demand node, N = 10 a month; a scheduled full ban
+ * of 4 months from month 6; a stockpile of 25 units in the second mix. */
+static const char *ban_yaml =
+    "name: ban\n"
+    "horizon_months: 24\n"
+    "commodities: [{id: metal, unit: t}]\n"
+    "nodes:\n"
+    "  - {id: au_mine, kind: mine, country: AU, output: metal, capacity: 120}\n"
+    "  - {id: us_d, kind: demand, country: US, input: metal, demand: 120}\n"
+    "shocks:\n"
+    "  - {id: ban, kind: export_restriction, exporter: AU, commodities: all,\n"
+    "     targets: all, schedule: {start_month: 6, duration_months: 4}}\n"
+    "policies:\n"
+    "  - name: baseline\n"
+    "  - name: stock\n"
+    "    interventions: [{kind: stockpile, node: us_d, initial: 25}]\n"
+    "  - name: big_stock\n"
+    "    interventions: [{kind: stockpile, node: us_d, initial: 100}]\n";
+
+Test(engine, scheduled_ban_with_stockpile_is_exact)
+{
+    fixture f;
+    fixture_load(&f, ban_yaml);
+    fixture_run(&f, 3, 1, 1);
+    /* max(0, D N - V): 40 without a stockpile, 15 with 25 units, 0 with
+     * 100; the same in every trial since nothing is random. */
+    const double want[3] = {40.0, 15.0, 0.0};
+    const double months[3] = {4.0, 2.0, 0.0};
+    const double lowest[3] = {0.0, 0.0, 60.0};
+    for (size_t p = 0; p < 3; p++) {
+        const sf_summary *s = fixture_summary(&f, p, SF_M_SHORTFALL, "us_d");
+        cr_assert_eq(s->mean, want[p], "policy %zu: %g", p, s->mean);
+        cr_assert_eq(s->sd, 0.0);
+        cr_assert_eq(fixture_summary(&f, p, SF_M_NEED, "us_d")->mean, 240.0);
+        cr_assert_eq(fixture_summary(&f, p, SF_M_MONTHS_SHORT, "US")->mean,
+                     months[p]);
+        cr_assert_eq(fixture_summary(&f, p, SF_M_LONGEST_RUN, "world")->mean,
+                     months[p]);
+        cr_assert_eq(fixture_summary(&f, p, SF_M_MIN_STOCK, "us_d")->mean,
+                     lowest[p]);
+    }
+    /* The shortfall falls in the last months of the ban: months 8 (5 of
+     * 10 short) and 9 (all short) under the 25-unit stockpile. */
+    const sf_policy_results *pr = &f.res.pol[1];
+    size_t U = f.res.n_units;
+    for (int t = 0; t < 24; t++) {
+        double frac = pr->month_frac_mean[(size_t)t * U];
+        double expect = t == 8 ? 0.5 : (t == 9 ? 1.0 : 0.0);
+        cr_assert_eq(frac, expect, "month %d: %g", t, frac);
+    }
+    /* Paired: the stockpile avoids exactly 25 in every trial. */
+    cr_assert_eq(pr->avoided[0].mean, 25.0);
+    cr_assert_eq(pr->avoided[0].se, 0.0);
+    cr_assert_eq(pr->avoided[0].p_better, 1.0);
+    fixture_free(&f);
+}
+
+Test(engine, no_shocks_and_ample_capacity_give_zero_shortfall)
+{
+    fixture f;
+    fixture_load(&f,
+                 "name: calm\n"
+                 "horizon_months: 36\n"
+                 "commodities: [{id: ore, unit: t}, {id: metal, unit: t}]\n"
+                 "nodes:\n"
+                 "  - {id: m1, kind: mine, country: AU, output: ore, capacity: 2000}\n"
+                 "  - {id: m2, kind: mine, country: CN, output: ore, capacity: 2000}\n"
+                 "  - {id: r1, kind: refiner, country: CN, input: ore, output: metal,\n"
+                 "     capacity: 1000, yield: 0.8}\n"
+                 "  - {id: r2, kind: refiner, country: JP, input: ore, output: metal,\n"
+                 "     capacity: 900, yield: 0.9, input_buffer_months: 3}\n"
+                 "  - {id: d1, kind: demand, country: US, input: metal, demand: 200,\n"
+                 "     growth: 0.1, volatility: 0.2}\n"
+                 "  - {id: d2, kind: demand, country: JP, input: metal, demand: 150}\n");
+    fixture_run(&f, 2000, 3, 2);
+    for (size_t u = 0; u < f.res.n_units; u++) {
+        const sf_summary *s =
+            &f.res.pol[0].summary[SF_M_SHORTFALL * f.res.n_units + u];
+        cr_assert_eq(s->mean, 0.0, "%s: %g", sf_results_unit_name(&f.res, u),
+                     s->mean);
+        cr_assert_eq(s->p_any, 0.0);
+    }
+    /* Need grows and is noisy, but its mean over trials follows the
+     * growth curve: sum_t 200/12 * 1.1^(t/12), within 4 standard errors. */
+    double want = 0.0;
+    for (int t = 0; t < 36; t++)
+        want += 200.0 / 12.0 * pow(1.1, t / 12.0);
+    const sf_summary *need = fixture_summary(&f, 0, SF_M_NEED, "d1");
+    cr_assert_lt(fabs(need->mean - want), 4 * need->se,
+                 "need %g vs %g (se %g)", need->mean, want, need->se);
+    cr_assert_gt(need->se, 0.0);
+    fixture_free(&f);
+}
+
+/* Expected active months of a shock with monthly onset probability p and
+ * fixed duration d over T months, by the Markov chain over "months left
+ * in the episode" (0 = free to start). */
+static double expected_active_months(double p, int d, int T)
+{
+    double dist[64] = {0}, next[64];
+    double total = 0.0;
+    cr_assert_lt(d, 64);
+    dist[0] = 1.0;
+    for (int t = 0; t < T; t++) {
+        memset(next, 0, sizeof next);
+        for (int r = 0; r <= d; r++) {
+            if (dist[r] == 0.0)
+                continue;
+            if (r > 0) {
+                total += dist[r];
+                next[r - 1] += dist[r];
+            } else {
+                total += p * dist[0];
+                next[d - 1] += p * dist[0];
+                next[0] += (1 - p) * dist[0];
+            }
+        }
+        memcpy(dist, next, sizeof dist);
+    }
+    return total;
+}
+
+static const char *hazard_yaml =
+    "name: hazard\n"
+    "horizon_months: 48\n"
+    "commodities: [{id: metal, unit: t}]\n"
+    "nodes:\n"
+    "  - {id: au_mine, kind: mine, country: AU, output: metal, capacity: 120}\n"
+    "  - {id: us_d, kind: demand, country: US, input: metal, demand: 120}\n"
+    "shocks:\n"
+    "  - {id: r, kind: export_restriction, exporter: AU, commodities: all,\n"
+    "     targets: all, hazard_per_year: 1.2, duration_months: 3}\n";
+
+Test(engine, random_restriction_active_months_match_the_recursion)
+{
+    fixture f;
+    fixture_load(&f, hazard_yaml);
+    fixture_run(&f, 20000, 11, 2);
+    double p = -expm1(-1.2 / 12.0);
+    double truth = expected_active_months(p, 3, 48);
+    const sf_summary *s = &f.res.pol[0].shock_summary[0];
+    cr_assert_lt(fabs(s->mean - truth), 4 * s->se, "mean %g truth %g se %g",
+                 s->mean, truth, s->se);
+    /* A full ban with nothing else: shortfall months = active months. */
+    const sf_summary *ms = fixture_summary(&f, 0, SF_M_MONTHS_SHORT, "us_d");
+    cr_assert_eq(ms->mean, s->mean);
+    fixture_free(&f);
+}
+
+Test(engine, standard_errors_cover_the_truth_at_their_nominal_rate,
+     .timeout = 300)
+{
+    fixture f;
+    fixture_load(&f, hazard_yaml);
+    double p = -expm1(-1.2 / 12.0);
+    double truth = expected_active_months(p, 3, 48);
+    int covered = 0, runs = 1000;
+    for (int seed = 1; seed <= runs; seed++) {
+        fixture_run(&f, 200, (uint64_t)seed * 7919, 1);
+        const sf_summary *s = &f.res.pol[0].shock_summary[0];
+        covered += fabs(s->mean - truth) <= 1.959964 * s->se;
+    }
+    /* 95 % intervals: the count of 1000 is Binomial(1000, 0.95), sd 6.9,
+     * so 930..970 is about +-2.9 sd. */
+    cr_assert(covered >= 930 && covered <= 970, "covered %d of %d", covered,
+              runs);
+    fixture_free(&f);
+}
+
+static void assert_same_results(const sf_results *a, const sf_results *b,
+                                bool want_same)
+{
+    size_t U = a->n_units, n = a->n_done, K = a->model->n_shocks;
+    size_t cells = (size_t)a->n_months * U;
+    bool same = a->n_done == b->n_done && a->n_policies == b->n_policies;
+    for (size_t p = 0; same && p < a->n_policies; p++) {
+        const sf_policy_results *x = &a->pol[p], *y = &b->pol[p];
+        for (int m = 0; m < SF_M_COUNT; m++)
+            same = same && memcmp(x->metric[m], y->metric[m],
+                                  n * U * sizeof(double)) == 0;
+        same = same && memcmp(x->shock_months, y->shock_months,
+                              n * K * sizeof(int32_t)) == 0;
+        same = same && memcmp(x->month_frac_sum, y->month_frac_sum,
+                              cells * sizeof(double)) == 0;
+        same = same && memcmp(x->month_hist, y->month_hist,
+                              cells * (SF_HIST_BINS + 1) * sizeof(uint64_t)) == 0;
+        same = same && memcmp(x->summary, y->summary,
+                              SF_M_COUNT * U * sizeof(sf_summary)) == 0;
+        same = same && memcmp(x->month_frac_q, y->month_frac_q,
+                              SF_N_QUANTILES * cells * sizeof(double)) == 0;
+        if (p > 0)
+            same = same && memcmp(x->avoided, y->avoided,
+                                  U * sizeof(sf_paired)) == 0;
+    }
+    if (want_same)
+        cr_assert(same, "results differ");
+    else
+        cr_assert(!same, "results are identical");
+}
+
+static void load_toy(fixture *f)
+{
+    sf_error err = {0};
+    memset(f, 0, sizeof *f);
+    cr_assert_eq(sf_scenario_load(&f->sc, "scenarios/toy-magnets.yaml", &err),
+                 0, "%s", err.msg);
+    cr_assert_eq(sf_model_init(&f->m, &f->sc, &err), 0, "%s", err.msg);
+}
+
+Test(engine, bitwise_identical_for_one_and_two_threads)
+{
+    fixture a, b;
+    load_toy(&a);
+    load_toy(&b);
+    /* 5000 trials: five blocks, so the two threads share them unevenly. */
+    fixture_run(&a, 5000, 7, 1);
+    fixture_run(&b, 5000, 7, 2);
+    assert_same_results(&a.res, &b.res, true);
+    fixture_run(&b, 5000, 7, 2);
+    assert_same_results(&a.res, &b.res, true);
+    fixture_run(&b, 5000, 8, 2);
+    assert_same_results(&a.res, &b.res, false);
+    fixture_free(&a);
+    fixture_free(&b);
+}
+
+Test(engine, every_mix_sees_the_same_shocks)
+{
+    fixture f;
+    load_toy(&f);
+    fixture_run(&f, 2000, 5, 2);
+    size_t bytes = f.res.n_done * f.m.n_shocks * sizeof(int32_t);
+    for (size_t p = 1; p < f.res.n_policies; p++)
+        cr_assert(memcmp(f.res.pol[0].shock_months, f.res.pol[p].shock_months,
+                         bytes) == 0,
+                  "policy %zu saw other shocks", p);
+    /* And the toy's controls do bite: some trials have shortfall. */
+    cr_assert_gt(fixture_summary(&f, 0, SF_M_SHORTFALL, "world")->p_any, 0.0);
+    fixture_free(&f);
+}
+
+Test(engine, a_plant_that_never_completes_changes_nothing)
+{
+    fixture f;
+    fixture_load(&f,
+                 "name: never\n"
+                 "horizon_months: 36\n"
+                 "commodities: [{id: oxide, unit: t}, {id: magnet, unit: t}]\n"
+                 "nodes:\n"
+                 "  - {id: cn_ref, kind: mine, country: CN, output: oxide, capacity: 900}\n"
+                 "  - {id: cn_plant, kind: plant, country: CN, input: oxide, output: magnet,\n"
+                 "     capacity: 850}\n"
+                 "  - {id: us_d, kind: demand, country: US, input: magnet, demand: 400,\n"
+                 "     volatility: 0.1}\n"
+                 "shocks:\n"
+                 "  - {id: c, kind: export_restriction, exporter: CN, commodities: all,\n"
+                 "     targets: all, hazard_per_year: 0.5,\n"
+                 "     duration_months: {dist: lognormal, median: 6, sigma: 0.7},\n"
+                 "     severity: {dist: beta, a: 4, b: 2}}\n"
+                 "policies:\n"
+                 "  - name: baseline\n"
+                 "  - name: never\n"
+                 "    interventions:\n"
+                 "      - kind: new_capacity\n"
+                 "        node: {id: us_plant, kind: plant, country: US, input: oxide,\n"
+                 "               output: magnet, capacity: 300}\n"
+                 "        lead_time_months: 6\n"
+                 "        completion_probability: 0\n"
+                 "  - name: always\n"
+                 "    interventions:\n"
+                 "      - kind: new_capacity\n"
+                 "        node: {id: us_plant2, kind: plant, country: US, input: oxide,\n"
+                 "               output: magnet, capacity: 300}\n"
+                 "        lead_time_months: 6\n");
+    fixture_run(&f, 3000, 9, 2);
+    size_t bytes = f.res.n_done * f.res.n_units * sizeof(double);
+    for (int m = 0; m < SF_M_COUNT; m++)
+        cr_assert(memcmp(f.res.pol[0].metric[m], f.res.pol[1].metric[m],
+                         bytes) == 0,
+                  "metric %s differs", sf_metric_name((sf_metric)m));
+    /* A plant that does come online helps, by more than 4 paired SE. */
+    const sf_paired *av = &f.res.pol[2].avoided[0];
+    cr_assert_gt(av->mean, 4 * av->se, "avoided %g se %g", av->mean, av->se);
+    fixture_free(&f);
+}
+
+/* The ban scenario with demand reduction, recycling, a hazard multiplier
+ * that switches a random shock off, and a policy tariff. */
+static const char *policies_yaml =
+    "name: pol\n"
+    "horizon_months: 24\n"
+    "commodities: [{id: metal, unit: t}]\n"
+    "nodes:\n"
+    "  - {id: au_mine, kind: mine, country: AU, output: metal, capacity: 120}\n"
+    "  - {id: us_d, kind: demand, country: US, input: metal, demand: 120}\n"
+    "shocks:\n"
+    "  - {id: ban, kind: export_restriction, exporter: AU, commodities: all,\n"
+    "     targets: all, schedule: {start_month: 6, duration_months: 4}}\n"
+    "  - {id: storm, kind: outage, nodes: [au_mine], severity: 0.5,\n"
+    "     hazard_per_year: 2, duration_months: 2}\n"
+    "policies:\n"
+    "  - name: baseline\n"
+    "    interventions: [{kind: hazard_multiplier, shock: storm, factor: 0}]\n"
+    "  - name: thrift\n"
+    "    interventions:\n"
+    "      - {kind: hazard_multiplier, shock: storm, factor: 0}\n"
+    "      - {kind: demand_reduction, node: us_d, share: 0.5}\n"
+    "  - name: recycle\n"
+    "    interventions:\n"
+    "      - {kind: hazard_multiplier, shock: storm, factor: 0}\n"
+    "      - {kind: recycling, node: us_d, share: 0.25}\n"
+    "  - name: storms\n"
+    "  - name: tariffed\n"
+    "    interventions:\n"
+    "      - {kind: hazard_multiplier, shock: storm, factor: 0}\n"
+    "      - {id: duty, kind: tariff, importer: US, exporter: AU,\n"
+    "         commodities: all, rate: 0.1, schedule: {start_month: 0,\n"
+    "         duration_months: 24}}\n";
+
+Test(engine, policies_have_their_exact_effects)
+{
+    fixture f;
+    fixture_load(&f, policies_yaml);
+    fixture_run(&f, 50, 2, 2);
+    /* Baseline: the ban only (storms are switched off): 4 x 10. */
+    cr_assert_eq(fixture_summary(&f, 0, SF_M_SHORTFALL, "us_d")->mean, 40.0);
+    /* Demand reduction halves need and shortfall. */
+    cr_assert_eq(fixture_summary(&f, 1, SF_M_SHORTFALL, "us_d")->mean, 20.0);
+    cr_assert_eq(fixture_summary(&f, 1, SF_M_NEED, "us_d")->mean, 120.0);
+    /* Recycling meets a quarter of need even during the ban. */
+    cr_assert_eq(fixture_summary(&f, 2, SF_M_SHORTFALL, "us_d")->mean, 30.0);
+    /* Storms at 2 a year halve the mine for 2 months: more shortfall in
+     * expectation, on the same ban. */
+    const sf_summary *st = fixture_summary(&f, 3, SF_M_SHORTFALL, "us_d");
+    cr_assert_gt(st->mean, 40.0);
+    cr_assert_gt(f.res.pol[3].shock_summary[1].mean, 0.0);
+    cr_assert_eq(f.res.pol[0].shock_summary[1].mean, 0.0);
+    /* The policy tariff is paid on every delivered unit: 20 months x 10 x
+     * 0.1 (the 4 ban months deliver nothing). */
+    cr_assert_float_eq(fixture_summary(&f, 4, SF_M_TARIFF, "us_d")->mean,
+                       20.0, 1e-9);
+    cr_assert_eq(f.res.pol[4].shock_summary[2].mean, 24.0);
+    cr_assert_eq(f.res.pol[0].shock_summary[2].mean, 0.0);
+    fixture_free(&f);
+}
+
+Test(engine, a_trigger_multiplies_the_hazard)
+{
+    /* A tariff active from month 0 raises a restriction's hazard by 3
+     * from month 1 on; month 0 uses the bare hazard. */
+    fixture f;
+    fixture_load(&f,
+                 "name: trig\n"
+                 "horizon_months: 36\n"
+                 "commodities: [{id: metal, unit: t}]\n"
+                 "nodes:\n"
+                 "  - {id: cn, kind: mine, country: CN, output: metal, capacity: 120}\n"
+                 "  - {id: us_d, kind: demand, country: US, input: metal, demand: 120}\n"
+                 "shocks:\n"
+                 "  - {id: r, kind: export_restriction, exporter: CN, commodities: all,\n"
+                 "     targets: all, hazard_per_year: 0.4, duration_months: 1}\n"
+                 "  - {id: t, kind: tariff, importer: US, exporter: CN, commodities: all,\n"
+                 "     rate: 0.2, schedule: {start_month: 0, duration_months: 36}}\n"
+                 "triggers: [{when: t, raises: r, factor: 3}]\n");
+    fixture_run(&f, 20000, 4, 2);
+    /* Duration 1: each month is an independent Bernoulli. */
+    double p0 = -expm1(-0.4 / 12.0), p1 = -expm1(-1.2 / 12.0);
+    double truth = p0 + 35 * p1;
+    const sf_summary *s = &f.res.pol[0].shock_summary[0];
+    cr_assert_lt(fabs(s->mean - truth), 4 * s->se, "%g vs %g (se %g)",
+                 s->mean, truth, s->se);
+    fixture_free(&f);
+}
+
+Test(engine, regimes_make_restrictions_cluster)
+{
+    /* calm -> crisis with probability 0.05 a month, crisis absorbing; the
+     * restriction can only start in a crisis (multiplier 0 in calm). */
+    fixture f;
+    fixture_load(&f,
+                 "name: reg\n"
+                 "horizon_months: 36\n"
+                 "commodities: [{id: metal, unit: t}]\n"
+                 "nodes:\n"
+                 "  - {id: cn, kind: mine, country: CN, output: metal, capacity: 120}\n"
+                 "  - {id: us_d, kind: demand, country: US, input: metal, demand: 120}\n"
+                 "shocks:\n"
+                 "  - {id: r, kind: export_restriction, exporter: CN, commodities: all,\n"
+                 "     targets: all, hazard_per_year: 6, duration_months: 1}\n"
+                 "regimes:\n"
+                 "  states: [calm, crisis]\n"
+                 "  start: calm\n"
+                 "  transitions: {calm: [0.95, 0.05], crisis: [0, 1]}\n"
+                 "  multipliers: {calm: {r: 0}}\n");
+    fixture_run(&f, 20000, 5, 2);
+    /* P(crisis in month t) = 1 - 0.95^t; duration 1 makes months
+     * independent given the regime. */
+    double p = -expm1(-6.0 / 12.0), truth = 0.0;
+    for (int t = 0; t < 36; t++)
+        truth += (1.0 - pow(0.95, t)) * p;
+    const sf_summary *s = &f.res.pol[0].shock_summary[0];
+    cr_assert_lt(fabs(s->mean - truth), 4 * s->se, "%g vs %g (se %g)",
+                 s->mean, truth, s->se);
+    fixture_free(&f);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+Test(engine, summary_statistics_match_a_direct_computation)
+{
+    fixture f;
+    load_toy(&f);
+    fixture_run(&f, 3000, 21, 2);
+    size_t n = f.res.n_done, U = f.res.n_units, u = U - 1;
+    const double *x = f.res.pol[0].metric[SF_M_SHORTFALL];
+    double *v = malloc(n * sizeof *v), sum = 0, ss = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += (v[i] = x[i * U + u]);
+    double mean = sum / n;
+    for (size_t i = 0; i < n; i++)
+        ss += (v[i] - mean) * (v[i] - mean);
+    qsort(v, n, sizeof *v, cmp_double);
+    const sf_summary *s = &f.res.pol[0].summary[SF_M_SHORTFALL * U + u];
+    cr_assert_float_eq(s->mean, mean, 1e-9 * (1 + mean));
+    cr_assert_float_eq(s->sd, sqrt(ss / (n - 1)), 1e-9 * (1 + s->sd));
+    cr_assert_float_eq(s->se, s->sd / sqrt(n), 1e-12 * (1 + s->se));
+    /* Quantile 0.95 by linear interpolation between order statistics. */
+    double h = 0.95 * (n - 1);
+    size_t lo = (size_t)floor(h);
+    double q95 = v[lo] + (h - lo) * (v[lo + 1] - v[lo]);
+    cr_assert_float_eq(s->q[3], q95, 1e-9 * (1 + q95));
+    /* CVaR95: the mean of the 150 largest of 3000. */
+    double tail = 0;
+    for (size_t i = n - 150; i < n; i++)
+        tail += v[i];
+    cr_assert_float_eq(s->cvar95, tail / 150, 1e-9 * (1 + tail));
+    cr_assert_geq(s->cvar95, s->q[3]);
+    free(v);
+    /* Paired: avoided = baseline - mix per trial, its mean and SE. */
+    const double *y = f.res.pol[1].metric[SF_M_SHORTFALL];
+    double dsum = 0, dss = 0;
+    for (size_t i = 0; i < n; i++)
+        dsum += x[i * U + u] - y[i * U + u];
+    double dmean = dsum / n;
+    for (size_t i = 0; i < n; i++) {
+        double d = x[i * U + u] - y[i * U + u] - dmean;
+        dss += d * d;
+    }
+    const sf_paired *av = &f.res.pol[1].avoided[u];
+    cr_assert_float_eq(av->mean, dmean, 1e-9 * (1 + fabs(dmean)));
+    cr_assert_float_eq(av->se, sqrt(dss / (n - 1) / n), 1e-9 * (1 + av->se));
+    /* Fan chart: the month-t mean fraction is the mean of per-trial
+     * fractions, and P95 brackets it from the histogram's resolution. */
+    size_t T = (size_t)f.res.n_months;
+    for (size_t t = 0; t < T; t++) {
+        double m = f.res.pol[0].month_frac_mean[t * U + u];
+        cr_assert(m >= 0 && m <= 1);
+        double p50 = f.res.pol[0].month_frac_q[(1 * T + t) * U + u];
+        double p99 = f.res.pol[0].month_frac_q[(4 * T + t) * U + u];
+        cr_assert_leq(p50, p99);
+    }
+    fixture_free(&f);
+}
