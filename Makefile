@@ -9,7 +9,7 @@
 # because installing the MPI variant switches the generic "hdf5" name.
 
 CC       ?= gcc
-PKGS     := gsl hdf5-serial yaml-0.1
+PKGS     := gsl hdf5-serial yaml-0.1 zlib
 BUILD    ?= build
 BIN      ?= bin
 SAN      ?=
@@ -25,7 +25,7 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 endif
 
 DEB_PKGS := build-essential pkg-config libgsl-dev libhdf5-dev hdf5-tools \
-            libyaml-dev librandom123-dev libcriterion-dev \
+            libyaml-dev librandom123-dev libcriterion-dev zlib1g-dev \
             python3-h5py python3-xarray python3-numpy python3-yaml \
             python3-netcdf4 python3-h5netcdf
 
@@ -37,7 +37,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DEFAULT_SCENARIO := scenarios/toy-magnets.yaml
 
-.PHONY: all deps run test test-unit test-cli check-asan clean format
+.PHONY: all deps run test test-unit test-cli check-asan clean format FORCE
 all: $(BIN)/shortfall
 
 deps:
@@ -49,9 +49,17 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-$(BUILD)/obj/%.o: %.c $(wildcard include/*.h include/shortfall/*.h models/*.h sim/*.h)
+$(BUILD)/obj/%.o: %.c $(wildcard include/*.h include/shortfall/*.h models/*.h sim/*.h) $(BUILD)/gen/version.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) -I$(BUILD)/gen -c $< -o $@
+
+# The git commit recorded in results files; rewritten only when it changes.
+GIT_COMMIT = $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define SF_GIT_COMMIT "$(GIT_COMMIT)"' > $@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
+FORCE:
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -63,12 +71,12 @@ $(BIN)/shortfall: $(MAIN_OBJ) $(LIB)
 
 $(BUILD)/tests/%: tests/%.c $(LIB) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcriterion
+	$(CC) $(CFLAGS) -Itests -Isim -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcriterion
 
 run: deps
 	@$(MAKE) --no-print-directory all
 	$(BIN)/shortfall check $(DEFAULT_SCENARIO)
-	$(BIN)/shortfall run $(DEFAULT_SCENARIO)
+	$(BIN)/shortfall run $(DEFAULT_SCENARIO) --force
 
 # The whole suite: unit tests, CLI tests, then the sanitizer pass.
 test: deps

@@ -32,6 +32,9 @@ enum {
     SF_ERR_UNSUPPLIED = -13, /* a demand node no supplier can reach */
     SF_ERR_CONFLICT = -14,   /* keys that exclude each other, or a mismatch */
     SF_ERR_LIMIT = -15,      /* a size beyond the documented limits */
+    SF_ERR_FORMAT = -16,     /* a results file that is not shortfall's, of
+                                another version, damaged, or not matching */
+    SF_ERR_HDF5 = -17,       /* the HDF5 library failed while writing */
     SF_ERR_BUG = -99         /* a broken internal invariant */
 };
 

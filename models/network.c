@@ -406,3 +406,15 @@ int sf_model_find_link(const sf_model *m, int from, int to)
             return m->by_buyer.item[k];
     return -1;
 }
+
+const char *sf_model_demand_unit(const sf_model *m)
+{
+    const char *unit = NULL;
+    for (size_t d = 0; d < m->n_demand; d++) {
+        const char *u = m->sc->commodities[m->input[m->demand_nodes[d]]].unit;
+        if (unit != NULL && strcmp(unit, u) != 0)
+            return "units";
+        unit = u;
+    }
+    return unit ? unit : "units";
+}

@@ -2,10 +2,11 @@
  * engine.c — the trial loop.  Trials are cut into blocks of
  * SF_BLOCK_TRIALS; OpenMP threads take the blocks of a wave dynamically,
  * each with its own workspace allocated once.  Per-trial metrics go to
- * their own rows (no sharing between threads); monthly sums of doubles are
- * kept per block and added in block order after each wave; histograms and
- * counts are integers, summed per thread and added at the end.  So every
- * number is bitwise identical whatever the thread count.
+ * their own rows (no sharing between threads); what is accumulated over
+ * trials — histogram counts, short-month counts, monthly fractions in
+ * fixed point — is integer, summed per thread and added at the end.  So
+ * every number is bitwise identical whatever the thread count, the order
+ * in which blocks finish, or where a run was interrupted and resumed.
  */
 #include <math.h>
 #include <omp.h>
@@ -22,8 +23,8 @@
 #include "shortfall/shocks.h"
 
 /* Blocks per thread in one wave: enough to balance the load, few enough
- * to react to an interrupt quickly. */
-#define WAVE_BLOCKS_PER_THREAD 4
+ * to react to an interrupt and report progress a few times a second. */
+#define WAVE_BLOCKS_PER_THREAD 2
 
 /* Running metrics of one unit within a trial. */
 typedef struct {
@@ -42,6 +43,7 @@ typedef struct {
     double *month_s, *month_n, *month_level, *month_tariff; /* per unit */
     uint64_t **hist_counts; /* per policy: [(t * U + u) * (BINS+1) + b] */
     uint64_t **short_counts; /* per policy: [t * U + u] */
+    uint64_t **frac_sums;    /* per policy: [t * U + u], fixed point */
 } thread_ws;
 
 typedef struct {
@@ -75,8 +77,12 @@ static void thread_ws_free(thread_ws *w, size_t n_pol)
     if (w->short_counts)
         for (size_t p = 0; p < n_pol; p++)
             free(w->short_counts[p]);
+    if (w->frac_sums)
+        for (size_t p = 0; p < n_pol; p++)
+            free(w->frac_sums[p]);
     free(w->hist_counts);
     free(w->short_counts);
+    free(w->frac_sums);
     free(w->noise);
     free(w->lead);
     free(w->completes);
@@ -100,7 +106,8 @@ static int thread_ws_init(thread_ws *w, const engine *e)
     w->hist = calloc(n_pol, sizeof *w->hist);
     w->hist_counts = calloc(n_pol, sizeof *w->hist_counts);
     w->short_counts = calloc(n_pol, sizeof *w->short_counts);
-    if (!w->hist || !w->hist_counts || !w->short_counts)
+    w->frac_sums = calloc(n_pol, sizeof *w->frac_sums);
+    if (!w->hist || !w->hist_counts || !w->short_counts || !w->frac_sums)
         return SF_ERR_NOMEM;
     for (size_t p = 0; p < n_pol; p++) {
         if (sf_shock_history_init(&w->hist[p], e->n_months, m->n_shocks))
@@ -108,7 +115,8 @@ static int thread_ws_init(thread_ws *w, const engine *e)
         w->hist_counts[p] = calloc(cells * (SF_HIST_BINS + 1),
                                    sizeof(uint64_t));
         w->short_counts[p] = calloc(cells, sizeof(uint64_t));
-        if (!w->hist_counts[p] || !w->short_counts[p])
+        w->frac_sums[p] = calloc(cells, sizeof(uint64_t));
+        if (!w->hist_counts[p] || !w->short_counts[p] || !w->frac_sums[p])
             return SF_ERR_NOMEM;
     }
     w->noise = calloc(T * (m->n_demand ? m->n_demand : 1), sizeof(double));
@@ -208,10 +216,10 @@ static size_t hist_bin(double frac)
     return b >= SF_HIST_BINS ? SF_HIST_BINS : (b < 1.0 ? 1 : (size_t)b);
 }
 
-/* Adds month t of policy position p to the units' running metrics, the
- * block's monthly sums and the thread's counts. */
+/* Adds month t of policy position p to the units' running metrics and
+ * the thread's monthly accumulators. */
 static void record_month(const engine *e, thread_ws *w, size_t p, int t,
-                         double *frac_sum)
+                         uint64_t row)
 {
     const sf_model *m = e->m;
     const sf_market_ws *mw = &w->mw;
@@ -220,6 +228,11 @@ static void record_month(const engine *e, thread_ws *w, size_t p, int t,
     for (size_t u = 0; u < U; u++)
         w->month_s[u] = w->month_n[u] = w->month_level[u] =
             w->month_tariff[u] = 0.0;
+    if (row < e->res->n_paths)
+        for (size_t d = 0; d < D; d++)
+            e->res->pol[p].path[((size_t)row * (size_t)e->n_months +
+                                 (size_t)t) * D + d] =
+                mw->shortfall[m->demand_nodes[d]];
     for (size_t d = 0; d < D; d++) {
         int j = m->demand_nodes[d];
         size_t units[3] = {d, D + (size_t)m->demand_region[d], world};
@@ -247,7 +260,7 @@ static void record_month(const engine *e, thread_ws *w, size_t p, int t,
         if (s->run > s->longest)
             s->longest = s->run;
         size_t cell = (size_t)t * U + u;
-        frac_sum[cell] += frac;
+        w->frac_sums[p][cell] += (uint64_t)llround(frac * SF_FRAC_ONE);
         w->short_counts[p][cell] += is_short;
         w->hist_counts[p][cell * (SF_HIST_BINS + 1) + hist_bin(frac)]++;
     }
@@ -281,14 +294,12 @@ static void store_trial(const engine *e, thread_ws *w, size_t p,
     }
 }
 
-/* One trial under every policy; frac_sum is the block's [p][t * U + u]. */
-static void run_trial(const engine *e, thread_ws *w, uint64_t trial,
-                      double *frac_sum)
+/* One trial under every policy. */
+static void run_trial(const engine *e, thread_ws *w, uint64_t trial)
 {
     const sf_model *m = e->m;
     uint64_t seed = e->opt->seed;
     size_t n_pol = e->res->n_policies, D = m->n_demand;
-    size_t cells = (size_t)e->n_months * e->n_units;
     uint64_t row = trial - e->res->first_trial;
     sf_market_ws *mw = &w->mw;
 
@@ -328,7 +339,7 @@ static void run_trial(const engine *e, thread_ws *w, uint64_t trial,
                               (1.0 - pp->reduce_share[j]);
             }
             sf_market_month(m, pp, t, mw);
-            record_month(e, w, p, t, &frac_sum[p * cells]);
+            record_month(e, w, p, t, row);
         }
         store_trial(e, w, p, row, h);
     }
@@ -349,11 +360,13 @@ static int results_alloc(sf_results *res, const sf_model *m)
                 return SF_ERR_NOMEM;
         pr->shock_months = calloc(n * (m->n_shocks ? m->n_shocks : 1),
                                   sizeof(int32_t));
-        pr->month_frac_sum = calloc(T * U, sizeof(double));
+        pr->month_frac_sum = calloc(T * U, sizeof(uint64_t));
         pr->month_short = calloc(T * U, sizeof(uint64_t));
         pr->month_hist = calloc(T * U * (SF_HIST_BINS + 1), sizeof(uint64_t));
+        pr->path = calloc(res->n_paths * T * (m->n_demand ? m->n_demand : 1) + 1,
+                          sizeof(double));
         if (!pr->shock_months || !pr->month_frac_sum || !pr->month_short ||
-            !pr->month_hist)
+            !pr->month_hist || !pr->path)
             return SF_ERR_NOMEM;
     }
     return 0;
@@ -418,16 +431,11 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-int sf_engine_run(const sf_model *m, const sf_run_options *opt,
-                  sf_results *res, sf_error *err)
+int sf_results_init(sf_results *res, const sf_model *m,
+                    const sf_run_options *opt, sf_error *err)
 {
-    engine e;
-    thread_ws *ws = NULL;
-    double *partial = NULL;
-    int ret = SF_ERR_NOMEM, threads;
-    double t0 = now_seconds();
+    int ret;
 
-    memset(&e, 0, sizeof e);
     memset(res, 0, sizeof *res);
     res->model = m;
     res->seed = opt->seed;
@@ -436,73 +444,78 @@ int sf_engine_run(const sf_model *m, const sf_run_options *opt,
     res->n_months = m->sc->horizon_months;
     res->n_units = m->n_demand + m->n_regions + 1;
     res->n_policies = opt->n_policies;
+    res->n_paths = opt->n_paths < opt->n_trials ? opt->n_paths : opt->n_trials;
     sf_bug_assert(opt->n_policies >= 1 && opt->policies[0] == 0);
-    if (opt->first_trial + opt->n_trials > SF_RNG_TRIAL_LIMIT) {
-        ret = sf_error_set(err, SF_ERR_LIMIT,
-                           "trials beyond 2^40 are not supported");
-        goto out;
-    }
-    threads = opt->threads > 0 ? opt->threads : omp_get_max_threads();
-    res->threads = threads;
-    if ((ret = results_alloc(res, m)) != 0) {
-        sf_error_set(err, ret, "allocating results for %llu trials: %s",
-                     (unsigned long long)opt->n_trials, sf_strerror(ret));
-        goto out;
-    }
+    if (opt->first_trial + opt->n_trials > SF_RNG_TRIAL_LIMIT ||
+        opt->n_trials > SF_MAX_RUN_TRIALS)
+        return sf_error_set(err, SF_ERR_LIMIT,
+                            "a run holds at most 2^32 trials, numbered below "
+                            "2^40");
+    if ((ret = results_alloc(res, m)) != 0)
+        return sf_error_set(err, ret,
+                            "allocating results for %llu trials: %s",
+                            (unsigned long long)opt->n_trials,
+                            sf_strerror(ret));
     for (size_t p = 0; p < res->n_policies; p++)
         res->pol[p].policy = opt->policies[p];
+    return 0;
+}
+
+int sf_engine_run(const sf_model *m, const sf_run_options *opt,
+                  sf_results *res, sf_error *err)
+{
+    engine e;
+    thread_ws *ws = NULL;
+    int ret = SF_ERR_NOMEM, threads;
+    double t0 = now_seconds();
+
+    memset(&e, 0, sizeof e);
+    sf_bug_assert(res->model == m && res->n_trials == opt->n_trials &&
+                  res->n_policies == opt->n_policies);
+    threads = opt->threads > 0 ? opt->threads : omp_get_max_threads();
+    res->threads = threads;
     if ((ret = engine_init(&e, m, opt, res, err)) != 0)
         goto out;
 
     size_t cells = (size_t)res->n_months * res->n_units;
-    size_t block_cells = cells * res->n_policies;
-    size_t wave = (size_t)threads * WAVE_BLOCKS_PER_THREAD;
-    uint64_t n_blocks = (opt->n_trials + SF_BLOCK_TRIALS - 1) / SF_BLOCK_TRIALS;
+    uint64_t start = res->n_done, todo = opt->n_trials - start;
+    uint64_t wave = (uint64_t)threads * WAVE_BLOCKS_PER_THREAD;
+    uint64_t n_blocks = (todo + SF_BLOCK_TRIALS - 1) / SF_BLOCK_TRIALS;
     ret = SF_ERR_NOMEM;
     ws = calloc((size_t)threads, sizeof *ws);
-    partial = calloc(wave * block_cells, sizeof(double));
-    if (ws == NULL || partial == NULL)
+    if (ws == NULL)
         goto nomem;
     for (int th = 0; th < threads; th++)
         if (thread_ws_init(&ws[th], &e) != 0)
             goto nomem;
 
-    res->n_done = 0;
     for (uint64_t b0 = 0; b0 < n_blocks; b0 += wave) {
         if (opt->stop != NULL && *opt->stop)
             break;
         uint64_t nb = n_blocks - b0 < wave ? n_blocks - b0 : wave;
-        memset(partial, 0, nb * block_cells * sizeof(double));
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
         for (uint64_t b = b0; b < b0 + nb; b++) {
             thread_ws *w = &ws[omp_get_thread_num()];
-            uint64_t lo = b * SF_BLOCK_TRIALS;
+            uint64_t lo = start + b * SF_BLOCK_TRIALS;
             uint64_t hi = lo + SF_BLOCK_TRIALS < opt->n_trials
                               ? lo + SF_BLOCK_TRIALS
                               : opt->n_trials;
             for (uint64_t i = lo; i < hi; i++)
-                run_trial(&e, w, opt->first_trial + i,
-                          &partial[(b - b0) * block_cells]);
+                run_trial(&e, w, opt->first_trial + i);
         }
-        /* Block order, whatever order the threads finished in. */
-        for (uint64_t b = 0; b < nb; b++)
-            for (size_t p = 0; p < res->n_policies; p++) {
-                double *dst = res->pol[p].month_frac_sum;
-                const double *src = &partial[b * block_cells + p * cells];
-                for (size_t c = 0; c < cells; c++)
-                    dst[c] += src[c];
-            }
-        uint64_t done = (b0 + nb) * SF_BLOCK_TRIALS;
+        uint64_t done = start + (b0 + nb) * SF_BLOCK_TRIALS;
         res->n_done = done < opt->n_trials ? done : opt->n_trials;
         if (opt->progress)
             opt->progress(opt->progress_ctx, res->n_done, opt->n_trials);
     }
-    /* Integer counts: the sum does not depend on the order. */
+    /* Integer sums: the total does not depend on the order. */
     for (int th = 0; th < threads; th++)
         for (size_t p = 0; p < res->n_policies; p++) {
             sf_policy_results *pr = &res->pol[p];
-            for (size_t c = 0; c < cells; c++)
+            for (size_t c = 0; c < cells; c++) {
                 pr->month_short[c] += ws[th].short_counts[p][c];
+                pr->month_frac_sum[c] += ws[th].frac_sums[p][c];
+            }
             for (size_t c = 0; c < cells * (SF_HIST_BINS + 1); c++)
                 pr->month_hist[c] += ws[th].hist_counts[p][c];
         }
@@ -513,12 +526,11 @@ nomem:
                  sf_strerror(ret));
 out:
     if (ws)
-        for (int th = 0; th < res->threads; th++)
+        for (int th = 0; th < threads; th++)
             thread_ws_free(&ws[th], res->n_policies);
     free(ws);
-    free(partial);
     engine_free(&e);
-    res->wall_seconds = now_seconds() - t0;
+    res->wall_seconds += now_seconds() - t0;
     return ret;
 }
 

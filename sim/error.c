@@ -26,6 +26,8 @@ const char *sf_strerror(int code)
     case SF_ERR_UNSUPPLIED: return "demand node that no supplier can reach";
     case SF_ERR_CONFLICT: return "conflicting or inapplicable keys";
     case SF_ERR_LIMIT: return "beyond a documented limit";
+    case SF_ERR_FORMAT: return "not a usable shortfall results file";
+    case SF_ERR_HDF5: return "HDF5 error";
     case SF_ERR_BUG: return "internal error (a bug in shortfall)";
     default: return "unknown error code";
     }

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <hdf5.h>
+
 #include "cli.h"
 #include "shortfall.h"
 
@@ -17,16 +19,22 @@ static void usage(FILE *f)
             "\n"
             "usage:\n"
             "  shortfall run SCENARIO.yaml... [options]   sample trials, write results\n"
+            "  shortfall run --resume RESULTS.h5          finish an interrupted run\n"
             "  shortfall check SCENARIO.yaml...           validate, print the network\n"
+            "  shortfall info RESULTS.h5                  summary table of a results file\n"
             "  shortfall --version\n"
             "  shortfall COMMAND --help                   options of a command\n"
             "\n"
             "Exit codes: 0 ok, 1 usage, 2 bad input, 3 I/O error, 130 interrupted.\n"
-            "Documentation: README.md, docs/model.md, docs/scenarios.md.\n");
+            "Documentation: README.md, docs/model.md, docs/scenarios.md, docs/output.md.\n");
 }
 
 int main(int argc, char **argv)
 {
+    /* HDF5 1.10 can crash in its exit-time clean-up when closing a file
+     * failed (a full disk, a file size limit); the process is ending
+     * anyway, so it is told not to clean up at exit. */
+    H5dont_atexit();
     if (argc < 2) {
         usage(stderr);
         return SF_EXIT_USAGE;
@@ -45,6 +53,8 @@ int main(int argc, char **argv)
         return sf_cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)
         return sf_cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "info") == 0)
+        return sf_cmd_info(argc - 1, argv + 1);
     fprintf(stderr, "shortfall: unknown command '%s'\n", cmd);
     usage(stderr);
     return SF_EXIT_USAGE;

@@ -1,54 +1,87 @@
 /*
- * run.c — `shortfall run`: options, the run itself and the summary table
- * (one row per policy mix and region: mean cumulative shortfall with its
- * standard error, P95, CVaR95, probability of any shortfall, and the
- * shortfall avoided against the baseline with its paired standard error).
+ * run.c — `shortfall run`: options, the run, the results file, progress on
+ * a terminal, and a clean stop on SIGINT/SIGTERM (the completed trials are
+ * written, marked incomplete, and `--resume` finishes them to the result
+ * an uninterrupted run would have had).
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <gsl/gsl_errno.h>
 
 #include "cli.h"
 #include "shortfall/engine.h"
+#include "shortfall/h5file.h"
 #include "shortfall/model.h"
 #include "shortfall/scenario.h"
+#include "version.h"
 
 #define MAX_POLICY_ARGS 256
 
+typedef enum { PROGRESS_AUTO, PROGRESS_ALWAYS, PROGRESS_NEVER } progress_mode;
+
 typedef struct {
     const char *scenario;
+    const char *resume;
+    const char *output;
     long long n_trials; /* -1: the scenario's */
     bool seed_given;
     uint64_t seed;
     int threads;
+    bool force;
+    bool no_trials;
+    uint64_t n_paths;
+    progress_mode progress;
     size_t n_policy_names;
     const char *policy_names[MAX_POLICY_ARGS];
 } run_args;
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
 
 static void run_usage(FILE *f)
 {
     fprintf(f,
             "usage: shortfall run SCENARIO.yaml [options]\n"
+            "       shortfall run --resume RESULTS.h5 [--threads T] [--progress M]\n"
             "\n"
             "Samples trials of the scenario's shocks under each policy mix (all on\n"
-            "the same trials) and prints the summary table.\n"
+            "the same trials), writes the results file and prints the summary table.\n"
             "\n"
             "options:\n"
-            "  -n, --trials-count N  number of trials (default: the scenario's trials)\n"
+            "  -n N                  number of trials (default: the scenario's trials)\n"
             "  --seed S              seed, 0 .. 2^64-1 (default: the scenario's seed)\n"
+            "  -o, --output FILE     results file (default: out/<scenario name>.h5)\n"
+            "  --force               replace FILE if it exists\n"
             "  --threads T           OpenMP threads (default: all cores); results do\n"
             "                        not depend on it\n"
             "  --policy NAME         run only this mix (repeatable); the baseline is\n"
             "                        always run, since mixes are compared with it\n"
-            "  -h, --help            this text\n");
+            "  --paths N             also store the monthly shortfall path of the\n"
+            "                        first N trials\n"
+            "  --no-trials           leave the per-trial arrays out of the file\n"
+            "  --progress M          auto (on a terminal), always or never\n"
+            "  --resume FILE         finish an interrupted run in FILE\n"
+            "  -h, --help            this text\n"
+            "\n"
+            "Ctrl-C (SIGINT) or SIGTERM stops at the next block of trials and writes\n"
+            "the completed ones, marked incomplete (exit 130); a second Ctrl-C stops\n"
+            "at once without writing.\n");
 }
 
-/* Parses an unsigned decimal integer; false unless the whole text is one. */
 static bool parse_u64(const char *s, uint64_t *out)
 {
     char *end;
@@ -81,7 +114,15 @@ static bool is_option(const char *arg, const char *name)
            (arg[len] == '\0' || (arg[len] == '=' && name[1] == '-'));
 }
 
-/* 0 to go on, or an exit code (help given: -1 → exit 0). */
+static int usage_error(const char *fmt, const char *value)
+{
+    fprintf(stderr, "shortfall run: ");
+    fprintf(stderr, fmt, value ? value : "");
+    fputs("\n", stderr);
+    return SF_EXIT_USAGE;
+}
+
+/* 0 to go on, -1 after --help, or an exit code. */
 static int parse_args(int argc, char **argv, run_args *ra)
 {
     memset(ra, 0, sizeof *ra);
@@ -92,40 +133,65 @@ static int parse_args(int argc, char **argv, run_args *ra)
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             run_usage(stdout);
             return -1;
-        } else if (is_option(arg, "-n") || is_option(arg, "--trials-count")) {
-            v = option_value(argc, argv, &a, arg[1] == 'n' ? "-n" : "--trials-count");
-            if (!parse_u64(v, &x) || x < 1 || x > 1000000000000ULL) {
-                fprintf(stderr, "shortfall run: -n needs a whole number of "
-                                "trials from 1 to 10^12, got '%s'\n",
-                        v ? v : "");
-                return SF_EXIT_USAGE;
-            }
+        } else if (is_option(arg, "-n")) {
+            v = option_value(argc, argv, &a, "-n");
+            if (!parse_u64(v, &x) || x < 1 || x > 1000000000000ULL)
+                return usage_error("-n needs a whole number of trials from 1 "
+                                   "to 10^12, got '%s'",
+                                   v);
             ra->n_trials = (long long)x;
         } else if (is_option(arg, "--seed")) {
             v = option_value(argc, argv, &a, "--seed");
-            if (!parse_u64(v, &x)) {
-                fprintf(stderr, "shortfall run: --seed needs a whole number "
-                                "from 0 to 2^64-1, got '%s'\n",
-                        v ? v : "");
-                return SF_EXIT_USAGE;
-            }
+            if (!parse_u64(v, &x))
+                return usage_error("--seed needs a whole number from 0 to "
+                                   "2^64-1, got '%s'",
+                                   v);
             ra->seed = x;
             ra->seed_given = true;
         } else if (is_option(arg, "--threads")) {
             v = option_value(argc, argv, &a, "--threads");
-            if (!parse_u64(v, &x) || x < 1 || x > 1024) {
-                fprintf(stderr, "shortfall run: --threads needs a number from "
-                                "1 to 1024, got '%s'\n",
-                        v ? v : "");
-                return SF_EXIT_USAGE;
-            }
+            if (!parse_u64(v, &x) || x < 1 || x > 1024)
+                return usage_error("--threads needs a number from 1 to 1024, "
+                                   "got '%s'",
+                                   v);
             ra->threads = (int)x;
+        } else if (is_option(arg, "--paths")) {
+            v = option_value(argc, argv, &a, "--paths");
+            if (!parse_u64(v, &x) || x > 1000000)
+                return usage_error("--paths needs a number of trials from 0 "
+                                   "to 10^6, got '%s'",
+                                   v);
+            ra->n_paths = x;
+        } else if (is_option(arg, "--progress")) {
+            v = option_value(argc, argv, &a, "--progress");
+            if (v && strcmp(v, "auto") == 0)
+                ra->progress = PROGRESS_AUTO;
+            else if (v && strcmp(v, "always") == 0)
+                ra->progress = PROGRESS_ALWAYS;
+            else if (v && strcmp(v, "never") == 0)
+                ra->progress = PROGRESS_NEVER;
+            else
+                return usage_error("--progress is auto, always or never, got "
+                                   "'%s'",
+                                   v);
+        } else if (is_option(arg, "-o") || is_option(arg, "--output")) {
+            v = option_value(argc, argv, &a, arg[1] == 'o' ? "-o" : "--output");
+            if (v == NULL || *v == '\0')
+                return usage_error("%s-o needs a file name", NULL);
+            ra->output = v;
+        } else if (is_option(arg, "--resume")) {
+            v = option_value(argc, argv, &a, "--resume");
+            if (v == NULL || *v == '\0')
+                return usage_error("%s--resume needs a results file", NULL);
+            ra->resume = v;
+        } else if (strcmp(arg, "--force") == 0) {
+            ra->force = true;
+        } else if (strcmp(arg, "--no-trials") == 0) {
+            ra->no_trials = true;
         } else if (is_option(arg, "--policy")) {
             v = option_value(argc, argv, &a, "--policy");
-            if (v == NULL || ra->n_policy_names == MAX_POLICY_ARGS) {
-                fprintf(stderr, "shortfall run: --policy needs a name\n");
-                return SF_EXIT_USAGE;
-            }
+            if (v == NULL || ra->n_policy_names == MAX_POLICY_ARGS)
+                return usage_error("%s--policy needs a name", NULL);
             ra->policy_names[ra->n_policy_names++] = v;
         } else if (arg[0] == '-' && arg[1] != '\0') {
             fprintf(stderr, "shortfall run: unknown option '%s'\n", arg);
@@ -134,87 +200,161 @@ static int parse_args(int argc, char **argv, run_args *ra)
         } else if (ra->scenario == NULL) {
             ra->scenario = arg;
         } else {
-            fprintf(stderr, "shortfall run: one scenario file at a time (got "
-                            "'%s' and '%s')\n",
+            fprintf(stderr,
+                    "shortfall run: one scenario file at a time (got '%s' "
+                    "and '%s')\n",
                     ra->scenario, arg);
             return SF_EXIT_USAGE;
         }
     }
-    if (ra->scenario == NULL) {
+    if (ra->resume != NULL &&
+        (ra->scenario || ra->n_trials > 0 || ra->seed_given || ra->output ||
+         ra->n_policy_names || ra->n_paths || ra->no_trials)) {
+        fprintf(stderr, "shortfall run: --resume takes the scenario, trials, "
+                        "seed, mixes and output from the file; only "
+                        "--threads and --progress may be given with it\n");
+        return SF_EXIT_USAGE;
+    }
+    if (ra->scenario == NULL && ra->resume == NULL) {
         run_usage(stderr);
         return SF_EXIT_USAGE;
     }
     return 0;
 }
 
-/* The unit of the demand nodes' commodity, or "units" if they differ. */
-static const char *demand_unit(const sf_model *m)
+/* --- progress ------------------------------------------------------------ */
+
+typedef struct {
+    bool on;
+    double start, last;
+    uint64_t start_done;
+} progress;
+
+static double now(void)
 {
-    const char *unit = NULL;
-    for (size_t d = 0; d < m->n_demand; d++) {
-        const char *u = m->sc->commodities[m->input[m->demand_nodes[d]]].unit;
-        if (unit != NULL && strcmp(unit, u) != 0)
-            return "units";
-        unit = u;
-    }
-    return unit ? unit : "units";
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void print_summary(FILE *f, const sf_results *res)
+/* One line on stderr, redrawn at most five times a second. */
+static void show_progress(void *ctx, uint64_t done, uint64_t total)
 {
-    const sf_model *m = res->model;
-    const sf_scenario *sc = m->sc;
-    size_t U = res->n_units;
-    int q95 = 3; /* sf_quantile_levels[3] == 0.95 */
+    progress *p = ctx;
+    double t = now();
+    if (!p->on || (t - p->last < 0.2 && done < total))
+        return;
+    p->last = t;
+    double rate = t > p->start ? (double)(done - p->start_done) /
+                                     (t - p->start)
+                               : 0.0;
+    double eta = rate > 0 ? (double)(total - done) / rate : 0.0;
+    int width = 24, fill = (int)((double)width * (double)done /
+                                 (double)(total ? total : 1));
+    char bar[32];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\r[%s] %" PRIu64 "/%" PRIu64 " trials  %.0f trials/s  "
+                    "ETA %.0f s   ",
+            bar, done, total, rate, eta);
+    if (done >= total)
+        fputs("\n", stderr);
+    fflush(stderr);
+}
 
-    fprintf(f, "\n%s: %" PRIu64 " trials x %d months, seed %" PRIu64
-               ", %d thread%s, %.2f s (%.0f trials/s)\n",
-            sc->name, res->n_done, res->n_months, res->seed, res->threads,
-            res->threads == 1 ? "" : "s", res->wall_seconds,
-            res->wall_seconds > 0 ? (double)res->n_done * (double)res->n_policies /
-                                        res->wall_seconds
-                                  : 0.0);
-    if (res->n_done < res->n_trials)
-        fprintf(f, "INCOMPLETE: %" PRIu64 " of %" PRIu64 " trials\n",
-                res->n_done, res->n_trials);
-    fprintf(f, "Cumulative shortfall over the horizon, %s; mean ± standard "
-               "error over trials.\n"
-               "avoided = baseline minus mix on the same trials (paired "
-               "standard error); P(better) = share of trials it helps.\n\n",
-            demand_unit(m));
-    fprintf(f, "%-16s %-10s %22s %12s %12s %8s %8s %22s %9s\n", "policy",
-            "region", "shortfall mean ± se", "P95", "CVaR95", "P(short)",
-            "fraction", "avoided ± se", "P(better)");
-    for (size_t p = 0; p < res->n_policies; p++) {
-        const sf_policy_results *pr = &res->pol[p];
-        for (size_t r = 0; r <= m->n_regions; r++) {
-            size_t u = r < m->n_regions ? sf_results_region_unit(res, r)
-                                        : sf_results_world_unit(res);
-            const sf_summary *s = &pr->summary[SF_M_SHORTFALL * U + u];
-            const sf_summary *fr = &pr->summary[SF_M_FRACTION * U + u];
-            const sf_summary *ms = &pr->summary[SF_M_MONTHS_SHORT * U + u];
-            char ms_buf[40], av_buf[40] = "", pb_buf[16] = "";
-            snprintf(ms_buf, sizeof ms_buf, "%.4g ± %.2g", s->mean, s->se);
-            if (pr->avoided) {
-                snprintf(av_buf, sizeof av_buf, "%.4g ± %.2g",
-                         pr->avoided[u].mean, pr->avoided[u].se);
-                snprintf(pb_buf, sizeof pb_buf, "%.3f", pr->avoided[u].p_better);
-            }
-            fprintf(f, "%-16s %-10s %22s %12.4g %12.4g %8.3f %8.4f %22s %9s\n",
-                    r == 0 ? sc->policies[pr->policy].name : "",
-                    sf_results_unit_name(res, u), ms_buf, s->q[q95], s->cvar95,
-                    ms->p_any, fr->mean, av_buf, pb_buf);
+/* --- the run ------------------------------------------------------------- */
+
+static char *join_command_line(int argc, char **argv)
+{
+    size_t len = 16;
+    for (int a = 0; a < argc; a++)
+        len += strlen(argv[a]) + 3;
+    char *s = malloc(len), *p = s;
+    if (s == NULL)
+        return NULL;
+    p += sprintf(p, "shortfall");
+    for (int a = 0; a < argc; a++) {
+        bool quote = strpbrk(argv[a], " \t'\"") != NULL;
+        p += sprintf(p, quote ? " '%s'" : " %s", argv[a]);
+    }
+    return s;
+}
+
+/* out/<scenario name>.h5, creating out/. */
+static char *default_output(const sf_scenario *sc)
+{
+    size_t len = strlen(sc->name) + 16;
+    char *s = malloc(len);
+    if (s == NULL)
+        return NULL;
+    mkdir("out", 0777);
+    snprintf(s, len, "out/%s.h5", sc->name);
+    for (char *c = s + 4; *c; c++)
+        if (*c == '/')
+            *c = '_';
+    return s;
+}
+
+static int resolve_policies(const sf_scenario *sc, const run_args *ra,
+                            int *policies, size_t *n_pol)
+{
+    *n_pol = 0;
+    policies[(*n_pol)++] = 0;
+    for (size_t i = 0; i < ra->n_policy_names; i++) {
+        int p = sf_scenario_policy_index(sc, ra->policy_names[i]);
+        if (p < 0) {
+            fprintf(stderr, "shortfall run: %s has no policy mix '%s'; it has:",
+                    sc->file, ra->policy_names[i]);
+            for (size_t q = 0; q < sc->n_policies; q++)
+                fprintf(stderr, " %s", sc->policies[q].name);
+            fputs("\n", stderr);
+            return SF_EXIT_USAGE;
         }
+        bool dup = false;
+        for (size_t q = 0; q < *n_pol; q++)
+            dup = dup || policies[q] == p;
+        if (!dup)
+            policies[(*n_pol)++] = p;
     }
-    if (m->n_shocks > 0) {
-        fprintf(f, "\nMean months active per trial (baseline):");
-        for (size_t k = 0; k < m->n_shocks; k++)
-            if (res->pol[0].shock_summary[k].mean > 0 ||
-                sc->shocks[k].defined_by_policy < 0)
-                fprintf(f, " %s %.2f", sc->shocks[k].id,
-                        res->pol[0].shock_summary[k].mean);
-        fputs("\n", f);
+    if (ra->n_policy_names == 0)
+        for (size_t p = 1; p < sc->n_policies; p++)
+            policies[(*n_pol)++] = (int)p;
+    return 0;
+}
+
+/* Policies of a file to resume, by name. */
+static int file_policies(const sf_scenario *sc, const sf_h5_info *info,
+                         int *policies, size_t *n_pol, sf_error *err)
+{
+    if (info->n_policies > MAX_POLICY_ARGS + 1)
+        return sf_error_set(err, SF_ERR_FORMAT, "too many policy groups");
+    for (size_t p = 0; p < info->n_policies; p++) {
+        policies[p] = sf_scenario_policy_index(sc, info->policy_names[p]);
+        if (policies[p] < 0 || (p == 0) != (policies[p] == 0))
+            return sf_error_set(err, SF_ERR_FORMAT,
+                                "policy group '%s' does not match the "
+                                "scenario stored in the file",
+                                info->policy_names[p]);
     }
+    *n_pol = info->n_policies;
+    return 0;
+}
+
+static void install_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    /* The first signal asks for a clean stop; the handler is then reset,
+     * so a second one stops at once. */
+    sa.sa_flags = (int)SA_RESETHAND;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* Past a file size limit, write() should fail with EFBIG (an error we
+     * report), not kill the process. */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 int sf_cmd_run(int argc, char **argv)
@@ -223,64 +363,125 @@ int sf_cmd_run(int argc, char **argv)
     sf_scenario sc;
     sf_model m;
     sf_results res;
+    sf_h5_out out;
+    sf_h5_info info;
     sf_error err = {0};
     int status, ret;
     int policies[MAX_POLICY_ARGS + 1];
     size_t n_pol = 0;
+    char *cmdline = NULL, *default_path = NULL;
+    sf_run_options opt = {0};
+    progress prog = {0};
 
     memset(&sc, 0, sizeof sc);
     memset(&m, 0, sizeof m);
     memset(&res, 0, sizeof res);
+    memset(&out, 0, sizeof out);
+    memset(&info, 0, sizeof info);
     status = parse_args(argc, argv, &ra);
     if (status != 0)
         return status < 0 ? SF_EXIT_OK : status;
     gsl_set_error_handler_off();
+    cmdline = join_command_line(argc, argv);
 
-    if ((ret = sf_scenario_load(&sc, ra.scenario, &err)) != 0 ||
-        (ret = sf_model_init(&m, &sc, &err)) != 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        status = sf_exit_code(ret);
-        goto out;
-    }
-    policies[n_pol++] = 0;
-    for (size_t i = 0; i < ra.n_policy_names; i++) {
-        int p = sf_scenario_policy_index(&sc, ra.policy_names[i]);
-        if (p < 0) {
-            fprintf(stderr, "shortfall run: %s has no policy mix '%s'; it has:",
-                    sc.file, ra.policy_names[i]);
-            for (size_t q = 0; q < sc.n_policies; q++)
-                fprintf(stderr, " %s", sc.policies[q].name);
-            fputs("\n", stderr);
-            status = SF_EXIT_USAGE;
+    if (ra.resume != NULL) {
+        if ((ret = sf_h5_read_info(ra.resume, &info, &err)) != 0)
+            goto fail;
+        if (info.complete) {
+            printf("%s is complete (%" PRIu64 " trials); nothing to resume\n",
+                   ra.resume, info.n_done);
+            status = SF_EXIT_OK;
             goto out;
         }
-        bool dup = false;
-        for (size_t q = 0; q < n_pol; q++)
-            dup = dup || policies[q] == p;
-        if (!dup)
-            policies[n_pol++] = p;
+        if ((ret = sf_scenario_load_string(&sc, info.scenario_text,
+                                           strlen(info.scenario_text),
+                                           info.scenario_file, &err)) != 0 ||
+            (ret = sf_model_init(&m, &sc, &err)) != 0 ||
+            (ret = file_policies(&sc, &info, policies, &n_pol, &err)) != 0)
+            goto fail;
+        opt.seed = info.seed;
+        opt.n_trials = info.n_trials;
+        opt.first_trial = info.first_trial;
+        opt.n_paths = info.n_paths;
+    } else {
+        if ((ret = sf_scenario_load(&sc, ra.scenario, &err)) != 0 ||
+            (ret = sf_model_init(&m, &sc, &err)) != 0)
+            goto fail;
+        if ((status = resolve_policies(&sc, &ra, policies, &n_pol)) != 0)
+            goto out;
+        opt.seed = ra.seed_given ? ra.seed : sc.seed;
+        opt.n_trials = ra.n_trials > 0 ? (uint64_t)ra.n_trials
+                                       : (uint64_t)sc.trials;
+        opt.n_paths = ra.n_paths;
     }
-    if (ra.n_policy_names == 0)
-        for (size_t p = 1; p < sc.n_policies; p++)
-            policies[n_pol++] = (int)p;
-
-    sf_run_options opt = {0};
-    opt.seed = ra.seed_given ? ra.seed : sc.seed;
-    opt.n_trials = ra.n_trials > 0 ? (uint64_t)ra.n_trials : (uint64_t)sc.trials;
     opt.threads = ra.threads;
     opt.n_policies = n_pol;
     opt.policies = policies;
-    if ((ret = sf_engine_run(&m, &opt, &res, &err)) != 0 ||
-        (ret = sf_results_summarise(&res, &err)) != 0) {
-        fprintf(stderr, "shortfall run: %s\n", err.msg);
-        status = ret == SF_ERR_NOMEM ? SF_EXIT_IO : sf_exit_code(ret);
-        goto out;
+    opt.stop = &interrupted;
+    opt.progress = show_progress;
+    opt.progress_ctx = &prog;
+
+    const char *path = ra.resume ? ra.resume : ra.output;
+    if (path == NULL && (path = default_path = default_output(&sc)) == NULL) {
+        ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
+        goto fail;
     }
-    print_summary(stdout, &res);
-    status = SF_EXIT_OK;
+    if ((ret = sf_h5_out_open(&out, path, ra.force || ra.resume != NULL,
+                              &err)) != 0 ||
+        (ret = sf_results_init(&res, &m, &opt, &err)) != 0)
+        goto fail;
+    if (ra.resume != NULL) {
+        if ((ret = sf_h5_read_trials(ra.resume, &info, &res, &err)) != 0)
+            goto fail;
+        res.wall_seconds = info.wall_seconds;
+    }
+
+    prog.on = ra.progress == PROGRESS_ALWAYS ||
+              (ra.progress == PROGRESS_AUTO && isatty(STDERR_FILENO));
+    prog.start = prog.last = now();
+    prog.start_done = res.n_done;
+    install_handlers();
+    if ((ret = sf_engine_run(&m, &opt, &res, &err)) != 0 ||
+        (ret = sf_results_summarise(&res, &err)) != 0)
+        goto fail;
+    if (prog.on && res.n_done < res.n_trials)
+        fputs("\n", stderr);
+
+    sf_h5_meta meta = {cmdline, SF_GIT_COMMIT, 1, !ra.no_trials};
+    if (ra.resume != NULL)
+        meta.write_trials = info.has_trials;
+    double t_write = now();
+    if ((ret = sf_h5_out_write(&out, &res, &meta, &err)) != 0)
+        goto fail;
+    t_write = now() - t_write;
+    sf_print_summary(stdout, &res);
+    printf("\nResults: %s (written in %.2f s)\n", path, t_write);
+    if (res.n_done < res.n_trials) {
+        fprintf(stderr,
+                "shortfall run: interrupted after %" PRIu64 " of %" PRIu64
+                " trials; %s holds them; `shortfall run --resume %s` "
+                "finishes the run\n",
+                res.n_done, res.n_trials, path, path);
+        status = SF_EXIT_INTERRUPTED;
+    } else {
+        status = SF_EXIT_OK;
+    }
+    goto out;
+fail:
+    fprintf(stderr, "%s%s\n",
+            ret == SF_ERR_IO || ret == SF_ERR_HDF5 || ret == SF_ERR_FORMAT ||
+                    ret == SF_ERR_NOMEM || ret == SF_ERR_LIMIT
+                ? "shortfall run: "
+                : "",
+            err.msg);
+    status = ret == SF_ERR_NOMEM ? SF_EXIT_IO : sf_exit_code(ret);
 out:
+    sf_h5_out_close(&out);
+    sf_h5_info_free(&info);
     sf_results_free(&res);
     sf_model_free(&m);
     sf_scenario_free(&sc);
+    free(cmdline);
+    free(default_path);
     return status;
 }

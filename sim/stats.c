@@ -137,7 +137,8 @@ int sf_results_summarise(sf_results *res, sf_error *err)
         if (failed)
             goto out;
         for (size_t c = 0; c < T * U; c++) {
-            pr->month_frac_mean[c] = n ? pr->month_frac_sum[c] / (double)n : NAN;
+            pr->month_frac_mean[c] =
+                n ? (double)pr->month_frac_sum[c] / SF_FRAC_ONE / (double)n : NAN;
             pr->month_p_short[c] =
                 n ? (double)pr->month_short[c] / (double)n : NAN;
             for (int q = 0; q < SF_N_QUANTILES; q++)
@@ -181,6 +182,7 @@ void sf_results_free(sf_results *res)
             free(pr->month_frac_sum);
             free(pr->month_short);
             free(pr->month_hist);
+            free(pr->path);
             free(pr->summary);
             free(pr->month_frac_mean);
             free(pr->month_frac_q);

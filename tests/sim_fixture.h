@@ -46,7 +46,9 @@ static inline void fixture_run(fixture *f, uint64_t n, uint64_t seed,
     opt.n_policies = f->sc.n_policies;
     opt.policies = policies;
     sf_results_free(&f->res);
-    int ret = sf_engine_run(&f->m, &opt, &f->res, &err);
+    int ret = sf_results_init(&f->res, &f->m, &opt, &err);
+    cr_assert_eq(ret, 0, "init: %s", err.msg);
+    ret = sf_engine_run(&f->m, &opt, &f->res, &err);
     cr_assert_eq(ret, 0, "run: %s", err.msg);
     ret = sf_results_summarise(&f->res, &err);
     cr_assert_eq(ret, 0, "summarise: %s", err.msg);

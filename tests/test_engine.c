@@ -190,7 +190,7 @@ static void assert_same_results(const sf_results *a, const sf_results *b,
         same = same && memcmp(x->shock_months, y->shock_months,
                               n * K * sizeof(int32_t)) == 0;
         same = same && memcmp(x->month_frac_sum, y->month_frac_sum,
-                              cells * sizeof(double)) == 0;
+                              cells * sizeof(uint64_t)) == 0;
         same = same && memcmp(x->month_hist, y->month_hist,
                               cells * (SF_HIST_BINS + 1) * sizeof(uint64_t)) == 0;
         same = same && memcmp(x->summary, y->summary,
@@ -473,4 +473,48 @@ Test(engine, summary_statistics_match_a_direct_computation)
         cr_assert_leq(p50, p99);
     }
     fixture_free(&f);
+}
+
+static volatile sig_atomic_t stop_flag;
+
+/* Raises the stop flag once the first wave has finished. */
+static void stop_after_first_wave(void *ctx, uint64_t done, uint64_t total)
+{
+    (void)ctx;
+    (void)total;
+    if (done > 0)
+        stop_flag = 1;
+}
+
+Test(engine, an_interrupted_run_resumes_to_the_same_result)
+{
+    fixture a, b;
+    int policies[3] = {0, 1, 2};
+    sf_run_options opt = {0};
+    sf_error err = {0};
+
+    load_toy(&a);
+    load_toy(&b);
+    fixture_run(&a, 9000, 13, 2);
+    opt.seed = 13;
+    opt.n_trials = 9000;
+    opt.threads = 1;
+    opt.n_policies = 3;
+    opt.policies = policies;
+    opt.stop = &stop_flag;
+    opt.progress = stop_after_first_wave;
+    stop_flag = 0;
+    cr_assert_eq(sf_results_init(&b.res, &b.m, &opt, &err), 0);
+    cr_assert_eq(sf_engine_run(&b.m, &opt, &b.res, &err), 0, "%s", err.msg);
+    /* One wave of 2 blocks on one thread, then stopped. */
+    cr_assert_eq(b.res.n_done, 2 * SF_BLOCK_TRIALS);
+    stop_flag = 0;
+    opt.progress = NULL;
+    opt.threads = 2;
+    cr_assert_eq(sf_engine_run(&b.m, &opt, &b.res, &err), 0, "%s", err.msg);
+    cr_assert_eq(b.res.n_done, 9000);
+    cr_assert_eq(sf_results_summarise(&b.res, &err), 0);
+    assert_same_results(&a.res, &b.res, true);
+    fixture_free(&a);
+    fixture_free(&b);
 }

@@ -2,9 +2,13 @@
  * engine.h — runs the trials of a scenario under its policy mixes and
  * keeps what they record (sf_results), then the statistics over trials.
  *
- * Trials are cut into fixed blocks of SF_BLOCK_TRIALS; threads take blocks
- * in waves, and every floating-point sum is kept per block and added in
- * block order, so results are bitwise identical for any thread count.
+ * Trials are cut into fixed blocks of SF_BLOCK_TRIALS, which threads take
+ * in waves.  Per-trial metrics go to each trial's own row; everything
+ * accumulated over trials during the run is an integer (histogram counts,
+ * counts of short months, monthly fractions in fixed point), and integer
+ * sums do not depend on the order of addition.  So results are bitwise
+ * identical for any thread count, after an interruption and resume, and
+ * for any split of the trials into shards.
  */
 #ifndef SHORTFALL_ENGINE_H
 #define SHORTFALL_ENGINE_H
@@ -40,6 +44,12 @@ typedef enum {
     SF_M_COUNT
 } sf_metric;
 
+/* Monthly shortfall fractions are summed over trials in fixed point, as
+ * round(fraction * SF_FRAC_ONE) in a uint64_t: exact and order-free, with
+ * a resolution of 2^-32 per trial, for up to SF_MAX_RUN_TRIALS trials. */
+#define SF_FRAC_ONE 4294967296.0
+#define SF_MAX_RUN_TRIALS (UINT64_C(1) << 32)
+
 /* Quantile levels of every summary. */
 #define SF_N_QUANTILES 5
 extern const double sf_quantile_levels[SF_N_QUANTILES];
@@ -65,11 +75,15 @@ typedef struct {
     /* Per trial and shock: months active, [(trial - first) * n_shocks + k]. */
     int32_t *shock_months;
     /* Per month and unit, [t * n_units + u]: sum over trials of the
-     * monthly shortfall fraction, number of trials short, histogram
-     * counts [(t * n_units + u) * (SF_HIST_BINS + 1) + bin]. */
-    double *month_frac_sum;
+     * monthly shortfall fraction in fixed point (SF_FRAC_ONE), number of
+     * trials short, histogram counts
+     * [(t * n_units + u) * (SF_HIST_BINS + 1) + bin]. */
+    uint64_t *month_frac_sum;
     uint64_t *month_short;
     uint64_t *month_hist;
+    /* Monthly shortfall of each demand node in the first n_paths trials:
+     * [(row * n_months + t) * n_demand + d]. */
+    double *path;
 
     /* Statistics (sf_results_summarise). */
     sf_summary *summary;      /* [m * n_units + u] */
@@ -86,12 +100,13 @@ typedef struct {
     uint64_t seed;
     uint64_t first_trial; /* trials [first_trial, first_trial + n_trials) */
     uint64_t n_trials;    /* requested */
-    uint64_t n_done;      /* completed (all of them unless interrupted) */
+    uint64_t n_done;      /* completed: rows [0, n_done) are filled */
     int n_months;
     int threads;
     /* Units: the demand nodes, then the regions, then the world. */
     size_t n_units;
     size_t n_policies;
+    uint64_t n_paths;       /* trials whose monthly paths are kept */
     sf_policy_results *pol; /* pol[0] is the baseline */
     double wall_seconds;
 } sf_results;
@@ -101,6 +116,7 @@ typedef struct {
     uint64_t first_trial;
     uint64_t n_trials;
     int threads;          /* 0: OpenMP's default */
+    uint64_t n_paths;     /* keep monthly paths of the first n_paths trials */
     size_t n_policies;    /* policies to run, as scenario indices; the */
     const int *policies;  /* baseline (0) must come first */
     /* Polled between waves of blocks; when it becomes non-zero the run
@@ -111,8 +127,16 @@ typedef struct {
     void *progress_ctx;
 } sf_run_options;
 
-/* Runs the trials.  On success the results hold per-trial metrics and
- * monthly accumulators; call sf_results_summarise for the statistics. */
+/* Allocates empty results for opt's trials and policies (n_done = 0). */
+int sf_results_init(sf_results *res, const sf_model *m,
+                    const sf_run_options *opt, sf_error *err);
+
+/* Runs trials [first_trial + res->n_done, first_trial + n_trials) into
+ * results made by sf_results_init with the same options — so a run that
+ * stopped early (res->n_done < n_trials) can be continued, with the same
+ * result as if it had never stopped.  On success the results hold
+ * per-trial metrics and monthly accumulators; call sf_results_summarise
+ * for the statistics.  wall_seconds accumulates. */
 int sf_engine_run(const sf_model *m, const sf_run_options *opt,
                   sf_results *res, sf_error *err);
 

@@ -85,6 +85,9 @@ void sf_csr_free(sf_csr *c);
 int sf_model_init(sf_model *m, const sf_scenario *sc, sf_error *err);
 void sf_model_free(sf_model *m);
 
+/* The unit of the demand nodes' commodity, or "units" if they differ. */
+const char *sf_model_demand_unit(const sf_model *m);
+
 /* The link index of supplier -> buyer, or -1 if they are not linked. */
 int sf_model_find_link(const sf_model *m, int from, int to);
 

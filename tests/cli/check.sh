@@ -4,17 +4,7 @@ set -u
 sf=${SHORTFALL:-bin/shortfall}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
-# expect NAME WANT_STATUS PATTERN -- command...: runs the command and checks
-# its exit status and that its output (stdout + stderr) matches PATTERN.
-expect() {
-  local name=$1 want=$2 pat=$3; shift 4
-  "$@" >"$tmp/out" 2>&1; local rc=$?
-  if [ "$rc" -eq "$want" ] && grep -qE -- "$pat" "$tmp/out"; then
-    echo "ok $name"
-  else
-    echo "not ok $name (exit $rc, wanted $want; pattern '$pat')"; sed 's/^/    /' "$tmp/out" | head -20
-  fi
-}
+. tests/cli/lib.bash
 
 expect check-toy 0 'Commodities, in clearing order' -- "$sf" check scenarios/toy-magnets.yaml
 "$sf" check scenarios/toy-magnets.yaml >"$tmp/toy" 2>&1

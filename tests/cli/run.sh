@@ -5,37 +5,29 @@ sf=${SHORTFALL:-bin/shortfall}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 toy=scenarios/toy-magnets.yaml
 
-expect() {
-  local name=$1 want=$2 pat=$3; shift 4
-  "$@" >"$tmp/out" 2>&1; local rc=$?
-  if [ "$rc" -eq "$want" ] && grep -qE -- "$pat" "$tmp/out"; then
-    echo "ok $name"
-  else
-    echo "not ok $name (exit $rc, wanted $want; pattern '$pat')"; sed 's/^/    /' "$tmp/out" | head -20
-  fi
-}
+. tests/cli/lib.bash
 
-expect run-toy 0 '^toy-magnets: 2000 trials x 48 months, seed 7' -- "$sf" run $toy -n 2000
+expect run-toy 0 '^toy-magnets: 2000 trials x 48 months, seed 7' -- "$sf" run -o "$tmp/r.h5" --force $toy -n 2000
 # Every policy mix and the world row appear; non-baseline rows carry "avoided".
-"$sf" run $toy -n 2000 >"$tmp/a" 2>&1
+"$sf" run -o "$tmp/r.h5" --force $toy -n 2000 >"$tmp/a" 2>&1
 for p in baseline stockpile build; do
   grep -qE "^$p " "$tmp/a" && echo "ok run-row-$p" || echo "not ok run-row-$p"
 done
 grep -A2 '^stockpile' "$tmp/a" | grep -qE '^ +US +[0-9.e+-]+ ± [0-9.e+-]+ .* [0-9.e+-]+ ± [0-9.e+-]+ +[01]\.[0-9]{3}$' \
   && echo "ok run-avoided-column" || echo "not ok run-avoided-column"
 # Same seed, same table (but for the timing line); another seed differs.
-"$sf" run $toy -n 2000 --threads 1 | tail -n +3 >"$tmp/t1"
-"$sf" run $toy -n 2000 --threads 2 | tail -n +3 >"$tmp/t2"
-"$sf" run $toy -n 2000 --seed 8 | tail -n +3 >"$tmp/s8"
+"$sf" run -o "$tmp/r.h5" --force $toy -n 2000 --threads 1 | sed -n '/^policy/,/^$/p' >"$tmp/t1"
+"$sf" run -o "$tmp/r.h5" --force $toy -n 2000 --threads 2 | sed -n '/^policy/,/^$/p' >"$tmp/t2"
+"$sf" run -o "$tmp/r.h5" --force $toy -n 2000 --seed 8 | sed -n '/^policy/,/^$/p' >"$tmp/s8"
 cmp -s "$tmp/t1" "$tmp/t2" && echo "ok run-threads-same-table" || echo "not ok run-threads-same-table"
 cmp -s "$tmp/t1" "$tmp/s8" && echo "not ok run-seed-changes-table" || echo "ok run-seed-changes-table"
-expect run-policy-only 0 '^build ' -- "$sf" run $toy -n 1000 --policy build
-"$sf" run $toy -n 1000 --policy build | grep -q '^stockpile' && echo "not ok run-policy-filters" || echo "ok run-policy-filters"
-expect run-unknown-policy 1 "has no policy mix 'nope'; it has: baseline stockpile build" -- "$sf" run $toy --policy nope
-expect run-zero-trials 1 '-n needs a whole number of trials from 1 to 10\^12' -- "$sf" run $toy -n 0
-expect run-bad-seed 1 '--seed needs a whole number' -- "$sf" run $toy --seed -3
-expect run-bad-threads 1 '--threads needs a number from 1 to 1024' -- "$sf" run $toy --threads 0
-expect run-unknown-option 1 "unknown option '--frob'" -- "$sf" run $toy --frob
+expect run-policy-only 0 '^build ' -- "$sf" run -o "$tmp/r.h5" --force $toy -n 1000 --policy build
+"$sf" run -o "$tmp/r.h5" --force $toy -n 1000 --policy build | grep -q '^stockpile' && echo "not ok run-policy-filters" || echo "ok run-policy-filters"
+expect run-unknown-policy 1 "has no policy mix 'nope'; it has: baseline stockpile build" -- "$sf" run -o "$tmp/r.h5" --force $toy --policy nope
+expect run-zero-trials 1 '-n needs a whole number of trials from 1 to 10\^12' -- "$sf" run -o "$tmp/r.h5" --force $toy -n 0
+expect run-bad-seed 1 '--seed needs a whole number' -- "$sf" run -o "$tmp/r.h5" --force $toy --seed -3
+expect run-bad-threads 1 '--threads needs a number from 1 to 1024' -- "$sf" run -o "$tmp/r.h5" --force $toy --threads 0
+expect run-unknown-option 1 "unknown option '--frob'" -- "$sf" run -o "$tmp/r.h5" --force $toy --frob
 expect run-no-scenario 1 'usage: shortfall run' -- "$sf" run
 expect run-help 0 'usage: shortfall run' -- "$sf" run --help
 expect run-bad-scenario 2 'tests/bad/unknown-key.yaml:[0-9]+:[0-9]+: ' -- "$sf" run tests/bad/unknown-key.yaml

@@ -1,0 +1,79 @@
+/*
+ * h5file.h — the results file: writing a run's results to HDF5 (netCDF-4
+ * conventions, so xarray opens every group), and reading one back for
+ * `shortfall info` and `shortfall run --resume`.  The layout is
+ * docs/output.md.
+ */
+#ifndef SHORTFALL_H5FILE_H
+#define SHORTFALL_H5FILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+#define SF_FORMAT_VERSION 1
+
+/* What the writer records besides the results. */
+typedef struct {
+    const char *command_line;
+    const char *git_commit;
+    int ranks;
+    bool write_trials; /* false: --no-trials */
+} sf_h5_meta;
+
+/* A file being written: created under a temporary name in the target's
+ * directory when the run starts (so an unwritable place fails before any
+ * work), filled and renamed into place when the run ends. */
+typedef struct {
+    char *path;     /* final name */
+    char *tmp_path; /* temporary name, removed on failure */
+    bool force;     /* replace an existing file */
+} sf_h5_out;
+
+/* Checks the target and creates the temporary file.  Fails with SF_ERR_IO
+ * if the target exists and !force, or the directory is not writable. */
+int sf_h5_out_open(sf_h5_out *o, const char *path, bool force, sf_error *err);
+
+/* Writes the results (summarised) to the temporary file and renames it to
+ * the final name.  On failure the temporary file is removed, nothing is
+ * left under the final name that was not there before, and err says why. */
+int sf_h5_out_write(sf_h5_out *o, const sf_results *res,
+                    const sf_h5_meta *meta, sf_error *err);
+
+/* Removes the temporary file if it is still there; frees the names. */
+void sf_h5_out_close(sf_h5_out *o);
+
+/* What a results file says about its run. */
+typedef struct {
+    char *scenario_text;
+    char *scenario_file;
+    char *scenario_name;
+    char *version;
+    uint64_t seed, n_trials, n_done, first_trial, n_paths;
+    int threads;
+    double wall_seconds;
+    bool complete;
+    bool has_trials;
+    size_t n_policies;
+    char **policy_names; /* in file order; the baseline first */
+} sf_h5_info;
+
+/* Opens a results file and reads its root attributes and policy list.
+ * A file that is not shortfall's, is of another format version, or is
+ * damaged gives a clear error (SF_ERR_IO for unreadable, SF_ERR_FORMAT for
+ * the rest). */
+int sf_h5_read_info(const char *path, sf_h5_info *info, sf_error *err);
+void sf_h5_info_free(sf_h5_info *info);
+
+/* Reads the summary statistics of every policy into results made with
+ * sf_results_init for the same model and policies (for `info`). */
+int sf_h5_read_summaries(const char *path, const sf_h5_info *info,
+                         sf_results *res, sf_error *err);
+
+/* Reads per-trial rows, monthly accumulators and paths into such results,
+ * setting n_done (for `--resume`). */
+int sf_h5_read_trials(const char *path, const sf_h5_info *info,
+                      sf_results *res, sf_error *err);
+
+#endif

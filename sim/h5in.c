@@ -1,0 +1,395 @@
+/*
+ * h5in.c — reads a results file back: its provenance and policy list,
+ * its summary statistics (for `shortfall info`), and its per-trial rows
+ * and monthly accumulators (for `shortfall run --resume`).  Anything that
+ * is not a complete, current-format shortfall file is a clear error, never
+ * a crash.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hdf5.h>
+
+#include "h5util.h"
+#include "shortfall/h5file.h"
+
+void sf_h5_info_free(sf_h5_info *info)
+{
+    if (info == NULL)
+        return;
+    free(info->scenario_text);
+    free(info->scenario_file);
+    free(info->scenario_name);
+    free(info->version);
+    for (size_t p = 0; p < info->n_policies; p++)
+        free(info->policy_names[p]);
+    free(info->policy_names);
+    memset(info, 0, sizeof *info);
+}
+
+typedef struct {
+    sf_h5_info *info;
+    int ret;
+} list_ctx;
+
+/* The HDF5 1.10 API (Debian 12's). */
+static herr_t collect_group(hid_t g, const char *name, const H5L_info_t *li,
+                            void *data)
+{
+    list_ctx *c = data;
+    H5O_info_t oi;
+    (void)li;
+    if (H5Oget_info_by_name2(g, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
+        oi.type != H5O_TYPE_GROUP)
+        return 0;
+    char **names = realloc(c->info->policy_names,
+                           (c->info->n_policies + 1) * sizeof *names);
+    if (names == NULL) {
+        c->ret = SF_ERR_NOMEM;
+        return -1;
+    }
+    c->info->policy_names = names;
+    if ((names[c->info->n_policies] = strdup(name)) == NULL) {
+        c->ret = SF_ERR_NOMEM;
+        return -1;
+    }
+    c->info->n_policies++;
+    return 0;
+}
+
+/* Opens a file read-only after telling "missing", "not HDF5" and
+ * "damaged" apart. */
+static hid_t open_file(const char *path, sf_error *err, int *ret)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        *ret = sf_error_set(err, SF_ERR_IO, "cannot read %s: %s", path,
+                            strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    sf_h5_quiet();
+    if (H5Fis_hdf5(path) <= 0) {
+        *ret = sf_error_set(err, SF_ERR_FORMAT,
+                            "%s: not a shortfall results file (not HDF5)",
+                            path);
+        return -1;
+    }
+    hid_t h = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (h < 0)
+        *ret = sf_error_set(err, SF_ERR_FORMAT,
+                            "%s: damaged HDF5 file (cannot be opened)", path);
+    return h;
+}
+
+int sf_h5_read_info(const char *path, sf_h5_info *info, sf_error *err)
+{
+    int ret = 0, fmt = 0, complete = 0, has_trials = 0;
+    char *software = NULL;
+    hid_t f, g = -1;
+
+    memset(info, 0, sizeof *info);
+    if ((f = open_file(path, err, &ret)) < 0)
+        return ret;
+    if (sf_h5_read_attr_str(f, "software", &software) != 0 ||
+        strcmp(software, SF_SOFTWARE) != 0) {
+        ret = sf_error_set(err, SF_ERR_FORMAT,
+                           "%s: not a shortfall results file (its root has no "
+                           "software = \"shortfall\" attribute)",
+                           path);
+        goto out;
+    }
+    if (sf_h5_read_attr_int(f, "format_version", &fmt) != 0 ||
+        fmt != SF_FORMAT_VERSION) {
+        ret = sf_error_set(err, SF_ERR_FORMAT,
+                           "%s: results format version %d; this shortfall "
+                           "(%s) reads version %d",
+                           path, fmt, SF_VERSION, SF_FORMAT_VERSION);
+        goto out;
+    }
+    if (sf_h5_read_attr_str(f, "scenario_text", &info->scenario_text) ||
+        sf_h5_read_attr_str(f, "scenario_file", &info->scenario_file) ||
+        sf_h5_read_attr_str(f, "scenario_name", &info->scenario_name) ||
+        sf_h5_read_attr_str(f, "version", &info->version) ||
+        sf_h5_read_attr_u64(f, "seed", &info->seed) ||
+        sf_h5_read_attr_u64(f, "trials", &info->n_trials) ||
+        sf_h5_read_attr_u64(f, "trials_done", &info->n_done) ||
+        sf_h5_read_attr_u64(f, "first_trial", &info->first_trial) ||
+        sf_h5_read_attr_u64(f, "paths", &info->n_paths) ||
+        sf_h5_read_attr_int(f, "threads", &info->threads) ||
+        sf_h5_read_attr_double(f, "wall_seconds", &info->wall_seconds) ||
+        sf_h5_read_attr_int(f, "complete", &complete) ||
+        sf_h5_read_attr_int(f, "has_trials", &has_trials) ||
+        info->n_done > info->n_trials || info->n_paths > info->n_trials) {
+        ret = sf_error_set(err, SF_ERR_FORMAT,
+                           "%s: damaged results file (root attributes missing "
+                           "or inconsistent)",
+                           path);
+        goto out;
+    }
+    info->complete = complete != 0;
+    info->has_trials = has_trials != 0;
+    g = H5Gopen2(f, info->scenario_name, H5P_DEFAULT);
+    list_ctx ctx = {info, 0};
+    if (g < 0 || H5Literate(g, H5_INDEX_CRT_ORDER, H5_ITER_INC, NULL,
+                             collect_group, &ctx) < 0 ||
+        info->n_policies == 0) {
+        ret = ctx.ret ? sf_error_set(err, ctx.ret, "%s", sf_strerror(ctx.ret))
+                      : sf_error_set(err, SF_ERR_FORMAT,
+                                     "%s: damaged results file (no policy "
+                                     "groups under /%s)",
+                                     path, info->scenario_name);
+        goto out;
+    }
+out:
+    free(software);
+    if (g >= 0)
+        H5Gclose(g);
+    H5Fclose(f);
+    if (ret != 0)
+        sf_h5_info_free(info);
+    return ret;
+}
+
+static const char *const kind_suffix[3] = {"", "_region", "_world"};
+
+static void kind_range(const sf_results *res, int k, size_t *first,
+                       size_t *count)
+{
+    const sf_model *m = res->model;
+    *first = k == 0 ? 0 : (k == 1 ? m->n_demand : res->n_units - 1);
+    *count = k == 0 ? m->n_demand : (k == 1 ? m->n_regions : 1);
+}
+
+typedef struct {
+    const sf_results *res;
+    hid_t grp;
+    double *buf;
+    int ret;
+} reader;
+
+/* Reads name+suffix of rows x count values into buf. */
+static void rd(reader *r, const char *name, int k, hid_t type, size_t n)
+{
+    char full[160];
+    snprintf(full, sizeof full, "%s%s", name, kind_suffix[k]);
+    if (r->ret == 0 && sf_h5_read_var(r->grp, full, type, n, r->buf) != 0)
+        r->ret = SF_ERR_FORMAT;
+}
+
+/* buf [rows x count] -> dst [rows x U] columns of the kind. */
+static void scatter(reader *r, double *dst, size_t rows, int k)
+{
+    size_t first, count, U = r->res->n_units;
+    kind_range(r->res, k, &first, &count);
+    if (r->ret == 0)
+        for (size_t i = 0; i < rows; i++)
+            for (size_t c = 0; c < count; c++)
+                dst[i * U + first + c] = r->buf[i * count + c];
+}
+
+static void scatter_u64(reader *r, uint64_t *dst, size_t rows, size_t inner,
+                        int k)
+{
+    size_t first, count, U = r->res->n_units;
+    const uint64_t *src = (const uint64_t *)r->buf;
+    kind_range(r->res, k, &first, &count);
+    if (r->ret == 0)
+        for (size_t i = 0; i < rows; i++)
+            for (size_t c = 0; c < count; c++)
+                memcpy(&dst[(i * U + first + c) * inner],
+                       &src[(i * count + c) * inner], inner * sizeof *dst);
+}
+
+/* One statistic into a field of an array of structs of doubles. */
+static void stat_into(reader *r, const char *base, const char *stat, int k,
+                      double *field0, size_t stride)
+{
+    char name[128];
+    size_t first, count;
+    kind_range(r->res, k, &first, &count);
+    snprintf(name, sizeof name, "%s_%s", base, stat);
+    rd(r, name, k, H5T_NATIVE_DOUBLE, count);
+    if (r->ret == 0)
+        for (size_t c = 0; c < count; c++)
+            field0[(first + c) * stride] = r->buf[c];
+}
+
+static void quantiles_into(reader *r, const char *base, int k, double *q0,
+                           size_t stride)
+{
+    char name[128];
+    size_t first, count;
+    kind_range(r->res, k, &first, &count);
+    snprintf(name, sizeof name, "%s_quantile", base);
+    rd(r, name, k, H5T_NATIVE_DOUBLE, SF_N_QUANTILES * count);
+    if (r->ret == 0)
+        for (size_t q = 0; q < SF_N_QUANTILES; q++)
+            for (size_t c = 0; c < count; c++)
+                q0[(first + c) * stride + q] = r->buf[q * count + c];
+}
+
+static int open_policy(const char *path, const sf_h5_info *info, size_t p,
+                       hid_t *f, hid_t *g, sf_error *err)
+{
+    char group[1024];
+    int ret = 0;
+    *g = -1;
+    if ((*f = open_file(path, err, &ret)) < 0)
+        return ret;
+    snprintf(group, sizeof group, "%s/%s", info->scenario_name,
+             info->policy_names[p]);
+    if ((*g = H5Gopen2(*f, group, H5P_DEFAULT)) < 0) {
+        H5Fclose(*f);
+        return sf_error_set(err, SF_ERR_FORMAT, "%s: no group /%s", path,
+                            group);
+    }
+    return 0;
+}
+
+static size_t buffer_size(const sf_results *res)
+{
+    size_t T = (size_t)res->n_months, U = res->n_units;
+    size_t n = res->n_trials * U;
+    size_t K = res->model->n_shocks;
+    size_t big = T * U * (SF_HIST_BINS + 1);
+    if (n > big)
+        big = n;
+    if (res->n_trials * K > big)
+        big = res->n_trials * K;
+    if (res->n_paths * T * res->model->n_demand > big)
+        big = res->n_paths * T * res->model->n_demand;
+    return big + SF_N_QUANTILES * (U + K) + 64;
+}
+
+int sf_h5_read_summaries(const char *path, const sf_h5_info *info,
+                         sf_results *res, sf_error *err)
+{
+    size_t U = res->n_units, K = res->model->n_shocks;
+    size_t ss = sizeof(sf_summary) / sizeof(double);
+    size_t ps = sizeof(sf_paired) / sizeof(double);
+    int ret = 0;
+    reader r = {res, -1, NULL, 0};
+
+    r.buf = malloc(SF_N_QUANTILES * (U + K + 1) * sizeof(double) + 64);
+    if (r.buf == NULL)
+        return sf_error_set(err, SF_ERR_NOMEM, "%s", sf_strerror(SF_ERR_NOMEM));
+    for (size_t p = 0; p < res->n_policies && ret == 0; p++) {
+        sf_policy_results *pr = &res->pol[p];
+        hid_t f;
+        pr->summary = calloc(SF_M_COUNT * U, sizeof *pr->summary);
+        pr->shock_summary = calloc(K ? K : 1, sizeof *pr->shock_summary);
+        if (p > 0)
+            pr->avoided = calloc(U, sizeof *pr->avoided);
+        if (!pr->summary || !pr->shock_summary || (p > 0 && !pr->avoided)) {
+            ret = sf_error_set(err, SF_ERR_NOMEM, "%s",
+                               sf_strerror(SF_ERR_NOMEM));
+            break;
+        }
+        if ((ret = open_policy(path, info, p, &f, &r.grp, err)) != 0)
+            break;
+        r.ret = 0;
+        for (int m = 0; m < SF_M_COUNT; m++) {
+            const char *name = sf_metric_name((sf_metric)m);
+            sf_summary *s = &pr->summary[(size_t)m * U];
+            for (int k = 0; k < 3; k++) {
+                stat_into(&r, name, "mean", k, &s->mean, ss);
+                stat_into(&r, name, "sd", k, &s->sd, ss);
+                stat_into(&r, name, "se", k, &s->se, ss);
+                stat_into(&r, name, "cvar95", k, &s->cvar95, ss);
+                stat_into(&r, name, "p_any", k, &s->p_any, ss);
+                quantiles_into(&r, name, k, s->q, ss);
+            }
+        }
+        if (p > 0)
+            for (int k = 0; k < 3; k++) {
+                sf_paired *a = pr->avoided;
+                stat_into(&r, "avoided", "mean", k, &a->mean, ps);
+                stat_into(&r, "avoided", "se", k, &a->se, ps);
+                stat_into(&r, "avoided", "p_better", k, &a->p_better, ps);
+                stat_into(&r, "avoided", "p_worse", k, &a->p_worse, ps);
+                quantiles_into(&r, "avoided", k, a->q, ps);
+            }
+        if (r.ret == 0 &&
+            sf_h5_read_var(r.grp, "months_active_mean", H5T_NATIVE_DOUBLE, K,
+                           r.buf) == 0)
+            for (size_t k = 0; k < K; k++)
+                pr->shock_summary[k].mean = r.buf[k];
+        else
+            r.ret = SF_ERR_FORMAT;
+        H5Gclose(r.grp);
+        H5Fclose(f);
+        if (r.ret != 0)
+            ret = sf_error_set(err, SF_ERR_FORMAT,
+                               "%s: damaged results file (summary statistics "
+                               "of policy '%s' missing or of the wrong size)",
+                               path, info->policy_names[p]);
+    }
+    free(r.buf);
+    return ret;
+}
+
+int sf_h5_read_trials(const char *path, const sf_h5_info *info,
+                      sf_results *res, sf_error *err)
+{
+    size_t n = info->n_done, T = (size_t)res->n_months;
+    size_t K = res->model->n_shocks, D = res->model->n_demand;
+    int ret = 0;
+    reader r = {res, -1, NULL, 0};
+
+    if (!info->has_trials)
+        return sf_error_set(err, SF_ERR_FORMAT,
+                            "%s was written with --no-trials: it has no "
+                            "per-trial rows to continue from",
+                            path);
+    r.buf = malloc(buffer_size(res) * sizeof(double));
+    if (r.buf == NULL)
+        return sf_error_set(err, SF_ERR_NOMEM, "%s", sf_strerror(SF_ERR_NOMEM));
+    for (size_t p = 0; p < res->n_policies && ret == 0; p++) {
+        sf_policy_results *pr = &res->pol[p];
+        hid_t f;
+        if ((ret = open_policy(path, info, p, &f, &r.grp, err)) != 0)
+            break;
+        r.ret = 0;
+        for (int m = 0; m < SF_M_COUNT; m++)
+            for (int k = 0; k < 3; k++) {
+                size_t first, count;
+                kind_range(res, k, &first, &count);
+                rd(&r, sf_metric_name((sf_metric)m), k, H5T_NATIVE_DOUBLE,
+                   n * count);
+                scatter(&r, pr->metric[m], n, k);
+            }
+        if (r.ret == 0 && sf_h5_read_var(r.grp, "months_active",
+                                         H5T_NATIVE_INT32, n * K,
+                                         pr->shock_months) != 0)
+            r.ret = SF_ERR_FORMAT;
+        for (int k = 0; k < 3; k++) {
+            size_t first, count;
+            kind_range(res, k, &first, &count);
+            rd(&r, "frac_sum_month", k, H5T_NATIVE_UINT64, T * count);
+            scatter_u64(&r, pr->month_frac_sum, T, 1, k);
+            rd(&r, "short_count_month", k, H5T_NATIVE_UINT64, T * count);
+            scatter_u64(&r, pr->month_short, T, 1, k);
+            rd(&r, "frac_hist_month", k, H5T_NATIVE_UINT64,
+               T * count * (SF_HIST_BINS + 1));
+            scatter_u64(&r, pr->month_hist, T, SF_HIST_BINS + 1, k);
+        }
+        if (r.ret == 0 && res->n_paths > 0 &&
+            sf_h5_read_var(r.grp, "shortfall_path", H5T_NATIVE_DOUBLE,
+                           res->n_paths * T * D, pr->path) != 0)
+            r.ret = SF_ERR_FORMAT;
+        H5Gclose(r.grp);
+        H5Fclose(f);
+        if (r.ret != 0)
+            ret = sf_error_set(err, SF_ERR_FORMAT,
+                               "%s: damaged results file (per-trial data of "
+                               "policy '%s' missing or of the wrong size)",
+                               path, info->policy_names[p]);
+    }
+    if (ret == 0)
+        res->n_done = n;
+    free(r.buf);
+    return ret;
+}

@@ -1,0 +1,629 @@
+/*
+ * h5out.c — writes a run's results to one HDF5 file that h5py and xarray
+ * (netCDF-4 and h5netcdf engines) open: every axis has a dimension scale,
+ * string coordinates are variable-length, groups and datasets track
+ * creation order, data is chunked with shuffle + deflate.  The layout is
+ * docs/output.md.
+ *
+ * The file is written under a temporary name in the target's directory and
+ * renamed when complete, so a crash, a full disk or an HDF5 error never
+ * leaves a half-written file under the final name.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+#include <hdf5_hl.h>
+
+#include "h5util.h"
+#include "shortfall/h5file.h"
+
+/* Units a unit kind's variables are written for: demand nodes, regions
+ * (the countries with demand) and the world. */
+typedef enum { KIND_NODE, KIND_REGION, KIND_WORLD } unit_kind;
+static const char *const kind_suffix[3] = {"", "_region", "_world"};
+static const char *const kind_text[3] = {"demand node", "region", "world"};
+
+typedef struct {
+    const sf_results *res;
+    hid_t grp;
+    /* Coordinates of the policy group. */
+    hid_t trial, month, node, region, shock, quantile, bin, path_trial;
+    double *buf; /* scratch, large enough for any variable */
+    int ret;
+} writer;
+
+static const struct {
+    const char *units; /* "demand" = the demand nodes' commodity unit */
+    const char *long_name;
+} metric_meta[SF_M_COUNT] = {
+    {"demand", "cumulative shortfall"},
+    {"demand", "cumulative need"},
+    {"1", "shortfall fraction (cumulative shortfall / cumulative need)"},
+    {"1", "peak monthly shortfall fraction"},
+    {"months", "months short (shortfall > 0.1% of need)"},
+    {"months", "longest run of short months"},
+    {"demand", "lowest end-of-month stockpile"},
+    {"price units", "tariff paid"},
+};
+
+static const char *units_of(const writer *w, const char *u)
+{
+    return strcmp(u, "demand") == 0 ? sf_model_demand_unit(w->res->model) : u;
+}
+
+/* First unit index and count of a kind. */
+static void kind_range(const sf_results *res, unit_kind k, size_t *first,
+                       size_t *count)
+{
+    const sf_model *m = res->model;
+    *first = res->n_units - 1;
+    *count = 1;
+    if (k == KIND_NODE) {
+        *first = 0;
+        *count = m->n_demand;
+    } else if (k == KIND_REGION) {
+        *first = m->n_demand;
+        *count = m->n_regions;
+    }
+}
+
+/* Writes a variable over `rank` axes of the given coordinates.  For the
+ * world kind the unit axis is dropped (world variables have one axis less). */
+static void var(writer *w, const char *name, hid_t type, int rank,
+                const hsize_t *dims, const hid_t *scales, const void *data,
+                const char *units, const char *long_name)
+{
+    if (w->ret == 0)
+        w->ret = sf_h5_write_var(w->grp, name, type, rank, dims, scales, data,
+                                 units, long_name);
+}
+
+/* Copies the columns of one unit kind out of a [rows x n_units] array into
+ * w->buf as [rows x count]. */
+static void gather(writer *w, const double *src, size_t rows, unit_kind k)
+{
+    size_t first, count, U = w->res->n_units;
+    kind_range(w->res, k, &first, &count);
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < count; c++)
+            w->buf[r * count + c] = src[r * U + first + c];
+}
+
+static void gather_u64(writer *w, const uint64_t *src, size_t rows,
+                       size_t inner, unit_kind k)
+{
+    size_t first, count, U = w->res->n_units;
+    uint64_t *dst = (uint64_t *)w->buf;
+    kind_range(w->res, k, &first, &count);
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < count; c++)
+            memcpy(&dst[(r * count + c) * inner],
+                   &src[(r * U + first + c) * inner], inner * sizeof *dst);
+}
+
+static hid_t kind_scale(const writer *w, unit_kind k)
+{
+    return k == KIND_NODE ? w->node : w->region;
+}
+
+/* A [rows, unit] variable (or [rows] for the world) from a [rows x U]
+ * array; row_scale names the first axis. */
+static void var_rows(writer *w, const char *base, unit_kind k, hid_t row_scale,
+                     size_t rows, const double *src, const char *units,
+                     const char *long_name)
+{
+    char name[128], ln[256];
+    size_t first, count;
+    kind_range(w->res, k, &first, &count);
+    snprintf(name, sizeof name, "%s%s", base, kind_suffix[k]);
+    snprintf(ln, sizeof ln, "%s, per %s", long_name, kind_text[k]);
+    gather(w, src, rows, k);
+    hsize_t dims[2] = {rows, count};
+    hid_t scales[2] = {row_scale, kind_scale(w, k)};
+    var(w, name, H5T_NATIVE_DOUBLE, k == KIND_WORLD ? 1 : 2, dims, scales,
+        w->buf, units, ln);
+}
+
+/* A [unit] variable (a scalar for the world) of one field of summaries. */
+static void var_stat(writer *w, const char *base, const char *stat,
+                     unit_kind k, const double *values, size_t stride,
+                     const char *units, const char *long_name)
+{
+    char name[128], ln[256];
+    size_t first, count;
+    kind_range(w->res, k, &first, &count);
+    snprintf(name, sizeof name, "%s_%s%s", base, stat, kind_suffix[k]);
+    snprintf(ln, sizeof ln, "%s, per %s", long_name, kind_text[k]);
+    for (size_t c = 0; c < count; c++)
+        w->buf[c] = values[(first + c) * stride];
+    hsize_t dims[1] = {count};
+    hid_t scales[1] = {kind_scale(w, k)};
+    var(w, name, H5T_NATIVE_DOUBLE, k == KIND_WORLD ? 0 : 1, dims, scales,
+        w->buf, units, ln);
+}
+
+/* A [quantile, unit] variable from quantile arrays inside structs. */
+static void var_quantiles(writer *w, const char *name_base, unit_kind k,
+                          const double *q0, size_t stride, const char *units,
+                          const char *long_name)
+{
+    char name[128], ln[256];
+    size_t first, count;
+    kind_range(w->res, k, &first, &count);
+    snprintf(name, sizeof name, "%s_quantile%s", name_base, kind_suffix[k]);
+    snprintf(ln, sizeof ln, "%s quantiles, per %s", long_name, kind_text[k]);
+    for (size_t q = 0; q < SF_N_QUANTILES; q++)
+        for (size_t c = 0; c < count; c++)
+            w->buf[q * count + c] = q0[(first + c) * stride + q];
+    hsize_t dims[2] = {SF_N_QUANTILES, count};
+    hid_t scales[2] = {w->quantile, kind_scale(w, k)};
+    var(w, name, H5T_NATIVE_DOUBLE, k == KIND_WORLD ? 1 : 2, dims, scales,
+        w->buf, units, ln);
+}
+
+static void write_summaries(writer *w, const sf_policy_results *pr)
+{
+    size_t U = w->res->n_units, str = sizeof(sf_summary) / sizeof(double);
+    for (int m = 0; m < SF_M_COUNT; m++) {
+        const char *name = sf_metric_name((sf_metric)m);
+        const char *u = units_of(w, metric_meta[m].units);
+        const char *ln = metric_meta[m].long_name;
+        const sf_summary *s = &pr->summary[(size_t)m * U];
+        char lmean[200], lsd[200], lse[200], lcv[200], lp[200];
+        snprintf(lmean, sizeof lmean, "mean over trials of the %s", ln);
+        snprintf(lsd, sizeof lsd, "standard deviation over trials of the %s", ln);
+        snprintf(lse, sizeof lse, "standard error of the mean %s", ln);
+        snprintf(lcv, sizeof lcv, "CVaR95 (mean of the worst 5%% of trials) of the %s", ln);
+        snprintf(lp, sizeof lp, "probability over trials that the %s is > 0", ln);
+        for (unit_kind k = KIND_NODE; k <= KIND_WORLD; k++) {
+            var_stat(w, name, "mean", k, &s->mean, str, u, lmean);
+            var_stat(w, name, "sd", k, &s->sd, str, u, lsd);
+            var_stat(w, name, "se", k, &s->se, str, u, lse);
+            var_stat(w, name, "cvar95", k, &s->cvar95, str, u, lcv);
+            var_stat(w, name, "p_any", k, &s->p_any, str, "1", lp);
+            var_quantiles(w, name, k, s->q, str, u, ln);
+        }
+    }
+}
+
+static void write_paired(writer *w, const sf_policy_results *pr)
+{
+    size_t str = sizeof(sf_paired) / sizeof(double);
+    const char *u = sf_model_demand_unit(w->res->model);
+    const sf_paired *a = pr->avoided;
+    for (unit_kind k = KIND_NODE; k <= KIND_WORLD; k++) {
+        var_stat(w, "avoided", "mean", k, &a->mean, str, u,
+                 "shortfall avoided against the baseline (baseline minus "
+                 "this mix, same trials), mean");
+        var_stat(w, "avoided", "se", k, &a->se, str, u,
+                 "standard error of the paired difference");
+        var_stat(w, "avoided", "p_better", k, &a->p_better, str, "1",
+                 "probability that this mix has less shortfall than the "
+                 "baseline");
+        var_stat(w, "avoided", "p_worse", k, &a->p_worse, str, "1",
+                 "probability that this mix has more shortfall than the "
+                 "baseline");
+        var_quantiles(w, "avoided", k, a->q, str, u,
+                      "shortfall avoided against the baseline");
+    }
+}
+
+static void write_monthly(writer *w, const sf_policy_results *pr)
+{
+    const sf_results *res = w->res;
+    size_t T = (size_t)res->n_months, U = res->n_units;
+    for (unit_kind k = KIND_NODE; k <= KIND_WORLD; k++) {
+        size_t first, count;
+        kind_range(res, k, &first, &count);
+        int r = k == KIND_WORLD ? 1 : 2;
+        char name[128], ln[256];
+
+        var_rows(w, "shortfall_frac_month_mean", k, w->month, T,
+                 pr->month_frac_mean, "1",
+                 "mean over trials of the monthly shortfall fraction");
+        var_rows(w, "p_short_month", k, w->month, T, pr->month_p_short, "1",
+                 "probability that the month is short (shortfall > 0.1% of "
+                 "need)");
+        /* [quantile, month, unit] */
+        for (size_t q = 0; q < SF_N_QUANTILES; q++)
+            for (size_t t = 0; t < T; t++)
+                for (size_t c = 0; c < count; c++)
+                    w->buf[(q * T + t) * count + c] =
+                        pr->month_frac_q[(q * T + t) * U + first + c];
+        snprintf(name, sizeof name, "shortfall_frac_month_quantile%s",
+                 kind_suffix[k]);
+        snprintf(ln, sizeof ln,
+                 "quantiles over trials of the monthly shortfall fraction "
+                 "(histogram, resolution 0.001), per %s",
+                 kind_text[k]);
+        hsize_t d3[3] = {SF_N_QUANTILES, T, count};
+        hid_t s3[3] = {w->quantile, w->month, kind_scale(w, k)};
+        var(w, name, H5T_NATIVE_DOUBLE, r + 1, d3, s3, w->buf, "1", ln);
+
+        /* Raw accumulators: what --resume and merge add to. */
+        gather_u64(w, pr->month_frac_sum, T, 1, k);
+        snprintf(name, sizeof name, "frac_sum_month%s", kind_suffix[k]);
+        snprintf(ln, sizeof ln,
+                 "sum over trials of the monthly shortfall fraction, in "
+                 "units of 2^-32, per %s",
+                 kind_text[k]);
+        hsize_t d2[2] = {T, count};
+        hid_t s2[2] = {w->month, kind_scale(w, k)};
+        var(w, name, H5T_NATIVE_UINT64, r, d2, s2, w->buf, "2^-32", ln);
+        gather_u64(w, pr->month_short, T, 1, k);
+        snprintf(name, sizeof name, "short_count_month%s", kind_suffix[k]);
+        snprintf(ln, sizeof ln, "number of trials short in the month, per %s",
+                 kind_text[k]);
+        var(w, name, H5T_NATIVE_UINT64, r, d2, s2, w->buf, "trials", ln);
+        gather_u64(w, pr->month_hist, T, SF_HIST_BINS + 1, k);
+        snprintf(name, sizeof name, "frac_hist_month%s", kind_suffix[k]);
+        snprintf(ln, sizeof ln,
+                 "histogram over trials of the monthly shortfall fraction "
+                 "(bin 0: no shortfall; bin b: ((b-1)/1000, b/1000]), per %s",
+                 kind_text[k]);
+        hsize_t dh[3] = {T, count, SF_HIST_BINS + 1};
+        hid_t sh[3] = {w->month, kind_scale(w, k), w->bin};
+        if (k == KIND_WORLD) {
+            dh[1] = SF_HIST_BINS + 1;
+            sh[1] = w->bin;
+        }
+        var(w, name, H5T_NATIVE_UINT64, r + 1, dh, sh, w->buf, "trials", ln);
+    }
+}
+
+static void write_trials(writer *w, const sf_policy_results *pr)
+{
+    const sf_results *res = w->res;
+    size_t n = res->n_done, K = res->model->n_shocks;
+    for (int m = 0; m < SF_M_COUNT; m++)
+        for (unit_kind k = KIND_NODE; k <= KIND_WORLD; k++)
+            var_rows(w, sf_metric_name((sf_metric)m), k, w->trial, n,
+                     pr->metric[m], units_of(w, metric_meta[m].units),
+                     metric_meta[m].long_name);
+    hsize_t d[2] = {n, K};
+    hid_t s[2] = {w->trial, w->shock};
+    var(w, "months_active", H5T_NATIVE_INT32, 2, d, s, pr->shock_months,
+        "months", "months the shock was active in the trial");
+}
+
+static void write_shock_summary(writer *w, const sf_policy_results *pr)
+{
+    size_t K = w->res->model->n_shocks;
+    hsize_t d1[1] = {K}, d2[2] = {SF_N_QUANTILES, K};
+    hid_t s1[1] = {w->shock}, s2[2] = {w->quantile, w->shock};
+    for (size_t k = 0; k < K; k++)
+        w->buf[k] = pr->shock_summary[k].mean;
+    var(w, "months_active_mean", H5T_NATIVE_DOUBLE, 1, d1, s1, w->buf,
+        "months", "mean months active per trial");
+    for (size_t k = 0; k < K; k++)
+        w->buf[k] = pr->shock_summary[k].se;
+    var(w, "months_active_se", H5T_NATIVE_DOUBLE, 1, d1, s1, w->buf,
+        "months", "standard error of the mean months active");
+    for (size_t q = 0; q < SF_N_QUANTILES; q++)
+        for (size_t k = 0; k < K; k++)
+            w->buf[q * K + k] = pr->shock_summary[k].q[q];
+    var(w, "months_active_quantile", H5T_NATIVE_DOUBLE, 2, d2, s2, w->buf,
+        "months", "quantiles of months active per trial");
+}
+
+static void write_paths(writer *w, const sf_policy_results *pr)
+{
+    const sf_results *res = w->res;
+    hsize_t d[3] = {res->n_paths, (hsize_t)res->n_months,
+                    res->model->n_demand};
+    hid_t s[3] = {w->path_trial, w->month, w->node};
+    var(w, "shortfall_path", H5T_NATIVE_DOUBLE, 3, d, s, pr->path,
+        sf_model_demand_unit(res->model),
+        "monthly shortfall of each demand node in the first trials");
+}
+
+/* The coordinates of one policy group. */
+static int write_coords(writer *w, const sf_h5_meta *meta)
+{
+    const sf_results *res = w->res;
+    const sf_model *m = res->model;
+    const sf_scenario *sc = m->sc;
+    size_t n = res->n_done, T = (size_t)res->n_months;
+    size_t D = m->n_demand, R = m->n_regions, K = m->n_shocks;
+    int ret = SF_ERR_NOMEM;
+    const char **names = calloc(D + R + K + 1, sizeof *names);
+    int64_t *ints = malloc((n > T ? n : T) * sizeof *ints + 16);
+    double bins[SF_HIST_BINS + 1];
+
+    if (names == NULL || ints == NULL)
+        goto out;
+    ret = SF_ERR_HDF5;
+    if (meta->write_trials) {
+        for (size_t i = 0; i < n; i++)
+            ints[i] = (int64_t)(res->first_trial + i);
+        if ((w->trial = sf_h5_coord(w->grp, "trial", H5T_NATIVE_INT64, n,
+                                    ints, "1", "trial number")) < 0)
+            goto out;
+    }
+    for (size_t t = 0; t < T; t++)
+        ints[t] = (int64_t)t;
+    if ((w->month = sf_h5_coord(w->grp, "month", H5T_NATIVE_INT64, T, ints,
+                                "months", "month from the start")) < 0)
+        goto out;
+    for (size_t d = 0; d < D; d++)
+        names[d] = sc->nodes[m->demand_nodes[d]].id;
+    if ((w->node = sf_h5_coord_str(w->grp, "node", D, names,
+                                   "demand node")) < 0)
+        goto out;
+    for (size_t r = 0; r < R; r++)
+        names[r] = sc->countries[m->region_country[r]];
+    if ((w->region = sf_h5_coord_str(w->grp, "region", R, names,
+                                     "region (country with demand)")) < 0)
+        goto out;
+    for (size_t k = 0; k < K; k++)
+        names[k] = sc->shocks[k].id;
+    if ((w->shock = sf_h5_coord_str(w->grp, "shock", K, names,
+                                    "shock or policy tariff")) < 0)
+        goto out;
+    if ((w->quantile = sf_h5_coord(w->grp, "quantile", H5T_NATIVE_DOUBLE,
+                                   SF_N_QUANTILES, sf_quantile_levels, "1",
+                                   "quantile level")) < 0)
+        goto out;
+    for (size_t b = 0; b <= SF_HIST_BINS; b++)
+        bins[b] = (double)b / SF_HIST_BINS;
+    if ((w->bin = sf_h5_coord(w->grp, "bin", H5T_NATIVE_DOUBLE,
+                              SF_HIST_BINS + 1, bins, "1",
+                              "upper edge of the histogram bin")) < 0)
+        goto out;
+    if (res->n_paths > 0) {
+        for (size_t i = 0; i < res->n_paths; i++)
+            ints[i] = (int64_t)(res->first_trial + i);
+        if ((w->path_trial = sf_h5_coord(w->grp, "path_trial",
+                                         H5T_NATIVE_INT64, res->n_paths, ints,
+                                         "1", "trial number of a path")) < 0)
+            goto out;
+    }
+    ret = 0;
+out:
+    free(names);
+    free(ints);
+    return ret;
+}
+
+static void close_coords(writer *w)
+{
+    hid_t *ids[] = {&w->trial, &w->month,    &w->node, &w->region,
+                    &w->shock, &w->quantile, &w->bin,  &w->path_trial};
+    for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
+        if (*ids[i] > 0)
+            H5Dclose(*ids[i]);
+        *ids[i] = -1;
+    }
+}
+
+static int write_policy(writer *w, hid_t parent, size_t p,
+                        const sf_h5_meta *meta)
+{
+    const sf_results *res = w->res;
+    const sf_policy_results *pr = &res->pol[p];
+    const sf_scenario *sc = res->model->sc;
+    const char *name = sc->policies[pr->policy].name;
+    int ret;
+
+    w->grp = sf_h5_group(parent, name);
+    if (w->grp < 0)
+        return SF_ERR_HDF5;
+    w->ret = 0;
+    if ((ret = sf_h5_attr_str(w->grp, "policy", name)) != 0 ||
+        (ret = sf_h5_attr_str(w->grp, "baseline", sc->policies[0].name)) != 0 ||
+        (ret = sf_h5_attr_int(w->grp, "is_baseline", p == 0)) != 0 ||
+        (ret = write_coords(w, meta)) != 0)
+        goto out;
+    write_summaries(w, pr);
+    write_monthly(w, pr);
+    write_shock_summary(w, pr);
+    if (p > 0)
+        write_paired(w, pr);
+    if (meta->write_trials)
+        write_trials(w, pr);
+    if (res->n_paths > 0)
+        write_paths(w, pr);
+    ret = w->ret;
+out:
+    close_coords(w);
+    H5Gclose(w->grp);
+    return ret;
+}
+
+static void utc_now(char *buf, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int write_root(hid_t f, const sf_results *res, const sf_h5_meta *meta)
+{
+    const sf_scenario *sc = res->model->sc;
+    char created[32];
+    int ret = 0;
+
+    utc_now(created, sizeof created);
+#define TRY(x)                                                                 \
+    if (ret == 0)                                                              \
+    ret = (x)
+    TRY(sf_h5_attr_str(f, "software", SF_SOFTWARE));
+    TRY(sf_h5_attr_str(f, "version", SF_VERSION));
+    TRY(sf_h5_attr_int(f, "format_version", SF_FORMAT_VERSION));
+    TRY(sf_h5_attr_str(f, "git_commit", meta->git_commit ? meta->git_commit
+                                                         : "unknown"));
+    TRY(sf_h5_attr_str(f, "created", created));
+    TRY(sf_h5_attr_str(f, "command_line",
+                       meta->command_line ? meta->command_line : ""));
+    TRY(sf_h5_attr_u64(f, "seed", res->seed));
+    TRY(sf_h5_attr_u64(f, "trials", res->n_trials));
+    TRY(sf_h5_attr_u64(f, "trials_done", res->n_done));
+    TRY(sf_h5_attr_int(f, "complete", res->n_done == res->n_trials));
+    TRY(sf_h5_attr_u64(f, "first_trial", res->first_trial));
+    TRY(sf_h5_attr_int(f, "horizon_months", res->n_months));
+    TRY(sf_h5_attr_int(f, "threads", res->threads));
+    TRY(sf_h5_attr_int(f, "ranks", meta->ranks > 0 ? meta->ranks : 1));
+    TRY(sf_h5_attr_double(f, "wall_seconds", res->wall_seconds));
+    TRY(sf_h5_attr_int(f, "has_trials", meta->write_trials));
+    TRY(sf_h5_attr_u64(f, "paths", res->n_paths));
+    TRY(sf_h5_attr_str(f, "scenario_name", sc->name));
+    TRY(sf_h5_attr_str(f, "scenario_file", sc->file));
+    TRY(sf_h5_attr_str(f, "scenario_text", sc->text ? sc->text : ""));
+#undef TRY
+    return ret;
+}
+
+/* The results into the open file f. */
+static int write_file(hid_t f, const sf_results *res, const sf_h5_meta *meta)
+{
+    const sf_model *m = res->model;
+    size_t T = (size_t)res->n_months, U = res->n_units;
+    size_t biggest = res->n_done * U;
+    size_t month_cells = T * U * (SF_HIST_BINS + 1);
+    int ret;
+    writer w;
+    hid_t sg = -1;
+
+    memset(&w, 0, sizeof w);
+    w.res = res;
+    w.trial = w.month = w.node = w.region = w.shock = w.quantile = w.bin =
+        w.path_trial = -1;
+    if (month_cells > biggest)
+        biggest = month_cells;
+    if (res->n_paths * T * m->n_demand > biggest)
+        biggest = res->n_paths * T * m->n_demand;
+    if (SF_N_QUANTILES * T * U > biggest)
+        biggest = SF_N_QUANTILES * T * U;
+    w.buf = malloc((biggest + 64) * sizeof(double));
+    if (w.buf == NULL)
+        return SF_ERR_NOMEM;
+    if ((ret = write_root(f, res, meta)) != 0)
+        goto out;
+    if ((sg = sf_h5_group(f, m->sc->name)) < 0) {
+        ret = SF_ERR_HDF5;
+        goto out;
+    }
+    if ((ret = sf_h5_attr_str(sg, "description", m->sc->description)) != 0)
+        goto out;
+    for (size_t p = 0; p < res->n_policies; p++)
+        if ((ret = write_policy(&w, sg, p, meta)) != 0)
+            goto out;
+out:
+    if (sg >= 0)
+        H5Gclose(sg);
+    free(w.buf);
+    return ret;
+}
+
+int sf_h5_out_open(sf_h5_out *o, const char *path, bool force, sf_error *err)
+{
+    char *dir_copy = NULL, *base_copy = NULL;
+    int ret = SF_ERR_NOMEM, fd;
+    struct stat st;
+
+    memset(o, 0, sizeof *o);
+    o->force = force;
+    if (!force && stat(path, &st) == 0) {
+        ret = sf_error_set(err, SF_ERR_IO,
+                           "%s already exists; use --force to replace it, or "
+                           "-o to write elsewhere",
+                           path);
+        goto out;
+    }
+    o->path = strdup(path);
+    dir_copy = strdup(path);
+    base_copy = strdup(path);
+    if (o->path == NULL || dir_copy == NULL || base_copy == NULL)
+        goto nomem;
+    const char *dir = dirname(dir_copy), *base = basename(base_copy);
+    size_t len = strlen(dir) + strlen(base) + 32;
+    if ((o->tmp_path = malloc(len)) == NULL)
+        goto nomem;
+    snprintf(o->tmp_path, len, "%s/.%s.tmp-XXXXXX", dir, base);
+    fd = mkstemp(o->tmp_path);
+    if (fd < 0) {
+        ret = sf_error_set(err, SF_ERR_IO, "cannot write %s: %s", path,
+                           strerror(errno));
+        free(o->tmp_path);
+        o->tmp_path = NULL;
+        goto out;
+    }
+    /* mkstemp makes the file private; give it the usual mode. */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    close(fd);
+    ret = 0;
+    goto out;
+nomem:
+    sf_error_set(err, ret, "%s", sf_strerror(ret));
+out:
+    free(dir_copy);
+    free(base_copy);
+    return ret;
+}
+
+int sf_h5_out_write(sf_h5_out *o, const sf_results *res,
+                    const sf_h5_meta *meta, sf_error *err)
+{
+    int ret;
+    hid_t f;
+
+    sf_h5_quiet();
+    f = sf_h5_create(o->tmp_path);
+    if (f < 0) {
+        ret = sf_error_set(err, SF_ERR_HDF5, "cannot create %s (HDF5)",
+                           o->tmp_path);
+        goto fail;
+    }
+    ret = write_file(f, res, meta);
+    if (H5Fclose(f) < 0 && ret == 0)
+        ret = SF_ERR_HDF5;
+    if (ret != 0) {
+        sf_error_set(err, ret, "writing %s failed (%s%s)", o->path,
+                     sf_strerror(ret),
+                     ret == SF_ERR_HDF5 ? ": disk full, file size limit or "
+                                          "an HDF5 error"
+                                        : "");
+        goto fail;
+    }
+    if (o->force) {
+        if (rename(o->tmp_path, o->path) != 0)
+            goto io;
+    } else {
+        /* link() refuses to replace a file that appeared meanwhile. */
+        if (link(o->tmp_path, o->path) != 0)
+            goto io;
+        unlink(o->tmp_path);
+    }
+    free(o->tmp_path);
+    o->tmp_path = NULL;
+    return 0;
+io:
+    ret = sf_error_set(err, SF_ERR_IO, "cannot move the results to %s: %s",
+                       o->path, strerror(errno));
+fail:
+    unlink(o->tmp_path);
+    return ret;
+}
+
+void sf_h5_out_close(sf_h5_out *o)
+{
+    if (o == NULL)
+        return;
+    if (o->tmp_path != NULL)
+        unlink(o->tmp_path);
+    free(o->tmp_path);
+    free(o->path);
+    memset(o, 0, sizeof *o);
+}

@@ -1,0 +1,54 @@
+/*
+ * h5util.h — small helpers over the HDF5 C API for netCDF-4-compatible
+ * files: groups and files that track creation order, string and number
+ * attributes, coordinate variables (dimension scales) and data variables
+ * with their scales attached, chunked with shuffle + deflate.
+ *
+ * Functions returning int give 0 or SF_ERR_HDF5; those returning hid_t
+ * give a negative id on failure.
+ */
+#ifndef SHORTFALL_H5UTIL_H
+#define SHORTFALL_H5UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hdf5.h>
+
+/* Silences HDF5's own error printing: errors are reported by return
+ * value, with shortfall's messages. */
+void sf_h5_quiet(void);
+
+hid_t sf_h5_create(const char *path);
+hid_t sf_h5_group(hid_t parent, const char *name);
+
+int sf_h5_attr_str(hid_t obj, const char *name, const char *value);
+int sf_h5_attr_int(hid_t obj, const char *name, int value);
+int sf_h5_attr_u64(hid_t obj, const char *name, uint64_t value);
+int sf_h5_attr_double(hid_t obj, const char *name, double value);
+
+/* A 1-D coordinate variable named like its dimension, made a dimension
+ * scale; returns the open dataset (to attach), which the caller closes. */
+hid_t sf_h5_coord(hid_t grp, const char *name, hid_t type, size_t n,
+                  const void *data, const char *units, const char *long_name);
+hid_t sf_h5_coord_str(hid_t grp, const char *name, size_t n,
+                      const char *const *values, const char *long_name);
+
+/* A variable of the given rank (0 = scalar) with scales[i] attached to
+ * axis i, units and long_name attributes. */
+int sf_h5_write_var(hid_t grp, const char *name, hid_t type, int rank,
+                    const hsize_t *dims, const hid_t *scales,
+                    const void *data, const char *units,
+                    const char *long_name);
+
+/* Reading.  A missing or mistyped attribute or dataset is an error. */
+int sf_h5_read_attr_str(hid_t obj, const char *name, char **out);
+int sf_h5_read_attr_u64(hid_t obj, const char *name, uint64_t *out);
+int sf_h5_read_attr_int(hid_t obj, const char *name, int *out);
+int sf_h5_read_attr_double(hid_t obj, const char *name, double *out);
+
+/* Reads a whole dataset of exactly n elements, converting to type. */
+int sf_h5_read_var(hid_t grp, const char *name, hid_t type, size_t n,
+                   void *out);
+
+#endif

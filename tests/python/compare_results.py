@@ -1,0 +1,43 @@
+#!/usr/bin/python3
+"""compare_results.py A.h5 B.h5 — exit 0 if every dataset of every group
+is bitwise identical in both files (same names, shapes, types, values) and
+the root attributes that describe the experiment agree; prints what
+differs otherwise.  Timing and invocation attributes (created, wall
+seconds, threads, command line) may differ."""
+import sys
+
+import h5py
+import numpy as np
+
+a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
+diffs = []
+
+
+def datasets(f):
+    out = {}
+    f.visititems(lambda name, obj: out.__setitem__(name, obj)
+                 if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+da, db = datasets(a), datasets(b)
+if set(da) != set(db):
+    diffs.append(f"datasets differ: {sorted(set(da) ^ set(db))[:10]}")
+for name in sorted(set(da) & set(db)):
+    x, y = da[name][()], db[name][()]
+    if da[name].dtype != db[name].dtype or np.shape(x) != np.shape(y):
+        diffs.append(f"{name}: type or shape")
+    elif isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        if x.tobytes() != y.tobytes():
+            diffs.append(f"{name}: values")
+    elif not np.array_equal(x, y):
+        diffs.append(f"{name}: values")
+for key in ("software", "version", "format_version", "seed", "trials",
+            "trials_done", "complete", "first_trial", "horizon_months",
+            "scenario_name", "scenario_text", "paths", "has_trials"):
+    if a.attrs.get(key) != b.attrs.get(key):
+        diffs.append(f"root attribute {key}: {a.attrs.get(key)!r} vs {b.attrs.get(key)!r}")
+for d in diffs[:20]:
+    print(d)
+print(f"{len(da)} datasets compared, {len(diffs)} differences")
+sys.exit(1 if diffs else 0)
