@@ -8,16 +8,27 @@
 # Every dependency comes through pkg-config.  hdf5-serial is named explicitly
 # because installing the MPI variant switches the generic "hdf5" name.
 
+MPI      ?=
+ifeq ($(MPI),1)
+# The MPI build: mpicc, parallel HDF5, its own build directory and binary.
+CC       := mpicc
+PKGS     := gsl hdf5-openmpi yaml-0.1 zlib
+BUILD    ?= build/mpi
+EXE      := shortfall-mpi
+MPIFLAGS := -DSF_MPI
+else
 CC       ?= gcc
 PKGS     := gsl hdf5-serial yaml-0.1 zlib
 BUILD    ?= build
+EXE      := shortfall
+endif
 BIN      ?= bin
 SAN      ?=
 OPT      ?= -O2
 WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wmissing-prototypes -Werror
 # Recursive (=) so that pkg-config runs when a recipe needs it, after `deps`.
 CFLAGS    = -std=c11 $(OPT) -g -fopenmp $(WARN) -D_POSIX_C_SOURCE=200809L \
-            -Iinclude $(shell pkg-config --cflags $(PKGS)) $(SANFLAGS)
+            -Iinclude $(shell pkg-config --cflags $(PKGS)) $(SANFLAGS) $(MPIFLAGS)
 LDLIBS    = -lhdf5_hl $(shell pkg-config --libs $(PKGS)) -lm
 LDFLAGS   = -fopenmp $(SANFLAGS)
 ifneq ($(SAN),)
@@ -27,9 +38,11 @@ endif
 DEB_PKGS := build-essential pkg-config libgsl-dev libhdf5-dev hdf5-tools \
             libyaml-dev librandom123-dev libcriterion-dev zlib1g-dev \
             python3-h5py python3-xarray python3-numpy python3-yaml \
-            python3-netcdf4 python3-h5netcdf
+            python3-netcdf4 python3-h5netcdf \
+            libopenmpi-dev openmpi-bin libhdf5-openmpi-dev slurm-wlm munge
 
-LIB_SRC  := $(filter-out sim/main.c,$(wildcard sim/*.c)) $(wildcard models/*.c)
+LIB_SRC  := $(filter-out sim/main.c $(if $(MPI),,sim/mpi.c),$(wildcard sim/*.c)) \
+            $(wildcard models/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/sim/main.o
 LIB      := $(BUILD)/libshortfall.a
@@ -37,8 +50,8 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DEFAULT_SCENARIO := scenarios/toy-magnets.yaml
 
-.PHONY: all deps run test test-unit test-cli check-asan clean format FORCE
-all: $(BIN)/shortfall
+.PHONY: all deps run test test-cluster check-asan clean format FORCE
+all: $(BIN)/$(EXE)
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
@@ -65,7 +78,7 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BIN)/shortfall: $(MAIN_OBJ) $(LIB)
+$(BIN)/$(EXE): $(MAIN_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -83,6 +96,14 @@ test: deps
 	@$(MAKE) --no-print-directory all $(TEST_BIN)
 	@tests/run-all --build $(BUILD) --bin $(BIN)/shortfall
 	@$(MAKE) --no-print-directory check-asan
+
+# Cluster tests: the MPI build against the serial one, and the Slurm
+# example on a single-node Slurm started for the test.
+test-cluster: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory MPI=1 BIN=$(BIN) all
+	@SHORTFALL_MPI=$(BIN)/shortfall-mpi tests/run-all --cli-dir tests/cluster \
+	    --bin $(BIN)/shortfall --label cluster
 
 check-asan:
 	@$(MAKE) --no-print-directory SAN=1 BUILD=build/asan BIN=build/asan/bin \

@@ -25,6 +25,7 @@ int sf_exit_code(int err_code);
 int sf_cmd_check(int argc, char **argv);
 int sf_cmd_run(int argc, char **argv);
 int sf_cmd_info(int argc, char **argv);
+int sf_cmd_merge(int argc, char **argv);
 
 /* The summary table of a run (sim/summary.c). */
 void sf_print_summary(FILE *f, const sf_results *res);

@@ -479,7 +479,9 @@ int sf_engine_run(const sf_model *m, const sf_run_options *opt,
 
     size_t cells = (size_t)res->n_months * res->n_units;
     uint64_t start = res->n_done, todo = opt->n_trials - start;
-    uint64_t wave = (uint64_t)threads * WAVE_BLOCKS_PER_THREAD;
+    uint64_t wave = opt->wave_blocks > 0
+                        ? opt->wave_blocks
+                        : (uint64_t)threads * WAVE_BLOCKS_PER_THREAD;
     uint64_t n_blocks = (todo + SF_BLOCK_TRIALS - 1) / SF_BLOCK_TRIALS;
     ret = SF_ERR_NOMEM;
     ws = calloc((size_t)threads, sizeof *ws);
@@ -507,6 +509,8 @@ int sf_engine_run(const sf_model *m, const sf_run_options *opt,
         res->n_done = done < opt->n_trials ? done : opt->n_trials;
         if (opt->progress)
             opt->progress(opt->progress_ctx, res->n_done, opt->n_trials);
+        if (opt->enough != NULL && opt->enough(opt->enough_ctx, res))
+            break;
     }
     /* Integer sums: the total does not depend on the order. */
     for (int th = 0; th < threads; th++)

@@ -23,6 +23,7 @@ void sf_h5_info_free(sf_h5_info *info)
     free(info->scenario_file);
     free(info->scenario_name);
     free(info->version);
+    free(info->target_unit);
     for (size_t p = 0; p < info->n_policies; p++)
         free(info->policy_names[p]);
     free(info->policy_names);
@@ -130,6 +131,13 @@ int sf_h5_read_info(const char *path, sf_h5_info *info, sf_error *err)
         goto out;
     }
     info->complete = complete != 0;
+    if (sf_h5_read_attr_double(f, "target_rse", &info->target_rse) != 0 ||
+        sf_h5_read_attr_str(f, "target_unit", &info->target_unit) != 0) {
+        ret = sf_error_set(err, SF_ERR_FORMAT,
+                           "%s: damaged results file (no target attributes)",
+                           path);
+        goto out;
+    }
     info->has_trials = has_trials != 0;
     g = H5Gopen2(f, info->scenario_name, H5P_DEFAULT);
     list_ctx ctx = {info, 0};

@@ -476,6 +476,9 @@ static int write_root(hid_t f, const sf_results *res, const sf_h5_meta *meta)
     TRY(sf_h5_attr_double(f, "wall_seconds", res->wall_seconds));
     TRY(sf_h5_attr_int(f, "has_trials", meta->write_trials));
     TRY(sf_h5_attr_u64(f, "paths", res->n_paths));
+    TRY(sf_h5_attr_double(f, "target_rse", meta->target_rse));
+    TRY(sf_h5_attr_str(f, "target_unit",
+                       meta->target_unit ? meta->target_unit : "world"));
     TRY(sf_h5_attr_str(f, "scenario_name", sc->name));
     TRY(sf_h5_attr_str(f, "scenario_file", sc->file));
     TRY(sf_h5_attr_str(f, "scenario_text", sc->text ? sc->text : ""));

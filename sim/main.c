@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include <hdf5.h>
+#ifdef SF_MPI
+#include <mpi.h>
+#endif
 
 #include "cli.h"
 #include "shortfall.h"
@@ -22,6 +25,7 @@ static void usage(FILE *f)
             "  shortfall run --resume RESULTS.h5          finish an interrupted run\n"
             "  shortfall check SCENARIO.yaml...           validate, print the network\n"
             "  shortfall info RESULTS.h5                  summary table of a results file\n"
+            "  shortfall merge OUT.h5 SHARD.h5...         join shards (run --trials A:B)\n"
             "  shortfall --version\n"
             "  shortfall COMMAND --help                   options of a command\n"
             "\n"
@@ -29,7 +33,23 @@ static void usage(FILE *f)
             "Documentation: README.md, docs/model.md, docs/scenarios.md, docs/output.md.\n");
 }
 
+static int dispatch(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+#ifdef SF_MPI
+    int provided;
+    /* OpenMP threads inside a rank never call MPI. */
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    int status = dispatch(argc, argv);
+    MPI_Finalize();
+    return status;
+#else
+    return dispatch(argc, argv);
+#endif
+}
+
+static int dispatch(int argc, char **argv)
 {
     /* HDF5 1.10 can crash in its exit-time clean-up when closing a file
      * failed (a full disk, a file size limit); the process is ending
@@ -55,6 +75,8 @@ int main(int argc, char **argv)
         return sf_cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "info") == 0)
         return sf_cmd_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0)
+        return sf_cmd_merge(argc - 1, argv + 1);
     fprintf(stderr, "shortfall: unknown command '%s'\n", cmd);
     usage(stderr);
     return SF_EXIT_USAGE;

@@ -22,9 +22,13 @@
 #include "shortfall/h5file.h"
 #include "shortfall/model.h"
 #include "shortfall/scenario.h"
+#include "mpi_run.h"
 #include "version.h"
 
 #define MAX_POLICY_ARGS 256
+/* --target-rse is checked after every this many blocks (8192 trials),
+ * whatever the thread count, so the stopping point is reproducible. */
+#define PRECISION_CHECK_BLOCKS 8
 
 typedef enum { PROGRESS_AUTO, PROGRESS_ALWAYS, PROGRESS_NEVER } progress_mode;
 
@@ -39,6 +43,10 @@ typedef struct {
     bool force;
     bool no_trials;
     uint64_t n_paths;
+    bool trials_given; /* --trials A:B */
+    uint64_t trial_a, trial_b;
+    double target_rse; /* 0: none */
+    const char *target_unit;
     progress_mode progress;
     size_t n_policy_names;
     const char *policy_names[MAX_POLICY_ARGS];
@@ -70,6 +78,12 @@ static void run_usage(FILE *f)
             "                        not depend on it\n"
             "  --policy NAME         run only this mix (repeatable); the baseline is\n"
             "                        always run, since mixes are compared with it\n"
+            "  --trials A:B          run only trials A .. B-1 of the experiment (a\n"
+            "                        shard; join shards with `shortfall merge`)\n"
+            "  --target-rse X        stop once the baseline's mean cumulative shortfall\n"
+            "                        (world, or --target-unit) has a relative standard\n"
+            "                        error <= X, checked every 8192 trials; -n caps it\n"
+            "  --target-unit NAME    a region or demand node for --target-rse\n"
             "  --paths N             also store the monthly shortfall path of the\n"
             "                        first N trials\n"
             "  --no-trials           leave the per-trial arrays out of the file\n"
@@ -155,6 +169,37 @@ static int parse_args(int argc, char **argv, run_args *ra)
                                    "got '%s'",
                                    v);
             ra->threads = (int)x;
+        } else if (is_option(arg, "--trials")) {
+            v = option_value(argc, argv, &a, "--trials");
+            const char *colon = v ? strchr(v, ':') : NULL;
+            char lo[32];
+            if (colon == NULL || (size_t)(colon - v) >= sizeof lo)
+                return usage_error("--trials needs A:B (trials A .. B-1), got "
+                                   "'%s'",
+                                   v);
+            memcpy(lo, v, (size_t)(colon - v));
+            lo[colon - v] = '\0';
+            if (!parse_u64(lo, &ra->trial_a) ||
+                !parse_u64(colon + 1, &ra->trial_b) ||
+                ra->trial_b <= ra->trial_a)
+                return usage_error("--trials needs A:B with A < B, got '%s'",
+                                   v);
+            ra->trials_given = true;
+        } else if (is_option(arg, "--target-rse")) {
+            v = option_value(argc, argv, &a, "--target-rse");
+            char *end = NULL;
+            double rse = v ? strtod(v, &end) : 0.0;
+            if (v == NULL || *end != '\0' || !(rse > 0.0 && rse < 1.0))
+                return usage_error("--target-rse needs a number between 0 and "
+                                   "1 (e.g. 0.01), got '%s'",
+                                   v);
+            ra->target_rse = rse;
+        } else if (is_option(arg, "--target-unit")) {
+            v = option_value(argc, argv, &a, "--target-unit");
+            if (v == NULL || *v == '\0')
+                return usage_error("%s--target-unit needs a region or node name",
+                                   NULL);
+            ra->target_unit = v;
         } else if (is_option(arg, "--paths")) {
             v = option_value(argc, argv, &a, "--paths");
             if (!parse_u64(v, &x) || x > 1000000)
@@ -215,6 +260,18 @@ static int parse_args(int argc, char **argv, run_args *ra)
                         "--threads and --progress may be given with it\n");
         return SF_EXIT_USAGE;
     }
+    if (ra->trials_given && ra->n_trials > 0)
+        return usage_error("%s-n and --trials are alternatives: --trials A:B "
+                           "runs B - A trials",
+                           NULL);
+    if (ra->trials_given && ra->target_rse > 0)
+        return usage_error("%s--target-rse decides when to stop, so it cannot "
+                           "be combined with --trials (a shard)",
+                           NULL);
+    if (ra->target_unit && ra->target_rse <= 0)
+        return usage_error("%s--target-unit goes with --target-rse", NULL);
+    if (ra->resume != NULL && (ra->trials_given || ra->target_rse > 0))
+        return usage_error("%s--resume takes the trials from the file", NULL);
     if (ra->scenario == NULL && ra->resume == NULL) {
         run_usage(stderr);
         return SF_EXIT_USAGE;
@@ -261,6 +318,57 @@ static void show_progress(void *ctx, uint64_t done, uint64_t total)
     if (done >= total)
         fputs("\n", stderr);
     fflush(stderr);
+}
+
+/* --- run to precision ---------------------------------------------------- */
+
+typedef struct {
+    double target;
+    size_t unit;
+    bool reached;
+} precision;
+
+/* The relative standard error of the baseline's mean cumulative shortfall
+ * of one unit over the trials so far, in trial order. */
+static bool precise_enough(void *ctx, const sf_results *res)
+{
+    precision *pc = ctx;
+    const double *x = res->pol[0].metric[SF_M_SHORTFALL];
+    size_t U = res->n_units, n = res->n_done;
+    double sum = 0.0, ss = 0.0;
+    if (n < 2)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        sum += x[i * U + pc->unit];
+    double mean = sum / (double)n;
+    for (size_t i = 0; i < n; i++) {
+        double d = x[i * U + pc->unit] - mean;
+        ss += d * d;
+    }
+    double se = sqrt(ss / (double)(n - 1) / (double)n);
+    pc->reached = mean > 0.0 && se / mean <= pc->target;
+    return pc->reached;
+}
+
+/* The unit index of a region or demand node name; the world if NULL. */
+static int unit_by_name(const sf_model *m, const char *name, size_t *unit)
+{
+    size_t U = m->n_demand + m->n_regions + 1;
+    if (name == NULL || strcmp(name, "world") == 0) {
+        *unit = U - 1;
+        return 0;
+    }
+    for (size_t r = 0; r < m->n_regions; r++)
+        if (strcmp(m->sc->countries[m->region_country[r]], name) == 0) {
+            *unit = m->n_demand + r;
+            return 0;
+        }
+    for (size_t d = 0; d < m->n_demand; d++)
+        if (strcmp(m->sc->nodes[m->demand_nodes[d]].id, name) == 0) {
+            *unit = d;
+            return 0;
+        }
+    return -1;
 }
 
 /* --- the run ------------------------------------------------------------- */
@@ -372,6 +480,7 @@ int sf_cmd_run(int argc, char **argv)
     char *cmdline = NULL, *default_path = NULL;
     sf_run_options opt = {0};
     progress prog = {0};
+    precision prec = {0};
 
     memset(&sc, 0, sizeof sc);
     memset(&m, 0, sizeof m);
@@ -403,6 +512,8 @@ int sf_cmd_run(int argc, char **argv)
         opt.n_trials = info.n_trials;
         opt.first_trial = info.first_trial;
         opt.n_paths = info.n_paths;
+        ra.target_rse = info.target_rse;
+        ra.target_unit = info.target_unit;
     } else {
         if ((ret = sf_scenario_load(&sc, ra.scenario, &err)) != 0 ||
             (ret = sf_model_init(&m, &sc, &err)) != 0)
@@ -412,7 +523,23 @@ int sf_cmd_run(int argc, char **argv)
         opt.seed = ra.seed_given ? ra.seed : sc.seed;
         opt.n_trials = ra.n_trials > 0 ? (uint64_t)ra.n_trials
                                        : (uint64_t)sc.trials;
+        if (ra.trials_given) {
+            opt.first_trial = ra.trial_a;
+            opt.n_trials = ra.trial_b - ra.trial_a;
+        }
         opt.n_paths = ra.n_paths;
+    }
+    if (ra.target_rse > 0) {
+        if (unit_by_name(&m, ra.target_unit, &prec.unit) != 0) {
+            status = usage_error("--target-unit: no region or demand node "
+                                 "'%s' in the scenario",
+                                 ra.target_unit);
+            goto out;
+        }
+        prec.target = ra.target_rse;
+        opt.enough = precise_enough;
+        opt.enough_ctx = &prec;
+        opt.wave_blocks = PRECISION_CHECK_BLOCKS;
     }
     opt.threads = ra.threads;
     opt.n_policies = n_pol;
@@ -421,13 +548,23 @@ int sf_cmd_run(int argc, char **argv)
     opt.progress = show_progress;
     opt.progress_ctx = &prog;
 
+    bool root = sf_mpi_rank() == 0;
+    if (sf_mpi_size() > 1 && (ra.resume || ra.target_rse > 0)) {
+        if (root)
+            fprintf(stderr, "shortfall run: --resume and --target-rse are not "
+                            "supported across MPI ranks; run them with the "
+                            "serial build\n");
+        status = SF_EXIT_USAGE;
+        goto out;
+    }
     const char *path = ra.resume ? ra.resume : ra.output;
     if (path == NULL && (path = default_path = default_output(&sc)) == NULL) {
         ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    if ((ret = sf_h5_out_open(&out, path, ra.force || ra.resume != NULL,
-                              &err)) != 0 ||
+    if ((root && (ret = sf_h5_out_open(&out, path,
+                                       ra.force || ra.resume != NULL, &err)) !=
+                     0) ||
         (ret = sf_results_init(&res, &m, &opt, &err)) != 0)
         goto fail;
     if (ra.resume != NULL) {
@@ -436,18 +573,48 @@ int sf_cmd_run(int argc, char **argv)
         res.wall_seconds = info.wall_seconds;
     }
 
-    prog.on = ra.progress == PROGRESS_ALWAYS ||
-              (ra.progress == PROGRESS_AUTO && isatty(STDERR_FILENO));
+    prog.on = root && (ra.progress == PROGRESS_ALWAYS ||
+                       (ra.progress == PROGRESS_AUTO && isatty(STDERR_FILENO)));
     prog.start = prog.last = now();
     prog.start_done = res.n_done;
-    install_handlers();
-    if ((ret = sf_engine_run(&m, &opt, &res, &err)) != 0 ||
-        (ret = sf_results_summarise(&res, &err)) != 0)
+#ifdef SF_MPI
+    if (sf_mpi_size() > 1) {
+        /* Ranks stop together or not at all: no clean interrupt. */
+        opt.stop = NULL;
+        signal(SIGXFSZ, SIG_IGN);
+        ret = sf_mpi_run(&m, &opt, &res, &err);
+        if (ret != 0)
+            goto fail;
+        if (!root) {
+            status = SF_EXIT_OK;
+            goto out;
+        }
+        res.wall_seconds = now() - prog.start;
+    } else
+#endif
+    {
+        install_handlers();
+        if ((ret = sf_engine_run(&m, &opt, &res, &err)) != 0)
+            goto fail;
+    }
+    if ((ret = sf_results_summarise(&res, &err)) != 0)
         goto fail;
     if (prog.on && res.n_done < res.n_trials)
         fputs("\n", stderr);
+    if (prec.reached) {
+        /* The experiment is the trials run until the target was met. */
+        fprintf(stderr, "shortfall run: target relative standard error %g "
+                        "reached after %" PRIu64 " trials\n",
+                prec.target, res.n_done);
+        res.n_trials = res.n_done;
+    } else if (ra.target_rse > 0 && res.n_done == res.n_trials) {
+        fprintf(stderr, "shortfall run: target relative standard error %g "
+                        "not reached within %" PRIu64 " trials (-n)\n",
+                ra.target_rse, res.n_trials);
+    }
 
-    sf_h5_meta meta = {cmdline, SF_GIT_COMMIT, 1, !ra.no_trials};
+    sf_h5_meta meta = {cmdline, SF_GIT_COMMIT, sf_mpi_size(), !ra.no_trials,
+                       ra.target_rse, ra.target_unit};
     if (ra.resume != NULL)
         meta.write_trials = info.has_trials;
     double t_write = now();

@@ -193,3 +193,39 @@ void sf_results_free(sf_results *res)
     free(res->pol);
     memset(res, 0, sizeof *res);
 }
+
+void sf_results_add(sf_results *res, const sf_results *part)
+{
+    const sf_model *m = res->model;
+    size_t U = res->n_units, K = m->n_shocks, D = m->n_demand;
+    size_t T = (size_t)res->n_months, cells = T * U;
+    uint64_t offset = part->first_trial - res->first_trial;
+
+    sf_bug_assert(part->first_trial >= res->first_trial &&
+                  offset + part->n_done <= res->n_trials &&
+                  part->n_policies == res->n_policies);
+    for (size_t p = 0; p < res->n_policies; p++) {
+        sf_policy_results *dst = &res->pol[p];
+        const sf_policy_results *src = &part->pol[p];
+        for (int k = 0; k < SF_M_COUNT; k++)
+            memcpy(&dst->metric[k][offset * U], src->metric[k],
+                   part->n_done * U * sizeof(double));
+        memcpy(&dst->shock_months[offset * K], src->shock_months,
+               part->n_done * K * sizeof(int32_t));
+        for (size_t c = 0; c < cells; c++) {
+            dst->month_frac_sum[c] += src->month_frac_sum[c];
+            dst->month_short[c] += src->month_short[c];
+        }
+        for (size_t c = 0; c < cells * (SF_HIST_BINS + 1); c++)
+            dst->month_hist[c] += src->month_hist[c];
+        /* A part kept the paths of its own first trials. */
+        for (uint64_t r = 0; r < part->n_paths && offset + r < res->n_paths;
+             r++)
+            memcpy(&dst->path[(offset + r) * T * D], &src->path[r * T * D],
+                   T * D * sizeof(double));
+    }
+    res->n_done += part->n_done;
+    res->wall_seconds += part->wall_seconds;
+    if (part->threads > res->threads)
+        res->threads = part->threads;
+}

@@ -125,6 +125,14 @@ typedef struct {
     /* Called between waves from the calling thread. */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     void *progress_ctx;
+    /* Blocks per wave; 0: two per thread.  Fix it when `enough` is used,
+     * so the stopping point does not depend on the thread count. */
+    unsigned wave_blocks;
+    /* Called after each wave with the results so far (rows [0, n_done));
+     * returning true ends the run there, e.g. once a target precision is
+     * reached.  NULL: run all n_trials. */
+    bool (*enough)(void *ctx, const sf_results *res);
+    void *enough_ctx;
 } sf_run_options;
 
 /* Allocates empty results for opt's trials and policies (n_done = 0). */
@@ -141,6 +149,13 @@ int sf_engine_run(const sf_model *m, const sf_run_options *opt,
                   sf_results *res, sf_error *err);
 
 int sf_results_summarise(sf_results *res, sf_error *err);
+
+/* Adds the completed trials of `part` — results of the same model and
+ * policies over trials [part->first_trial, part->first_trial +
+ * part->n_done) — to `res`: rows are copied to their place, integer
+ * accumulators added, paths kept for res's first n_paths trials.  Parts
+ * added in any order give the same results as one run over all of them. */
+void sf_results_add(sf_results *res, const sf_results *part);
 void sf_results_free(sf_results *res);
 
 /* The unit index of a region, the world, and the name of unit u. */

@@ -20,6 +20,8 @@ typedef struct {
     const char *git_commit;
     int ranks;
     bool write_trials; /* false: --no-trials */
+    double target_rse;       /* --target-rse, 0 if none */
+    const char *target_unit; /* its unit, "world" by default */
 } sf_h5_meta;
 
 /* A file being written: created under a temporary name in the target's
@@ -55,6 +57,8 @@ typedef struct {
     double wall_seconds;
     bool complete;
     bool has_trials;
+    double target_rse; /* 0: the run had no precision target */
+    char *target_unit;
     size_t n_policies;
     char **policy_names; /* in file order; the baseline first */
 } sf_h5_info;
