@@ -34,7 +34,8 @@ int sf_market_ws_init(sf_market_ws *w, const sf_model *m)
         &w->out_stock, &w->level,   &w->prod,      &w->curtailed,
         &w->recv,     &w->recycled, &w->shortfall, &w->released,
         &w->tariff,   &w->supply,   &w->spare,     &w->request,
-        &w->rem,      &w->load,     &w->fill,      &w->conv_recv};
+        &w->rem,      &w->load,     &w->fill,      &w->conv_recv,
+        &w->base};
     double **link_arrays[] = {&w->r, &w->tau, &w->attr, &w->ship, &w->lic};
 
     memset(w, 0, sizeof *w);
@@ -61,7 +62,7 @@ void sf_market_ws_free(sf_market_ws *w)
                         w->tariff,   w->supply,    w->spare,    w->request,
                         w->rem,      w->load,      w->fill,     w->conv_recv,
                         w->r,        w->tau,       w->attr,     w->ship,
-                        w->lic};
+                        w->lic,      w->base};
     for (size_t a = 0; a < sizeof arrays / sizeof *arrays; a++)
         free(arrays[a]);
     free(w->short_last);
@@ -106,6 +107,7 @@ static void produce(const sf_model *m, sf_market_ws *w, int i)
     w->spare[i] = w->supply[i];
 }
 
+/* Buyer j's request this month; sets its running part, base[j]. */
 static double request_of(const sf_model *m, const sf_policy_plan *pp,
                          sf_market_ws *w, int j, int t)
 {
@@ -115,11 +117,13 @@ static double request_of(const sf_model *m, const sf_policy_plan *pp,
         if (pp->has_stockpile[j] && !w->short_last[j])
             refill = max2(0.0, min2(pp->stock_refill[j],
                                     pp->stock_capacity[j] - w->level[j]));
-        return w->need[j] - w->recycled[j] + refill;
+        w->base[j] = w->need[j] - w->recycled[j];
+        return w->base[j] + refill;
     }
     double per_input = w->cap[j] / m->yield[j];
     double target = m->buffer_months[j] * per_input;
-    return w->f[j] * per_input + max2(0.0, target - w->in_stock[j]);
+    w->base[j] = w->f[j] * per_input;
+    return w->base[j] + max2(0.0, target - w->in_stock[j]);
 }
 
 static void deliver(const sf_model *m, sf_market_ws *w, int l, double q,
@@ -182,11 +186,17 @@ static bool place_orders(const sf_model *m, sf_market_ws *w, int c, int round)
         }
         if (denom <= 0.0)
             continue;
+        /* A licence covers the buyer's running needs: on a restricted
+         * link only r of the buyer's share of its running request is
+         * placed, so a starved buyer cannot enlarge its licensed imports
+         * by ordering stock; top-ups go to unrestricted links. */
         double per_attr = w->rem[j] / denom;
+        double per_attr_base = min2(w->base[j], w->rem[j]) / denom;
         for (size_t k = l0; k < l1; k++) {
             int l = m->by_buyer.item[k];
             if (w->lic[l] > 0.0) {
-                double lic = w->r[l] * per_attr * w->lic[l];
+                double r = w->r[l];
+                double lic = (r < 1.0 ? r * per_attr_base : per_attr) * w->lic[l];
                 w->lic[l] = lic;
                 w->load[m->link_from[l]] += lic;
                 placed = placed || lic > 0.0;

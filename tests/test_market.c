@@ -305,3 +305,35 @@ Test(market, conservation_and_bounds_on_random_networks)
     }
     gsl_rng_free(r);
 }
+
+Test(market, a_licence_covers_running_needs_not_stock_building)
+{
+    market mk;
+    market_open(&mk,
+                "name: lic\n"
+                "commodities: [{id: ore, unit: t}, {id: metal, unit: t}]\n"
+                "nodes:\n"
+                "  - {id: a, kind: mine, country: CN, output: ore, capacity: 1200}\n"
+                "  - {id: b, kind: mine, country: AU, output: ore, capacity: 300}\n"
+                "  - {id: ref, kind: refiner, country: US, input: ore, output: metal,\n"
+                "     capacity: 1000}\n"
+                "  - {id: d, kind: demand, country: US, input: metal, demand: 1000}\n",
+                0);
+    int ref = node(&mk, "ref");
+    int l = sf_model_find_link(&mk.f.m, node(&mk, "a"), ref);
+    /* Running need 1000/12; CN licenses 0.44 of its share (1200 of 1500)
+     * of it; AU ships all it has (25).  Month after month the refiner's
+     * buffer empties and its top-up grows, but the licensed imports stay
+     * 0.44 x 0.8 x 1000/12. */
+    double want = 0.44 * 0.8 * 1000.0 / 12.0 + 25.0;
+    for (int t = 0; t < 4; t++) {
+        calm_inputs(&mk);
+        mk.w.r[l] = 0.44;
+        sf_market_month(&mk.f.m, &mk.pp, t, &mk.w);
+        cr_assert_float_eq(mk.w.recv[ref], want, 1e-9, "month %d: %g", t,
+                           mk.w.recv[ref]);
+    }
+    cr_assert_gt(mk.w.request[ref], 1000.0 / 12.0 * 1.5, "buffer top-up");
+    cr_assert_gt(mk.w.shortfall[node(&mk, "d")], 0.0);
+    market_close(&mk);
+}

@@ -51,8 +51,10 @@ typedef struct {
     double *tariff;    /* buyer tariff paid (receipts x tau x price) */
     double *ship;      /* link flow */
 
-    /* Scratch. */
-    double *supply, *spare, *request, *rem, *load, *fill, *lic;
+    /* Scratch.  base[j] is the running part of buyer j's request: full-rate
+     * input of a converter, need less recycling of a demand node — what an
+     * export licence covers (not buffer top-ups or stockpile refills). */
+    double *supply, *spare, *request, *base, *rem, *load, *fill, *lic;
     double *conv_recv; /* converter receipts awaiting production */
     int rounds_used;   /* diagnostics: rounds of the last commodity */
 } sf_market_ws;
