@@ -48,7 +48,7 @@ MAIN_OBJ := $(BUILD)/obj/sim/main.o
 LIB      := $(BUILD)/libshortfall.a
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-DEFAULT_SCENARIO := scenarios/toy-magnets.yaml
+DEFAULT_SCENARIO := scenarios/ree-magnets.yaml
 
 .PHONY: all deps run test test-cluster check-asan clean format FORCE
 all: $(BIN)/$(EXE)
