@@ -102,6 +102,18 @@ int sf_h5_read_info(const char *path, sf_h5_info *info, sf_error *err)
                            path);
         goto out;
     }
+    char *kind = NULL;
+    if (sf_h5_read_attr_str(f, "kind", &kind) == 0 &&
+        strcmp(kind, "batch") == 0) {
+        free(kind);
+        ret = sf_error_set(err, SF_ERR_FORMAT,
+                           "%s is a batch file: each variant is a group "
+                           "(see its 'variant' coordinate); `info`, `merge` "
+                           "and `--resume` take single-run files",
+                           path);
+        goto out;
+    }
+    free(kind);
     if (sf_h5_read_attr_int(f, "format_version", &fmt) != 0 ||
         fmt != SF_FORMAT_VERSION) {
         ret = sf_error_set(err, SF_ERR_FORMAT,

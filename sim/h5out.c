@@ -486,8 +486,10 @@ static int write_root(hid_t f, const sf_results *res, const sf_h5_meta *meta)
     return ret;
 }
 
-/* The results into the open file f. */
-static int write_file(hid_t f, const sf_results *res, const sf_h5_meta *meta)
+/* A scenario's group (named `name`) with one subgroup per policy mix. */
+static int write_scenario_group(hid_t parent, const char *name,
+                                const sf_results *res, const sf_h5_meta *meta,
+                                hid_t *group_out)
 {
     const sf_model *m = res->model;
     size_t T = (size_t)res->n_months, U = res->n_units;
@@ -510,9 +512,7 @@ static int write_file(hid_t f, const sf_results *res, const sf_h5_meta *meta)
     w.buf = malloc((biggest + 64) * sizeof(double));
     if (w.buf == NULL)
         return SF_ERR_NOMEM;
-    if ((ret = write_root(f, res, meta)) != 0)
-        goto out;
-    if ((sg = sf_h5_group(f, m->sc->name)) < 0) {
+    if ((sg = sf_h5_group(parent, name)) < 0) {
         ret = SF_ERR_HDF5;
         goto out;
     }
@@ -522,10 +522,58 @@ static int write_file(hid_t f, const sf_results *res, const sf_h5_meta *meta)
         if ((ret = write_policy(&w, sg, p, meta)) != 0)
             goto out;
 out:
-    if (sg >= 0)
+    if (sg >= 0 && (ret != 0 || group_out == NULL))
         H5Gclose(sg);
+    else if (group_out != NULL)
+        *group_out = sg;
     free(w.buf);
     return ret;
+}
+
+/* Closes the file and moves it to its final name; on failure removes
+ * the temporary file and says why. */
+static int finish(sf_h5_out *o, int ret, sf_error *err)
+{
+    if (o->file >= 0 && H5Fclose(o->file) < 0 && ret == 0)
+        ret = SF_ERR_HDF5;
+    o->file = -1;
+    if (ret != 0) {
+        if (err != NULL && err->code == 0)
+            sf_error_set(err, ret, "writing %s failed (%s%s)", o->path,
+                         sf_strerror(ret),
+                         ret == SF_ERR_HDF5 ? ": disk full, file size limit "
+                                              "or an HDF5 error"
+                                            : "");
+        goto fail;
+    }
+    if (o->force) {
+        if (rename(o->tmp_path, o->path) != 0)
+            goto io;
+    } else {
+        /* link() refuses to replace a file that appeared meanwhile. */
+        if (link(o->tmp_path, o->path) != 0)
+            goto io;
+        unlink(o->tmp_path);
+    }
+    free(o->tmp_path);
+    o->tmp_path = NULL;
+    return 0;
+io:
+    ret = sf_error_set(err, SF_ERR_IO, "cannot move the results to %s: %s",
+                       o->path, strerror(errno));
+fail:
+    unlink(o->tmp_path);
+    return ret;
+}
+
+static int create_file(sf_h5_out *o, sf_error *err)
+{
+    sf_h5_quiet();
+    o->file = sf_h5_create(o->tmp_path);
+    if (o->file < 0)
+        return sf_error_set(err, SF_ERR_HDF5, "cannot create %s (HDF5)",
+                            o->tmp_path);
+    return 0;
 }
 
 int sf_h5_out_open(sf_h5_out *o, const char *path, bool force, sf_error *err)
@@ -535,6 +583,7 @@ int sf_h5_out_open(sf_h5_out *o, const char *path, bool force, sf_error *err)
     struct stat st;
 
     memset(o, 0, sizeof *o);
+    o->file = -1;
     o->force = force;
     if (!force && stat(path, &st) == 0) {
         ret = sf_error_set(err, SF_ERR_IO,
@@ -580,50 +629,119 @@ int sf_h5_out_write(sf_h5_out *o, const sf_results *res,
                     const sf_h5_meta *meta, sf_error *err)
 {
     int ret;
-    hid_t f;
 
-    sf_h5_quiet();
-    f = sf_h5_create(o->tmp_path);
-    if (f < 0) {
-        ret = sf_error_set(err, SF_ERR_HDF5, "cannot create %s (HDF5)",
-                           o->tmp_path);
-        goto fail;
+    if (err != NULL)
+        err->code = 0;
+    if ((ret = create_file(o, err)) == 0) {
+        ret = write_root(o->file, res, meta);
+        if (ret == 0)
+            ret = write_scenario_group(o->file, res->model->sc->name, res,
+                                       meta, NULL);
     }
-    ret = write_file(f, res, meta);
-    if (H5Fclose(f) < 0 && ret == 0)
-        ret = SF_ERR_HDF5;
-    if (ret != 0) {
-        sf_error_set(err, ret, "writing %s failed (%s%s)", o->path,
-                     sf_strerror(ret),
-                     ret == SF_ERR_HDF5 ? ": disk full, file size limit or "
-                                          "an HDF5 error"
-                                        : "");
-        goto fail;
+    return finish(o, ret, err);
+}
+
+int sf_h5_batch_begin(sf_h5_out *o, const sf_h5_batch *b, sf_error *err)
+{
+    char created[32];
+    int ret;
+    hid_t v = -1, sc = -1;
+
+    if (err != NULL)
+        err->code = 0;
+    if ((ret = create_file(o, err)) != 0)
+        return finish(o, ret, err);
+    utc_now(created, sizeof created);
+#define TRY(x)                                                                 \
+    if (ret == 0)                                                              \
+    ret = (x)
+    TRY(sf_h5_attr_str(o->file, "software", SF_SOFTWARE));
+    TRY(sf_h5_attr_str(o->file, "version", SF_VERSION));
+    TRY(sf_h5_attr_int(o->file, "format_version", SF_FORMAT_VERSION));
+    TRY(sf_h5_attr_str(o->file, "kind", "batch"));
+    TRY(sf_h5_attr_str(o->file, "git_commit", b->git_commit));
+    TRY(sf_h5_attr_str(o->file, "created", created));
+    TRY(sf_h5_attr_str(o->file, "command_line", b->command_line));
+    TRY(sf_h5_attr_str(o->file, "batch_name", b->name));
+    TRY(sf_h5_attr_str(o->file, "batch_file", b->file));
+    TRY(sf_h5_attr_str(o->file, "batch_text", b->text));
+#undef TRY
+    if (ret != 0)
+        return finish(o, ret, err);
+    v = sf_h5_coord_str(o->file, "variant", b->n_variants, b->variants,
+                        "variant: a scenario with one combination of swept "
+                        "values; its results are the group of that name");
+    ret = v < 0 ? SF_ERR_HDF5 : 0;
+    if (ret == 0) {
+        hsize_t d[1] = {b->n_variants};
+        hid_t t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(t, H5T_VARIABLE);
+        H5Tset_cset(t, H5T_CSET_UTF8);
+        /* The scenario of each variant, as an auxiliary coordinate. */
+        hid_t sp = H5Screate_simple(1, d, NULL);
+        sc = H5Dcreate2(o->file, "scenario", t, sp, H5P_DEFAULT, H5P_DEFAULT,
+                        H5P_DEFAULT);
+        H5Sclose(sp);
+        if (sc < 0 || H5Dwrite(sc, t, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                               b->scenarios) < 0 ||
+            H5DSattach_scale(sc, v, 0) < 0 ||
+            sf_h5_attr_str(sc, "long_name", "scenario of the variant") != 0)
+            ret = SF_ERR_HDF5;
+        H5Tclose(t);
     }
-    if (o->force) {
-        if (rename(o->tmp_path, o->path) != 0)
-            goto io;
-    } else {
-        /* link() refuses to replace a file that appeared meanwhile. */
-        if (link(o->tmp_path, o->path) != 0)
-            goto io;
-        unlink(o->tmp_path);
+    double *col = malloc((b->n_variants + 1) * sizeof *col);
+    if (col == NULL && ret == 0)
+        ret = SF_ERR_NOMEM;
+    for (size_t k = 0; ret == 0 && k < b->n_sweeps; k++) {
+        char name[32], ln[512];
+        for (size_t i = 0; i < b->n_variants; i++)
+            col[i] = b->sweep_values[i * b->n_sweeps + k];
+        snprintf(name, sizeof name, "sweep_%zu", k);
+        snprintf(ln, sizeof ln, "swept value of %s", b->sweep_paths[k]);
+        hsize_t d[1] = {b->n_variants};
+        hid_t s1[1] = {v};
+        ret = sf_h5_write_var(o->file, name, H5T_NATIVE_DOUBLE, 1, d, s1, col,
+                              "1", ln);
     }
-    free(o->tmp_path);
-    o->tmp_path = NULL;
-    return 0;
-io:
-    ret = sf_error_set(err, SF_ERR_IO, "cannot move the results to %s: %s",
-                       o->path, strerror(errno));
-fail:
-    unlink(o->tmp_path);
-    return ret;
+    free(col);
+    if (sc >= 0)
+        H5Dclose(sc);
+    if (v >= 0)
+        H5Dclose(v);
+    return ret != 0 ? finish(o, ret, err) : 0;
+}
+
+int sf_h5_batch_add(sf_h5_out *o, const char *variant, const sf_results *res,
+                    const sf_h5_meta *meta, const double *values,
+                    size_t n_sweeps, sf_error *err)
+{
+    hid_t g = -1;
+    int ret = write_scenario_group(o->file, variant, res, meta, &g);
+    if (ret == 0)
+        ret = write_root(g, res, meta);
+    for (size_t k = 0; ret == 0 && k < n_sweeps; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "sweep_%zu", k);
+        ret = sf_h5_attr_double(g, name, values[k]);
+    }
+    if (g >= 0)
+        H5Gclose(g);
+    return ret != 0 ? finish(o, ret, err) : 0;
+}
+
+int sf_h5_batch_end(sf_h5_out *o, sf_error *err)
+{
+    if (err != NULL)
+        err->code = 0;
+    return finish(o, 0, err);
 }
 
 void sf_h5_out_close(sf_h5_out *o)
 {
     if (o == NULL)
         return;
+    if (o->file >= 0)
+        H5Fclose(o->file);
     if (o->tmp_path != NULL)
         unlink(o->tmp_path);
     free(o->tmp_path);

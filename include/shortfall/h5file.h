@@ -31,6 +31,7 @@ typedef struct {
     char *path;     /* final name */
     char *tmp_path; /* temporary name, removed on failure */
     bool force;     /* replace an existing file */
+    int64_t file;   /* the open HDF5 file while writing, else -1 */
 } sf_h5_out;
 
 /* Checks the target and creates the temporary file.  Fails with SF_ERR_IO
@@ -42,6 +43,26 @@ int sf_h5_out_open(sf_h5_out *o, const char *path, bool force, sf_error *err);
  * left under the final name that was not there before, and err says why. */
 int sf_h5_out_write(sf_h5_out *o, const sf_results *res,
                     const sf_h5_meta *meta, sf_error *err);
+
+/* A batch file: root attributes and coordinates of the variants, then one
+ * group per variant (a scenario group with the variant's provenance as its
+ * attributes), then closed and renamed like a single run's file. */
+typedef struct {
+    const char *name, *file, *text; /* the batch */
+    const char *command_line, *git_commit;
+    size_t n_variants;
+    const char *const *variants;  /* group names */
+    const char *const *scenarios; /* scenario name of each variant */
+    size_t n_sweeps;
+    const char *const *sweep_paths;
+    const double *sweep_values; /* [variant * n_sweeps + sweep] */
+} sf_h5_batch;
+
+int sf_h5_batch_begin(sf_h5_out *o, const sf_h5_batch *b, sf_error *err);
+int sf_h5_batch_add(sf_h5_out *o, const char *variant, const sf_results *res,
+                    const sf_h5_meta *meta, const double *values,
+                    size_t n_sweeps, sf_error *err);
+int sf_h5_batch_end(sf_h5_out *o, sf_error *err);
 
 /* Removes the temporary file if it is still there; frees the names. */
 void sf_h5_out_close(sf_h5_out *o);
