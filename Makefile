@@ -4,6 +4,9 @@
 #   make run        install missing Debian packages, build, run the default scenario
 #   make test       install missing Debian packages, build, run every test
 #   make check-asan the C tests and the bad-input corpus under ASan + UBSan
+#   make report     the analysis notebook's figures (after make run)
+#   make test-cluster  MPI build and Slurm example tests
+#   make fuzz       libFuzzer on the scenario loader (FUZZ_SECONDS each)
 #
 # Every dependency comes through pkg-config.  hdf5-serial is named explicitly
 # because installing the MPI variant switches the generic "hdf5" name.
@@ -39,7 +42,9 @@ DEB_PKGS := build-essential pkg-config libgsl-dev libhdf5-dev hdf5-tools \
             libyaml-dev librandom123-dev libcriterion-dev zlib1g-dev \
             python3-h5py python3-xarray python3-numpy python3-yaml \
             python3-netcdf4 python3-h5netcdf \
-            libopenmpi-dev openmpi-bin libhdf5-openmpi-dev slurm-wlm munge
+            libopenmpi-dev openmpi-bin libhdf5-openmpi-dev slurm-wlm munge \
+            jupyter-nbconvert python3-nbclient python3-ipykernel \
+            python3-matplotlib python3-pandas clang
 
 LIB_SRC  := $(filter-out sim/main.c $(if $(MPI),,sim/mpi.c),$(wildcard sim/*.c)) \
             $(wildcard models/*.c)
@@ -50,7 +55,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DEFAULT_SCENARIO := scenarios/ree-magnets.yaml
 
-.PHONY: all deps run test test-cluster check-asan clean format FORCE
+.PHONY: all deps run report test test-cluster check-asan clean format fuzz FORCE
 all: $(BIN)/$(EXE)
 
 deps:
@@ -91,6 +96,13 @@ run: deps
 	$(BIN)/shortfall check $(DEFAULT_SCENARIO)
 	$(BIN)/shortfall run $(DEFAULT_SCENARIO) --force
 
+# The figures of the analysis notebook for the default scenario (after
+# `make run`), as PNG in out/figures/.
+RESULTS := out/$(basename $(notdir $(DEFAULT_SCENARIO))).h5
+report: deps
+	@test -f $(RESULTS) || { echo "report: $(RESULTS) not found; run 'make run' first" >&2; exit 1; }
+	tools/report $(RESULTS) out/figures
+
 # The whole suite: unit tests, CLI tests, then the sanitizer pass.
 test: deps
 	@$(MAKE) --no-print-directory all $(TEST_BIN)
@@ -110,6 +122,19 @@ check-asan:
 	    build/asan/bin/shortfall $(TEST_SRC:tests/%.c=build/asan/tests/%)
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    tests/run-all --build build/asan --bin build/asan/bin/shortfall --label asan
+
+# Fuzzing the scenario loader with libFuzzer (clang); FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 300
+FUZZ_SRC := $(filter-out sim/main.c sim/mpi.c,$(wildcard sim/*.c)) $(wildcard models/*.c)
+build/fuzz/fuzz_scenario: fuzz/fuzz_scenario.c $(FUZZ_SRC) $(wildcard include/*.h include/shortfall/*.h sim/*.h)
+	@mkdir -p $(dir $@) build/fuzz/gen && echo '#define SF_GIT_COMMIT "fuzz"' > build/fuzz/gen/version.h
+	clang -std=c11 -g -O1 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Isim -Ibuild/fuzz/gen \
+	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
+	    -o $@ $< $(FUZZ_SRC) -lhdf5_hl $(shell pkg-config --libs $(PKGS)) -lm
+fuzz: deps build/fuzz/fuzz_scenario
+	@mkdir -p build/fuzz/corpus && cp scenarios/*.yaml tests/bad/*.yaml build/fuzz/corpus/
+	build/fuzz/fuzz_scenario -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -max_len=65536 build/fuzz/corpus
 
 format:
 	clang-format -i include/*.h include/shortfall/*.h models/*.[ch] sim/*.[ch] tests/*.[ch]
