@@ -222,11 +222,13 @@ static void print_intervention(FILE *f, const sf_scenario *sc,
     fprintf(f, "    - %-18s ", sf_iv_kind_name(iv->kind));
     switch (iv->kind) {
     case SF_IV_STOCKPILE:
-        fprintf(f, "at %s: %g units initial, capacity %g, release %s%g/month, "
-                   "refill %g/month",
-                node, iv->initial, iv->capacity,
-                isinf(iv->max_release) ? "unlimited " : "",
-                isinf(iv->max_release) ? 0.0 : iv->max_release, iv->refill);
+        fprintf(f, "at %s: %g units initial, capacity %g, ", node, iv->initial,
+                iv->capacity);
+        if (isinf(iv->max_release))
+            fputs("release unlimited, ", f);
+        else
+            fprintf(f, "release %g/month, ", iv->max_release);
+        fprintf(f, "refill %g/month", iv->refill);
         break;
     case SF_IV_OFFTAKE:
         fprintf(f, "%s takes %g of %s's supply first", node, iv->share,

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <gsl/gsl_errno.h>
+#include <omp.h>
 
 #include "cli.h"
 #include "shortfall/engine.h"
@@ -524,6 +525,8 @@ static int run_variant(const run_args *ra, const sf_batch *b, const char *text,
                                     : (uint64_t)sc.trials;
     opt.n_paths = ra->n_paths;
     opt.threads = ra->threads;
+    if (ra->threads > 0)
+        omp_set_num_threads(ra->threads);
     opt.n_policies = n_pol;
     opt.policies = policies;
     opt.stop = &interrupted;
@@ -792,6 +795,9 @@ int sf_cmd_run(int argc, char **argv)
         opt.wave_blocks = PRECISION_CHECK_BLOCKS;
     }
     opt.threads = ra.threads;
+    /* --threads also bounds the threads that compress the file. */
+    if (ra.threads > 0)
+        omp_set_num_threads(ra.threads);
     opt.n_policies = n_pol;
     opt.policies = policies;
     opt.stop = &interrupted;
