@@ -126,7 +126,7 @@ static double request_of(const sf_model *m, const sf_policy_plan *pp,
     return w->base[j] + max2(0.0, target - w->in_stock[j]);
 }
 
-static void deliver(const sf_model *m, sf_market_ws *w, int l, double q,
+static inline void deliver(const sf_model *m, sf_market_ws *w, int l, double q,
                     double price)
 {
     int j = m->link_to[l];
