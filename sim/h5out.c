@@ -534,7 +534,7 @@ out:
  * the temporary file and says why. */
 static int finish(sf_h5_out *o, int ret, sf_error *err)
 {
-    if (o->file >= 0 && H5Fclose(o->file) < 0 && ret == 0)
+    if (o->file > 0 && H5Fclose(o->file) < 0 && ret == 0)
         ret = SF_ERR_HDF5;
     o->file = -1;
     if (ret != 0) {
@@ -740,7 +740,8 @@ void sf_h5_out_close(sf_h5_out *o)
 {
     if (o == NULL)
         return;
-    if (o->file >= 0)
+    /* 0 is never an HDF5 id: a zeroed sf_h5_out has no open file. */
+    if (o->file > 0)
         H5Fclose(o->file);
     if (o->tmp_path != NULL)
         unlink(o->tmp_path);
