@@ -413,3 +413,17 @@ int sf_h5_read_trials(const char *path, const sf_h5_info *info,
     free(r.buf);
     return ret;
 }
+
+int sf_h5_policy_indices(const sf_scenario *sc, const sf_h5_info *info,
+                         const char *path, int *policies, sf_error *err)
+{
+    for (size_t p = 0; p < info->n_policies; p++) {
+        policies[p] = sf_scenario_policy_index(sc, info->policy_names[p]);
+        if (policies[p] < 0 || (p == 0) != (policies[p] == 0))
+            return sf_error_set(err, SF_ERR_FORMAT,
+                                "%s: policy group '%s' does not match the "
+                                "scenario stored in the file",
+                                path, info->policy_names[p]);
+    }
+    return 0;
+}

@@ -78,17 +78,17 @@ int sf_cmd_info(int argc, char **argv)
         ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    for (size_t p = 0; p < info.n_policies; p++) {
-        int idx = sf_scenario_policy_index(&sc, info.policy_names[p]);
-        if (idx < 0 || (p == 0) != (idx == 0)) {
-            ret = sf_error_set(&err, SF_ERR_FORMAT,
-                               "%s: policy group '%s' does not match the "
-                               "scenario stored in the file",
-                               path, info.policy_names[p]);
-            goto fail;
-        }
-        res.pol[p].policy = idx;
+    int *idx = calloc(info.n_policies, sizeof *idx);
+    if (idx == NULL) {
+        ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
+        goto fail;
     }
+    ret = sf_h5_policy_indices(&sc, &info, path, idx, &err);
+    for (size_t p = 0; ret == 0 && p < info.n_policies; p++)
+        res.pol[p].policy = idx[p];
+    free(idx);
+    if (ret != 0)
+        goto fail;
     if ((ret = sf_h5_read_summaries(path, &info, &res, &err)) != 0)
         goto fail;
     printf("%s (shortfall %s)\n", path, info.version);

@@ -177,16 +177,9 @@ int sf_cmd_merge(int argc, char **argv)
         ret = sf_error_set(&err, SF_ERR_FORMAT, "too many policy groups");
         goto fail;
     }
-    for (size_t p = 0; p < first->n_policies; p++) {
-        policies[p] = sf_scenario_policy_index(&sc, first->policy_names[p]);
-        if (policies[p] < 0 || (p == 0) != (policies[p] == 0)) {
-            ret = sf_error_set(&err, SF_ERR_FORMAT,
-                               "%s: policy group '%s' does not match its "
-                               "scenario",
-                               shards[0].path, first->policy_names[p]);
-            goto fail;
-        }
-    }
+    if ((ret = sf_h5_policy_indices(&sc, first, shards[0].path, policies,
+                                    &err)) != 0)
+        goto fail;
     opt.seed = first->seed;
     opt.first_trial = first->first_trial;
     opt.n_trials = shards[n - 1].info.first_trial +

@@ -433,24 +433,6 @@ static int resolve_policies(const sf_scenario *sc, const run_args *ra,
     return 0;
 }
 
-/* Policies of a file to resume, by name. */
-static int file_policies(const sf_scenario *sc, const sf_h5_info *info,
-                         int *policies, size_t *n_pol, sf_error *err)
-{
-    if (info->n_policies > MAX_POLICY_ARGS + 1)
-        return sf_error_set(err, SF_ERR_FORMAT, "too many policy groups");
-    for (size_t p = 0; p < info->n_policies; p++) {
-        policies[p] = sf_scenario_policy_index(sc, info->policy_names[p]);
-        if (policies[p] < 0 || (p == 0) != (policies[p] == 0))
-            return sf_error_set(err, SF_ERR_FORMAT,
-                                "policy group '%s' does not match the "
-                                "scenario stored in the file",
-                                info->policy_names[p]);
-    }
-    *n_pol = info->n_policies;
-    return 0;
-}
-
 static void install_handlers(void)
 {
     struct sigaction sa;
@@ -759,8 +741,13 @@ int sf_cmd_run(int argc, char **argv)
                                            strlen(info.scenario_text),
                                            info.scenario_file, &err)) != 0 ||
             (ret = sf_model_init(&m, &sc, &err)) != 0 ||
-            (ret = file_policies(&sc, &info, policies, &n_pol, &err)) != 0)
+            (ret = info.n_policies > MAX_POLICY_ARGS + 1
+                       ? sf_error_set(&err, SF_ERR_FORMAT,
+                                      "too many policy groups")
+                       : sf_h5_policy_indices(&sc, &info, ra.resume,
+                                              policies, &err)) != 0)
             goto fail;
+        n_pol = info.n_policies;
         opt.seed = info.seed;
         opt.n_trials = info.n_trials;
         opt.first_trial = info.first_trial;

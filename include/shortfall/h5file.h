@@ -91,6 +91,12 @@ typedef struct {
 int sf_h5_read_info(const char *path, sf_h5_info *info, sf_error *err);
 void sf_h5_info_free(sf_h5_info *info);
 
+/* The scenario's index of each policy group of the file (policies must
+ * hold info->n_policies); a group the scenario does not have, or a
+ * baseline that is not first, is SF_ERR_FORMAT. */
+int sf_h5_policy_indices(const sf_scenario *sc, const sf_h5_info *info,
+                         const char *path, int *policies, sf_error *err);
+
 /* Reads the summary statistics of every policy into results made with
  * sf_results_init for the same model and policies (for `info`). */
 int sf_h5_read_summaries(const char *path, const sf_h5_info *info,
