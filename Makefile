@@ -42,7 +42,7 @@ DEB_PKGS := build-essential pkg-config libgsl-dev libhdf5-dev hdf5-tools \
             libyaml-dev librandom123-dev libcriterion-dev zlib1g-dev \
             python3-h5py python3-xarray python3-numpy python3-yaml \
             python3-netcdf4 python3-h5netcdf \
-            libopenmpi-dev openmpi-bin libhdf5-openmpi-dev slurm-wlm munge \
+            libopenmpi-dev openmpi-bin libhdf5-openmpi-dev slurm-wlm munge valgrind \
             jupyter-nbconvert python3-nbclient python3-ipykernel \
             python3-matplotlib python3-pandas clang
 

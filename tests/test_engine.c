@@ -518,3 +518,21 @@ Test(engine, an_interrupted_run_resumes_to_the_same_result)
     fixture_free(&a);
     fixture_free(&b);
 }
+
+Test(engine, identical_for_1_2_and_8_threads_repeatedly)
+{
+    /* More threads than cores, several times: a race would show as a
+     * difference sooner or later. */
+    fixture a, b;
+    load_toy(&a);
+    load_toy(&b);
+    fixture_run(&a, 6000, 17, 1);
+    for (int rep = 0; rep < 3; rep++) {
+        fixture_run(&b, 6000, 17, 2);
+        assert_same_results(&a.res, &b.res, true);
+        fixture_run(&b, 6000, 17, 8);
+        assert_same_results(&a.res, &b.res, true);
+    }
+    fixture_free(&a);
+    fixture_free(&b);
+}

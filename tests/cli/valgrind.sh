@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The program under valgrind's memcheck: a small run (every mix, the
+# results file, the summary) and a bad input must report no error.  Skipped
+# for sanitizer builds, which valgrind cannot run.
+set -u
+sf=${SHORTFALL:-bin/shortfall}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. tests/cli/lib.bash
+case "${BUILD:-}" in *asan*) echo "# valgrind: skipped for the sanitizer build"; exit 0 ;; esac
+vg="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet"
+expect valgrind-run 0 'Results:' -- $vg "$sf" run scenarios/toy-magnets.yaml -n 300 --threads 2 -o "$tmp/v.h5" --progress never
+expect valgrind-info 0 '^baseline' -- $vg "$sf" info "$tmp/v.h5"
+expect valgrind-bad-input 2 'unknown key' -- $vg "$sf" check tests/bad/unknown-key.yaml
