@@ -120,7 +120,7 @@ test-cluster: deps
 check-asan:
 	@$(MAKE) --no-print-directory SAN=1 BUILD=build/asan BIN=build/asan/bin \
 	    build/asan/bin/shortfall $(TEST_SRC:tests/%.c=build/asan/tests/%)
-	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	@ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    tests/run-all --build build/asan --bin build/asan/bin/shortfall --label asan
 
 # Fuzzing the scenario loader with libFuzzer (clang); FUZZ_SECONDS each.

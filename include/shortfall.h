@@ -34,9 +34,10 @@ enum {
     SF_ERR_LIMIT = -15,      /* a size beyond the documented limits */
     SF_ERR_FORMAT = -16,     /* a results file that is not shortfall's, of
                                 another version, damaged, or not matching */
-    SF_ERR_HDF5 = -17,       /* the HDF5 library failed while writing */
-    SF_ERR_BUG = -99         /* a broken internal invariant */
+    SF_ERR_HDF5 = -17        /* the HDF5 library failed while writing */
 };
+/* A broken internal invariant is not an error code: sf_bug_assert stops
+ * the program with a message. */
 
 /* Filled in by a failing call: the code and a one-line message such as
  * "ree.yaml:42:7: nodes[3].capacity: must be >= 0, got -5". */

@@ -19,8 +19,7 @@ int sf_exit_code(int err_code)
     case SF_OK: return SF_EXIT_OK;
     case SF_ERR_IO:
     case SF_ERR_HDF5: return SF_EXIT_IO;
-    case SF_ERR_NOMEM:
-    case SF_ERR_BUG: return SF_EXIT_IO;
+    case SF_ERR_NOMEM: return SF_EXIT_IO;
     default: return SF_EXIT_INPUT;
     }
 }

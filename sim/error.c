@@ -28,7 +28,6 @@ const char *sf_strerror(int code)
     case SF_ERR_LIMIT: return "beyond a documented limit";
     case SF_ERR_FORMAT: return "not a usable shortfall results file";
     case SF_ERR_HDF5: return "HDF5 error";
-    case SF_ERR_BUG: return "internal error (a bug in shortfall)";
     default: return "unknown error code";
     }
 }
