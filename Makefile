@@ -131,10 +131,23 @@ build/fuzz/fuzz_scenario: fuzz/fuzz_scenario.c $(FUZZ_SRC) $(wildcard include/*.
 	clang -std=c11 -g -O1 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Isim -Ibuild/fuzz/gen \
 	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
 	    -o $@ $< $(FUZZ_SRC) -lhdf5_hl $(shell pkg-config --libs $(PKGS)) -lm
-fuzz: deps build/fuzz/fuzz_scenario
+build/fuzz/fuzz_results: fuzz/fuzz_results.c $(FUZZ_SRC) $(wildcard include/*.h include/shortfall/*.h sim/*.h)
+	@mkdir -p $(dir $@) build/fuzz/gen && echo '#define SF_GIT_COMMIT "fuzz"' > build/fuzz/gen/version.h
+	clang -std=c11 -g -O1 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Isim -Ibuild/fuzz/gen \
+	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
+	    -o $@ $< $(FUZZ_SRC) -lhdf5_hl $(shell pkg-config --libs $(PKGS)) -lm
+# Seeds for the results reader: small files written by this build.
+build/fuzz/results-corpus: $(BIN)/shortfall
+	@mkdir -p $@
+	$(BIN)/shortfall run scenarios/toy-magnets.yaml -n 30 --force --progress never -o $@/toy.h5 >/dev/null
+	$(BIN)/shortfall run scenarios/replay-2010.yaml -n 20 --no-trials --force --progress never -o $@/lean.h5 >/dev/null
+fuzz: deps build/fuzz/fuzz_scenario build/fuzz/fuzz_results
+	@$(MAKE) --no-print-directory all build/fuzz/results-corpus
 	@mkdir -p build/fuzz/corpus && cp scenarios/*.yaml tests/bad/*.yaml build/fuzz/corpus/
 	build/fuzz/fuzz_scenario -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 	    -max_len=65536 build/fuzz/corpus
+	LSAN_OPTIONS=suppressions=fuzz/lsan.supp build/fuzz/fuzz_results -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -max_len=4194304 build/fuzz/results-corpus
 
 format:
 	clang-format -i include/*.h include/shortfall/*.h models/*.[ch] sim/*.[ch] tests/*.[ch]
