@@ -538,6 +538,23 @@ out:
     return ret;
 }
 
+const char *const sf_unit_kind_suffix[3] = {"", "_region", "_world"};
+
+void sf_results_unit_range(const sf_results *res, sf_unit_kind k,
+                           size_t *first, size_t *count)
+{
+    const sf_model *m = res->model;
+    *first = res->n_units - 1;
+    *count = 1;
+    if (k == SF_UNITS_NODE) {
+        *first = 0;
+        *count = m->n_demand;
+    } else if (k == SF_UNITS_REGION) {
+        *first = m->n_demand;
+        *count = m->n_regions;
+    }
+}
+
 size_t sf_results_region_unit(const sf_results *res, size_t region)
 {
     return res->model->n_demand + region;

@@ -173,15 +173,6 @@ out:
     return ret;
 }
 
-static const char *const kind_suffix[3] = {"", "_region", "_world"};
-
-static void kind_range(const sf_results *res, int k, size_t *first,
-                       size_t *count)
-{
-    const sf_model *m = res->model;
-    *first = k == 0 ? 0 : (k == 1 ? m->n_demand : res->n_units - 1);
-    *count = k == 0 ? m->n_demand : (k == 1 ? m->n_regions : 1);
-}
 
 typedef struct {
     const sf_results *res;
@@ -191,19 +182,19 @@ typedef struct {
 } reader;
 
 /* Reads name+suffix of rows x count values into buf. */
-static void rd(reader *r, const char *name, int k, hid_t type, size_t n)
+static void rd(reader *r, const char *name, sf_unit_kind k, hid_t type, size_t n)
 {
     char full[160];
-    snprintf(full, sizeof full, "%s%s", name, kind_suffix[k]);
+    snprintf(full, sizeof full, "%s%s", name, sf_unit_kind_suffix[k]);
     if (r->ret == 0 && sf_h5_read_var(r->grp, full, type, n, r->buf) != 0)
         r->ret = SF_ERR_FORMAT;
 }
 
 /* buf [rows x count] -> dst [rows x U] columns of the kind. */
-static void scatter(reader *r, double *dst, size_t rows, int k)
+static void scatter(reader *r, double *dst, size_t rows, sf_unit_kind k)
 {
     size_t first, count, U = r->res->n_units;
-    kind_range(r->res, k, &first, &count);
+    sf_results_unit_range(r->res, k, &first, &count);
     if (r->ret == 0)
         for (size_t i = 0; i < rows; i++)
             for (size_t c = 0; c < count; c++)
@@ -211,11 +202,11 @@ static void scatter(reader *r, double *dst, size_t rows, int k)
 }
 
 static void scatter_u64(reader *r, uint64_t *dst, size_t rows, size_t inner,
-                        int k)
+                        sf_unit_kind k)
 {
     size_t first, count, U = r->res->n_units;
     const uint64_t *src = (const uint64_t *)r->buf;
-    kind_range(r->res, k, &first, &count);
+    sf_results_unit_range(r->res, k, &first, &count);
     if (r->ret == 0)
         for (size_t i = 0; i < rows; i++)
             for (size_t c = 0; c < count; c++)
@@ -224,12 +215,12 @@ static void scatter_u64(reader *r, uint64_t *dst, size_t rows, size_t inner,
 }
 
 /* One statistic into a field of an array of structs of doubles. */
-static void stat_into(reader *r, const char *base, const char *stat, int k,
+static void stat_into(reader *r, const char *base, const char *stat, sf_unit_kind k,
                       double *field0, size_t stride)
 {
     char name[128];
     size_t first, count;
-    kind_range(r->res, k, &first, &count);
+    sf_results_unit_range(r->res, k, &first, &count);
     snprintf(name, sizeof name, "%s_%s", base, stat);
     rd(r, name, k, H5T_NATIVE_DOUBLE, count);
     if (r->ret == 0)
@@ -237,12 +228,12 @@ static void stat_into(reader *r, const char *base, const char *stat, int k,
             field0[(first + c) * stride] = r->buf[c];
 }
 
-static void quantiles_into(reader *r, const char *base, int k, double *q0,
+static void quantiles_into(reader *r, const char *base, sf_unit_kind k, double *q0,
                            size_t stride)
 {
     char name[128];
     size_t first, count;
-    kind_range(r->res, k, &first, &count);
+    sf_results_unit_range(r->res, k, &first, &count);
     snprintf(name, sizeof name, "%s_quantile", base);
     rd(r, name, k, H5T_NATIVE_DOUBLE, SF_N_QUANTILES * count);
     if (r->ret == 0)
@@ -314,7 +305,7 @@ int sf_h5_read_summaries(const char *path, const sf_h5_info *info,
         for (int m = 0; m < SF_M_COUNT; m++) {
             const char *name = sf_metric_name((sf_metric)m);
             sf_summary *s = &pr->summary[(size_t)m * U];
-            for (int k = 0; k < 3; k++) {
+            for (sf_unit_kind k = SF_UNITS_NODE; k <= SF_UNITS_WORLD; k++) {
                 stat_into(&r, name, "mean", k, &s->mean, ss);
                 stat_into(&r, name, "sd", k, &s->sd, ss);
                 stat_into(&r, name, "se", k, &s->se, ss);
@@ -324,7 +315,7 @@ int sf_h5_read_summaries(const char *path, const sf_h5_info *info,
             }
         }
         if (p > 0)
-            for (int k = 0; k < 3; k++) {
+            for (sf_unit_kind k = SF_UNITS_NODE; k <= SF_UNITS_WORLD; k++) {
                 sf_paired *a = pr->avoided;
                 stat_into(&r, "avoided", "mean", k, &a->mean, ps);
                 stat_into(&r, "avoided", "se", k, &a->se, ps);
@@ -374,9 +365,9 @@ int sf_h5_read_trials(const char *path, const sf_h5_info *info,
             break;
         r.ret = 0;
         for (int m = 0; m < SF_M_COUNT; m++)
-            for (int k = 0; k < 3; k++) {
+            for (sf_unit_kind k = SF_UNITS_NODE; k <= SF_UNITS_WORLD; k++) {
                 size_t first, count;
-                kind_range(res, k, &first, &count);
+                sf_results_unit_range(res, k, &first, &count);
                 rd(&r, sf_metric_name((sf_metric)m), k, H5T_NATIVE_DOUBLE,
                    n * count);
                 scatter(&r, pr->metric[m], n, k);
@@ -385,9 +376,9 @@ int sf_h5_read_trials(const char *path, const sf_h5_info *info,
                                          H5T_NATIVE_INT32, n * K,
                                          pr->shock_months) != 0)
             r.ret = SF_ERR_FORMAT;
-        for (int k = 0; k < 3; k++) {
+        for (sf_unit_kind k = SF_UNITS_NODE; k <= SF_UNITS_WORLD; k++) {
             size_t first, count;
-            kind_range(res, k, &first, &count);
+            sf_results_unit_range(res, k, &first, &count);
             rd(&r, "frac_sum_month", k, H5T_NATIVE_UINT64, T * count);
             scatter_u64(&r, pr->month_frac_sum, T, 1, k);
             rd(&r, "short_count_month", k, H5T_NATIVE_UINT64, T * count);

@@ -28,8 +28,6 @@
 
 /* Units a unit kind's variables are written for: demand nodes, regions
  * (the countries with demand) and the world. */
-typedef enum { KIND_NODE, KIND_REGION, KIND_WORLD } unit_kind;
-static const char *const kind_suffix[3] = {"", "_region", "_world"};
 static const char *const kind_text[3] = {"demand node", "region", "world"};
 
 typedef struct {
@@ -60,22 +58,6 @@ static const char *units_of(const writer *w, const char *u)
     return strcmp(u, "demand") == 0 ? sf_model_demand_unit(w->res->model) : u;
 }
 
-/* First unit index and count of a kind. */
-static void kind_range(const sf_results *res, unit_kind k, size_t *first,
-                       size_t *count)
-{
-    const sf_model *m = res->model;
-    *first = res->n_units - 1;
-    *count = 1;
-    if (k == KIND_NODE) {
-        *first = 0;
-        *count = m->n_demand;
-    } else if (k == KIND_REGION) {
-        *first = m->n_demand;
-        *count = m->n_regions;
-    }
-}
-
 /* Writes a variable over `rank` axes of the given coordinates.  For the
  * world kind the unit axis is dropped (world variables have one axis less). */
 static void var(writer *w, const char *name, hid_t type, int rank,
@@ -89,84 +71,84 @@ static void var(writer *w, const char *name, hid_t type, int rank,
 
 /* Copies the columns of one unit kind out of a [rows x n_units] array into
  * w->buf as [rows x count]. */
-static void gather(writer *w, const double *src, size_t rows, unit_kind k)
+static void gather(writer *w, const double *src, size_t rows, sf_unit_kind k)
 {
     size_t first, count, U = w->res->n_units;
-    kind_range(w->res, k, &first, &count);
+    sf_results_unit_range(w->res, k, &first, &count);
     for (size_t r = 0; r < rows; r++)
         for (size_t c = 0; c < count; c++)
             w->buf[r * count + c] = src[r * U + first + c];
 }
 
 static void gather_u64(writer *w, const uint64_t *src, size_t rows,
-                       size_t inner, unit_kind k)
+                       size_t inner, sf_unit_kind k)
 {
     size_t first, count, U = w->res->n_units;
     uint64_t *dst = (uint64_t *)w->buf;
-    kind_range(w->res, k, &first, &count);
+    sf_results_unit_range(w->res, k, &first, &count);
     for (size_t r = 0; r < rows; r++)
         for (size_t c = 0; c < count; c++)
             memcpy(&dst[(r * count + c) * inner],
                    &src[(r * U + first + c) * inner], inner * sizeof *dst);
 }
 
-static hid_t kind_scale(const writer *w, unit_kind k)
+static hid_t kind_scale(const writer *w, sf_unit_kind k)
 {
-    return k == KIND_NODE ? w->node : w->region;
+    return k == SF_UNITS_NODE ? w->node : w->region;
 }
 
 /* A [rows, unit] variable (or [rows] for the world) from a [rows x U]
  * array; row_scale names the first axis. */
-static void var_rows(writer *w, const char *base, unit_kind k, hid_t row_scale,
+static void var_rows(writer *w, const char *base, sf_unit_kind k, hid_t row_scale,
                      size_t rows, const double *src, const char *units,
                      const char *long_name)
 {
     char name[128], ln[256];
     size_t first, count;
-    kind_range(w->res, k, &first, &count);
-    snprintf(name, sizeof name, "%s%s", base, kind_suffix[k]);
+    sf_results_unit_range(w->res, k, &first, &count);
+    snprintf(name, sizeof name, "%s%s", base, sf_unit_kind_suffix[k]);
     snprintf(ln, sizeof ln, "%s, per %s", long_name, kind_text[k]);
     gather(w, src, rows, k);
     hsize_t dims[2] = {rows, count};
     hid_t scales[2] = {row_scale, kind_scale(w, k)};
-    var(w, name, H5T_NATIVE_DOUBLE, k == KIND_WORLD ? 1 : 2, dims, scales,
+    var(w, name, H5T_NATIVE_DOUBLE, k == SF_UNITS_WORLD ? 1 : 2, dims, scales,
         w->buf, units, ln);
 }
 
 /* A [unit] variable (a scalar for the world) of one field of summaries. */
 static void var_stat(writer *w, const char *base, const char *stat,
-                     unit_kind k, const double *values, size_t stride,
+                     sf_unit_kind k, const double *values, size_t stride,
                      const char *units, const char *long_name)
 {
     char name[128], ln[256];
     size_t first, count;
-    kind_range(w->res, k, &first, &count);
-    snprintf(name, sizeof name, "%s_%s%s", base, stat, kind_suffix[k]);
+    sf_results_unit_range(w->res, k, &first, &count);
+    snprintf(name, sizeof name, "%s_%s%s", base, stat, sf_unit_kind_suffix[k]);
     snprintf(ln, sizeof ln, "%s, per %s", long_name, kind_text[k]);
     for (size_t c = 0; c < count; c++)
         w->buf[c] = values[(first + c) * stride];
     hsize_t dims[1] = {count};
     hid_t scales[1] = {kind_scale(w, k)};
-    var(w, name, H5T_NATIVE_DOUBLE, k == KIND_WORLD ? 0 : 1, dims, scales,
+    var(w, name, H5T_NATIVE_DOUBLE, k == SF_UNITS_WORLD ? 0 : 1, dims, scales,
         w->buf, units, ln);
 }
 
 /* A [quantile, unit] variable from quantile arrays inside structs. */
-static void var_quantiles(writer *w, const char *name_base, unit_kind k,
+static void var_quantiles(writer *w, const char *name_base, sf_unit_kind k,
                           const double *q0, size_t stride, const char *units,
                           const char *long_name)
 {
     char name[128], ln[256];
     size_t first, count;
-    kind_range(w->res, k, &first, &count);
-    snprintf(name, sizeof name, "%s_quantile%s", name_base, kind_suffix[k]);
+    sf_results_unit_range(w->res, k, &first, &count);
+    snprintf(name, sizeof name, "%s_quantile%s", name_base, sf_unit_kind_suffix[k]);
     snprintf(ln, sizeof ln, "%s quantiles, per %s", long_name, kind_text[k]);
     for (size_t q = 0; q < SF_N_QUANTILES; q++)
         for (size_t c = 0; c < count; c++)
             w->buf[q * count + c] = q0[(first + c) * stride + q];
     hsize_t dims[2] = {SF_N_QUANTILES, count};
     hid_t scales[2] = {w->quantile, kind_scale(w, k)};
-    var(w, name, H5T_NATIVE_DOUBLE, k == KIND_WORLD ? 1 : 2, dims, scales,
+    var(w, name, H5T_NATIVE_DOUBLE, k == SF_UNITS_WORLD ? 1 : 2, dims, scales,
         w->buf, units, ln);
 }
 
@@ -184,7 +166,7 @@ static void write_summaries(writer *w, const sf_policy_results *pr)
         snprintf(lse, sizeof lse, "standard error of the mean %s", ln);
         snprintf(lcv, sizeof lcv, "CVaR95 (mean of the worst 5%% of trials) of the %s", ln);
         snprintf(lp, sizeof lp, "probability over trials that the %s is > 0", ln);
-        for (unit_kind k = KIND_NODE; k <= KIND_WORLD; k++) {
+        for (sf_unit_kind k = SF_UNITS_NODE; k <= SF_UNITS_WORLD; k++) {
             var_stat(w, name, "mean", k, &s->mean, str, u, lmean);
             var_stat(w, name, "sd", k, &s->sd, str, u, lsd);
             var_stat(w, name, "se", k, &s->se, str, u, lse);
@@ -200,7 +182,7 @@ static void write_paired(writer *w, const sf_policy_results *pr)
     size_t str = sizeof(sf_paired) / sizeof(double);
     const char *u = sf_model_demand_unit(w->res->model);
     const sf_paired *a = pr->avoided;
-    for (unit_kind k = KIND_NODE; k <= KIND_WORLD; k++) {
+    for (sf_unit_kind k = SF_UNITS_NODE; k <= SF_UNITS_WORLD; k++) {
         var_stat(w, "avoided", "mean", k, &a->mean, str, u,
                  "shortfall avoided against the baseline (baseline minus "
                  "this mix, same trials), mean");
@@ -221,10 +203,10 @@ static void write_monthly(writer *w, const sf_policy_results *pr)
 {
     const sf_results *res = w->res;
     size_t T = (size_t)res->n_months, U = res->n_units;
-    for (unit_kind k = KIND_NODE; k <= KIND_WORLD; k++) {
+    for (sf_unit_kind k = SF_UNITS_NODE; k <= SF_UNITS_WORLD; k++) {
         size_t first, count;
-        kind_range(res, k, &first, &count);
-        int r = k == KIND_WORLD ? 1 : 2;
+        sf_results_unit_range(res, k, &first, &count);
+        int r = k == SF_UNITS_WORLD ? 1 : 2;
         char name[128], ln[256];
 
         var_rows(w, "shortfall_frac_month_mean", k, w->month, T,
@@ -240,7 +222,7 @@ static void write_monthly(writer *w, const sf_policy_results *pr)
                     w->buf[(q * T + t) * count + c] =
                         pr->month_frac_q[(q * T + t) * U + first + c];
         snprintf(name, sizeof name, "shortfall_frac_month_quantile%s",
-                 kind_suffix[k]);
+                 sf_unit_kind_suffix[k]);
         snprintf(ln, sizeof ln,
                  "quantiles over trials of the monthly shortfall fraction "
                  "(histogram, resolution 0.001), per %s",
@@ -251,7 +233,7 @@ static void write_monthly(writer *w, const sf_policy_results *pr)
 
         /* Raw accumulators: what --resume and merge add to. */
         gather_u64(w, pr->month_frac_sum, T, 1, k);
-        snprintf(name, sizeof name, "frac_sum_month%s", kind_suffix[k]);
+        snprintf(name, sizeof name, "frac_sum_month%s", sf_unit_kind_suffix[k]);
         snprintf(ln, sizeof ln,
                  "sum over trials of the monthly shortfall fraction, in "
                  "units of 2^-32, per %s",
@@ -260,19 +242,19 @@ static void write_monthly(writer *w, const sf_policy_results *pr)
         hid_t s2[2] = {w->month, kind_scale(w, k)};
         var(w, name, H5T_NATIVE_UINT64, r, d2, s2, w->buf, "2^-32", ln);
         gather_u64(w, pr->month_short, T, 1, k);
-        snprintf(name, sizeof name, "short_count_month%s", kind_suffix[k]);
+        snprintf(name, sizeof name, "short_count_month%s", sf_unit_kind_suffix[k]);
         snprintf(ln, sizeof ln, "number of trials short in the month, per %s",
                  kind_text[k]);
         var(w, name, H5T_NATIVE_UINT64, r, d2, s2, w->buf, "trials", ln);
         gather_u64(w, pr->month_hist, T, SF_HIST_BINS + 1, k);
-        snprintf(name, sizeof name, "frac_hist_month%s", kind_suffix[k]);
+        snprintf(name, sizeof name, "frac_hist_month%s", sf_unit_kind_suffix[k]);
         snprintf(ln, sizeof ln,
                  "histogram over trials of the monthly shortfall fraction "
                  "(bin 0: no shortfall; bin b: ((b-1)/1000, b/1000]), per %s",
                  kind_text[k]);
         hsize_t dh[3] = {T, count, SF_HIST_BINS + 1};
         hid_t sh[3] = {w->month, kind_scale(w, k), w->bin};
-        if (k == KIND_WORLD) {
+        if (k == SF_UNITS_WORLD) {
             dh[1] = SF_HIST_BINS + 1;
             sh[1] = w->bin;
         }
@@ -285,7 +267,7 @@ static void write_trials(writer *w, const sf_policy_results *pr)
     const sf_results *res = w->res;
     size_t n = res->n_done, K = res->model->n_shocks;
     for (int m = 0; m < SF_M_COUNT; m++)
-        for (unit_kind k = KIND_NODE; k <= KIND_WORLD; k++)
+        for (sf_unit_kind k = SF_UNITS_NODE; k <= SF_UNITS_WORLD; k++)
             var_rows(w, sf_metric_name((sf_metric)m), k, w->trial, n,
                      pr->metric[m], units_of(w, metric_meta[m].units),
                      metric_meta[m].long_name);

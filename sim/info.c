@@ -63,32 +63,27 @@ int sf_cmd_info(int argc, char **argv)
                 path, info.scenario_file);
         goto fail;
     }
-    res.model = &m;
-    res.seed = info.seed;
-    res.first_trial = info.first_trial;
-    res.n_trials = info.n_trials;
-    res.n_done = info.n_done;
-    res.n_months = sc.horizon_months;
-    res.threads = info.threads;
-    res.wall_seconds = info.wall_seconds;
-    res.n_units = m.n_demand + m.n_regions + 1;
-    res.n_policies = info.n_policies;
-    res.pol = calloc(info.n_policies, sizeof *res.pol);
-    if (res.pol == NULL) {
-        ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
     int *idx = calloc(info.n_policies, sizeof *idx);
     if (idx == NULL) {
         ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    ret = sf_h5_policy_indices(&sc, &info, path, idx, &err);
-    for (size_t p = 0; ret == 0 && p < info.n_policies; p++)
-        res.pol[p].policy = idx[p];
+    /* The results' shape from the file; no per-trial rows are needed to
+     * print the summaries, so none are allocated. */
+    sf_run_options opt = {0};
+    opt.seed = info.seed;
+    opt.first_trial = info.first_trial;
+    opt.n_policies = info.n_policies;
+    opt.policies = idx;
+    if ((ret = sf_h5_policy_indices(&sc, &info, path, idx, &err)) == 0)
+        ret = sf_results_init(&res, &m, &opt, &err);
     free(idx);
     if (ret != 0)
         goto fail;
+    res.n_trials = info.n_trials;
+    res.n_done = info.n_done;
+    res.threads = info.threads;
+    res.wall_seconds = info.wall_seconds;
     if ((ret = sf_h5_read_summaries(path, &info, &res, &err)) != 0)
         goto fail;
     printf("%s (shortfall %s)\n", path, info.version);

@@ -158,6 +158,16 @@ int sf_results_summarise(sf_results *res, sf_error *err);
 void sf_results_add(sf_results *res, const sf_results *part);
 void sf_results_free(sf_results *res);
 
+/* The three kinds of unit, as the results file names their variables:
+ * per demand node (no suffix), per region ("_region"), the world
+ * ("_world"). */
+typedef enum { SF_UNITS_NODE, SF_UNITS_REGION, SF_UNITS_WORLD } sf_unit_kind;
+extern const char *const sf_unit_kind_suffix[3];
+
+/* The first unit index and the number of units of a kind. */
+void sf_results_unit_range(const sf_results *res, sf_unit_kind k,
+                           size_t *first, size_t *count);
+
 /* The unit index of a region, the world, and the name of unit u. */
 size_t sf_results_region_unit(const sf_results *res, size_t region);
 size_t sf_results_world_unit(const sf_results *res);
