@@ -47,7 +47,10 @@ int sf_market_ws_init(sf_market_ws *w, const sf_model *m)
     for (size_t a = 0; a < sizeof link_arrays / sizeof *link_arrays; a++)
         if ((*link_arrays[a] = calloc(nl, sizeof(double))) == NULL)
             return SF_ERR_NOMEM;
-    if ((w->short_last = calloc(n, sizeof *w->short_last)) == NULL)
+    if ((w->short_last = calloc(n, sizeof *w->short_last)) == NULL ||
+        (w->open = calloc(n, sizeof *w->open)) == NULL ||
+        (w->n_live = calloc(n, sizeof *w->n_live)) == NULL ||
+        (w->live = calloc(nl, sizeof *w->live)) == NULL)
         return SF_ERR_NOMEM;
     return 0;
 }
@@ -66,6 +69,9 @@ void sf_market_ws_free(sf_market_ws *w)
     for (size_t a = 0; a < sizeof arrays / sizeof *arrays; a++)
         free(arrays[a]);
     free(w->short_last);
+    free(w->open);
+    free(w->n_live);
+    free(w->live);
     memset(w, 0, sizeof *w);
 }
 
@@ -165,44 +171,58 @@ static inline bool usable(const sf_market_ws *w, const sf_model *m, int l,
 }
 
 /* Places every open request of commodity c over its usable links; returns
- * whether any order was placed.  lic[] holds each usable link's
- * attractiveness between the two passes. */
+ * whether any order was placed.  Round 1 starts from every buyer of c and
+ * all its links; each round keeps, in order, the buyers still open and
+ * the links still usable (see sf_market_ws).  lic[] holds each usable
+ * link's attractiveness between the two passes. */
 static bool place_orders(const sf_model *m, sf_market_ws *w, int c, int round)
 {
     bool placed = false;
+    const int *buyers = round == 1 ? &m->buyers.item[m->buyers.start[c]]
+                                   : w->open;
+    size_t nb = round == 1 ? m->buyers.start[c + 1] - m->buyers.start[c]
+                           : w->n_open;
+    size_t n_open = 0;
 
-    for (size_t b = m->buyers.start[c]; b < m->buyers.start[c + 1]; b++) {
-        int j = m->buyers.item[b];
+    for (size_t b = 0; b < nb; b++) {
+        int j = buyers[b];
         if (w->rem[j] <= SF_MARKET_TOL * w->request[j])
             continue;
+        size_t l0 = m->by_buyer.start[j];
+        const int *links = round == 1 ? &m->by_buyer.item[l0] : &w->live[l0];
+        size_t nl = round == 1 ? m->by_buyer.start[j + 1] - l0
+                               : (size_t)w->n_live[j];
+        int *keep = &w->live[l0];
+        size_t n = 0;
         double denom = 0.0;
-        size_t l0 = m->by_buyer.start[j], l1 = m->by_buyer.start[j + 1];
-        for (size_t k = l0; k < l1; k++) {
-            int l = m->by_buyer.item[k];
+        for (size_t k = 0; k < nl; k++) {
+            int l = links[k];
             if (usable(w, m, l, round)) {
+                keep[n++] = l;
                 w->lic[l] = w->attr[l];
                 denom += w->attr[l];
             }
         }
+        w->n_live[j] = (int)n;
         if (denom <= 0.0)
             continue;
+        w->open[n_open++] = j; /* n_open <= b: compacting in place is safe */
         /* A licence covers the buyer's running needs: on a restricted
          * link only r of the buyer's share of its running request is
          * placed, so a starved buyer cannot enlarge its licensed imports
          * by ordering stock; top-ups go to unrestricted links. */
         double per_attr = w->rem[j] / denom;
         double per_attr_base = min2(w->base[j], w->rem[j]) / denom;
-        for (size_t k = l0; k < l1; k++) {
-            int l = m->by_buyer.item[k];
-            if (w->lic[l] > 0.0) {
-                double r = w->r[l];
-                double lic = (r < 1.0 ? r * per_attr_base : per_attr) * w->lic[l];
-                w->lic[l] = lic;
-                w->load[m->link_from[l]] += lic;
-                placed = placed || lic > 0.0;
-            }
+        for (size_t k = 0; k < n; k++) {
+            int l = keep[k];
+            double r = w->r[l];
+            double lic = (r < 1.0 ? r * per_attr_base : per_attr) * w->lic[l];
+            w->lic[l] = lic;
+            w->load[m->link_from[l]] += lic;
+            placed = placed || lic > 0.0;
         }
     }
+    w->n_open = n_open;
     return placed;
 }
 
@@ -217,16 +237,30 @@ static void fill_orders(const sf_model *m, sf_market_ws *w, int c,
         int i = s->item[k];
         w->fill[i] = w->load[i] > w->spare[i] ? w->spare[i] / w->load[i] : 1.0;
     }
-    for (size_t b = m->buyers.start[c]; b < m->buyers.start[c + 1]; b++) {
-        int j = m->buyers.item[b];
-        for (size_t k = m->by_buyer.start[j]; k < m->by_buyer.start[j + 1];
-             k++) {
-            int l = m->by_buyer.item[k];
-            if (w->lic[l] > 0.0) {
-                deliver(m, w, l, w->lic[l] * w->fill[m->link_from[l]], price);
+    /* Only the buyers that placed orders this round, over their usable
+     * links: no other link holds a licensed order. */
+    for (size_t b = 0; b < w->n_open; b++) {
+        int j = w->open[b];
+        const int *live = &w->live[m->by_buyer.start[j]];
+        /* deliver() for each link, with the buyer's running totals kept in
+         * registers rather than stored and reloaded per link: the same
+         * additions in the same order. */
+        double recv = w->recv[j], rem = w->rem[j], tariff = w->tariff[j];
+        for (int k = 0; k < w->n_live[j]; k++) {
+            int l = live[k];
+            double lic = w->lic[l];
+            if (lic > 0.0) {
+                double q = lic * w->fill[m->link_from[l]];
+                w->ship[l] += q;
+                recv += q;
+                rem = max2(0.0, rem - q);
+                tariff += q * w->tau[l] * price;
                 w->lic[l] = 0.0;
             }
         }
+        w->recv[j] = recv;
+        w->rem[j] = rem;
+        w->tariff[j] = tariff;
     }
     for (size_t k = s->start[c]; k < s->start[c + 1]; k++) {
         int i = s->item[k];

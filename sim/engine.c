@@ -44,6 +44,11 @@ typedef struct {
     uint64_t **hist_counts; /* per policy: [(t * U + u) * (BINS+1) + b] */
     uint64_t **short_counts; /* per policy: [t * U + u] */
     uint64_t **frac_sums;    /* per policy: [t * U + u], fixed point */
+    /* Per policy: [t * U + u], the histograms' bin 0 (no shortfall), by far
+     * the most common, counted apart in one compact array so that a month
+     * without shortfall touches no histogram (each cell's bins are 8 KB
+     * apart); added into bin 0 at the end of the run. */
+    uint64_t **zero_counts;
 } thread_ws;
 
 typedef struct {
@@ -80,6 +85,10 @@ static void thread_ws_free(thread_ws *w, size_t n_pol)
     if (w->frac_sums)
         for (size_t p = 0; p < n_pol; p++)
             free(w->frac_sums[p]);
+    if (w->zero_counts)
+        for (size_t p = 0; p < n_pol; p++)
+            free(w->zero_counts[p]);
+    free(w->zero_counts);
     free(w->hist_counts);
     free(w->short_counts);
     free(w->frac_sums);
@@ -107,7 +116,9 @@ static int thread_ws_init(thread_ws *w, const engine *e)
     w->hist_counts = calloc(n_pol, sizeof *w->hist_counts);
     w->short_counts = calloc(n_pol, sizeof *w->short_counts);
     w->frac_sums = calloc(n_pol, sizeof *w->frac_sums);
-    if (!w->hist || !w->hist_counts || !w->short_counts || !w->frac_sums)
+    w->zero_counts = calloc(n_pol, sizeof *w->zero_counts);
+    if (!w->hist || !w->hist_counts || !w->short_counts || !w->frac_sums ||
+        !w->zero_counts)
         return SF_ERR_NOMEM;
     for (size_t p = 0; p < n_pol; p++) {
         if (sf_shock_history_init(&w->hist[p], e->n_months, m->n_shocks))
@@ -116,7 +127,9 @@ static int thread_ws_init(thread_ws *w, const engine *e)
                                    sizeof(uint64_t));
         w->short_counts[p] = calloc(cells, sizeof(uint64_t));
         w->frac_sums[p] = calloc(cells, sizeof(uint64_t));
-        if (!w->hist_counts[p] || !w->short_counts[p] || !w->frac_sums[p])
+        w->zero_counts[p] = calloc(cells, sizeof(uint64_t));
+        if (!w->hist_counts[p] || !w->short_counts[p] || !w->frac_sums[p] ||
+            !w->zero_counts[p])
             return SF_ERR_NOMEM;
     }
     w->noise = calloc(T * (m->n_demand ? m->n_demand : 1), sizeof(double));
@@ -262,7 +275,11 @@ static void record_month(const engine *e, thread_ws *w, size_t p, int t,
         size_t cell = (size_t)t * U + u;
         w->frac_sums[p][cell] += (uint64_t)llround(frac * SF_FRAC_ONE);
         w->short_counts[p][cell] += is_short;
-        w->hist_counts[p][cell * (SF_HIST_BINS + 1) + hist_bin(frac)]++;
+        size_t bin = hist_bin(frac);
+        if (bin == 0)
+            w->zero_counts[p][cell]++;
+        else
+            w->hist_counts[p][cell * (SF_HIST_BINS + 1) + bin]++;
     }
 }
 
@@ -519,6 +536,8 @@ int sf_engine_run(const sf_model *m, const sf_run_options *opt,
             for (size_t c = 0; c < cells; c++) {
                 pr->month_short[c] += ws[th].short_counts[p][c];
                 pr->month_frac_sum[c] += ws[th].frac_sums[p][c];
+                pr->month_hist[c * (SF_HIST_BINS + 1)] +=
+                    ws[th].zero_counts[p][c];
             }
             for (size_t c = 0; c < cells * (SF_HIST_BINS + 1); c++)
                 pr->month_hist[c] += ws[th].hist_counts[p][c];

@@ -56,6 +56,16 @@ typedef struct {
      * export licence covers (not buffer top-ups or stockpile refills). */
     double *supply, *spare, *request, *base, *rem, *load, *fill, *lic;
     double *conv_recv; /* converter receipts awaiting production */
+    /* Round scratch.  Within one commodity's clearing a link that cannot
+     * take an order never can again (licences and attractiveness are
+     * fixed for the month, a supplier's spare only falls, restricted links
+     * drop out after round 1), nor can a buyer whose request is met.  So
+     * each round works on the buyers still open (open[0..n_open)) and on
+     * each one's links still usable (live[by_buyer.start[j] ..] + n_live[j],
+     * in by_buyer order), and later rounds skip what earlier ones ruled
+     * out — the same operations in the same order, fewer tests. */
+    int *open, *live, *n_live;
+    size_t n_open;
     int rounds_used;   /* diagnostics: rounds of the last commodity */
 } sf_market_ws;
 
