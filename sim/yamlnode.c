@@ -149,25 +149,43 @@ static size_t path_set_len(sf_cfg *c, size_t len)
     return len;
 }
 
+/* Appends n bytes to the path, cut at the buffer's end.  (No snprintf:
+ * the walk over a document pushes a segment for every value it visits.) */
+static void path_append(sf_cfg *c, const char *s, size_t n)
+{
+    size_t room = sizeof c->path - 1 - c->path_len;
+
+    if (n > room)
+        n = room;
+    memcpy(c->path + c->path_len, s, n);
+    path_set_len(c, c->path_len + n);
+}
+
 size_t sf_cfg_push_key(sf_cfg *c, const char *key)
 {
     size_t old = c->path_len;
     char seg[80];
-    int n;
 
     clip(seg, sizeof seg, key, 64);
-    n = snprintf(c->path + old, sizeof c->path - old, "%s%s",
-                 old > 0 ? "." : "", seg);
-    path_set_len(c, old + (n > 0 ? (size_t)n : 0));
+    if (old > 0)
+        path_append(c, ".", 1);
+    path_append(c, seg, strlen(seg));
     return old;
 }
 
 size_t sf_cfg_push_index(sf_cfg *c, size_t index)
 {
     size_t old = c->path_len;
-    int n = snprintf(c->path + old, sizeof c->path - old, "[%zu]", index);
+    char buf[24];
+    size_t at = sizeof buf;
 
-    path_set_len(c, old + (n > 0 ? (size_t)n : 0));
+    buf[--at] = ']';
+    do {
+        buf[--at] = (char)('0' + index % 10);
+        index /= 10;
+    } while (index > 0);
+    buf[--at] = '[';
+    path_append(c, buf + at, sizeof buf - at);
     return old;
 }
 
