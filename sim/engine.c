@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gsl/gsl_randist.h>
 
@@ -289,6 +290,7 @@ static void store_trial(const engine *e, thread_ws *w, size_t p,
     sf_policy_results *pr = &e->res->pol[p];
     size_t U = e->n_units, K = e->m->n_shocks;
 
+    row -= e->res->row0;
     for (size_t u = 0; u < U; u++) {
         const unit_state *s = &w->us[u];
         size_t at = (size_t)row * U + u;
@@ -362,10 +364,23 @@ static void run_trial(const engine *e, thread_ws *w, uint64_t trial)
     }
 }
 
+/* Threads and blocks per wave of a run with these options. */
+static int threads_of(const sf_run_options *opt)
+{
+    return opt->threads > 0 ? opt->threads : omp_get_max_threads();
+}
+
+static uint64_t wave_blocks_of(const sf_run_options *opt)
+{
+    return opt->wave_blocks > 0
+               ? opt->wave_blocks
+               : (uint64_t)threads_of(opt) * WAVE_BLOCKS_PER_THREAD;
+}
+
 static int results_alloc(sf_results *res, const sf_model *m)
 {
     size_t U = res->n_units, T = (size_t)res->n_months;
-    size_t n = res->n_trials ? res->n_trials : 1;
+    size_t n = res->rows_held ? res->rows_held : 1;
 
     res->pol = calloc(res->n_policies, sizeof *res->pol);
     if (res->pol == NULL)
@@ -462,13 +477,28 @@ int sf_results_init(sf_results *res, const sf_model *m,
     res->n_units = m->n_demand + m->n_regions + 1;
     res->n_policies = opt->n_policies;
     res->n_paths = opt->n_paths < opt->n_trials ? opt->n_paths : opt->n_trials;
+    res->rows_held = opt->n_trials;
+    if (opt->rows_done != NULL) {
+        uint64_t wave = wave_blocks_of(opt) * SF_BLOCK_TRIALS;
+        res->rows_held = wave < opt->n_trials ? wave : opt->n_trials;
+    }
     sf_bug_assert(opt->n_policies >= 1 && opt->policies[0] == 0);
+    sf_bug_assert(opt->rows_done == NULL || opt->enough == NULL);
     if (opt->first_trial + opt->n_trials > SF_RNG_TRIAL_LIMIT ||
         opt->n_trials > SF_MAX_RUN_TRIALS)
         return sf_error_set(err, SF_ERR_LIMIT,
                             "a run holds at most 2^32 trials, numbered below "
                             "2^40");
-    if ((ret = results_alloc(res, m)) != 0)
+    /* A streamed run's statistics read a few columns of every trial at the
+     * end (sf_results_summarise_columns): refuse now, not after the run,
+     * if they cannot fit in this machine's memory. */
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    double need = (double)(threads_of(opt) + 2) * 8.0 * (double)opt->n_trials;
+    ret = opt->rows_done != NULL && pages > 0 && page > 0 &&
+                  need > (double)pages * (double)page
+              ? SF_ERR_NOMEM
+              : results_alloc(res, m);
+    if (ret != 0)
         return sf_error_set(err, ret,
                             "allocating results for %llu trials: %s",
                             (unsigned long long)opt->n_trials,
@@ -489,16 +519,14 @@ int sf_engine_run(const sf_model *m, const sf_run_options *opt,
     memset(&e, 0, sizeof e);
     sf_bug_assert(res->model == m && res->n_trials == opt->n_trials &&
                   res->n_policies == opt->n_policies);
-    threads = opt->threads > 0 ? opt->threads : omp_get_max_threads();
+    threads = threads_of(opt);
     res->threads = threads;
     if ((ret = engine_init(&e, m, opt, res, err)) != 0)
         goto out;
 
     size_t cells = (size_t)res->n_months * res->n_units;
     uint64_t start = res->n_done, todo = opt->n_trials - start;
-    uint64_t wave = opt->wave_blocks > 0
-                        ? opt->wave_blocks
-                        : (uint64_t)threads * WAVE_BLOCKS_PER_THREAD;
+    uint64_t wave = wave_blocks_of(opt);
     uint64_t n_blocks = (todo + SF_BLOCK_TRIALS - 1) / SF_BLOCK_TRIALS;
     ret = SF_ERR_NOMEM;
     ws = calloc((size_t)threads, sizeof *ws);
@@ -512,6 +540,12 @@ int sf_engine_run(const sf_model *m, const sf_run_options *opt,
         if (opt->stop != NULL && *opt->stop)
             break;
         uint64_t nb = n_blocks - b0 < wave ? n_blocks - b0 : wave;
+        uint64_t first_row = start + b0 * SF_BLOCK_TRIALS;
+        if (opt->rows_done != NULL)
+            res->row0 = first_row; /* the rows of this wave */
+        sf_bug_assert(first_row >= res->row0 &&
+                      first_row - res->row0 + nb * SF_BLOCK_TRIALS <=
+                          res->rows_held + SF_BLOCK_TRIALS - 1);
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
         for (uint64_t b = b0; b < b0 + nb; b++) {
             thread_ws *w = &ws[omp_get_thread_num()];
@@ -524,6 +558,12 @@ int sf_engine_run(const sf_model *m, const sf_run_options *opt,
         }
         uint64_t done = start + (b0 + nb) * SF_BLOCK_TRIALS;
         res->n_done = done < opt->n_trials ? done : opt->n_trials;
+        if (opt->rows_done != NULL &&
+            (ret = opt->rows_done(opt->rows_ctx, res, first_row, res->n_done,
+                                  err)) != 0) {
+            res->n_done = first_row; /* those rows are not safely out */
+            goto out;
+        }
         if (opt->progress)
             opt->progress(opt->progress_ctx, res->n_done, opt->n_trials);
         if (opt->enough != NULL && opt->enough(opt->enough_ctx, res))

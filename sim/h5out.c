@@ -30,12 +30,29 @@
  * (the countries with demand) and the world. */
 static const char *const kind_text[3] = {"demand node", "region", "world"};
 
+/* Per-trial variables being streamed: one dataset per policy, metric and
+ * unit kind (VARS_PER_POLICY - 1 of them) and months_active (the last). */
+#define VARS_PER_POLICY (SF_M_COUNT * 3 + 1)
+typedef struct {
+    hid_t file;      /* the results file, or the scratch file */
+    char *scratch;   /* the scratch file's name (--no-trials), or NULL */
+    size_t n_pol;
+    hid_t *d;        /* [p * VARS_PER_POLICY + m * 3 + kind], months_active
+                        last; -1 for a variable with no columns */
+    size_t chunk_rows;
+    double *buf;     /* one wave's columns */
+    sf_h5_chunk *chunks;
+    size_t n_chunks_max;
+} stream;
+
 typedef struct {
     const sf_results *res;
     hid_t grp;
     /* Coordinates of the policy group. */
     hid_t trial, month, node, region, shock, quantile, bin, path_trial;
     double *buf; /* scratch, large enough for any variable */
+    const stream *st; /* per-trial variables already in the file, or NULL */
+    size_t p;         /* the policy being written */
     int ret;
 } writer;
 
@@ -262,15 +279,65 @@ static void write_monthly(writer *w, const sf_policy_results *pr)
     }
 }
 
+/* Per-trial variables that were streamed: cut to the trials done, given
+ * their scales and descriptions. */
+static void finish_streamed(writer *w, hid_t d, int rank, hid_t col_scale,
+                            const char *units, const char *long_name)
+{
+    const sf_results *res = w->res;
+    hid_t scales[2] = {w->trial, col_scale};
+    hsize_t dims[2] = {0, 0};
+    hid_t sp;
+
+    if (w->ret != 0)
+        return;
+    if ((sp = H5Dget_space(d)) < 0 ||
+        H5Sget_simple_extent_dims(sp, dims, NULL) < 0) {
+        if (sp >= 0)
+            H5Sclose(sp);
+        w->ret = SF_ERR_HDF5;
+        return;
+    }
+    H5Sclose(sp);
+    dims[0] = res->n_done;
+    if ((res->n_done < res->n_trials && H5Dset_extent(d, dims) < 0) ||
+        sf_h5_describe_var(d, rank, scales, units, long_name) != 0)
+        w->ret = SF_ERR_HDF5;
+}
+
 static void write_trials(writer *w, const sf_policy_results *pr)
 {
     const sf_results *res = w->res;
     size_t n = res->n_done, K = res->model->n_shocks;
-    for (int m = 0; m < SF_M_COUNT; m++)
-        for (sf_unit_kind k = SF_UNITS_NODE; k <= SF_UNITS_WORLD; k++)
-            var_rows(w, sf_metric_name((sf_metric)m), k, w->trial, n,
+    if (w->st != NULL) {
+        const hid_t *d = &w->st->d[w->p * VARS_PER_POLICY];
+        for (int m = 0; m < SF_M_COUNT; m++)
+            for (sf_unit_kind k = SF_UNITS_NODE; k <= SF_UNITS_WORLD; k++) {
+                char ln[256];
+                snprintf(ln, sizeof ln, "%s, per %s", metric_meta[m].long_name,
+                         kind_text[k]);
+                if (d[m * 3 + k] >= 0)
+                    finish_streamed(w, d[m * 3 + k],
+                                    k == SF_UNITS_WORLD ? 1 : 2,
+                                    kind_scale(w, k),
+                                    units_of(w, metric_meta[m].units), ln);
+                else
+                    var_rows(w, sf_metric_name((sf_metric)m), k, w->trial, n,
+                             pr->metric[m], units_of(w, metric_meta[m].units),
+                             metric_meta[m].long_name);
+            }
+        if (d[VARS_PER_POLICY - 1] >= 0) {
+            finish_streamed(w, d[VARS_PER_POLICY - 1], 2, w->shock, "months",
+                            "months the shock was active in the trial");
+            return;
+        }
+    } else {
+        for (int m = 0; m < SF_M_COUNT; m++)
+            for (sf_unit_kind k = SF_UNITS_NODE; k <= SF_UNITS_WORLD; k++)
+                var_rows(w, sf_metric_name((sf_metric)m), k, w->trial, n,
                      pr->metric[m], units_of(w, metric_meta[m].units),
                      metric_meta[m].long_name);
+    }
     hsize_t d[2] = {n, K};
     hid_t s[2] = {w->trial, w->shock};
     var(w, "months_active", H5T_NATIVE_INT32, 2, d, s, pr->shock_months,
@@ -400,6 +467,7 @@ static int write_policy(writer *w, hid_t parent, size_t p,
     if (w->grp < 0)
         return SF_ERR_HDF5;
     w->ret = 0;
+    w->p = p;
     if ((ret = sf_h5_attr_str(w->grp, "policy", name)) != 0 ||
         (ret = sf_h5_attr_str(w->grp, "baseline", sc->policies[0].name)) != 0 ||
         (ret = sf_h5_attr_int(w->grp, "is_baseline", p == 0)) != 0 ||
@@ -471,11 +539,12 @@ static int write_root(hid_t f, const sf_results *res, const sf_h5_meta *meta)
 /* A scenario's group (named `name`) with one subgroup per policy mix. */
 static int write_scenario_group(hid_t parent, const char *name,
                                 const sf_results *res, const sf_h5_meta *meta,
-                                hid_t *group_out)
+                                const stream *st, hid_t *group_out)
 {
     const sf_model *m = res->model;
     size_t T = (size_t)res->n_months, U = res->n_units;
-    size_t biggest = res->n_done * U;
+    /* Streamed per-trial rows are in the file already: no buffer for them. */
+    size_t biggest = st != NULL ? 0 : res->n_done * U;
     size_t month_cells = T * U * (SF_HIST_BINS + 1);
     int ret;
     writer w;
@@ -483,6 +552,7 @@ static int write_scenario_group(hid_t parent, const char *name,
 
     memset(&w, 0, sizeof w);
     w.res = res;
+    w.st = st;
     w.trial = w.month = w.node = w.region = w.shock = w.quantile = w.bin =
         w.path_trial = -1;
     if (month_cells > biggest)
@@ -607,19 +677,238 @@ out:
     return ret;
 }
 
-int sf_h5_out_write(sf_h5_out *o, const sf_results *res,
-                    const sf_h5_meta *meta, sf_error *err)
+/* --- streaming per-trial rows -------------------------------------------- */
+
+static void stream_free(stream *st)
 {
-    int ret;
+    if (st == NULL)
+        return;
+    if (st->d != NULL)
+        for (size_t i = 0; i < st->n_pol * VARS_PER_POLICY; i++)
+            if (st->d[i] >= 0)
+                H5Dclose(st->d[i]);
+    if (st->scratch != NULL) {
+        if (st->file >= 0)
+            H5Fclose(st->file);
+        unlink(st->scratch);
+        free(st->scratch);
+    }
+    free(st->d);
+    free(st->buf);
+    free(st->chunks);
+    free(st);
+}
+
+int sf_h5_out_stream_begin(sf_h5_out *o, const sf_results *res,
+                           const sf_h5_meta *meta, sf_error *err)
+{
+    const sf_model *m = res->model;
+    size_t U = res->n_units, K = m->n_shocks, W = res->rows_held;
+    stream *st = calloc(1, sizeof *st);
+    hid_t sg = -1, pg = -1;
+    int ret = SF_ERR_NOMEM;
 
     if (err != NULL)
         err->code = 0;
-    if ((ret = create_file(o, err)) == 0) {
+    if (st == NULL)
+        goto fail;
+    o->stream = st;
+    st->file = -1;
+    st->n_pol = res->n_policies;
+    st->chunk_rows = res->n_trials < SF_BLOCK_TRIALS ? res->n_trials
+                                                     : SF_BLOCK_TRIALS;
+    if (st->chunk_rows == 0)
+        st->chunk_rows = 1;
+    st->n_chunks_max = res->n_policies * (SF_M_COUNT * U + K) *
+                       ((W + st->chunk_rows - 1) / st->chunk_rows);
+    st->d = malloc(st->n_pol * VARS_PER_POLICY * sizeof *st->d);
+    st->buf = malloc((res->n_policies * W * (SF_M_COUNT * U + K) + 1) *
+                     sizeof(double));
+    st->chunks = malloc((st->n_chunks_max + 1) * sizeof *st->chunks);
+    if (st->d == NULL || st->buf == NULL || st->chunks == NULL)
+        goto fail;
+    for (size_t i = 0; i < st->n_pol * VARS_PER_POLICY; i++)
+        st->d[i] = -1;
+    ret = SF_ERR_HDF5;
+    if (meta->write_trials) {
+        if ((ret = create_file(o, err)) != 0)
+            goto fail;
+        st->file = o->file;
+    } else {
+        size_t len = strlen(o->tmp_path) + 8;
+        if ((st->scratch = malloc(len)) == NULL) {
+            ret = SF_ERR_NOMEM;
+            goto fail;
+        }
+        snprintf(st->scratch, len, "%s.rows", o->tmp_path);
+        sf_h5_quiet();
+        if ((st->file = sf_h5_create(st->scratch)) < 0) {
+            ret = sf_error_set(err, SF_ERR_HDF5, "cannot create %s (HDF5)",
+                               st->scratch);
+            goto fail;
+        }
+    }
+    if ((sg = sf_h5_group(st->file, m->sc->name)) < 0)
+        goto fail;
+    for (size_t p = 0; p < res->n_policies; p++) {
+        hid_t *d = &st->d[p * VARS_PER_POLICY];
+        if ((pg = sf_h5_group(sg, m->sc->policies[res->pol[p].policy].name)) <
+            0)
+            goto fail;
+        for (int mt = 0; mt < SF_M_COUNT; mt++)
+            for (sf_unit_kind k = SF_UNITS_NODE; k <= SF_UNITS_WORLD; k++) {
+                char name[128];
+                size_t first, count;
+                sf_results_unit_range(res, k, &first, &count);
+                if (count == 0)
+                    continue;
+                snprintf(name, sizeof name, "%s%s",
+                         sf_metric_name((sf_metric)mt), sf_unit_kind_suffix[k]);
+                hsize_t dims[2] = {res->n_trials, count};
+                if ((d[mt * 3 + k] = sf_h5_column_var(
+                         pg, name, H5T_NATIVE_DOUBLE,
+                         k == SF_UNITS_WORLD ? 1 : 2, dims, st->chunk_rows)) <
+                    0)
+                    goto fail;
+            }
+        if (K > 0) {
+            hsize_t dims[2] = {res->n_trials, K};
+            if ((d[VARS_PER_POLICY - 1] =
+                     sf_h5_column_var(pg, "months_active", H5T_NATIVE_INT32, 2,
+                                      dims, st->chunk_rows)) < 0)
+                goto fail;
+        }
+        H5Gclose(pg);
+        pg = -1;
+    }
+    H5Gclose(sg);
+    return 0;
+fail:
+    if (pg >= 0)
+        H5Gclose(pg);
+    if (sg >= 0)
+        H5Gclose(sg);
+    if (err != NULL && err->code == 0)
+        sf_error_set(err, ret, "writing %s failed (%s)", o->path,
+                     sf_strerror(ret));
+    return ret;
+}
+
+int sf_h5_out_stream_rows(void *ctx, const sf_results *res, uint64_t from,
+                          uint64_t to, sf_error *err)
+{
+    sf_h5_out *o = ctx;
+    stream *st = o->stream;
+    size_t U = res->n_units, K = res->model->n_shocks;
+    size_t rows = (size_t)(to - from), base = (size_t)(from - res->row0);
+    size_t cr = st->chunk_rows, n = 0;
+    double *col = st->buf;
+
+    sf_bug_assert(from % cr == 0 && to >= from &&
+                  base + rows <= res->rows_held);
+    for (size_t p = 0; p < res->n_policies; p++) {
+        const sf_policy_results *pr = &res->pol[p];
+        const hid_t *d = &st->d[p * VARS_PER_POLICY];
+        for (int mt = 0; mt < SF_M_COUNT; mt++)
+            for (sf_unit_kind k = SF_UNITS_NODE; k <= SF_UNITS_WORLD; k++) {
+                size_t first, count;
+                sf_results_unit_range(res, k, &first, &count);
+                for (size_t c = 0; c < count; c++) {
+                    for (size_t r = 0; r < rows; r++)
+                        col[r] = pr->metric[mt][(base + r) * U + first + c];
+                    for (size_t r0 = 0; r0 < rows; r0 += cr) {
+                        sf_h5_chunk *ch = &st->chunks[n++];
+                        *ch = (sf_h5_chunk){d[mt * 3 + k],
+                                            k == SF_UNITS_WORLD ? 1 : 2,
+                                            sizeof(double), 0, cr,
+                                            from + r0, c,
+                                            rows - r0 < cr ? rows - r0 : cr,
+                                            &col[r0]};
+                    }
+                    col += rows;
+                }
+            }
+        int32_t *icol = (int32_t *)col;
+        for (size_t k = 0; k < K; k++) {
+            for (size_t r = 0; r < rows; r++)
+                icol[r] = pr->shock_months[(base + r) * K + k];
+            for (size_t r0 = 0; r0 < rows; r0 += cr) {
+                sf_h5_chunk *ch = &st->chunks[n++];
+                *ch = (sf_h5_chunk){d[VARS_PER_POLICY - 1], 2, sizeof(int32_t),
+                                    1, cr, from + r0, k,
+                                    rows - r0 < cr ? rows - r0 : cr,
+                                    &icol[r0]};
+            }
+            col += rows; /* a double's room per int32: simple and enough */
+            icol = (int32_t *)col;
+        }
+    }
+    sf_bug_assert(n <= st->n_chunks_max);
+    if (sf_h5_write_chunks(st->chunks, n) != 0)
+        return sf_error_set(err, SF_ERR_HDF5,
+                            "writing %s failed (%s: disk full, file size "
+                            "limit or an HDF5 error)",
+                            st->scratch ? st->scratch : o->path,
+                            sf_strerror(SF_ERR_HDF5));
+    return 0;
+}
+
+int sf_h5_out_stream_column(void *ctx, const sf_results *res, size_t policy,
+                            int what, size_t index, double *out,
+                            sf_error *err)
+{
+    sf_h5_out *o = ctx;
+    const stream *st = o->stream;
+    const hid_t *d = &st->d[policy * VARS_PER_POLICY];
+    hid_t ds;
+    int rank = 2;
+    size_t col = index;
+
+    if (what == SF_COLUMN_SHOCK) {
+        ds = d[VARS_PER_POLICY - 1];
+    } else {
+        sf_unit_kind k = SF_UNITS_NODE;
+        size_t first, count;
+        for (;; k++) {
+            sf_results_unit_range(res, k, &first, &count);
+            if (index < first + count || k == SF_UNITS_WORLD)
+                break;
+        }
+        ds = d[what * 3 + (int)k];
+        col = index - first;
+        rank = k == SF_UNITS_WORLD ? 1 : 2;
+    }
+    if (sf_h5_read_column(ds, rank, col, res->n_done, H5T_NATIVE_DOUBLE,
+                          out) != 0)
+        return sf_error_set(err, SF_ERR_HDF5,
+                            "reading back the trials from %s failed",
+                            st->scratch ? st->scratch : o->path);
+    return 0;
+}
+
+int sf_h5_out_write(sf_h5_out *o, const sf_results *res,
+                    const sf_h5_meta *meta, sf_error *err)
+{
+    int ret = 0;
+    stream *st = o->stream;
+
+    if (err != NULL)
+        err->code = 0;
+    if (st != NULL && st->scratch != NULL) {
+        /* --no-trials: the streamed rows are not part of the results. */
+        stream_free(st);
+        o->stream = st = NULL;
+    }
+    if (o->file <= 0)
+        ret = create_file(o, err);
+    if (ret == 0) {
         ret = write_root(o->file, res, meta);
         if (ret == 0)
             ret = write_scenario_group(o->file, res->model->sc->name, res,
-                                       meta, NULL);
+                                       meta, st, NULL);
     }
+    stream_free(st);
+    o->stream = NULL;
     return finish(o, ret, err);
 }
 
@@ -698,7 +987,7 @@ int sf_h5_batch_add(sf_h5_out *o, const char *variant, const sf_results *res,
                     size_t n_sweeps, sf_error *err)
 {
     hid_t g = -1;
-    int ret = write_scenario_group(o->file, variant, res, meta, &g);
+    int ret = write_scenario_group(o->file, variant, res, meta, NULL, &g);
     if (ret == 0)
         ret = write_root(g, res, meta);
     for (size_t k = 0; ret == 0 && k < n_sweeps; k++) {
@@ -722,6 +1011,8 @@ void sf_h5_out_close(sf_h5_out *o)
 {
     if (o == NULL)
         return;
+    stream_free(o->stream);
+    o->stream = NULL;
     /* 0 is never an HDF5 id: a zeroed sf_h5_out has no open file. */
     if (o->file > 0)
         H5Fclose(o->file);

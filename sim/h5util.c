@@ -59,6 +59,8 @@ hid_t sf_h5_create(const char *path)
 
 hid_t sf_h5_group(hid_t parent, const char *name)
 {
+    if (H5Lexists(parent, name, H5P_DEFAULT) > 0)
+        return H5Gopen2(parent, name, H5P_DEFAULT);
     hid_t gcpl = order_tracking_gcpl(), g = -1;
     if (gcpl < 0)
         return -1;
@@ -339,6 +341,138 @@ int sf_h5_write_var(hid_t grp, const char *name, hid_t type, int rank,
 out:
     H5Dclose(d);
     return ret;
+}
+
+/* --- streamed per-trial variables --------------------------------------- */
+
+hid_t sf_h5_column_var(hid_t grp, const char *name, hid_t type, int rank,
+                       const hsize_t *dims, size_t chunk_rows)
+{
+    hsize_t chunk[2] = {chunk_rows, 1};
+    bool shuffle = H5Tget_size(type) > 1 && H5Tget_class(type) == H5T_INTEGER;
+    hid_t sp = H5Screate_simple(rank, dims, NULL);
+    hid_t p = H5Pcreate(H5P_DATASET_CREATE), d = -1, dapl = -1;
+
+    if (sp < 0 || p < 0)
+        goto out;
+    if (H5Pset_attr_creation_order(p, H5P_CRT_ORDER_TRACKED |
+                                          H5P_CRT_ORDER_INDEXED) < 0 ||
+        H5Pset_chunk(p, rank, chunk) < 0 ||
+        (shuffle && H5Pset_shuffle(p) < 0) ||
+        (DEFLATE_LEVEL > 0 && H5Pset_deflate(p, DEFLATE_LEVEL) < 0) ||
+        /* Chunks are written whole by H5Dwrite_chunk: no fill pass. */
+        H5Pset_fill_time(p, H5D_FILL_TIME_NEVER) < 0 ||
+        H5Pset_alloc_time(p, H5D_ALLOC_TIME_INCR) < 0)
+        goto out;
+    /* Chunks are written directly and each is read back once: a chunk
+     * cache (1 MiB per open dataset by default, and a run holds hundreds
+     * open) would only cost memory. */
+    if ((dapl = H5Pcreate(H5P_DATASET_ACCESS)) < 0 ||
+        H5Pset_chunk_cache(dapl, 0, 0, H5D_CHUNK_CACHE_W0_DEFAULT) < 0)
+        goto out;
+    d = H5Dcreate2(grp, name, type, sp, H5P_DEFAULT, p, dapl);
+out:
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (p >= 0)
+        H5Pclose(p);
+    if (dapl >= 0)
+        H5Pclose(dapl);
+    return d;
+}
+
+int sf_h5_write_chunks(const sf_h5_chunk *chunks, size_t n)
+{
+    unsigned char **out = calloc(n ? n : 1, sizeof *out);
+    uLongf *out_len = calloc(n ? n : 1, sizeof *out_len);
+    int failed = 0, ret = SF_ERR_HDF5;
+
+    if (out == NULL || out_len == NULL)
+        goto done;
+#pragma omp parallel
+    {
+        unsigned char *pad = NULL, *shuf = NULL;
+        size_t have = 0;
+#pragma omp for schedule(dynamic, 16)
+        for (size_t c = 0; c < n; c++) {
+            const sf_h5_chunk *k = &chunks[c];
+            size_t bytes = k->chunk_rows * k->elem_size;
+            uLongf bound = compressBound((uLong)bytes);
+            if (bytes > have) {
+                free(pad);
+                free(shuf);
+                pad = malloc(bytes);
+                shuf = malloc(bytes);
+                have = pad && shuf ? bytes : 0;
+            }
+            if (have == 0 || (out[c] = malloc(bound)) == NULL) {
+#pragma omp atomic write
+                failed = 1;
+                continue;
+            }
+            /* An edge chunk is stored full size; its tail is never read. */
+            memcpy(pad, k->data, k->rows * k->elem_size);
+            memset(pad + k->rows * k->elem_size, 0,
+                   bytes - k->rows * k->elem_size);
+            const unsigned char *in = pad;
+            if (k->shuffle) {
+                shuffle_bytes(pad, shuf, k->chunk_rows, k->elem_size);
+                in = shuf;
+            }
+            out_len[c] = bound;
+            if (compress2(out[c], &out_len[c], in, (uLong)bytes,
+                          DEFLATE_LEVEL) != Z_OK) {
+#pragma omp atomic write
+                failed = 1;
+            }
+        }
+        free(pad);
+        free(shuf);
+    }
+    if (failed)
+        goto done;
+    for (size_t c = 0; c < n; c++) {
+        hsize_t offset[2] = {chunks[c].row, chunks[c].col};
+        if (H5Dwrite_chunk(chunks[c].d, H5P_DEFAULT, 0, offset, out_len[c],
+                           out[c]) < 0)
+            goto done;
+    }
+    ret = 0;
+done:
+    if (out != NULL)
+        for (size_t c = 0; c < n; c++)
+            free(out[c]);
+    free(out);
+    free(out_len);
+    return ret;
+}
+
+int sf_h5_read_column(hid_t d, int rank, size_t col, size_t n,
+                      hid_t mem_type, void *out)
+{
+    hsize_t start[2] = {0, col}, count[2] = {n, 1}, mdims[1] = {n};
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, mdims, NULL);
+    int ret = SF_ERR_HDF5;
+
+    if (fs >= 0 && ms >= 0 && (n == 0 || (
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
+        H5Dread(d, mem_type, ms, fs, H5P_DEFAULT, out) >= 0)))
+        ret = 0;
+    (void)rank;
+    if (fs >= 0)
+        H5Sclose(fs);
+    if (ms >= 0)
+        H5Sclose(ms);
+    return ret;
+}
+
+int sf_h5_describe_var(hid_t d, int rank, const hid_t *scales,
+                       const char *units, const char *long_name)
+{
+    for (int i = 0; i < rank; i++)
+        if (H5DSattach_scale(d, scales[i], (unsigned)i) < 0)
+            return SF_ERR_HDF5;
+    return describe(d, units, long_name);
 }
 
 /* --- reading ------------------------------------------------------------ */

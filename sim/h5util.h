@@ -20,6 +20,7 @@
 void sf_h5_quiet(void);
 
 hid_t sf_h5_create(const char *path);
+/* Opens the group, creating it (tracking creation order) if it is new. */
 hid_t sf_h5_group(hid_t parent, const char *name);
 
 int sf_h5_attr_str(hid_t obj, const char *name, const char *value);
@@ -40,6 +41,39 @@ int sf_h5_write_var(hid_t grp, const char *name, hid_t type, int rank,
                     const hsize_t *dims, const hid_t *scales,
                     const void *data, const char *units,
                     const char *long_name);
+
+/* Per-trial variables written as the run goes (streaming): a [rows] or
+ * [rows, columns] variable chunked one column of chunk_rows rows at a
+ * time, so that a column can be read back alone; created empty (its
+ * final size may be cut with H5Dset_extent), returned open. */
+hid_t sf_h5_column_var(hid_t grp, const char *name, hid_t type, int rank,
+                       const hsize_t *dims, size_t chunk_rows);
+
+/* One chunk to write: rows [row, row + rows) of column col of d, from
+ * data (rows contiguous elements of d's type); row is a multiple of the
+ * chunk rows, rows at most that. */
+typedef struct {
+    hid_t d;
+    int rank;
+    size_t elem_size;
+    int shuffle;
+    size_t chunk_rows;
+    hsize_t row, col;
+    size_t rows;
+    const void *data;
+} sf_h5_chunk;
+
+/* Filters the chunks on all threads (as the datasets' pipelines would)
+ * and writes them with H5Dwrite_chunk in order. */
+int sf_h5_write_chunks(const sf_h5_chunk *chunks, size_t n);
+
+/* Rows [0, n) of column col (ignored for rank 1) of d, as mem_type. */
+int sf_h5_read_column(hid_t d, int rank, size_t col, size_t n,
+                      hid_t mem_type, void *out);
+
+/* Attaches scales[i] to axis i of d and writes units and long_name. */
+int sf_h5_describe_var(hid_t d, int rank, const hid_t *scales,
+                       const char *units, const char *long_name);
 
 /* Reading.  A missing or mistyped attribute or dataset is an error. */
 int sf_h5_read_attr_str(hid_t obj, const char *name, char **out);

@@ -805,10 +805,26 @@ int sf_cmd_run(int argc, char **argv)
         ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
         goto fail;
     }
+    sf_h5_meta meta = {cmdline, SF_GIT_COMMIT, sf_mpi_size(), !ra.no_trials,
+                       ra.target_rse, ra.target_unit};
+    if (ra.resume != NULL)
+        meta.write_trials = info.has_trials;
+    /* A plain run streams its per-trial rows to the file as it goes, so
+     * its memory does not grow with the trials.  A resumed run, a run to
+     * a precision target (which looks at every row) and MPI ranks (rank 0
+     * gathers) hold every row instead. */
+    bool streaming = root && sf_mpi_size() == 1 && ra.resume == NULL &&
+                     ra.target_rse <= 0;
+    if (streaming) {
+        opt.rows_done = sf_h5_out_stream_rows;
+        opt.rows_ctx = &out;
+    }
     if ((root && (ret = sf_h5_out_open(&out, path,
                                        ra.force || ra.resume != NULL, &err)) !=
                      0) ||
-        (ret = sf_results_init(&res, &m, &opt, &err)) != 0)
+        (ret = sf_results_init(&res, &m, &opt, &err)) != 0 ||
+        (streaming &&
+         (ret = sf_h5_out_stream_begin(&out, &res, &meta, &err)) != 0))
         goto fail;
     if (ra.resume != NULL) {
         if ((ret = sf_h5_read_trials(ra.resume, &info, &res, &err)) != 0)
@@ -840,7 +856,9 @@ int sf_cmd_run(int argc, char **argv)
         if ((ret = sf_engine_run(&m, &opt, &res, &err)) != 0)
             goto fail;
     }
-    if ((ret = sf_results_summarise(&res, &err)) != 0)
+    if ((ret = streaming ? sf_results_summarise_columns(
+                               &res, sf_h5_out_stream_column, &out, &err)
+                         : sf_results_summarise(&res, &err)) != 0)
         goto fail;
     if (prog.on && res.n_done < res.n_trials)
         fputs("\n", stderr);
@@ -856,10 +874,6 @@ int sf_cmd_run(int argc, char **argv)
                 ra.target_rse, res.n_trials);
     }
 
-    sf_h5_meta meta = {cmdline, SF_GIT_COMMIT, sf_mpi_size(), !ra.no_trials,
-                       ra.target_rse, ra.target_unit};
-    if (ra.resume != NULL)
-        meta.write_trials = info.has_trials;
     double t_write = now();
     if ((ret = sf_h5_out_write(&out, &res, &meta, &err)) != 0)
         goto fail;

@@ -22,7 +22,8 @@
 
 #include "shortfall/engine.h"
 
-/* Summary of n values x[0], x[stride], ...; sorted is scratch of n. */
+/* Summary of n values x[0], x[stride], ...; sorted is scratch of n, or x
+ * itself when stride is 1 (x is then left sorted). */
 static void summarise(const double *x, size_t stride, size_t n,
                       double *sorted, sf_summary *s)
 {
@@ -62,7 +63,8 @@ static void summarise(const double *x, size_t stride, size_t n,
     s->cvar95 = tsum / (double)tail;
 }
 
-/* Baseline minus mix, per trial, for each unit's cumulative shortfall. */
+/* Baseline minus mix, per trial, for each unit's cumulative shortfall;
+ * diff is scratch of n (it may be base itself when U is 1). */
 static void pair(const double *base, const double *mix, size_t U, size_t u,
                  size_t n, double *diff, sf_paired *out)
 {
@@ -75,7 +77,7 @@ static void pair(const double *base, const double *mix, size_t U, size_t u,
         better += d > 0.0;
         worse += d < 0.0;
     }
-    summarise(diff, 1, n, diff + n, &s);
+    summarise(diff, 1, n, diff, &s);
     out->mean = s.mean;
     out->se = s.se;
     memcpy(out->q, s.q, sizeof out->q);
@@ -98,24 +100,46 @@ static double hist_quantile(const uint64_t *h, uint64_t n, double level)
     return 1.0;
 }
 
-int sf_results_summarise(sf_results *res, sf_error *err)
+/* The statistics' arrays of one policy, and its fan chart, which comes
+ * from the integer accumulators alone. */
+static int summarise_monthly(sf_results *res, sf_policy_results *pr)
 {
     size_t U = res->n_units, T = (size_t)res->n_months;
+    size_t K = res->model->n_shocks, n = res->n_done;
+
+    pr->summary = calloc(SF_M_COUNT * U, sizeof *pr->summary);
+    pr->month_frac_mean = calloc(T * U, sizeof(double));
+    pr->month_frac_q = calloc(SF_N_QUANTILES * T * U, sizeof(double));
+    pr->month_p_short = calloc(T * U, sizeof(double));
+    pr->shock_summary = calloc(K ? K : 1, sizeof *pr->shock_summary);
+    if (!pr->summary || !pr->month_frac_mean || !pr->month_frac_q ||
+        !pr->month_p_short || !pr->shock_summary)
+        return SF_ERR_NOMEM;
+    for (size_t c = 0; c < T * U; c++) {
+        pr->month_frac_mean[c] =
+            n ? (double)pr->month_frac_sum[c] / SF_FRAC_ONE / (double)n : NAN;
+        pr->month_p_short[c] = n ? (double)pr->month_short[c] / (double)n : NAN;
+        for (int q = 0; q < SF_N_QUANTILES; q++)
+            pr->month_frac_q[(size_t)q * T * U + c] =
+                hist_quantile(&pr->month_hist[c * (SF_HIST_BINS + 1)], n,
+                              sf_quantile_levels[q]);
+    }
+    return 0;
+}
+
+int sf_results_summarise(sf_results *res, sf_error *err)
+{
+    size_t U = res->n_units;
     size_t K = res->model->n_shocks, n = res->n_done;
     double *scratch = malloc(2 * (n ? n : 1) * sizeof(double));
     int ret = SF_ERR_NOMEM;
 
+    sf_bug_assert(res->row0 == 0 && res->rows_held >= n);
     if (scratch == NULL)
         goto out;
     for (size_t p = 0; p < res->n_policies; p++) {
         sf_policy_results *pr = &res->pol[p];
-        pr->summary = calloc(SF_M_COUNT * U, sizeof *pr->summary);
-        pr->month_frac_mean = calloc(T * U, sizeof(double));
-        pr->month_frac_q = calloc(SF_N_QUANTILES * T * U, sizeof(double));
-        pr->month_p_short = calloc(T * U, sizeof(double));
-        pr->shock_summary = calloc(K ? K : 1, sizeof *pr->shock_summary);
-        if (!pr->summary || !pr->month_frac_mean || !pr->month_frac_q ||
-            !pr->month_p_short || !pr->shock_summary)
+        if (summarise_monthly(res, pr) != 0)
             goto out;
         /* Each (metric, unit) is independent: spread them over threads,
          * each with its own scratch; the results do not depend on it. */
@@ -136,16 +160,6 @@ int sf_results_summarise(sf_results *res, sf_error *err)
         }
         if (failed)
             goto out;
-        for (size_t c = 0; c < T * U; c++) {
-            pr->month_frac_mean[c] =
-                n ? (double)pr->month_frac_sum[c] / SF_FRAC_ONE / (double)n : NAN;
-            pr->month_p_short[c] =
-                n ? (double)pr->month_short[c] / (double)n : NAN;
-            for (int q = 0; q < SF_N_QUANTILES; q++)
-                pr->month_frac_q[(size_t)q * T * U + c] = hist_quantile(
-                    &pr->month_hist[c * (SF_HIST_BINS + 1)], n,
-                    sf_quantile_levels[q]);
-        }
         for (size_t k = 0; k < K; k++) {
             for (size_t i = 0; i < n; i++)
                 scratch[n + i] = pr->shock_months[i * K + k];
@@ -166,6 +180,79 @@ out:
     free(scratch);
     if (ret != 0)
         sf_error_set(err, ret, "computing statistics: %s", sf_strerror(ret));
+    return ret;
+}
+
+int sf_results_summarise_columns(sf_results *res, sf_column_fn column,
+                                 void *ctx, sf_error *err)
+{
+    size_t U = res->n_units, K = res->model->n_shocks, n = res->n_done;
+    size_t n1 = n ? n : 1;
+    int threads = res->threads > 0 ? res->threads : 1;
+    /* `threads` columns read (serially: HDF5 is not thread-safe) and then
+     * summarised in parallel, each sorted in place; two more columns for
+     * the paired comparison. */
+    double *cols = malloc((size_t)threads * n1 * sizeof(double));
+    double *pair_cols = malloc(2 * n1 * sizeof(double));
+    int ret = SF_ERR_NOMEM;
+
+    if (cols == NULL || pair_cols == NULL) {
+        sf_error_set(err, ret, "computing statistics: %s", sf_strerror(ret));
+        goto out;
+    }
+    for (size_t p = 0; p < res->n_policies; p++) {
+        sf_policy_results *pr = &res->pol[p];
+        if ((ret = summarise_monthly(res, pr)) != 0) {
+            sf_error_set(err, ret, "computing statistics: %s",
+                         sf_strerror(ret));
+            goto out;
+        }
+        size_t n_cols = SF_M_COUNT * U + K;
+        for (size_t c0 = 0; c0 < n_cols; c0 += (size_t)threads) {
+            size_t nc = n_cols - c0 < (size_t)threads ? n_cols - c0
+                                                      : (size_t)threads;
+            for (size_t i = 0; i < nc; i++) {
+                size_t c = c0 + i;
+                int what = c < SF_M_COUNT * U ? (int)(c / U) : SF_COLUMN_SHOCK;
+                size_t index = c < SF_M_COUNT * U ? c % U : c - SF_M_COUNT * U;
+                if ((ret = column(ctx, res, p, what, index, &cols[i * n1],
+                                  err)) != 0)
+                    goto out;
+            }
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+            for (size_t i = 0; i < nc; i++) {
+                size_t c = c0 + i;
+                sf_summary *s = c < SF_M_COUNT * U
+                                    ? &pr->summary[c]
+                                    : &pr->shock_summary[c - SF_M_COUNT * U];
+                summarise(&cols[i * n1], 1, n, &cols[i * n1], s);
+            }
+        }
+        if (p > 0) {
+            pr->avoided = calloc(U, sizeof *pr->avoided);
+            if (pr->avoided == NULL) {
+                ret = SF_ERR_NOMEM;
+                sf_error_set(err, ret, "computing statistics: %s",
+                             sf_strerror(ret));
+                goto out;
+            }
+            for (size_t u = 0; u < U; u++) {
+                if ((ret = column(ctx, res, 0, SF_M_SHORTFALL, u, pair_cols,
+                                  err)) != 0 ||
+                    (ret = column(ctx, res, p, SF_M_SHORTFALL, u,
+                                  pair_cols + n1, err)) != 0)
+                    goto out;
+                /* pair() reads [trial * U + u]: hand it one-column rows;
+                 * the differences replace the baseline's column. */
+                pair(pair_cols, pair_cols + n1, 1, 0, n, pair_cols,
+                     &pr->avoided[u]);
+            }
+        }
+    }
+    ret = 0;
+out:
+    free(cols);
+    free(pair_cols);
     return ret;
 }
 

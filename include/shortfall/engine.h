@@ -70,9 +70,11 @@ typedef struct {
 
 typedef struct {
     int policy; /* index in the scenario */
-    /* Per trial: metric[m][(trial - first) * n_units + u]. */
+    /* Per trial: metric[m][(trial - first - row0) * n_units + u], for the
+     * rows held (see sf_results.row0). */
     double *metric[SF_M_COUNT];
-    /* Per trial and shock: months active, [(trial - first) * n_shocks + k]. */
+    /* Per trial and shock: months active,
+     * [(trial - first - row0) * n_shocks + k]. */
     int32_t *shock_months;
     /* Per month and unit, [t * n_units + u]: sum over trials of the
      * monthly shortfall fraction in fixed point (SF_FRAC_ONE), number of
@@ -101,6 +103,10 @@ typedef struct {
     uint64_t first_trial; /* trials [first_trial, first_trial + n_trials) */
     uint64_t n_trials;    /* requested */
     uint64_t n_done;      /* completed: rows [0, n_done) are filled */
+    /* Per-trial rows held in memory: [row0, row0 + rows_held).  Normally
+     * every row (row0 = 0, rows_held = n_trials); when a run streams its
+     * rows out (sf_run_options.rows_done), one wave's. */
+    uint64_t row0, rows_held;
     int n_months;
     int threads;
     /* Units: the demand nodes, then the regions, then the world. */
@@ -133,6 +139,15 @@ typedef struct {
      * reached.  NULL: run all n_trials. */
     bool (*enough)(void *ctx, const sf_results *res);
     void *enough_ctx;
+    /* Streaming: called after each wave, from the calling thread, with
+     * rows [from, to) complete (numbered from first_trial); the results
+     * then hold only one wave's rows, so memory does not grow with the
+     * trials.  A non-zero return (an error, set in err) ends the run with
+     * that error.  Not with `enough`, which needs every row.  NULL: every
+     * row is held until the end. */
+    int (*rows_done)(void *ctx, const sf_results *res, uint64_t from,
+                     uint64_t to, sf_error *err);
+    void *rows_ctx;
 } sf_run_options;
 
 /* Allocates empty results for opt's trials and policies (n_done = 0). */
@@ -149,6 +164,20 @@ int sf_engine_run(const sf_model *m, const sf_run_options *opt,
                   sf_results *res, sf_error *err);
 
 int sf_results_summarise(sf_results *res, sf_error *err);
+
+/* A per-trial column of a streamed run: rows [0, res->n_done) of metric
+ * `what` (an sf_metric) of unit `index`, or, for what == SF_COLUMN_SHOCK,
+ * the months active of shock `index`, into out. */
+#define SF_COLUMN_SHOCK SF_M_COUNT
+typedef int (*sf_column_fn)(void *ctx, const sf_results *res, size_t policy,
+                            int what, size_t index, double *out,
+                            sf_error *err);
+
+/* The same statistics as sf_results_summarise, from columns read one at a
+ * time (a few per thread) instead of rows held in memory: bitwise the
+ * same values, in memory of a few columns. */
+int sf_results_summarise_columns(sf_results *res, sf_column_fn column,
+                                 void *ctx, sf_error *err);
 
 /* Adds the completed trials of `part` — results of the same model and
  * policies over trials [part->first_trial, part->first_trial +

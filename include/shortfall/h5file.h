@@ -32,6 +32,7 @@ typedef struct {
     char *tmp_path; /* temporary name, removed on failure */
     bool force;     /* replace an existing file */
     int64_t file;   /* the open HDF5 file while writing, else -1 */
+    void *stream;   /* per-trial rows being streamed (sf_h5_out_stream) */
 } sf_h5_out;
 
 /* Checks the target and creates the temporary file.  Fails with SF_ERR_IO
@@ -43,6 +44,23 @@ int sf_h5_out_open(sf_h5_out *o, const char *path, bool force, sf_error *err);
  * left under the final name that was not there before, and err says why. */
 int sf_h5_out_write(sf_h5_out *o, const sf_results *res,
                     const sf_h5_meta *meta, sf_error *err);
+
+/* Streaming a run's per-trial rows as it goes, so that memory does not
+ * grow with the trials.  _begin (before the run, with results made by
+ * sf_results_init with rows_done set) creates the per-trial variables —
+ * in the results file, or with --no-trials (meta->write_trials false) in
+ * a scratch file next to it that is removed at the end; _rows is the
+ * engine's rows_done callback (ctx: the sf_h5_out); _column is
+ * sf_results_summarise_columns' column reader (ctx: the sf_h5_out).
+ * sf_h5_out_write then completes the file, cutting the per-trial
+ * variables to the trials done. */
+int sf_h5_out_stream_begin(sf_h5_out *o, const sf_results *res,
+                           const sf_h5_meta *meta, sf_error *err);
+int sf_h5_out_stream_rows(void *ctx, const sf_results *res, uint64_t from,
+                          uint64_t to, sf_error *err);
+int sf_h5_out_stream_column(void *ctx, const sf_results *res, size_t policy,
+                            int what, size_t index, double *out,
+                            sf_error *err);
 
 /* A batch file: root attributes and coordinates of the variants, then one
  * group per variant (a scenario group with the variant's provenance as its
