@@ -451,32 +451,6 @@ static void install_handlers(void)
 
 /* --- batches -------------------------------------------------------------- */
 
-static char *read_text(const char *path, size_t *len, sf_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
-    if (f == NULL) {
-        sf_error_set(err, SF_ERR_IO, "cannot read %s: %s", path,
-                     strerror(errno));
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n >= 0 && n <= 64L << 20 && fseek(f, 0, SEEK_SET) == 0 &&
-            (text = malloc((size_t)n + 1)) != NULL &&
-            fread(text, 1, (size_t)n, f) == (size_t)n) {
-            text[n] = '\0';
-            *len = (size_t)n;
-        } else {
-            free(text);
-            text = NULL;
-            sf_error_set(err, SF_ERR_IO, "cannot read %s", path);
-        }
-    }
-    fclose(f);
-    return text;
-}
-
 /* One variant: load, run, summarise, add to the file, print its table. */
 static int run_variant(const run_args *ra, const sf_batch *b, const char *text,
                        const char *name, const char *group,
@@ -541,15 +515,14 @@ static int run_batch(const run_args *ra, const char *btext, size_t blen,
                      const char *cmdline)
 {
     sf_batch b;
+    sf_batch_variants vs;
     sf_error err = {0};
     sf_h5_out out;
     int ret, status = SF_EXIT_OK;
-    size_t combos, nv = 0;
-    char **texts = NULL, **groups = NULL, *default_path = NULL;
-    const char **scen_names = NULL;
-    double *values = NULL;
+    char *default_path = NULL;
 
     memset(&out, 0, sizeof out);
+    memset(&vs, 0, sizeof vs);
     out.file = -1;
     if (ra->resume || ra->trials_given || ra->target_rse > 0) {
         fprintf(stderr, "shortfall run: --resume, --trials and --target-rse "
@@ -560,71 +533,9 @@ static int run_batch(const run_args *ra, const char *btext, size_t blen,
         fprintf(stderr, "%s\n", err.msg);
         return sf_exit_code(ret);
     }
-    combos = sf_batch_combinations(&b);
-    nv = b.n_scenarios * combos;
-    texts = calloc(nv, sizeof *texts);
-    groups = calloc(nv, sizeof *groups);
-    scen_names = calloc(nv, sizeof *scen_names);
-    values = calloc(nv * (b.n_sweeps ? b.n_sweeps : 1), sizeof *values);
-    if (!texts || !groups || !scen_names || !values) {
-        ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
+    if ((ret = sf_batch_expand(&b, ra->scenario, &vs, &err)) != 0)
         goto fail;
-    }
-    /* Every variant's text first: a bad path fails before any trial. */
-    for (size_t s = 0; s < b.n_scenarios; s++) {
-        size_t len = 0;
-        char *text = read_text(b.scenarios[s], &len, &err);
-        sf_scenario sc;
-        if (text == NULL) {
-            ret = SF_ERR_IO;
-            goto fail;
-        }
-        memset(&sc, 0, sizeof sc);
-        ret = sf_scenario_load_string(&sc, text, len, b.scenarios[s], &err);
-        for (size_t c = 0; ret == 0 && c < combos; c++) {
-            size_t v = s * combos + c, bad = 0;
-            const char *problem = NULL;
-            ret = sf_batch_variant_text(&b, text, len, c, &texts[v], &problem,
-                                        &bad);
-            if (ret != 0 && problem != NULL) {
-                ret = sf_error_set(&err, SF_ERR_UNKNOWN_REF,
-                                   "%s:%d:%d: sweeps[%zu].path: '%s' in %s: "
-                                   "%s",
-                                   ra->scenario, b.sweeps[bad].loc.line,
-                                   b.sweeps[bad].loc.col, bad,
-                                   b.sweeps[bad].path, b.scenarios[s], problem);
-                break;
-            }
-            size_t glen = strlen(sc.name) + 16;
-            if (ret == 0 && (groups[v] = malloc(glen)) == NULL)
-                ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
-            if (ret == 0) {
-                if (combos == 1)
-                    snprintf(groups[v], glen, "%s", sc.name);
-                else
-                    snprintf(groups[v], glen, "%s-%zu", sc.name, c);
-                for (char *q = groups[v]; *q; q++)
-                    if (*q == '/')
-                        *q = '_';
-                scen_names[v] = b.scenarios[s];
-                for (size_t k = 0; k < b.n_sweeps; k++)
-                    values[v * b.n_sweeps + k] = sf_batch_value(&b, c, k);
-            }
-        }
-        sf_scenario_free(&sc);
-        free(text);
-        if (ret != 0)
-            goto fail;
-    }
-    for (size_t i = 0; i < nv; i++)
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(groups[i], groups[j]) == 0) {
-                ret = sf_error_set(&err, SF_ERR_DUPLICATE,
-                                   "%s: two variants would both be named '%s' "
-                                   "(scenarios with the same name)",
-                                   ra->scenario, groups[i]);
-                goto fail;
-            }
+    size_t nv = vs.n;
     const char *path = ra->output;
     if (path == NULL) {
         size_t len = strlen(b.name) + 16;
@@ -640,8 +551,8 @@ static int run_batch(const run_args *ra, const char *btext, size_t blen,
     for (size_t k = 0; paths && k < b.n_sweeps; k++)
         paths[k] = b.sweeps[k].path;
     sf_h5_batch hb = {b.name, ra->scenario, btext, cmdline, SF_GIT_COMMIT,
-                      nv, (const char *const *)groups, scen_names,
-                      b.n_sweeps, paths, values};
+                      nv, (const char *const *)vs.groups, vs.scenarios,
+                      b.n_sweeps, paths, vs.values};
     if (paths == NULL)
         ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
     else if ((ret = sf_h5_out_open(&out, path, ra->force, &err)) == 0)
@@ -652,10 +563,10 @@ static int run_batch(const run_args *ra, const char *btext, size_t blen,
     install_handlers();
     for (size_t v = 0; v < nv; v++) {
         char label[1024];
-        snprintf(label, sizeof label, "%s (variant %s)", scen_names[v],
-                 groups[v]);
-        if ((ret = run_variant(ra, &b, texts[v], label, groups[v],
-                               &values[v * b.n_sweeps], &out, cmdline,
+        snprintf(label, sizeof label, "%s (variant %s)", vs.scenarios[v],
+                 vs.groups[v]);
+        if ((ret = run_variant(ra, &b, vs.texts[v], label, vs.groups[v],
+                               &vs.values[v * b.n_sweeps], &out, cmdline,
                                &err)) != 0)
             goto fail;
     }
@@ -674,16 +585,7 @@ fail:
                                    : sf_exit_code(ret);
 done:
     sf_h5_out_close(&out);
-    for (size_t v = 0; v < nv; v++) {
-        if (texts)
-            free(texts[v]);
-        if (groups)
-            free(groups[v]);
-    }
-    free(texts);
-    free(groups);
-    free(scen_names);
-    free(values);
+    sf_batch_variants_free(&vs);
     free(default_path);
     sf_batch_free(&b);
     return status;
@@ -718,7 +620,7 @@ int sf_cmd_run(int argc, char **argv)
     cmdline = join_command_line(argc, argv);
     if (ra.scenario != NULL) {
         size_t blen = 0;
-        char *btext = read_text(ra.scenario, &blen, &err);
+        char *btext = sf_batch_read_text(ra.scenario, &blen, &err);
         if (btext != NULL && sf_batch_detect(btext, blen)) {
             status = run_batch(&ra, btext, blen, cmdline ? cmdline : "");
             free(btext);
