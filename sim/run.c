@@ -47,6 +47,9 @@ typedef struct {
     uint64_t n_paths;
     bool trials_given; /* --trials A:B */
     uint64_t trial_a, trial_b;
+    bool shard_given; /* --shard I/S */
+    uint64_t shard_i, shard_n;
+    const char *variant; /* --variant I or NAME (batches) */
     double target_rse; /* 0: none */
     const char *target_unit;
     progress_mode progress;
@@ -66,6 +69,7 @@ static void run_usage(FILE *f)
 {
     fprintf(f,
             "usage: shortfall run SCENARIO.yaml [options]\n"
+            "       shortfall run BATCH.yaml [--variant I] [--trials A:B | --shard I/S] [options]\n"
             "       shortfall run --resume RESULTS.h5 [--threads T] [--progress M]\n"
             "\n"
             "Samples trials of the scenario's shocks under each policy mix (all on\n"
@@ -82,6 +86,12 @@ static void run_usage(FILE *f)
             "                        always run, since mixes are compared with it\n"
             "  --trials A:B          run only trials A .. B-1 of the experiment (a\n"
             "                        shard; join shards with `shortfall merge`)\n"
+            "  --shard I/S           run shard I of S equal shards (0 <= I < S):\n"
+            "                        trials N*I/S .. N*(I+1)/S-1 of the N trials\n"
+            "  --variant I           a batch: run only variant I (an index, as\n"
+            "                        `shortfall check BATCH` lists them, or a group\n"
+            "                        name); with --trials or --shard, a batch part\n"
+            "                        for `shortfall merge`, needs -o\n"
             "  --target-rse X        stop once the baseline's mean cumulative shortfall\n"
             "                        (world, or --target-unit) has a relative standard\n"
             "                        error <= X, checked every 8192 trials; -n caps it\n"
@@ -187,6 +197,28 @@ static int parse_args(int argc, char **argv, run_args *ra)
                 return usage_error("--trials needs A:B with A < B, got '%s'",
                                    v);
             ra->trials_given = true;
+        } else if (is_option(arg, "--shard")) {
+            v = option_value(argc, argv, &a, "--shard");
+            const char *slash = v ? strchr(v, '/') : NULL;
+            char lo[32];
+            if (slash == NULL || (size_t)(slash - v) >= sizeof lo)
+                return usage_error("--shard needs I/S (shard I of S), got '%s'",
+                                   v);
+            memcpy(lo, v, (size_t)(slash - v));
+            lo[slash - v] = '\0';
+            if (!parse_u64(lo, &ra->shard_i) ||
+                !parse_u64(slash + 1, &ra->shard_n) || ra->shard_n < 1 ||
+                ra->shard_n > 1000000 || ra->shard_i >= ra->shard_n)
+                return usage_error("--shard needs I/S with 0 <= I < S <= "
+                                   "10^6, got '%s'",
+                                   v);
+            ra->shard_given = true;
+        } else if (is_option(arg, "--variant")) {
+            v = option_value(argc, argv, &a, "--variant");
+            if (v == NULL || *v == '\0')
+                return usage_error("%s--variant needs an index or a group name",
+                                   NULL);
+            ra->variant = v;
         } else if (is_option(arg, "--target-rse")) {
             v = option_value(argc, argv, &a, "--target-rse");
             char *end = NULL;
@@ -262,9 +294,11 @@ static int parse_args(int argc, char **argv, run_args *ra)
                         "--threads and --progress may be given with it\n");
         return SF_EXIT_USAGE;
     }
-    if (ra->trials_given && ra->n_trials > 0)
-        return usage_error("%s-n and --trials are alternatives: --trials A:B "
-                           "runs B - A trials",
+    if (ra->trials_given && ra->shard_given)
+        return usage_error("%s--trials and --shard are alternatives", NULL);
+    if (ra->shard_given && ra->target_rse > 0)
+        return usage_error("%s--target-rse decides when to stop, so it cannot "
+                           "be combined with --shard",
                            NULL);
     if (ra->trials_given && ra->target_rse > 0)
         return usage_error("%s--target-rse decides when to stop, so it cannot "
@@ -272,7 +306,8 @@ static int parse_args(int argc, char **argv, run_args *ra)
                            NULL);
     if (ra->target_unit && ra->target_rse <= 0)
         return usage_error("%s--target-unit goes with --target-rse", NULL);
-    if (ra->resume != NULL && (ra->trials_given || ra->target_rse > 0))
+    if (ra->resume != NULL && (ra->trials_given || ra->shard_given ||
+                               ra->variant || ra->target_rse > 0))
         return usage_error("%s--resume takes the trials from the file", NULL);
     if (ra->scenario == NULL && ra->resume == NULL) {
         run_usage(stderr);
@@ -451,10 +486,46 @@ static void install_handlers(void)
 
 /* --- batches -------------------------------------------------------------- */
 
-/* One variant: load, run, summarise, add to the file, print its table. */
+/* The trials to run of a scenario or batch variant (`what`, for
+ * messages) that has `total`: all of them, --trials A:B, or --shard I/S.
+ * Returns 0, or prints why not and returns SF_EXIT_USAGE. */
+static int trial_range(const run_args *ra, const char *what, uint64_t total,
+                       uint64_t *first, uint64_t *count)
+{
+    *first = 0;
+    *count = total;
+    if (ra->trials_given) {
+        if (ra->trial_b > total) {
+            fprintf(stderr, "shortfall run: --trials %" PRIu64 ":%" PRIu64
+                            " goes past the %" PRIu64 " trials of %s (-n "
+                            "sets a batch's trials)\n",
+                    ra->trial_a, ra->trial_b, total, what);
+            return SF_EXIT_USAGE;
+        }
+        *first = ra->trial_a;
+        *count = ra->trial_b - ra->trial_a;
+    } else if (ra->shard_given) {
+        if (total < ra->shard_n) {
+            fprintf(stderr, "shortfall run: --shard %" PRIu64 "/%" PRIu64
+                            ": %s has only %" PRIu64 " trials, fewer than "
+                            "the shards\n",
+                    ra->shard_i, ra->shard_n, what, total);
+            return SF_EXIT_USAGE;
+        }
+        /* total <= 10^12 and shard_n <= 10^6: no overflow. */
+        *first = total * ra->shard_i / ra->shard_n;
+        *count = total * (ra->shard_i + 1) / ra->shard_n - *first;
+    }
+    return 0;
+}
+
+/* One variant: load, run trials [first, first + count), summarise, add to
+ * the file, print its table.  batch_trials is the variant's trials in the
+ * whole batch when this is a part, else 0. */
 static int run_variant(const run_args *ra, const sf_batch *b, const char *text,
                        const char *name, const char *group,
-                       const double *values, sf_h5_out *out,
+                       const double *values, uint64_t first, uint64_t count,
+                       uint64_t batch_trials, sf_h5_out *out,
                        const char *cmdline, sf_error *err)
 {
     sf_scenario sc;
@@ -476,9 +547,8 @@ static int run_variant(const run_args *ra, const sf_batch *b, const char *text,
         goto out;
     }
     opt.seed = ra->seed_given ? ra->seed : (b->seed_given ? b->seed : sc.seed);
-    opt.n_trials = ra->n_trials > 0 ? (uint64_t)ra->n_trials
-                   : b->trials > 0  ? (uint64_t)b->trials
-                                    : (uint64_t)sc.trials;
+    opt.first_trial = first;
+    opt.n_trials = count;
     opt.n_paths = ra->n_paths;
     opt.threads = ra->threads;
     if (ra->threads > 0)
@@ -497,11 +567,14 @@ static int run_variant(const run_args *ra, const sf_batch *b, const char *text,
     }
     sf_h5_meta meta = {cmdline, SF_GIT_COMMIT, 1, !ra->no_trials, 0.0, NULL};
     if ((ret = sf_h5_batch_add(out, group, &res, &meta, values, b->n_sweeps,
-                               err)) != 0)
+                               batch_trials, err)) != 0)
         goto out;
     printf("\n== variant %s", group);
     for (size_t k = 0; k < b->n_sweeps; k++)
         printf("%s %s = %g", k ? "," : ":", b->sweeps[k].path, values[k]);
+    if (batch_trials > 0)
+        printf(" (trials %" PRIu64 "..%" PRIu64 " of %" PRIu64 ")", first,
+               first + count - 1, batch_trials);
     printf("\n");
     sf_print_summary(stdout, &res);
 out:
@@ -509,6 +582,66 @@ out:
     sf_model_free(&m);
     sf_scenario_free(&sc);
     return ret;
+}
+
+/* The variant --variant names: an index, or else a group name.  Returns
+ * 0, or prints why not and returns SF_EXIT_USAGE. */
+static int find_variant(const run_args *ra, const sf_batch_variants *vs,
+                        size_t *v)
+{
+    uint64_t x;
+    if (parse_u64(ra->variant, &x)) {
+        if (x < vs->n) {
+            *v = (size_t)x;
+            return 0;
+        }
+        fprintf(stderr, "shortfall run: --variant %s: %s has %zu variants "
+                        "(0 .. %zu; `shortfall check %s` lists them)\n",
+                ra->variant, ra->scenario, vs->n, vs->n - 1, ra->scenario);
+        return SF_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < vs->n; i++)
+        if (strcmp(vs->groups[i], ra->variant) == 0) {
+            *v = i;
+            return 0;
+        }
+    fprintf(stderr, "shortfall run: %s has no variant '%s' (give an index "
+                    "0 .. %zu or a group name; `shortfall check %s` lists "
+                    "them)\n",
+            ra->scenario, ra->variant, vs->n - 1, ra->scenario);
+    return SF_EXIT_USAGE;
+}
+
+/* The options that shape a part's results beyond the batch and scenario
+ * files, written out in one canonical form: parts merge only if theirs
+ * are equal, since each variant of one run used the same options. */
+static char *part_run_options(const run_args *ra)
+{
+    size_t len = 128;
+    for (size_t i = 0; i < ra->n_policy_names; i++)
+        len += strlen(ra->policy_names[i]) + 12;
+    char *s = malloc(len), *p = s;
+    if (s == NULL)
+        return NULL;
+    *p = '\0';
+    if (ra->seed_given)
+        p += sprintf(p, " --seed %" PRIu64, ra->seed);
+    if (ra->n_trials > 0)
+        p += sprintf(p, " -n %lld", ra->n_trials);
+    if (ra->n_paths > 0)
+        p += sprintf(p, " --paths %" PRIu64, ra->n_paths);
+    if (ra->no_trials)
+        p += sprintf(p, " --no-trials");
+    /* In the order given (it is the order of the groups), each name once. */
+    for (size_t i = 0; i < ra->n_policy_names; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < i; j++)
+            dup = dup || strcmp(ra->policy_names[i], ra->policy_names[j]) == 0;
+        if (!dup)
+            p += sprintf(p, " --policy %s", ra->policy_names[i]);
+    }
+    memmove(s, s[0] == ' ' ? s + 1 : s, strlen(s) + 1);
+    return s;
 }
 
 static int run_batch(const run_args *ra, const char *btext, size_t blen,
@@ -519,14 +652,15 @@ static int run_batch(const run_args *ra, const char *btext, size_t blen,
     sf_error err = {0};
     sf_h5_out out;
     int ret, status = SF_EXIT_OK;
-    char *default_path = NULL;
+    char *default_path = NULL, *run_options = NULL;
+    uint64_t *first = NULL, *count = NULL, *total = NULL;
 
     memset(&out, 0, sizeof out);
     memset(&vs, 0, sizeof vs);
     out.file = -1;
-    if (ra->resume || ra->trials_given || ra->target_rse > 0) {
-        fprintf(stderr, "shortfall run: --resume, --trials and --target-rse "
-                        "are for single scenarios, not batches\n");
+    if (ra->resume || ra->target_rse > 0) {
+        fprintf(stderr, "shortfall run: --resume and --target-rse are for "
+                        "single scenarios, not batches\n");
         return SF_EXIT_USAGE;
     }
     if ((ret = sf_batch_load(&b, btext, blen, ra->scenario, &err)) != 0) {
@@ -535,7 +669,49 @@ static int run_batch(const run_args *ra, const char *btext, size_t blen,
     }
     if ((ret = sf_batch_expand(&b, ra->scenario, &vs, &err)) != 0)
         goto fail;
-    size_t nv = vs.n;
+    size_t nv = vs.n, v_begin = 0, v_end = nv;
+    bool part = ra->variant != NULL || ra->trials_given || ra->shard_given;
+    if (ra->variant != NULL) {
+        if ((status = find_variant(ra, &vs, &v_begin)) != 0)
+            goto done;
+        v_end = v_begin + 1;
+    }
+    if (part && ra->output == NULL) {
+        fprintf(stderr, "shortfall run: a batch part (--variant, --trials or "
+                        "--shard) needs -o FILE\n");
+        status = SF_EXIT_USAGE;
+        goto done;
+    }
+    first = calloc(nv, sizeof *first);
+    count = calloc(nv, sizeof *count);
+    total = calloc(nv, sizeof *total);
+    if (!first || !count || !total ||
+        (part && (run_options = part_run_options(ra)) == NULL)) {
+        ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    /* Every variant to run is loaded once before any trial: an invalid
+     * swept value, or a trial range past a variant's trials, stops the
+     * batch before any work. */
+    for (size_t v = v_begin; v < v_end; v++) {
+        sf_scenario sc;
+        char label[1024];
+        memset(&sc, 0, sizeof sc);
+        snprintf(label, sizeof label, "%s (variant %s)", vs.scenarios[v],
+                 vs.groups[v]);
+        ret = sf_scenario_load_string(&sc, vs.texts[v], strlen(vs.texts[v]),
+                                      label, &err);
+        total[v] = ra->n_trials > 0 ? (uint64_t)ra->n_trials
+                   : b.trials > 0   ? (uint64_t)b.trials
+                                    : (uint64_t)sc.trials;
+        sf_scenario_free(&sc);
+        if (ret != 0)
+            goto fail;
+        snprintf(label, sizeof label, "variant %s", vs.groups[v]);
+        if ((status = trial_range(ra, label, total[v], &first[v],
+                                  &count[v])) != 0)
+            goto done;
+    }
     const char *path = ra->output;
     if (path == NULL) {
         size_t len = strlen(b.name) + 16;
@@ -552,7 +728,8 @@ static int run_batch(const run_args *ra, const char *btext, size_t blen,
         paths[k] = b.sweeps[k].path;
     sf_h5_batch hb = {b.name, ra->scenario, btext, cmdline, SF_GIT_COMMIT,
                       nv, (const char *const *)vs.groups, vs.scenarios,
-                      b.n_sweeps, paths, vs.values};
+                      b.n_sweeps, paths, vs.values, part, run_options,
+                      vs.sources};
     if (paths == NULL)
         ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
     else if ((ret = sf_h5_out_open(&out, path, ra->force, &err)) == 0)
@@ -561,18 +738,23 @@ static int run_batch(const run_args *ra, const char *btext, size_t blen,
     if (ret != 0)
         goto fail;
     install_handlers();
-    for (size_t v = 0; v < nv; v++) {
+    for (size_t v = v_begin; v < v_end; v++) {
         char label[1024];
         snprintf(label, sizeof label, "%s (variant %s)", vs.scenarios[v],
                  vs.groups[v]);
         if ((ret = run_variant(ra, &b, vs.texts[v], label, vs.groups[v],
-                               &vs.values[v * b.n_sweeps], &out, cmdline,
-                               &err)) != 0)
+                               &vs.values[v * b.n_sweeps], first[v], count[v],
+                               part ? total[v] : 0, &out, cmdline, &err)) != 0)
             goto fail;
     }
     if ((ret = sf_h5_batch_end(&out, &err)) != 0)
         goto fail;
-    printf("\nResults: %s (%zu variants)\n", path, nv);
+    if (part)
+        printf("\nResults: %s (a part of batch %s: %zu of its %zu variants; "
+               "`shortfall merge` joins the parts)\n",
+               path, b.name, v_end - v_begin, nv);
+    else
+        printf("\nResults: %s (%zu variants)\n", path, nv);
     goto done;
 fail:
     fprintf(stderr, "%s%s\n",
@@ -586,6 +768,10 @@ fail:
 done:
     sf_h5_out_close(&out);
     sf_batch_variants_free(&vs);
+    free(first);
+    free(count);
+    free(total);
+    free(run_options);
     free(default_path);
     sf_batch_free(&b);
     return status;
@@ -628,6 +814,20 @@ int sf_cmd_run(int argc, char **argv)
         }
         free(btext);
         err.code = 0;
+        /* A batch part records its variant's whole trial count, so -n may
+         * go with --trials there; a single shard's -n would mean nothing. */
+        if (ra.trials_given && ra.n_trials > 0) {
+            status = usage_error("%s-n and --trials are alternatives: "
+                                 "--trials A:B runs B - A trials",
+                                 NULL);
+            goto out;
+        }
+        if (ra.variant != NULL) {
+            status = usage_error("--variant is for batch files; %s is a "
+                                 "scenario",
+                                 ra.scenario);
+            goto out;
+        }
     }
 
     if (ra.resume != NULL) {
@@ -668,6 +868,11 @@ int sf_cmd_run(int argc, char **argv)
         if (ra.trials_given) {
             opt.first_trial = ra.trial_a;
             opt.n_trials = ra.trial_b - ra.trial_a;
+        } else if (ra.shard_given &&
+                   (status = trial_range(&ra, sc.name, opt.n_trials,
+                                         &opt.first_trial, &opt.n_trials)) !=
+                       0) {
+            goto out;
         }
         opt.n_paths = ra.n_paths;
     }

@@ -46,7 +46,13 @@ int sf_h5_out_write(sf_h5_out *o, const sf_results *res,
 
 /* A batch file: root attributes and coordinates of the variants, then one
  * group per variant (a scenario group with the variant's provenance as its
- * attributes), then closed and renamed like a single run's file. */
+ * attributes), then closed and renamed like a single run's file.
+ *
+ * A batch part (`run BATCH --variant I --trials A:B`) has the same root
+ * and coordinates — those of the whole batch — but only the groups it ran,
+ * over its trial range, and three more root attributes: part = 1,
+ * run_options (the options that shape the results) and scenario_sources
+ * (a fingerprint of each scenario file), which `merge` checks agree. */
 typedef struct {
     const char *name, *file, *text; /* the batch */
     const char *command_line, *git_commit;
@@ -56,12 +62,17 @@ typedef struct {
     size_t n_sweeps;
     const char *const *sweep_paths;
     const double *sweep_values; /* [variant * n_sweeps + sweep] */
+    bool part;
+    const char *run_options, *sources; /* parts only */
 } sf_h5_batch;
 
 int sf_h5_batch_begin(sf_h5_out *o, const sf_h5_batch *b, sf_error *err);
+/* batch_trials: in a part, the variant's trials in the whole batch (its
+ * group's attribute batch_trials, what `merge` checks the parts cover);
+ * 0 in a whole batch file. */
 int sf_h5_batch_add(sf_h5_out *o, const char *variant, const sf_results *res,
                     const sf_h5_meta *meta, const double *values,
-                    size_t n_sweeps, sf_error *err);
+                    size_t n_sweeps, uint64_t batch_trials, sf_error *err);
 int sf_h5_batch_end(sf_h5_out *o, sf_error *err);
 
 /* Removes the temporary file if it is still there; frees the names. */
