@@ -83,6 +83,8 @@ typedef struct {
     char *scenario_text;
     char *scenario_file;
     char *scenario_name;
+    char *group; /* the group of the policy groups: the scenario name, or
+                    a batch variant's group */
     char *version;
     uint64_t seed, n_trials, n_done, first_trial, n_paths;
     int threads;
@@ -101,6 +103,27 @@ typedef struct {
  * the rest). */
 int sf_h5_read_info(const char *path, sf_h5_info *info, sf_error *err);
 void sf_h5_info_free(sf_h5_info *info);
+
+/* A batch file or part: its root, and each variant group it holds read
+ * as a single run's file would be (sf_h5_info.group is the variant). */
+typedef struct {
+    char *version;
+    char *name, *file, *text; /* batch_name, batch_file, batch_text */
+    bool part;
+    char *run_options, *sources; /* parts only */
+    size_t n_variants;           /* of the whole batch */
+    char **variants, **scenarios; /* its variant and scenario coordinates */
+    size_t n_groups;             /* variant groups in this file */
+    sf_h5_info *groups;
+    uint64_t *batch_trials;      /* [group]: parts only */
+} sf_h5_batch_info;
+
+/* True if path is a shortfall file of kind "batch" (false for anything
+ * unreadable, which the reader then reports). */
+bool sf_h5_is_batch(const char *path);
+int sf_h5_read_batch_info(const char *path, sf_h5_batch_info *bi,
+                          sf_error *err);
+void sf_h5_batch_info_free(sf_h5_batch_info *bi);
 
 /* The scenario's index of each policy group of the file (policies must
  * hold info->n_policies); a group the scenario does not have, or a
