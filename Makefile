@@ -141,6 +141,7 @@ build/fuzz/results-corpus: $(BIN)/shortfall
 	@mkdir -p $@
 	$(BIN)/shortfall run scenarios/toy-magnets.yaml -n 30 --force --progress never -o $@/toy.h5 >/dev/null
 	$(BIN)/shortfall run scenarios/replay-2010.yaml -n 20 --no-trials --force --progress never -o $@/lean.h5 >/dev/null
+	$(BIN)/shortfall run examples/batches/ree-sweep.yaml --variant 4 --trials 0:20 --force --progress never -o $@/part.h5 >/dev/null
 fuzz: deps build/fuzz/fuzz_scenario build/fuzz/fuzz_results
 	@$(MAKE) --no-print-directory all build/fuzz/results-corpus
 	@mkdir -p build/fuzz/corpus && cp scenarios/*.yaml tests/bad/*.yaml build/fuzz/corpus/

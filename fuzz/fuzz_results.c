@@ -1,6 +1,6 @@
 /*
- * fuzz_results.c — libFuzzer target for the results-file reader used by
- * `info`, `merge` and `--resume`: any bytes, written to a file, must give
+ * fuzz_results.c — libFuzzer target for the results-file readers used by
+ * `info`, `merge` and `--resume` (single runs, and batch parts): any bytes, written to a file, must give
  * either a readable results file or one clear error — never a crash in
  * shortfall's code.  (Crashes inside the HDF5 library itself on crafted
  * files are reported in docs/reliability.md.)
@@ -66,5 +66,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sf_scenario_free(&sc);
         sf_h5_info_free(&info);
     }
+    /* The batch reader of `merge` (batch parts). */
+    sf_h5_batch_info bi;
+    if (sf_h5_read_batch_info(path, &bi, &err) == 0)
+        sf_h5_batch_info_free(&bi);
     return 0;
 }

@@ -451,3 +451,146 @@ out:
     free(g.buf);
     return ret;
 }
+
+/* --- the variants ------------------------------------------------------- */
+
+char *sf_batch_read_text(const char *path, size_t *len, sf_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    if (f == NULL) {
+        sf_error_set(err, SF_ERR_IO, "cannot read %s: %s", path,
+                     strerror(errno));
+        return NULL;
+    }
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        if (n >= 0 && n <= 64L << 20 && fseek(f, 0, SEEK_SET) == 0 &&
+            (text = malloc((size_t)n + 1)) != NULL &&
+            fread(text, 1, (size_t)n, f) == (size_t)n) {
+            text[n] = '\0';
+            *len = (size_t)n;
+        } else {
+            free(text);
+            text = NULL;
+            sf_error_set(err, SF_ERR_IO, "cannot read %s", path);
+        }
+    }
+    fclose(f);
+    return text;
+}
+
+void sf_batch_variants_free(sf_batch_variants *v)
+{
+    if (v == NULL)
+        return;
+    for (size_t i = 0; i < v->n; i++) {
+        if (v->texts)
+            free(v->texts[i]);
+        if (v->groups)
+            free(v->groups[i]);
+    }
+    free(v->texts);
+    free(v->groups);
+    free(v->scenarios);
+    free(v->values);
+    free(v->sources);
+    memset(v, 0, sizeof *v);
+}
+
+/* 64-bit FNV-1a: a fingerprint of a scenario file, not a security hash. */
+static uint64_t fnv1a64(const char *s, size_t len)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= UINT64_C(1099511628211);
+    }
+    return h;
+}
+
+int sf_batch_expand(const sf_batch *b, const char *file, sf_batch_variants *v,
+                    sf_error *err)
+{
+    size_t combos = sf_batch_combinations(b), nv = b->n_scenarios * combos;
+    size_t src_len = 1;
+    int ret = 0;
+
+    memset(v, 0, sizeof *v);
+    for (size_t s = 0; s < b->n_scenarios; s++)
+        src_len += strlen(b->scenarios[s]) + 32;
+    v->texts = calloc(nv, sizeof *v->texts);
+    v->groups = calloc(nv, sizeof *v->groups);
+    v->scenarios = calloc(nv, sizeof *v->scenarios);
+    v->values = calloc(nv * (b->n_sweeps ? b->n_sweeps : 1), sizeof *v->values);
+    v->sources = calloc(src_len, 1);
+    v->n = nv;
+    if (!v->texts || !v->groups || !v->scenarios || !v->values ||
+        !v->sources) {
+        ret = sf_error_set(err, SF_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    /* Every variant's text first: a bad path fails before any trial. */
+    for (size_t s = 0; s < b->n_scenarios; s++) {
+        size_t len = 0;
+        char *text = sf_batch_read_text(b->scenarios[s], &len, err);
+        sf_scenario sc;
+        if (text == NULL) {
+            ret = SF_ERR_IO;
+            goto fail;
+        }
+        size_t used = strlen(v->sources);
+        snprintf(v->sources + used, src_len - used, "%s fnv1a64:%016llx\n",
+                 b->scenarios[s], (unsigned long long)fnv1a64(text, len));
+        memset(&sc, 0, sizeof sc);
+        ret = sf_scenario_load_string(&sc, text, len, b->scenarios[s], err);
+        for (size_t c = 0; ret == 0 && c < combos; c++) {
+            size_t i = s * combos + c, bad = 0;
+            const char *problem = NULL;
+            ret = sf_batch_variant_text(b, text, len, c, &v->texts[i],
+                                        &problem, &bad);
+            if (ret != 0 && problem != NULL) {
+                ret = sf_error_set(err, SF_ERR_UNKNOWN_REF,
+                                   "%s:%d:%d: sweeps[%zu].path: '%s' in %s: "
+                                   "%s",
+                                   file, b->sweeps[bad].loc.line,
+                                   b->sweeps[bad].loc.col, bad,
+                                   b->sweeps[bad].path, b->scenarios[s],
+                                   problem);
+                break;
+            }
+            size_t glen = strlen(sc.name) + 16;
+            if (ret == 0 && (v->groups[i] = malloc(glen)) == NULL)
+                ret = sf_error_set(err, SF_ERR_NOMEM, "out of memory");
+            if (ret == 0) {
+                if (combos == 1)
+                    snprintf(v->groups[i], glen, "%s", sc.name);
+                else
+                    snprintf(v->groups[i], glen, "%s-%zu", sc.name, c);
+                for (char *q = v->groups[i]; *q; q++)
+                    if (*q == '/')
+                        *q = '_';
+                v->scenarios[i] = b->scenarios[s];
+                for (size_t k = 0; k < b->n_sweeps; k++)
+                    v->values[i * b->n_sweeps + k] = sf_batch_value(b, c, k);
+            }
+        }
+        sf_scenario_free(&sc);
+        free(text);
+        if (ret != 0)
+            goto fail;
+    }
+    for (size_t i = 0; i < nv; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(v->groups[i], v->groups[j]) == 0) {
+                ret = sf_error_set(err, SF_ERR_DUPLICATE,
+                                   "%s: two variants would both be named '%s' "
+                                   "(scenarios with the same name)",
+                                   file, v->groups[i]);
+                goto fail;
+            }
+    return 0;
+fail:
+    sf_batch_variants_free(v);
+    return ret;
+}

@@ -49,4 +49,30 @@ int sf_batch_variant_text(const sf_batch *b, const char *scen_text,
                           size_t len, size_t combo, char **out,
                           const char **problem, size_t *bad_sweep);
 
+/* A whole file as a string (at most 64 MiB); NULL and err on failure. */
+char *sf_batch_read_text(const char *path, size_t *len, sf_error *err);
+
+/* The variants of a batch, in order: variant s * combos + c is scenario
+ * file s with combination c of the sweeps. */
+typedef struct {
+    size_t n;
+    char **texts;           /* the scenario text with the combination applied */
+    char **groups;          /* result group names: <scenario name>-<c>, or the
+                               scenario name when nothing is swept */
+    const char **scenarios; /* the scenario file of each (in the sf_batch) */
+    double *values;         /* [variant * n_sweeps + sweep] */
+    /* One line per scenario file, "<path> fnv1a64:<hash of its text>", so
+     * that parts of a batch run at different times can be checked to have
+     * read the same files. */
+    char *sources;
+} sf_batch_variants;
+
+/* Reads every scenario file of the batch (`file`, the batch file's name,
+ * is used in messages) and makes every variant's text and group name.  A
+ * sweep path that does not resolve, or two variants with one name, is an
+ * error before any trial runs. */
+int sf_batch_expand(const sf_batch *b, const char *file, sf_batch_variants *v,
+                    sf_error *err);
+void sf_batch_variants_free(sf_batch_variants *v);
+
 #endif

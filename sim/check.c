@@ -2,12 +2,15 @@
  * check.c — `shortfall check`: validates scenario files and prints what a
  * run would simulate: commodities in clearing order, nodes, the supply
  * balance at month 0, shocks with what they cover, triggers, regimes and
- * policy mixes.
+ * policy mixes.  A batch file gets its variants checked like scenarios and
+ * listed with their indices (what `run BATCH --variant I` takes).
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "cli.h"
 #include "shortfall/distributions.h"
 #include "shortfall/model.h"
@@ -322,8 +325,63 @@ static void check_usage(FILE *f)
 {
     fprintf(f, "usage: shortfall check SCENARIO.yaml...\n"
                "Validates each scenario file and prints what a run would "
-               "simulate.\nExit 0 when every file is valid, 2 when one is "
+               "simulate.\nA batch file: validates every variant and lists "
+               "them (index, group, trials,\nseed, swept values).\n"
+               "Exit 0 when every file is valid, 2 when one is "
                "not (one error line, file:line:col: key.path: message).\n");
+}
+
+/* A batch file: every variant loaded and compiled as a run would, before
+ * any trial, then one line per variant.  The first line, "batch NAME: N
+ * variants ...", is what scripts read (examples/slurm/submit-batch.sh). */
+static int check_batch(FILE *f, const char *path, const char *text,
+                       size_t len, sf_error *err)
+{
+    sf_batch b;
+    sf_batch_variants vs;
+    int ret;
+
+    memset(&vs, 0, sizeof vs);
+    if ((ret = sf_batch_load(&b, text, len, path, err)) != 0)
+        return ret;
+    if ((ret = sf_batch_expand(&b, path, &vs, err)) != 0)
+        goto out;
+    fprintf(f, "batch %s: %zu variants (%zu scenario file%s x %zu "
+               "combination%s of %zu sweep%s, %s)\n",
+            b.name, vs.n, b.n_scenarios, b.n_scenarios == 1 ? "" : "s",
+            sf_batch_combinations(&b), sf_batch_combinations(&b) == 1 ? "" : "s",
+            b.n_sweeps, b.n_sweeps == 1 ? "" : "s", b.zip ? "zip" : "grid");
+    for (size_t k = 0; k < b.n_sweeps; k++)
+        fprintf(f, "  sweep_%zu  %s\n", k, b.sweeps[k].path);
+    fprintf(f, "\n  %-7s %-24s %10s %10s  %s\n", "variant", "group", "trials",
+            "seed", b.n_sweeps ? "swept values" : "");
+    for (size_t v = 0; v < vs.n && ret == 0; v++) {
+        sf_scenario sc;
+        sf_model m;
+        char label[1024];
+        memset(&sc, 0, sizeof sc);
+        memset(&m, 0, sizeof m);
+        snprintf(label, sizeof label, "%s (variant %s)", vs.scenarios[v],
+                 vs.groups[v]);
+        ret = sf_scenario_load_string(&sc, vs.texts[v], strlen(vs.texts[v]),
+                                      label, err);
+        if (ret == 0)
+            ret = sf_model_init(&m, &sc, err);
+        if (ret == 0) {
+            fprintf(f, "  %-7zu %-24s %10lld %10llu ", v, vs.groups[v],
+                    b.trials > 0 ? b.trials : (long long)sc.trials,
+                    (unsigned long long)(b.seed_given ? b.seed : sc.seed));
+            for (size_t k = 0; k < b.n_sweeps; k++)
+                fprintf(f, " %g", vs.values[v * b.n_sweeps + k]);
+            fputs("\n", f);
+        }
+        sf_model_free(&m);
+        sf_scenario_free(&sc);
+    }
+out:
+    sf_batch_variants_free(&vs);
+    sf_batch_free(&b);
+    return ret;
 }
 
 int sf_cmd_check(int argc, char **argv)
@@ -350,6 +408,22 @@ int sf_cmd_check(int argc, char **argv)
         memset(&sc, 0, sizeof sc);
         memset(&m, 0, sizeof m);
         n_files++;
+        size_t len = 0;
+        char *text = sf_batch_read_text(argv[a], &len, &err);
+        if (text != NULL && sf_batch_detect(text, len)) {
+            if (n_files > 1)
+                fputs("\n", stdout);
+            ret = check_batch(stdout, argv[a], text, len, &err);
+            free(text);
+            if (ret != 0) {
+                fprintf(stderr, "%s\n", err.msg);
+                if (status == SF_EXIT_OK)
+                    status = sf_exit_code(ret);
+            }
+            continue;
+        }
+        free(text);
+        err.code = 0;
         ret = sf_scenario_load(&sc, argv[a], &err);
         if (ret == 0)
             ret = sf_model_init(&m, &sc, &err);

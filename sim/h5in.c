@@ -22,6 +22,7 @@ void sf_h5_info_free(sf_h5_info *info)
     free(info->scenario_text);
     free(info->scenario_file);
     free(info->scenario_name);
+    free(info->group);
     free(info->version);
     free(info->target_unit);
     for (size_t p = 0; p < info->n_policies; p++)
@@ -85,11 +86,69 @@ static hid_t open_file(const char *path, sf_error *err, int *ret)
     return h;
 }
 
+/* A run's attributes on obj — the root of a single run's file, or a
+ * variant's group in a batch file (`group`, NULL for the root) — and its
+ * policy groups, which are under the scenario's group or the variant's. */
+static int read_run(hid_t f, hid_t obj, const char *path, const char *group,
+                    sf_h5_info *info, sf_error *err)
+{
+    int ret = 0, complete = 0, has_trials = 0;
+    char where[300];
+    hid_t g = -1;
+
+    if (group == NULL)
+        snprintf(where, sizeof where, "root attributes");
+    else
+        snprintf(where, sizeof where, "attributes of /%s", group);
+    if (sf_h5_read_attr_str(obj, "scenario_text", &info->scenario_text) ||
+        sf_h5_read_attr_str(obj, "scenario_file", &info->scenario_file) ||
+        sf_h5_read_attr_str(obj, "scenario_name", &info->scenario_name) ||
+        sf_h5_read_attr_str(obj, "version", &info->version) ||
+        sf_h5_read_attr_u64(obj, "seed", &info->seed) ||
+        sf_h5_read_attr_u64(obj, "trials", &info->n_trials) ||
+        sf_h5_read_attr_u64(obj, "trials_done", &info->n_done) ||
+        sf_h5_read_attr_u64(obj, "first_trial", &info->first_trial) ||
+        sf_h5_read_attr_u64(obj, "paths", &info->n_paths) ||
+        sf_h5_read_attr_int(obj, "threads", &info->threads) ||
+        sf_h5_read_attr_double(obj, "wall_seconds", &info->wall_seconds) ||
+        sf_h5_read_attr_int(obj, "complete", &complete) ||
+        sf_h5_read_attr_int(obj, "has_trials", &has_trials) ||
+        info->n_done > info->n_trials || info->n_paths > info->n_trials)
+        return sf_error_set(err, SF_ERR_FORMAT,
+                            "%s: damaged results file (%s missing or "
+                            "inconsistent)",
+                            path, where);
+    info->complete = complete != 0;
+    if (sf_h5_read_attr_double(obj, "target_rse", &info->target_rse) != 0 ||
+        sf_h5_read_attr_str(obj, "target_unit", &info->target_unit) != 0)
+        return sf_error_set(err, SF_ERR_FORMAT,
+                            "%s: damaged results file (no target attributes%s"
+                            "%s)",
+                            path, group ? " on /" : "", group ? group : "");
+    info->has_trials = has_trials != 0;
+    if ((info->group = strdup(group ? group : info->scenario_name)) == NULL)
+        return sf_error_set(err, SF_ERR_NOMEM, "%s", sf_strerror(SF_ERR_NOMEM));
+    g = H5Gopen2(f, info->group, H5P_DEFAULT);
+    list_ctx ctx = {info, 0};
+    if (g < 0 || H5Literate(g, H5_INDEX_CRT_ORDER, H5_ITER_INC, NULL,
+                             collect_group, &ctx) < 0 ||
+        info->n_policies == 0) {
+        ret = ctx.ret ? sf_error_set(err, ctx.ret, "%s", sf_strerror(ctx.ret))
+                      : sf_error_set(err, SF_ERR_FORMAT,
+                                     "%s: damaged results file (no policy "
+                                     "groups under /%s)",
+                                     path, info->group);
+    }
+    if (g >= 0)
+        H5Gclose(g);
+    return ret;
+}
+
 int sf_h5_read_info(const char *path, sf_h5_info *info, sf_error *err)
 {
-    int ret = 0, fmt = 0, complete = 0, has_trials = 0;
+    int ret = 0, fmt = 0;
     char *software = NULL;
-    hid_t f, g = -1;
+    hid_t f;
 
     memset(info, 0, sizeof *info);
     if ((f = open_file(path, err, &ret)) < 0)
@@ -108,8 +167,9 @@ int sf_h5_read_info(const char *path, sf_h5_info *info, sf_error *err)
         free(kind);
         ret = sf_error_set(err, SF_ERR_FORMAT,
                            "%s is a batch file: each variant is a group "
-                           "(see its 'variant' coordinate); `info`, `merge` "
-                           "and `--resume` take single-run files",
+                           "(see its 'variant' coordinate); `info` and "
+                           "`--resume` take single-run files, and `merge` "
+                           "does not mix them with batch parts",
                            path);
         goto out;
     }
@@ -122,57 +182,14 @@ int sf_h5_read_info(const char *path, sf_h5_info *info, sf_error *err)
                            path, fmt, SF_VERSION, SF_FORMAT_VERSION);
         goto out;
     }
-    if (sf_h5_read_attr_str(f, "scenario_text", &info->scenario_text) ||
-        sf_h5_read_attr_str(f, "scenario_file", &info->scenario_file) ||
-        sf_h5_read_attr_str(f, "scenario_name", &info->scenario_name) ||
-        sf_h5_read_attr_str(f, "version", &info->version) ||
-        sf_h5_read_attr_u64(f, "seed", &info->seed) ||
-        sf_h5_read_attr_u64(f, "trials", &info->n_trials) ||
-        sf_h5_read_attr_u64(f, "trials_done", &info->n_done) ||
-        sf_h5_read_attr_u64(f, "first_trial", &info->first_trial) ||
-        sf_h5_read_attr_u64(f, "paths", &info->n_paths) ||
-        sf_h5_read_attr_int(f, "threads", &info->threads) ||
-        sf_h5_read_attr_double(f, "wall_seconds", &info->wall_seconds) ||
-        sf_h5_read_attr_int(f, "complete", &complete) ||
-        sf_h5_read_attr_int(f, "has_trials", &has_trials) ||
-        info->n_done > info->n_trials || info->n_paths > info->n_trials) {
-        ret = sf_error_set(err, SF_ERR_FORMAT,
-                           "%s: damaged results file (root attributes missing "
-                           "or inconsistent)",
-                           path);
-        goto out;
-    }
-    info->complete = complete != 0;
-    if (sf_h5_read_attr_double(f, "target_rse", &info->target_rse) != 0 ||
-        sf_h5_read_attr_str(f, "target_unit", &info->target_unit) != 0) {
-        ret = sf_error_set(err, SF_ERR_FORMAT,
-                           "%s: damaged results file (no target attributes)",
-                           path);
-        goto out;
-    }
-    info->has_trials = has_trials != 0;
-    g = H5Gopen2(f, info->scenario_name, H5P_DEFAULT);
-    list_ctx ctx = {info, 0};
-    if (g < 0 || H5Literate(g, H5_INDEX_CRT_ORDER, H5_ITER_INC, NULL,
-                             collect_group, &ctx) < 0 ||
-        info->n_policies == 0) {
-        ret = ctx.ret ? sf_error_set(err, ctx.ret, "%s", sf_strerror(ctx.ret))
-                      : sf_error_set(err, SF_ERR_FORMAT,
-                                     "%s: damaged results file (no policy "
-                                     "groups under /%s)",
-                                     path, info->scenario_name);
-        goto out;
-    }
+    ret = read_run(f, f, path, NULL, info, err);
 out:
     free(software);
-    if (g >= 0)
-        H5Gclose(g);
     H5Fclose(f);
     if (ret != 0)
         sf_h5_info_free(info);
     return ret;
 }
-
 
 typedef struct {
     const sf_results *res;
@@ -250,7 +267,7 @@ static int open_policy(const char *path, const sf_h5_info *info, size_t p,
     *g = -1;
     if ((*f = open_file(path, err, &ret)) < 0)
         return ret;
-    snprintf(group, sizeof group, "%s/%s", info->scenario_name,
+    snprintf(group, sizeof group, "%s/%s", info->group,
              info->policy_names[p]);
     if ((*g = H5Gopen2(*f, group, H5P_DEFAULT)) < 0) {
         H5Fclose(*f);
@@ -417,4 +434,264 @@ int sf_h5_policy_indices(const sf_scenario *sc, const sf_h5_info *info,
                                 path, info->policy_names[p]);
     }
     return 0;
+}
+
+/* --- batch files ---------------------------------------------------------- */
+
+void sf_h5_batch_info_free(sf_h5_batch_info *bi)
+{
+    if (bi == NULL)
+        return;
+    free(bi->version);
+    free(bi->name);
+    free(bi->file);
+    free(bi->text);
+    free(bi->run_options);
+    free(bi->sources);
+    for (size_t v = 0; v < bi->n_variants; v++) {
+        if (bi->variants)
+            free(bi->variants[v]);
+        if (bi->scenarios)
+            free(bi->scenarios[v]);
+    }
+    free(bi->variants);
+    free(bi->scenarios);
+    for (size_t g = 0; g < bi->n_groups; g++)
+        sf_h5_info_free(&bi->groups[g]);
+    free(bi->groups);
+    free(bi->batch_trials);
+    memset(bi, 0, sizeof *bi);
+}
+
+bool sf_h5_is_batch(const char *path)
+{
+    char *kind = NULL;
+    bool batch = false;
+    sf_h5_quiet();
+    /* H5Fis_hdf5 first: opening a file that is not HDF5 is an error to
+     * be reported by the reader that follows, not here. */
+    if (H5Fis_hdf5(path) <= 0)
+        return false;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return false;
+    batch = sf_h5_read_attr_str(f, "kind", &kind) == 0 &&
+            strcmp(kind, "batch") == 0;
+    free(kind);
+    H5Fclose(f);
+    return batch;
+}
+
+/* A 1-D dataset of variable-length strings, of exactly n elements. */
+static int read_strings(hid_t f, const char *name, size_t n, char ***out)
+{
+    int ret = SF_ERR_FORMAT;
+    hid_t d = -1, sp = -1, ft = -1, mt = -1;
+    char **raw = NULL;
+
+    *out = NULL;
+    if (H5Lexists(f, name, H5P_DEFAULT) <= 0 ||
+        (d = H5Dopen2(f, name, H5P_DEFAULT)) < 0)
+        return ret;
+    sp = H5Dget_space(d);
+    ft = H5Dget_type(d);
+    mt = H5Tcopy(H5T_C_S1);
+    if (sp < 0 || ft < 0 || mt < 0 || H5Tget_class(ft) != H5T_STRING ||
+        H5Tis_variable_str(ft) <= 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 ||
+        H5Tset_cset(mt, H5Tget_cset(ft)) < 0 ||
+        H5Sget_simple_extent_npoints(sp) != (hssize_t)n)
+        goto out;
+    raw = calloc(n + 1, sizeof *raw);
+    *out = calloc(n + 1, sizeof **out);
+    if (raw == NULL || *out == NULL) {
+        ret = SF_ERR_NOMEM;
+        goto out;
+    }
+    if (n > 0 && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0)
+        goto out;
+    ret = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (raw[i] == NULL || ((*out)[i] = strdup(raw[i])) == NULL)
+            ret = raw[i] == NULL ? SF_ERR_FORMAT : SF_ERR_NOMEM;
+        H5free_memory(raw[i]);
+    }
+out:
+    if (ret != 0 && *out != NULL) {
+        for (size_t i = 0; i < n; i++)
+            free((*out)[i]);
+        free(*out);
+        *out = NULL;
+    }
+    free(raw);
+    if (mt >= 0)
+        H5Tclose(mt);
+    if (ft >= 0)
+        H5Tclose(ft);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (d >= 0)
+        H5Dclose(d);
+    return ret;
+}
+
+typedef struct {
+    char **names;
+    size_t n;
+    int ret;
+} names_ctx;
+
+/* Collects the names of the groups among a group's links. */
+static herr_t collect_names(hid_t g, const char *name, const H5L_info_t *li,
+                            void *data)
+{
+    names_ctx *c = data;
+    H5O_info_t oi;
+    (void)li;
+    if (H5Oget_info_by_name2(g, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
+        oi.type != H5O_TYPE_GROUP)
+        return 0;
+    char **names = realloc(c->names, (c->n + 1) * sizeof *names);
+    if (names == NULL) {
+        c->ret = SF_ERR_NOMEM;
+        return -1;
+    }
+    c->names = names;
+    if ((names[c->n] = strdup(name)) == NULL) {
+        c->ret = SF_ERR_NOMEM;
+        return -1;
+    }
+    c->n++;
+    return 0;
+}
+
+int sf_h5_read_batch_info(const char *path, sf_h5_batch_info *bi,
+                          sf_error *err)
+{
+    int ret = 0, fmt = 0, part = 0;
+    char *software = NULL, *kind = NULL;
+    names_ctx groups = {NULL, 0, 0};
+    hid_t f, v = -1;
+
+    memset(bi, 0, sizeof *bi);
+    if ((f = open_file(path, err, &ret)) < 0)
+        return ret;
+    if (sf_h5_read_attr_str(f, "software", &software) != 0 ||
+        strcmp(software, SF_SOFTWARE) != 0) {
+        ret = sf_error_set(err, SF_ERR_FORMAT,
+                           "%s: not a shortfall results file (its root has no "
+                           "software = \"shortfall\" attribute)",
+                           path);
+        goto out;
+    }
+    if (sf_h5_read_attr_str(f, "kind", &kind) != 0 ||
+        strcmp(kind, "batch") != 0) {
+        ret = sf_error_set(err, SF_ERR_FORMAT,
+                           "%s is a single run's file, not a batch part; "
+                           "`merge` joins shards of one scenario or parts of "
+                           "one batch, not both",
+                           path);
+        goto out;
+    }
+    if (sf_h5_read_attr_int(f, "format_version", &fmt) != 0 ||
+        fmt != SF_FORMAT_VERSION) {
+        ret = sf_error_set(err, SF_ERR_FORMAT,
+                           "%s: results format version %d; this shortfall "
+                           "(%s) reads version %d",
+                           path, fmt, SF_VERSION, SF_FORMAT_VERSION);
+        goto out;
+    }
+    /* The variant coordinate's length is the batch's number of variants. */
+    hssize_t nv = -1;
+    if ((v = H5Dopen2(f, "variant", H5P_DEFAULT)) >= 0) {
+        hid_t sp = H5Dget_space(v);
+        nv = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+        if (sp >= 0)
+            H5Sclose(sp);
+        H5Dclose(v);
+    }
+    if (sf_h5_read_attr_str(f, "version", &bi->version) ||
+        sf_h5_read_attr_str(f, "batch_name", &bi->name) ||
+        sf_h5_read_attr_str(f, "batch_file", &bi->file) ||
+        sf_h5_read_attr_str(f, "batch_text", &bi->text) || nv < 1 ||
+        (ret = read_strings(f, "variant", (size_t)nv, &bi->variants)) != 0 ||
+        (ret = read_strings(f, "scenario", (size_t)nv, &bi->scenarios)) != 0) {
+        ret = ret == SF_ERR_NOMEM
+                  ? sf_error_set(err, ret, "%s", sf_strerror(ret))
+                  : sf_error_set(err, SF_ERR_FORMAT,
+                                 "%s: damaged batch file (root attributes or "
+                                 "the variant and scenario coordinates "
+                                 "missing)",
+                                 path);
+        goto out;
+    }
+    bi->n_variants = (size_t)nv;
+    if (sf_h5_read_attr_int(f, "part", &part) == 0 && part == 1) {
+        bi->part = true;
+        if (sf_h5_read_attr_str(f, "run_options", &bi->run_options) != 0 ||
+            sf_h5_read_attr_str(f, "scenario_sources", &bi->sources) != 0) {
+            ret = sf_error_set(err, SF_ERR_FORMAT,
+                               "%s: damaged batch part (no run_options or "
+                               "scenario_sources attribute)",
+                               path);
+            goto out;
+        }
+    }
+    if (H5Literate(f, H5_INDEX_CRT_ORDER, H5_ITER_INC, NULL, collect_names,
+                   &groups) < 0) {
+        ret = groups.ret ? sf_error_set(err, groups.ret, "%s",
+                                        sf_strerror(groups.ret))
+                         : sf_error_set(err, SF_ERR_FORMAT,
+                                        "%s: damaged batch file (its groups "
+                                        "cannot be listed)",
+                                        path);
+        goto out;
+    }
+    bi->groups = calloc(groups.n + 1, sizeof *bi->groups);
+    bi->batch_trials = calloc(groups.n + 1, sizeof *bi->batch_trials);
+    if (bi->groups == NULL || bi->batch_trials == NULL) {
+        ret = sf_error_set(err, SF_ERR_NOMEM, "%s", sf_strerror(SF_ERR_NOMEM));
+        goto out;
+    }
+    for (size_t i = 0; i < groups.n && ret == 0; i++) {
+        const char *name = groups.names[i];
+        bool known = false;
+        for (size_t j = 0; j < bi->n_variants && !known; j++)
+            known = strcmp(bi->variants[j], name) == 0;
+        if (!known) {
+            ret = sf_error_set(err, SF_ERR_FORMAT,
+                               "%s: damaged batch file (group /%s is not in "
+                               "its variant coordinate)",
+                               path, name);
+            break;
+        }
+        hid_t g = H5Gopen2(f, name, H5P_DEFAULT);
+        if (g < 0) {
+            ret = sf_error_set(err, SF_ERR_FORMAT,
+                               "%s: damaged batch file (no group /%s)", path,
+                               name);
+            break;
+        }
+        bi->n_groups++;
+        ret = read_run(f, g, path, name, &bi->groups[i], err);
+        if (ret == 0 && bi->part &&
+            (sf_h5_read_attr_u64(g, "batch_trials", &bi->batch_trials[i]) !=
+                 0 ||
+             bi->batch_trials[i] < bi->groups[i].first_trial +
+                                       bi->groups[i].n_trials))
+            ret = sf_error_set(err, SF_ERR_FORMAT,
+                               "%s: damaged batch part (attribute "
+                               "batch_trials of /%s missing or inconsistent)",
+                               path, name);
+        H5Gclose(g);
+    }
+out:
+    for (size_t i = 0; i < groups.n; i++)
+        free(groups.names[i]);
+    free(groups.names);
+    free(software);
+    free(kind);
+    H5Fclose(f);
+    if (ret != 0)
+        sf_h5_batch_info_free(bi);
+    return ret;
 }

@@ -936,6 +936,13 @@ int sf_h5_batch_begin(sf_h5_out *o, const sf_h5_batch *b, sf_error *err)
     TRY(sf_h5_attr_str(o->file, "batch_name", b->name));
     TRY(sf_h5_attr_str(o->file, "batch_file", b->file));
     TRY(sf_h5_attr_str(o->file, "batch_text", b->text));
+    if (b->part) {
+        TRY(sf_h5_attr_int(o->file, "part", 1));
+        TRY(sf_h5_attr_str(o->file, "run_options",
+                           b->run_options ? b->run_options : ""));
+        TRY(sf_h5_attr_str(o->file, "scenario_sources",
+                           b->sources ? b->sources : ""));
+    }
 #undef TRY
     if (ret != 0)
         return finish(o, ret, err);
@@ -984,12 +991,14 @@ int sf_h5_batch_begin(sf_h5_out *o, const sf_h5_batch *b, sf_error *err)
 
 int sf_h5_batch_add(sf_h5_out *o, const char *variant, const sf_results *res,
                     const sf_h5_meta *meta, const double *values,
-                    size_t n_sweeps, sf_error *err)
+                    size_t n_sweeps, uint64_t batch_trials, sf_error *err)
 {
     hid_t g = -1;
     int ret = write_scenario_group(o->file, variant, res, meta, NULL, &g);
     if (ret == 0)
         ret = write_root(g, res, meta);
+    if (ret == 0 && batch_trials > 0)
+        ret = sf_h5_attr_u64(g, "batch_trials", batch_trials);
     for (size_t k = 0; ret == 0 && k < n_sweeps; k++) {
         char name[32];
         snprintf(name, sizeof name, "sweep_%zu", k);

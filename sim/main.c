@@ -25,7 +25,7 @@ static void usage(FILE *f)
             "  shortfall run --resume RESULTS.h5          finish an interrupted run\n"
             "  shortfall check SCENARIO.yaml...           validate, print the network\n"
             "  shortfall info RESULTS.h5                  summary table of a results file\n"
-            "  shortfall merge OUT.h5 SHARD.h5...         join shards (run --trials A:B)\n"
+            "  shortfall merge OUT.h5 PART.h5...          join shards or batch parts\n"
             "  shortfall --version\n"
             "  shortfall COMMAND --help                   options of a command\n"
             "\n"

@@ -6,12 +6,19 @@
  * one contiguous range without overlap.  Per-trial rows are concatenated
  * in trial order and the integer accumulators added, so every dataset of
  * the merged file is bitwise identical to an unsharded run's.
+ *
+ * Parts of a batch (`run BATCH --variant I --trials A:B`) are merged the
+ * same way, variant by variant, into the file `run BATCH` would have
+ * written: the parts must share the batch text and file, scenario files,
+ * version and run options, and together cover every trial of every
+ * variant exactly once.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "cli.h"
 #include "shortfall/h5file.h"
 #include "shortfall/model.h"
@@ -23,9 +30,12 @@
 static void merge_usage(FILE *f)
 {
     fprintf(f, "usage: shortfall merge [--force] OUT.h5 SHARD.h5...\n"
+               "       shortfall merge [--force] OUT.h5 PART.h5...\n"
                "Joins shard files written by `shortfall run --trials A:B` "
                "into the file one\nrun over all their trials would have "
-               "written.\n");
+               "written, or the parts of a batch\n(`shortfall run BATCH "
+               "--variant I --trials A:B`, or --shard I/S) into the\nfile "
+               "`shortfall run BATCH` would have written.\n");
 }
 
 typedef struct {
@@ -98,24 +108,335 @@ static int check_shards(shard *s, size_t n, sf_error *err)
 
 /* Adds one shard's rows and accumulators to the merged results. */
 static int add_shard(const sf_model *m, const sf_run_options *all,
-                     const shard *s, sf_results *res, sf_error *err)
+                     const char *path, const sf_h5_info *info,
+                     sf_results *res, sf_error *err)
 {
     sf_run_options one = *all;
     sf_results part;
     int ret;
 
-    one.first_trial = s->info.first_trial;
-    one.n_trials = s->info.n_trials;
-    one.n_paths = s->info.n_paths;
+    one.first_trial = info->first_trial;
+    one.n_trials = info->n_trials;
+    one.n_paths = info->n_paths;
     if ((ret = sf_results_init(&part, m, &one, err)) != 0)
         return ret;
-    if ((ret = sf_h5_read_trials(s->path, &s->info, &part, err)) == 0) {
-        part.wall_seconds = s->info.wall_seconds;
-        part.threads = s->info.threads;
+    if ((ret = sf_h5_read_trials(path, info, &part, err)) == 0) {
+        part.wall_seconds = info->wall_seconds;
+        part.threads = info->threads;
         sf_results_add(res, &part);
     }
     sf_results_free(&part);
     return ret;
+}
+
+/* --- batch parts ------------------------------------------------------- */
+
+typedef struct {
+    const char *path;
+    sf_h5_batch_info bi;
+} part;
+
+/* One variant's trials in one part. */
+typedef struct {
+    const char *path;
+    const sf_h5_info *info;
+    uint64_t batch_trials;
+} piece;
+
+static int by_piece_first(const void *a, const void *b)
+{
+    const piece *x = a, *y = b;
+    return (x->info->first_trial > y->info->first_trial) -
+           (x->info->first_trial < y->info->first_trial);
+}
+
+/* Parts of one batch run: everything but the variants and trials agree. */
+static int check_parts(const part *p, size_t n, sf_error *err)
+{
+    const sf_h5_batch_info *a = &p[0].bi;
+    for (size_t i = 0; i < n; i++) {
+        const sf_h5_batch_info *b = &p[i].bi;
+        const char *what = NULL;
+        if (!b->part)
+            return sf_error_set(err, SF_ERR_FORMAT,
+                                "%s is a whole batch file (written without "
+                                "--variant, --trials or --shard); merge joins "
+                                "batch parts",
+                                p[i].path);
+        if (strcmp(a->version, b->version) != 0)
+            what = "shortfall version differs";
+        else if (strcmp(a->text, b->text) != 0)
+            what = "batch text differs";
+        else if (strcmp(a->file, b->file) != 0)
+            what = "batch file paths differ (scenario paths are relative to "
+                   "it; give every part the same path)";
+        else if (strcmp(a->sources, b->sources) != 0)
+            what = "scenario files differ (one was changed between the parts)";
+        else if (a->n_variants != b->n_variants)
+            what = "variants differ";
+        for (size_t v = 0; what == NULL && v < a->n_variants; v++)
+            if (strcmp(a->variants[v], b->variants[v]) != 0 ||
+                strcmp(a->scenarios[v], b->scenarios[v]) != 0)
+                what = "variants differ";
+        if (what == NULL && strcmp(a->run_options, b->run_options) != 0)
+            return sf_error_set(err, SF_ERR_FORMAT,
+                                "%s and %s do not belong to one batch run: "
+                                "their run options differ ('%s' and '%s')",
+                                p[0].path, p[i].path, a->run_options,
+                                b->run_options);
+        if (what != NULL)
+            return sf_error_set(err, SF_ERR_FORMAT,
+                                "%s and %s do not belong to one batch run: "
+                                "their %s",
+                                p[0].path, p[i].path, what);
+        for (size_t g = 0; g < b->n_groups; g++) {
+            const sf_h5_info *gi = &b->groups[g];
+            if (!gi->complete)
+                return sf_error_set(err, SF_ERR_FORMAT,
+                                    "%s: variant %s is incomplete (%" PRIu64
+                                    " of %" PRIu64 " trials)",
+                                    p[i].path, gi->group, gi->n_done,
+                                    gi->n_trials);
+            if (!gi->has_trials)
+                return sf_error_set(err, SF_ERR_FORMAT,
+                                    "%s was written with --no-trials; parts "
+                                    "need their per-trial rows",
+                                    p[i].path);
+        }
+    }
+    return 0;
+}
+
+/* The pieces of variant `name`, sorted by first trial, and whether they
+ * cover its trials 0 .. batch_trials - 1 once. */
+static int variant_pieces(const part *p, size_t n, const char *name,
+                          size_t index, piece *pc, size_t *n_pc, sf_error *err)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t g = 0; g < p[i].bi.n_groups; g++)
+            if (strcmp(p[i].bi.groups[g].group, name) == 0) {
+                pc[k].path = p[i].path;
+                pc[k].info = &p[i].bi.groups[g];
+                pc[k].batch_trials = p[i].bi.batch_trials[g];
+                k++;
+            }
+    *n_pc = k;
+    if (k == 0)
+        return sf_error_set(err, SF_ERR_FORMAT,
+                            "variant %s (index %zu of %zu) is in no part",
+                            name, index, p[0].bi.n_variants);
+    qsort(pc, k, sizeof *pc, by_piece_first);
+    const sf_h5_info *a = pc[0].info;
+    for (size_t j = 0; j < k; j++) {
+        const sf_h5_info *b = pc[j].info;
+        const char *what = NULL;
+        if (strcmp(a->scenario_text, b->scenario_text) != 0)
+            what = "scenario text";
+        else if (a->seed != b->seed)
+            what = "seed";
+        else if (strcmp(a->version, b->version) != 0)
+            what = "shortfall version";
+        else if (pc[0].batch_trials != pc[j].batch_trials)
+            what = "number of trials";
+        else if (a->n_policies != b->n_policies)
+            what = "policy mixes";
+        for (size_t q = 0; what == NULL && q < a->n_policies; q++)
+            if (strcmp(a->policy_names[q], b->policy_names[q]) != 0)
+                what = "policy mixes";
+        if (what != NULL)
+            return sf_error_set(err, SF_ERR_FORMAT,
+                                "%s and %s do not belong to one batch run: "
+                                "the %s of variant %s differs",
+                                pc[0].path, pc[j].path, what, name);
+    }
+    uint64_t end = 0;
+    for (size_t j = 0; j < k; j++) {
+        const sf_h5_info *b = pc[j].info;
+        if (b->first_trial < end)
+            return sf_error_set(
+                err, SF_ERR_FORMAT,
+                "%s (variant %s, trials %" PRIu64 "..%" PRIu64 ") overlaps "
+                "%s (trials %" PRIu64 "..%" PRIu64 ")",
+                pc[j].path, name, b->first_trial,
+                b->first_trial + b->n_trials - 1, pc[j - 1].path,
+                pc[j - 1].info->first_trial, end - 1);
+        if (b->first_trial > end)
+            return sf_error_set(err, SF_ERR_FORMAT,
+                                "trials %" PRIu64 "..%" PRIu64 " of variant "
+                                "%s are in no part (%s%s%s%s)",
+                                end, b->first_trial - 1, name,
+                                j ? "between " : "before ",
+                                j ? pc[j - 1].path : pc[j].path,
+                                j ? " and " : "", j ? pc[j].path : "");
+        end = b->first_trial + b->n_trials;
+    }
+    if (end < pc[0].batch_trials)
+        return sf_error_set(err, SF_ERR_FORMAT,
+                            "trials %" PRIu64 "..%" PRIu64 " of variant %s "
+                            "are in no part (after %s)",
+                            end, pc[0].batch_trials - 1, name,
+                            pc[k - 1].path);
+    return 0;
+}
+
+/* One variant of the merged batch: its pieces added in trial order,
+ * summarised, written as `run BATCH` writes it. */
+static int merge_variant(const piece *pc, size_t k, const char *name,
+                         const double *values, size_t n_sweeps,
+                         const char *cmdline, sf_h5_out *out, sf_error *err)
+{
+    const sf_h5_info *first = pc[0].info;
+    sf_scenario sc;
+    sf_model m;
+    sf_results res;
+    sf_run_options opt = {0};
+    int ret, policies[1024];
+
+    memset(&sc, 0, sizeof sc);
+    memset(&m, 0, sizeof m);
+    memset(&res, 0, sizeof res);
+    if ((ret = sf_scenario_load_string(&sc, first->scenario_text,
+                                       strlen(first->scenario_text),
+                                       first->scenario_file, err)) != 0 ||
+        (ret = sf_model_init(&m, &sc, err)) != 0)
+        goto out;
+    if (first->n_policies > sizeof policies / sizeof *policies) {
+        ret = sf_error_set(err, SF_ERR_FORMAT, "too many policy groups");
+        goto out;
+    }
+    if ((ret = sf_h5_policy_indices(&sc, first, pc[0].path, policies, err)) !=
+        0)
+        goto out;
+    opt.seed = first->seed;
+    opt.first_trial = 0;
+    opt.n_trials = pc[0].batch_trials;
+    /* As for shards: the largest count kept is what was asked for. */
+    for (size_t j = 0; j < k; j++)
+        if (pc[j].info->n_paths > opt.n_paths)
+            opt.n_paths = pc[j].info->n_paths;
+    opt.n_policies = first->n_policies;
+    opt.policies = policies;
+    if ((ret = sf_results_init(&res, &m, &opt, err)) != 0)
+        goto out;
+    res.threads = 0;
+    for (size_t j = 0; j < k; j++)
+        if ((ret = add_shard(&m, &opt, pc[j].path, pc[j].info, &res, err)) !=
+            0)
+            goto out;
+    if ((ret = sf_results_summarise(&res, err)) != 0)
+        goto out;
+    sf_h5_meta meta = {cmdline, SF_GIT_COMMIT, 1, true, 0.0, NULL};
+    if ((ret = sf_h5_batch_add(out, name, &res, &meta, values, n_sweeps, 0,
+                               err)) != 0)
+        goto out;
+    printf("\n== variant %s (%zu part%s)\n", name, k, k == 1 ? "" : "s");
+    sf_print_summary(stdout, &res);
+out:
+    sf_results_free(&res);
+    sf_model_free(&m);
+    sf_scenario_free(&sc);
+    return ret;
+}
+
+static int merge_batch(const char *out_path, bool force, const char **paths,
+                       size_t n)
+{
+    part *p = calloc(n, sizeof *p);
+    piece *pc = NULL;
+    sf_batch b;
+    sf_h5_out out;
+    sf_error err = {0};
+    double *values = NULL;
+    const char **sweep_paths = NULL;
+    int ret = 0, status = SF_EXIT_OK;
+    size_t n_pieces = 0, combos = 0;
+
+    memset(&b, 0, sizeof b);
+    memset(&out, 0, sizeof out);
+    if (p == NULL)
+        return SF_EXIT_IO;
+    for (size_t i = 0; i < n; i++) {
+        p[i].path = paths[i];
+        if ((ret = sf_h5_read_batch_info(paths[i], &p[i].bi, &err)) != 0)
+            goto fail;
+        n_pieces += p[i].bi.n_groups;
+    }
+    if ((ret = check_parts(p, n, &err)) != 0)
+        goto fail;
+    const sf_h5_batch_info *bi = &p[0].bi;
+    size_t nv = bi->n_variants;
+    /* Every variant complete before anything is written. */
+    if ((pc = calloc(n_pieces + 1, sizeof *pc)) == NULL) {
+        ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t v = 0; v < nv; v++) {
+        size_t k;
+        if ((ret = variant_pieces(p, n, bi->variants[v], v, pc, &k, &err)) !=
+            0)
+            goto fail;
+    }
+    /* The sweeps from the batch text, as the run computed them. */
+    if ((ret = sf_batch_load(&b, bi->text, strlen(bi->text), bi->file,
+                             &err)) != 0)
+        goto fail;
+    combos = sf_batch_combinations(&b);
+    if (b.n_scenarios * combos != nv) {
+        ret = sf_error_set(&err, SF_ERR_FORMAT,
+                           "%s: damaged batch part (%zu variants, but its "
+                           "batch text makes %zu)",
+                           p[0].path, nv, b.n_scenarios * combos);
+        goto fail;
+    }
+    values = calloc(nv * (b.n_sweeps ? b.n_sweeps : 1), sizeof *values);
+    sweep_paths = calloc(b.n_sweeps + 1, sizeof *sweep_paths);
+    if (values == NULL || sweep_paths == NULL) {
+        ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t k = 0; k < b.n_sweeps; k++) {
+        sweep_paths[k] = b.sweeps[k].path;
+        for (size_t v = 0; v < nv; v++)
+            values[v * b.n_sweeps + k] = sf_batch_value(&b, v % combos, k);
+    }
+    char cmdline[256];
+    snprintf(cmdline, sizeof cmdline, "shortfall merge %s (%zu parts)",
+             out_path, n);
+    sf_h5_batch hb = {bi->name, bi->file, bi->text, cmdline, SF_GIT_COMMIT,
+                      nv, (const char *const *)bi->variants,
+                      (const char *const *)bi->scenarios, b.n_sweeps,
+                      sweep_paths, values, false, NULL, NULL};
+    if ((ret = sf_h5_out_open(&out, out_path, force, &err)) != 0 ||
+        (ret = sf_h5_batch_begin(&out, &hb, &err)) != 0)
+        goto fail;
+    for (size_t v = 0; v < nv; v++) {
+        size_t k;
+        if ((ret = variant_pieces(p, n, bi->variants[v], v, pc, &k, &err)) !=
+                0 ||
+            (ret = merge_variant(pc, k, bi->variants[v],
+                                 &values[v * b.n_sweeps], b.n_sweeps, cmdline,
+                                 &out, &err)) != 0)
+            goto fail;
+    }
+    if ((ret = sf_h5_batch_end(&out, &err)) != 0)
+        goto fail;
+    printf("\nMerged %zu parts (%zu variants of batch %s) into %s\n", n, nv,
+           bi->name, out_path);
+    goto done;
+fail:
+    fprintf(stderr, "shortfall merge: %s\n", err.msg);
+    status = ret == SF_ERR_NOMEM ? SF_EXIT_IO : sf_exit_code(ret);
+done:
+    sf_h5_out_close(&out);
+    for (size_t i = 0; i < n; i++)
+        sf_h5_batch_info_free(&p[i].bi);
+    free(p);
+    free(pc);
+    free(values);
+    free(sweep_paths);
+    sf_batch_free(&b);
+    return status;
 }
 
 int sf_cmd_merge(int argc, char **argv)
@@ -162,6 +483,15 @@ int sf_cmd_merge(int argc, char **argv)
         free(shards);
         return SF_EXIT_USAGE;
     }
+    if (sf_h5_is_batch(shards[0].path)) {
+        const char **paths = malloc(n * sizeof *paths);
+        for (size_t i = 0; paths && i < n; i++)
+            paths[i] = shards[i].path;
+        status = paths ? merge_batch(out_path, force, paths, n) : SF_EXIT_IO;
+        free(paths);
+        free(shards);
+        return status;
+    }
     for (size_t i = 0; i < n; i++)
         if ((ret = sf_h5_read_info(shards[i].path, &shards[i].info, &err)) != 0)
             goto fail;
@@ -196,7 +526,8 @@ int sf_cmd_merge(int argc, char **argv)
         goto fail;
     res.threads = 0;
     for (size_t i = 0; i < n; i++)
-        if ((ret = add_shard(&m, &opt, &shards[i], &res, &err)) != 0)
+        if ((ret = add_shard(&m, &opt, shards[i].path, &shards[i].info, &res,
+                             &err)) != 0)
             goto fail;
     if ((ret = sf_results_summarise(&res, &err)) != 0)
         goto fail;

@@ -47,6 +47,9 @@ typedef struct {
     uint64_t n_paths;
     bool trials_given; /* --trials A:B */
     uint64_t trial_a, trial_b;
+    bool shard_given; /* --shard I/S */
+    uint64_t shard_i, shard_n;
+    const char *variant; /* --variant I or NAME (batches) */
     double target_rse; /* 0: none */
     const char *target_unit;
     progress_mode progress;
@@ -66,6 +69,7 @@ static void run_usage(FILE *f)
 {
     fprintf(f,
             "usage: shortfall run SCENARIO.yaml [options]\n"
+            "       shortfall run BATCH.yaml [--variant I] [--trials A:B | --shard I/S] [options]\n"
             "       shortfall run --resume RESULTS.h5 [--threads T] [--progress M]\n"
             "\n"
             "Samples trials of the scenario's shocks under each policy mix (all on\n"
@@ -82,6 +86,12 @@ static void run_usage(FILE *f)
             "                        always run, since mixes are compared with it\n"
             "  --trials A:B          run only trials A .. B-1 of the experiment (a\n"
             "                        shard; join shards with `shortfall merge`)\n"
+            "  --shard I/S           run shard I of S equal shards (0 <= I < S):\n"
+            "                        trials N*I/S .. N*(I+1)/S-1 of the N trials\n"
+            "  --variant I           a batch: run only variant I (an index, as\n"
+            "                        `shortfall check BATCH` lists them, or a group\n"
+            "                        name); with --trials or --shard, a batch part\n"
+            "                        for `shortfall merge`, needs -o\n"
             "  --target-rse X        stop once the baseline's mean cumulative shortfall\n"
             "                        (world, or --target-unit) has a relative standard\n"
             "                        error <= X, checked every 8192 trials; -n caps it\n"
@@ -187,6 +197,28 @@ static int parse_args(int argc, char **argv, run_args *ra)
                 return usage_error("--trials needs A:B with A < B, got '%s'",
                                    v);
             ra->trials_given = true;
+        } else if (is_option(arg, "--shard")) {
+            v = option_value(argc, argv, &a, "--shard");
+            const char *slash = v ? strchr(v, '/') : NULL;
+            char lo[32];
+            if (slash == NULL || (size_t)(slash - v) >= sizeof lo)
+                return usage_error("--shard needs I/S (shard I of S), got '%s'",
+                                   v);
+            memcpy(lo, v, (size_t)(slash - v));
+            lo[slash - v] = '\0';
+            if (!parse_u64(lo, &ra->shard_i) ||
+                !parse_u64(slash + 1, &ra->shard_n) || ra->shard_n < 1 ||
+                ra->shard_n > 1000000 || ra->shard_i >= ra->shard_n)
+                return usage_error("--shard needs I/S with 0 <= I < S <= "
+                                   "10^6, got '%s'",
+                                   v);
+            ra->shard_given = true;
+        } else if (is_option(arg, "--variant")) {
+            v = option_value(argc, argv, &a, "--variant");
+            if (v == NULL || *v == '\0')
+                return usage_error("%s--variant needs an index or a group name",
+                                   NULL);
+            ra->variant = v;
         } else if (is_option(arg, "--target-rse")) {
             v = option_value(argc, argv, &a, "--target-rse");
             char *end = NULL;
@@ -262,9 +294,11 @@ static int parse_args(int argc, char **argv, run_args *ra)
                         "--threads and --progress may be given with it\n");
         return SF_EXIT_USAGE;
     }
-    if (ra->trials_given && ra->n_trials > 0)
-        return usage_error("%s-n and --trials are alternatives: --trials A:B "
-                           "runs B - A trials",
+    if (ra->trials_given && ra->shard_given)
+        return usage_error("%s--trials and --shard are alternatives", NULL);
+    if (ra->shard_given && ra->target_rse > 0)
+        return usage_error("%s--target-rse decides when to stop, so it cannot "
+                           "be combined with --shard",
                            NULL);
     if (ra->trials_given && ra->target_rse > 0)
         return usage_error("%s--target-rse decides when to stop, so it cannot "
@@ -272,7 +306,8 @@ static int parse_args(int argc, char **argv, run_args *ra)
                            NULL);
     if (ra->target_unit && ra->target_rse <= 0)
         return usage_error("%s--target-unit goes with --target-rse", NULL);
-    if (ra->resume != NULL && (ra->trials_given || ra->target_rse > 0))
+    if (ra->resume != NULL && (ra->trials_given || ra->shard_given ||
+                               ra->variant || ra->target_rse > 0))
         return usage_error("%s--resume takes the trials from the file", NULL);
     if (ra->scenario == NULL && ra->resume == NULL) {
         run_usage(stderr);
@@ -451,36 +486,46 @@ static void install_handlers(void)
 
 /* --- batches -------------------------------------------------------------- */
 
-static char *read_text(const char *path, size_t *len, sf_error *err)
+/* The trials to run of a scenario or batch variant (`what`, for
+ * messages) that has `total`: all of them, --trials A:B, or --shard I/S.
+ * Returns 0, or prints why not and returns SF_EXIT_USAGE. */
+static int trial_range(const run_args *ra, const char *what, uint64_t total,
+                       uint64_t *first, uint64_t *count)
 {
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
-    if (f == NULL) {
-        sf_error_set(err, SF_ERR_IO, "cannot read %s: %s", path,
-                     strerror(errno));
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n >= 0 && n <= 64L << 20 && fseek(f, 0, SEEK_SET) == 0 &&
-            (text = malloc((size_t)n + 1)) != NULL &&
-            fread(text, 1, (size_t)n, f) == (size_t)n) {
-            text[n] = '\0';
-            *len = (size_t)n;
-        } else {
-            free(text);
-            text = NULL;
-            sf_error_set(err, SF_ERR_IO, "cannot read %s", path);
+    *first = 0;
+    *count = total;
+    if (ra->trials_given) {
+        if (ra->trial_b > total) {
+            fprintf(stderr, "shortfall run: --trials %" PRIu64 ":%" PRIu64
+                            " goes past the %" PRIu64 " trials of %s (-n "
+                            "sets a batch's trials)\n",
+                    ra->trial_a, ra->trial_b, total, what);
+            return SF_EXIT_USAGE;
         }
+        *first = ra->trial_a;
+        *count = ra->trial_b - ra->trial_a;
+    } else if (ra->shard_given) {
+        if (total < ra->shard_n) {
+            fprintf(stderr, "shortfall run: --shard %" PRIu64 "/%" PRIu64
+                            ": %s has only %" PRIu64 " trials, fewer than "
+                            "the shards\n",
+                    ra->shard_i, ra->shard_n, what, total);
+            return SF_EXIT_USAGE;
+        }
+        /* total <= 10^12 and shard_n <= 10^6: no overflow. */
+        *first = total * ra->shard_i / ra->shard_n;
+        *count = total * (ra->shard_i + 1) / ra->shard_n - *first;
     }
-    fclose(f);
-    return text;
+    return 0;
 }
 
-/* One variant: load, run, summarise, add to the file, print its table. */
+/* One variant: load, run trials [first, first + count), summarise, add to
+ * the file, print its table.  batch_trials is the variant's trials in the
+ * whole batch when this is a part, else 0. */
 static int run_variant(const run_args *ra, const sf_batch *b, const char *text,
                        const char *name, const char *group,
-                       const double *values, sf_h5_out *out,
+                       const double *values, uint64_t first, uint64_t count,
+                       uint64_t batch_trials, sf_h5_out *out,
                        const char *cmdline, sf_error *err)
 {
     sf_scenario sc;
@@ -502,9 +547,8 @@ static int run_variant(const run_args *ra, const sf_batch *b, const char *text,
         goto out;
     }
     opt.seed = ra->seed_given ? ra->seed : (b->seed_given ? b->seed : sc.seed);
-    opt.n_trials = ra->n_trials > 0 ? (uint64_t)ra->n_trials
-                   : b->trials > 0  ? (uint64_t)b->trials
-                                    : (uint64_t)sc.trials;
+    opt.first_trial = first;
+    opt.n_trials = count;
     opt.n_paths = ra->n_paths;
     opt.threads = ra->threads;
     if (ra->threads > 0)
@@ -523,11 +567,14 @@ static int run_variant(const run_args *ra, const sf_batch *b, const char *text,
     }
     sf_h5_meta meta = {cmdline, SF_GIT_COMMIT, 1, !ra->no_trials, 0.0, NULL};
     if ((ret = sf_h5_batch_add(out, group, &res, &meta, values, b->n_sweeps,
-                               err)) != 0)
+                               batch_trials, err)) != 0)
         goto out;
     printf("\n== variant %s", group);
     for (size_t k = 0; k < b->n_sweeps; k++)
         printf("%s %s = %g", k ? "," : ":", b->sweeps[k].path, values[k]);
+    if (batch_trials > 0)
+        printf(" (trials %" PRIu64 "..%" PRIu64 " of %" PRIu64 ")", first,
+               first + count - 1, batch_trials);
     printf("\n");
     sf_print_summary(stdout, &res);
 out:
@@ -537,94 +584,134 @@ out:
     return ret;
 }
 
+/* The variant --variant names: an index, or else a group name.  Returns
+ * 0, or prints why not and returns SF_EXIT_USAGE. */
+static int find_variant(const run_args *ra, const sf_batch_variants *vs,
+                        size_t *v)
+{
+    uint64_t x;
+    if (parse_u64(ra->variant, &x)) {
+        if (x < vs->n) {
+            *v = (size_t)x;
+            return 0;
+        }
+        fprintf(stderr, "shortfall run: --variant %s: %s has %zu variants "
+                        "(0 .. %zu; `shortfall check %s` lists them)\n",
+                ra->variant, ra->scenario, vs->n, vs->n - 1, ra->scenario);
+        return SF_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < vs->n; i++)
+        if (strcmp(vs->groups[i], ra->variant) == 0) {
+            *v = i;
+            return 0;
+        }
+    fprintf(stderr, "shortfall run: %s has no variant '%s' (give an index "
+                    "0 .. %zu or a group name; `shortfall check %s` lists "
+                    "them)\n",
+            ra->scenario, ra->variant, vs->n - 1, ra->scenario);
+    return SF_EXIT_USAGE;
+}
+
+/* The options that shape a part's results beyond the batch and scenario
+ * files, written out in one canonical form: parts merge only if theirs
+ * are equal, since each variant of one run used the same options. */
+static char *part_run_options(const run_args *ra)
+{
+    size_t len = 128;
+    for (size_t i = 0; i < ra->n_policy_names; i++)
+        len += strlen(ra->policy_names[i]) + 12;
+    char *s = malloc(len), *p = s;
+    if (s == NULL)
+        return NULL;
+    *p = '\0';
+    if (ra->seed_given)
+        p += sprintf(p, " --seed %" PRIu64, ra->seed);
+    if (ra->n_trials > 0)
+        p += sprintf(p, " -n %lld", ra->n_trials);
+    if (ra->n_paths > 0)
+        p += sprintf(p, " --paths %" PRIu64, ra->n_paths);
+    if (ra->no_trials)
+        p += sprintf(p, " --no-trials");
+    /* In the order given (it is the order of the groups), each name once. */
+    for (size_t i = 0; i < ra->n_policy_names; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < i; j++)
+            dup = dup || strcmp(ra->policy_names[i], ra->policy_names[j]) == 0;
+        if (!dup)
+            p += sprintf(p, " --policy %s", ra->policy_names[i]);
+    }
+    memmove(s, s[0] == ' ' ? s + 1 : s, strlen(s) + 1);
+    return s;
+}
+
 static int run_batch(const run_args *ra, const char *btext, size_t blen,
                      const char *cmdline)
 {
     sf_batch b;
+    sf_batch_variants vs;
     sf_error err = {0};
     sf_h5_out out;
     int ret, status = SF_EXIT_OK;
-    size_t combos, nv = 0;
-    char **texts = NULL, **groups = NULL, *default_path = NULL;
-    const char **scen_names = NULL;
-    double *values = NULL;
+    char *default_path = NULL, *run_options = NULL;
+    uint64_t *first = NULL, *count = NULL, *total = NULL;
 
     memset(&out, 0, sizeof out);
+    memset(&vs, 0, sizeof vs);
     out.file = -1;
-    if (ra->resume || ra->trials_given || ra->target_rse > 0) {
-        fprintf(stderr, "shortfall run: --resume, --trials and --target-rse "
-                        "are for single scenarios, not batches\n");
+    if (ra->resume || ra->target_rse > 0) {
+        fprintf(stderr, "shortfall run: --resume and --target-rse are for "
+                        "single scenarios, not batches\n");
         return SF_EXIT_USAGE;
     }
     if ((ret = sf_batch_load(&b, btext, blen, ra->scenario, &err)) != 0) {
         fprintf(stderr, "%s\n", err.msg);
         return sf_exit_code(ret);
     }
-    combos = sf_batch_combinations(&b);
-    nv = b.n_scenarios * combos;
-    texts = calloc(nv, sizeof *texts);
-    groups = calloc(nv, sizeof *groups);
-    scen_names = calloc(nv, sizeof *scen_names);
-    values = calloc(nv * (b.n_sweeps ? b.n_sweeps : 1), sizeof *values);
-    if (!texts || !groups || !scen_names || !values) {
+    if ((ret = sf_batch_expand(&b, ra->scenario, &vs, &err)) != 0)
+        goto fail;
+    size_t nv = vs.n, v_begin = 0, v_end = nv;
+    bool part = ra->variant != NULL || ra->trials_given || ra->shard_given;
+    if (ra->variant != NULL) {
+        if ((status = find_variant(ra, &vs, &v_begin)) != 0)
+            goto done;
+        v_end = v_begin + 1;
+    }
+    if (part && ra->output == NULL) {
+        fprintf(stderr, "shortfall run: a batch part (--variant, --trials or "
+                        "--shard) needs -o FILE\n");
+        status = SF_EXIT_USAGE;
+        goto done;
+    }
+    first = calloc(nv, sizeof *first);
+    count = calloc(nv, sizeof *count);
+    total = calloc(nv, sizeof *total);
+    if (!first || !count || !total ||
+        (part && (run_options = part_run_options(ra)) == NULL)) {
         ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    /* Every variant's text first: a bad path fails before any trial. */
-    for (size_t s = 0; s < b.n_scenarios; s++) {
-        size_t len = 0;
-        char *text = read_text(b.scenarios[s], &len, &err);
+    /* Every variant to run is loaded once before any trial: an invalid
+     * swept value, or a trial range past a variant's trials, stops the
+     * batch before any work. */
+    for (size_t v = v_begin; v < v_end; v++) {
         sf_scenario sc;
-        if (text == NULL) {
-            ret = SF_ERR_IO;
-            goto fail;
-        }
+        char label[1024];
         memset(&sc, 0, sizeof sc);
-        ret = sf_scenario_load_string(&sc, text, len, b.scenarios[s], &err);
-        for (size_t c = 0; ret == 0 && c < combos; c++) {
-            size_t v = s * combos + c, bad = 0;
-            const char *problem = NULL;
-            ret = sf_batch_variant_text(&b, text, len, c, &texts[v], &problem,
-                                        &bad);
-            if (ret != 0 && problem != NULL) {
-                ret = sf_error_set(&err, SF_ERR_UNKNOWN_REF,
-                                   "%s:%d:%d: sweeps[%zu].path: '%s' in %s: "
-                                   "%s",
-                                   ra->scenario, b.sweeps[bad].loc.line,
-                                   b.sweeps[bad].loc.col, bad,
-                                   b.sweeps[bad].path, b.scenarios[s], problem);
-                break;
-            }
-            size_t glen = strlen(sc.name) + 16;
-            if (ret == 0 && (groups[v] = malloc(glen)) == NULL)
-                ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
-            if (ret == 0) {
-                if (combos == 1)
-                    snprintf(groups[v], glen, "%s", sc.name);
-                else
-                    snprintf(groups[v], glen, "%s-%zu", sc.name, c);
-                for (char *q = groups[v]; *q; q++)
-                    if (*q == '/')
-                        *q = '_';
-                scen_names[v] = b.scenarios[s];
-                for (size_t k = 0; k < b.n_sweeps; k++)
-                    values[v * b.n_sweeps + k] = sf_batch_value(&b, c, k);
-            }
-        }
+        snprintf(label, sizeof label, "%s (variant %s)", vs.scenarios[v],
+                 vs.groups[v]);
+        ret = sf_scenario_load_string(&sc, vs.texts[v], strlen(vs.texts[v]),
+                                      label, &err);
+        total[v] = ra->n_trials > 0 ? (uint64_t)ra->n_trials
+                   : b.trials > 0   ? (uint64_t)b.trials
+                                    : (uint64_t)sc.trials;
         sf_scenario_free(&sc);
-        free(text);
         if (ret != 0)
             goto fail;
+        snprintf(label, sizeof label, "variant %s", vs.groups[v]);
+        if ((status = trial_range(ra, label, total[v], &first[v],
+                                  &count[v])) != 0)
+            goto done;
     }
-    for (size_t i = 0; i < nv; i++)
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(groups[i], groups[j]) == 0) {
-                ret = sf_error_set(&err, SF_ERR_DUPLICATE,
-                                   "%s: two variants would both be named '%s' "
-                                   "(scenarios with the same name)",
-                                   ra->scenario, groups[i]);
-                goto fail;
-            }
     const char *path = ra->output;
     if (path == NULL) {
         size_t len = strlen(b.name) + 16;
@@ -640,8 +727,9 @@ static int run_batch(const run_args *ra, const char *btext, size_t blen,
     for (size_t k = 0; paths && k < b.n_sweeps; k++)
         paths[k] = b.sweeps[k].path;
     sf_h5_batch hb = {b.name, ra->scenario, btext, cmdline, SF_GIT_COMMIT,
-                      nv, (const char *const *)groups, scen_names,
-                      b.n_sweeps, paths, values};
+                      nv, (const char *const *)vs.groups, vs.scenarios,
+                      b.n_sweeps, paths, vs.values, part, run_options,
+                      vs.sources};
     if (paths == NULL)
         ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
     else if ((ret = sf_h5_out_open(&out, path, ra->force, &err)) == 0)
@@ -650,18 +738,23 @@ static int run_batch(const run_args *ra, const char *btext, size_t blen,
     if (ret != 0)
         goto fail;
     install_handlers();
-    for (size_t v = 0; v < nv; v++) {
+    for (size_t v = v_begin; v < v_end; v++) {
         char label[1024];
-        snprintf(label, sizeof label, "%s (variant %s)", scen_names[v],
-                 groups[v]);
-        if ((ret = run_variant(ra, &b, texts[v], label, groups[v],
-                               &values[v * b.n_sweeps], &out, cmdline,
-                               &err)) != 0)
+        snprintf(label, sizeof label, "%s (variant %s)", vs.scenarios[v],
+                 vs.groups[v]);
+        if ((ret = run_variant(ra, &b, vs.texts[v], label, vs.groups[v],
+                               &vs.values[v * b.n_sweeps], first[v], count[v],
+                               part ? total[v] : 0, &out, cmdline, &err)) != 0)
             goto fail;
     }
     if ((ret = sf_h5_batch_end(&out, &err)) != 0)
         goto fail;
-    printf("\nResults: %s (%zu variants)\n", path, nv);
+    if (part)
+        printf("\nResults: %s (a part of batch %s: %zu of its %zu variants; "
+               "`shortfall merge` joins the parts)\n",
+               path, b.name, v_end - v_begin, nv);
+    else
+        printf("\nResults: %s (%zu variants)\n", path, nv);
     goto done;
 fail:
     fprintf(stderr, "%s%s\n",
@@ -674,16 +767,11 @@ fail:
                                    : sf_exit_code(ret);
 done:
     sf_h5_out_close(&out);
-    for (size_t v = 0; v < nv; v++) {
-        if (texts)
-            free(texts[v]);
-        if (groups)
-            free(groups[v]);
-    }
-    free(texts);
-    free(groups);
-    free(scen_names);
-    free(values);
+    sf_batch_variants_free(&vs);
+    free(first);
+    free(count);
+    free(total);
+    free(run_options);
     free(default_path);
     sf_batch_free(&b);
     return status;
@@ -718,7 +806,7 @@ int sf_cmd_run(int argc, char **argv)
     cmdline = join_command_line(argc, argv);
     if (ra.scenario != NULL) {
         size_t blen = 0;
-        char *btext = read_text(ra.scenario, &blen, &err);
+        char *btext = sf_batch_read_text(ra.scenario, &blen, &err);
         if (btext != NULL && sf_batch_detect(btext, blen)) {
             status = run_batch(&ra, btext, blen, cmdline ? cmdline : "");
             free(btext);
@@ -726,6 +814,20 @@ int sf_cmd_run(int argc, char **argv)
         }
         free(btext);
         err.code = 0;
+        /* A batch part records its variant's whole trial count, so -n may
+         * go with --trials there; a single shard's -n would mean nothing. */
+        if (ra.trials_given && ra.n_trials > 0) {
+            status = usage_error("%s-n and --trials are alternatives: "
+                                 "--trials A:B runs B - A trials",
+                                 NULL);
+            goto out;
+        }
+        if (ra.variant != NULL) {
+            status = usage_error("--variant is for batch files; %s is a "
+                                 "scenario",
+                                 ra.scenario);
+            goto out;
+        }
     }
 
     if (ra.resume != NULL) {
@@ -766,6 +868,11 @@ int sf_cmd_run(int argc, char **argv)
         if (ra.trials_given) {
             opt.first_trial = ra.trial_a;
             opt.n_trials = ra.trial_b - ra.trial_a;
+        } else if (ra.shard_given &&
+                   (status = trial_range(&ra, sc.name, opt.n_trials,
+                                         &opt.first_trial, &opt.n_trials)) !=
+                       0) {
+            goto out;
         }
         opt.n_paths = ra.n_paths;
     }

@@ -64,7 +64,13 @@ int sf_h5_out_stream_column(void *ctx, const sf_results *res, size_t policy,
 
 /* A batch file: root attributes and coordinates of the variants, then one
  * group per variant (a scenario group with the variant's provenance as its
- * attributes), then closed and renamed like a single run's file. */
+ * attributes), then closed and renamed like a single run's file.
+ *
+ * A batch part (`run BATCH --variant I --trials A:B`) has the same root
+ * and coordinates — those of the whole batch — but only the groups it ran,
+ * over its trial range, and three more root attributes: part = 1,
+ * run_options (the options that shape the results) and scenario_sources
+ * (a fingerprint of each scenario file), which `merge` checks agree. */
 typedef struct {
     const char *name, *file, *text; /* the batch */
     const char *command_line, *git_commit;
@@ -74,12 +80,17 @@ typedef struct {
     size_t n_sweeps;
     const char *const *sweep_paths;
     const double *sweep_values; /* [variant * n_sweeps + sweep] */
+    bool part;
+    const char *run_options, *sources; /* parts only */
 } sf_h5_batch;
 
 int sf_h5_batch_begin(sf_h5_out *o, const sf_h5_batch *b, sf_error *err);
+/* batch_trials: in a part, the variant's trials in the whole batch (its
+ * group's attribute batch_trials, what `merge` checks the parts cover);
+ * 0 in a whole batch file. */
 int sf_h5_batch_add(sf_h5_out *o, const char *variant, const sf_results *res,
                     const sf_h5_meta *meta, const double *values,
-                    size_t n_sweeps, sf_error *err);
+                    size_t n_sweeps, uint64_t batch_trials, sf_error *err);
 int sf_h5_batch_end(sf_h5_out *o, sf_error *err);
 
 /* Removes the temporary file if it is still there; frees the names. */
@@ -90,6 +101,8 @@ typedef struct {
     char *scenario_text;
     char *scenario_file;
     char *scenario_name;
+    char *group; /* the group of the policy groups: the scenario name, or
+                    a batch variant's group */
     char *version;
     uint64_t seed, n_trials, n_done, first_trial, n_paths;
     int threads;
@@ -108,6 +121,27 @@ typedef struct {
  * the rest). */
 int sf_h5_read_info(const char *path, sf_h5_info *info, sf_error *err);
 void sf_h5_info_free(sf_h5_info *info);
+
+/* A batch file or part: its root, and each variant group it holds read
+ * as a single run's file would be (sf_h5_info.group is the variant). */
+typedef struct {
+    char *version;
+    char *name, *file, *text; /* batch_name, batch_file, batch_text */
+    bool part;
+    char *run_options, *sources; /* parts only */
+    size_t n_variants;           /* of the whole batch */
+    char **variants, **scenarios; /* its variant and scenario coordinates */
+    size_t n_groups;             /* variant groups in this file */
+    sf_h5_info *groups;
+    uint64_t *batch_trials;      /* [group]: parts only */
+} sf_h5_batch_info;
+
+/* True if path is a shortfall file of kind "batch" (false for anything
+ * unreadable, which the reader then reports). */
+bool sf_h5_is_batch(const char *path);
+int sf_h5_read_batch_info(const char *path, sf_h5_batch_info *bi,
+                          sf_error *err);
+void sf_h5_batch_info_free(sf_h5_batch_info *bi);
 
 /* The scenario's index of each policy group of the file (policies must
  * hold info->n_policies); a group the scenario does not have, or a

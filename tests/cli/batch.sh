@@ -72,6 +72,7 @@ sweeps:
   - {path: "shocks[cn_controls].hazard_per_year", values: [-1]}
 YAML
 expect batch-invalid-variant 2 'variant toy-magnets.*hazard_per_year: must be >= 0' -- "$sf" run "$tmp/bad-value.yaml" -o "$tmp/x.h5"
+expect batch-check-invalid-variant 2 'variant toy-magnets.*hazard_per_year: must be >= 0' -- "$sf" check "$tmp/bad-value.yaml"
 cat >"$tmp/zip.yaml" <<YAML
 batch: zip
 scenarios: [$here/scenarios/toy-magnets.yaml]

@@ -3,7 +3,13 @@
 is bitwise identical in both files (same names, shapes, types, values) and
 the root attributes that describe the experiment agree; prints what
 differs otherwise.  Timing and invocation attributes (created, wall
-seconds, threads, command line) may differ."""
+seconds, threads, command line) may differ.
+
+Batch files: the root's batch attributes (kind, batch_name, batch_text,
+and a part's part, run_options, scenario_sources) must agree too, and so
+must each variant group's run attributes (the same keys as a single run's
+root, plus its swept values and a part's batch_trials).  Every other
+group's attributes must agree entirely."""
 import sys
 
 import h5py
@@ -32,11 +38,45 @@ for name in sorted(set(da) & set(db)):
             diffs.append(f"{name}: values")
     elif not np.array_equal(x, y):
         diffs.append(f"{name}: values")
-for key in ("software", "version", "format_version", "seed", "trials",
+RUN_KEYS = ("software", "version", "format_version", "seed", "trials",
             "trials_done", "complete", "first_trial", "horizon_months",
-            "scenario_name", "scenario_text", "paths", "has_trials"):
-    if a.attrs.get(key) != b.attrs.get(key):
+            "scenario_name", "scenario_text", "paths", "has_trials")
+BATCH_KEYS = ("kind", "batch_name", "batch_text", "part", "run_options",
+              "scenario_sources")
+
+
+def same(x, y):
+    if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+        return np.array_equal(x, y)
+    return x == y
+
+
+for key in RUN_KEYS + BATCH_KEYS:
+    if not same(a.attrs.get(key), b.attrs.get(key)):
         diffs.append(f"root attribute {key}: {a.attrs.get(key)!r} vs {b.attrs.get(key)!r}")
+
+
+def groups(f):
+    out = {}
+    f.visititems(lambda name, obj: out.__setitem__(name, obj)
+                 if isinstance(obj, h5py.Group) else None)
+    return out
+
+
+ga, gb = groups(a), groups(b)
+if set(ga) != set(gb):
+    diffs.append(f"groups differ: {sorted(set(ga) ^ set(gb))[:10]}")
+for name in sorted(set(ga) & set(gb)):
+    x, y = ga[name].attrs, gb[name].attrs
+    if "scenario_text" in x or "scenario_text" in y:
+        # A batch variant: a run's provenance, compared like a root's.
+        keys = RUN_KEYS + ("batch_trials",) + tuple(
+            sorted(k for k in set(x) | set(y) if k.startswith("sweep_")))
+    else:
+        keys = sorted(set(x) | set(y))
+    for key in keys:
+        if not same(x.get(key), y.get(key)):
+            diffs.append(f"/{name} attribute {key}: {x.get(key)!r} vs {y.get(key)!r}")
 for d in diffs[:20]:
     print(d)
 print(f"{len(da)} datasets compared, {len(diffs)} differences")
