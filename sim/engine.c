@@ -377,6 +377,13 @@ static uint64_t wave_blocks_of(const sf_run_options *opt)
                : (uint64_t)threads_of(opt) * WAVE_BLOCKS_PER_THREAD;
 }
 
+uint64_t sf_run_waves(const sf_run_options *opt)
+{
+    uint64_t blocks = (opt->n_trials + SF_BLOCK_TRIALS - 1) / SF_BLOCK_TRIALS;
+    uint64_t wave = wave_blocks_of(opt);
+    return (blocks + wave - 1) / wave;
+}
+
 static int results_alloc(sf_results *res, const sf_model *m)
 {
     size_t U = res->n_units, T = (size_t)res->n_months;

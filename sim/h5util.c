@@ -45,6 +45,11 @@ static hid_t order_tracking_gcpl(void)
 
 hid_t sf_h5_create(const char *path)
 {
+    return sf_h5_create_fapl(path, H5P_DEFAULT);
+}
+
+hid_t sf_h5_create_fapl(const char *path, hid_t fapl)
+{
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), f = -1;
     if (fcpl < 0)
         return -1;
@@ -52,7 +57,7 @@ hid_t sf_h5_create(const char *path)
                                              H5P_CRT_ORDER_INDEXED) >= 0 &&
         H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED |
                                              H5P_CRT_ORDER_INDEXED) >= 0)
-        f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+        f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
     H5Pclose(fcpl);
     return f;
 }

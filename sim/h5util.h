@@ -20,6 +20,8 @@
 void sf_h5_quiet(void);
 
 hid_t sf_h5_create(const char *path);
+/* The same with a file access property list (MPI-IO for parallel runs). */
+hid_t sf_h5_create_fapl(const char *path, hid_t fapl);
 /* Opens the group, creating it (tracking creation order) if it is new. */
 hid_t sf_h5_group(hid_t parent, const char *name);
 

@@ -917,21 +917,32 @@ int sf_cmd_run(int argc, char **argv)
     if (ra.resume != NULL)
         meta.write_trials = info.has_trials;
     /* A plain run streams its per-trial rows to the file as it goes, so
-     * its memory does not grow with the trials.  A resumed run, a run to
-     * a precision target (which looks at every row) and MPI ranks (rank 0
-     * gathers) hold every row instead. */
-    bool streaming = root && sf_mpi_size() == 1 && ra.resume == NULL &&
-                     ra.target_rse <= 0;
+     * its memory does not grow with the trials; so does every MPI rank,
+     * with collective writes.  A resumed run and a run to a precision
+     * target (which looks at every row) hold every row instead. */
+    bool mpi = sf_mpi_size() > 1;
+    bool streaming = ra.resume == NULL && ra.target_rse <= 0;
     if (streaming) {
         opt.rows_done = sf_h5_out_stream_rows;
         opt.rows_ctx = &out;
     }
-    if ((root && (ret = sf_h5_out_open(&out, path,
-                                       ra.force || ra.resume != NULL, &err)) !=
-                     0) ||
-        (ret = sf_results_init(&res, &m, &opt, &err)) != 0 ||
-        (streaming &&
-         (ret = sf_h5_out_stream_begin(&out, &res, &meta, &err)) != 0))
+    ret = root ? sf_h5_out_open(&out, path, ra.force || ra.resume != NULL, &err)
+               : 0;
+#ifdef SF_MPI
+    if (mpi && (ret = sf_mpi_share_output(&out, path, ret, &err)) != 0 &&
+        !root) {
+        status = sf_exit_code(ret); /* rank 0 says why */
+        goto out;
+    }
+#endif
+    if (ret != 0 || (ret = sf_results_init(&res, &m, &opt, &err)) != 0)
+        goto fail;
+#ifdef SF_MPI
+    if (mpi && (ret = sf_h5_out_stream_begin_mpi(&out, &res, &meta, &err)) != 0)
+        goto fail;
+#endif
+    if (!mpi && streaming &&
+        (ret = sf_h5_out_stream_begin(&out, &res, &meta, &err)) != 0)
         goto fail;
     if (ra.resume != NULL) {
         if ((ret = sf_h5_read_trials(ra.resume, &info, &res, &err)) != 0)
@@ -948,7 +959,9 @@ int sf_cmd_run(int argc, char **argv)
         /* Ranks stop together or not at all: no clean interrupt. */
         opt.stop = NULL;
         signal(SIGXFSZ, SIG_IGN);
-        ret = sf_mpi_run(&m, &opt, &res, &err);
+        ret = sf_mpi_run(&m, &opt, &res, &out, &err);
+        if (ret == 0)
+            ret = sf_h5_out_stream_end_mpi(&out, &res, root, &err);
         if (ret != 0)
             goto fail;
         if (!root) {

@@ -150,6 +150,10 @@ typedef struct {
     void *rows_ctx;
 } sf_run_options;
 
+/* The waves of blocks a run with these options takes (each ends with a
+ * rows_done call). */
+uint64_t sf_run_waves(const sf_run_options *opt);
+
 /* Allocates empty results for opt's trials and policies (n_done = 0). */
 int sf_results_init(sf_results *res, const sf_model *m,
                     const sf_run_options *opt, sf_error *err);

@@ -33,6 +33,7 @@ typedef struct {
     bool force;     /* replace an existing file */
     int64_t file;   /* the open HDF5 file while writing, else -1 */
     void *stream;   /* per-trial rows being streamed (sf_h5_out_stream) */
+    bool borrowed;  /* an MPI rank other than 0: never removes the files */
 } sf_h5_out;
 
 /* Checks the target and creates the temporary file.  Fails with SF_ERR_IO
@@ -61,6 +62,23 @@ int sf_h5_out_stream_rows(void *ctx, const sf_results *res, uint64_t from,
 int sf_h5_out_stream_column(void *ctx, const sf_results *res, size_t policy,
                             int what, size_t index, double *out,
                             sf_error *err);
+
+#ifdef SF_MPI
+/* MPI runs (sim/mpi.c).  Every rank takes part: _begin_mpi creates the
+ * file (or the scratch file) on MPI-IO with the per-trial variables;
+ * _rows_mpi writes rows [from, to) of a rank's share, whose first row is
+ * `offset` in the run, with one collective write per variable (a rank
+ * with nothing left calls it with from == to); _end_mpi closes the file
+ * collectively, and on rank 0 reopens it for the statistics and
+ * sf_h5_out_write. */
+int sf_h5_out_stream_begin_mpi(sf_h5_out *o, const sf_results *res,
+                               const sf_h5_meta *meta, sf_error *err);
+int sf_h5_out_stream_rows_mpi(sf_h5_out *o, const sf_results *share,
+                              uint64_t offset, uint64_t from, uint64_t to,
+                              sf_error *err);
+int sf_h5_out_stream_end_mpi(sf_h5_out *o, const sf_results *res,
+                             bool root, sf_error *err);
+#endif
 
 /* A batch file: root attributes and coordinates of the variants, then one
  * group per variant (a scenario group with the variant's provenance as its

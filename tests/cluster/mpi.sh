@@ -23,3 +23,21 @@ for f in np1 np2 np2t; do
 done
 ranks=$("$py" -c "import h5py; print(int(h5py.File('$tmp/np2.h5').attrs['ranks']))")
 ok_if mpi-ranks-recorded "[ '$ranks' = 2 ]"
+
+# Every rank writes its own rows collectively, a wave at a time: with 3
+# ranks and 2 blocks one rank has no trials and still takes part in every
+# collective write; ranks with more waves than others; --no-trials (the
+# rows go to a scratch file that rank 0 removes); paths that span ranks.
+"$sf" run $toy -n 1500 --paths 1100 --progress never -o "$tmp/s15.h5" >/dev/null 2>&1
+expect mpi-np3-idle-rank 0 'Results:' -- env OMP_NUM_THREADS=1 $run -np 3 "$mpi" run $toy -n 1500 --paths 1100 --progress never -o "$tmp/np3.h5"
+"$py" tests/python/compare_results.py "$tmp/np3.h5" "$tmp/s15.h5" >"$tmp/cmp" 2>&1
+ok_if mpi-np3-idle-rank-equals-serial "grep -q ' 0 differences' $tmp/cmp" || cat "$tmp/cmp"
+"$sf" run $toy -n 7000 --no-trials --progress never -o "$tmp/s7.h5" >/dev/null 2>&1
+expect mpi-np2-no-trials 0 'Results:' -- env OMP_NUM_THREADS=1 $run -np 2 "$mpi" run $toy -n 7000 --no-trials --progress never -o "$tmp/np2n.h5"
+"$py" tests/python/compare_results.py "$tmp/np2n.h5" "$tmp/s7.h5" >"$tmp/cmp" 2>&1
+ok_if mpi-np2-no-trials-equals-serial "grep -q ' 0 differences' $tmp/cmp" || cat "$tmp/cmp"
+ok_if mpi-no-temporary-files-left "[ -z \"\$(ls -A $tmp | grep '^\\.')\" ]"
+# The per-trial variables are the streamed ones: chunked one
+# column of 1024 trials at a time (merge or a gather would write whole rows).
+chunks=$("$py" -c "import h5py; print(h5py.File('$tmp/np2.h5')['toy-magnets/baseline/shortfall_cum'].chunks)")
+ok_if mpi-per-trial-rows-streamed "[ '$chunks' = '(1024, 1)' ]"
