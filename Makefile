@@ -139,6 +139,8 @@ build/fuzz/fuzz_results: fuzz/fuzz_results.c $(FUZZ_SRC) $(wildcard include/*.h 
 # Seeds for the results reader: small files written by this build.
 build/fuzz/results-corpus: $(BIN)/shortfall
 	@mkdir -p $@
+	$(BIN)/shortfall run fuzz/seed-results.yaml --force --progress never -o $@/tiny.h5 >/dev/null
+	$(BIN)/shortfall run fuzz/seed-results.yaml --no-trials --force --progress never -o $@/tiny-lean.h5 >/dev/null
 	$(BIN)/shortfall run scenarios/toy-magnets.yaml -n 30 --force --progress never -o $@/toy.h5 >/dev/null
 	$(BIN)/shortfall run scenarios/replay-2010.yaml -n 20 --no-trials --force --progress never -o $@/lean.h5 >/dev/null
 	$(BIN)/shortfall run examples/batches/ree-sweep.yaml --variant 4 --trials 0:20 --force --progress never -o $@/part.h5 >/dev/null
@@ -146,9 +148,9 @@ fuzz: deps build/fuzz/fuzz_scenario build/fuzz/fuzz_results
 	@$(MAKE) --no-print-directory all build/fuzz/results-corpus
 	@mkdir -p build/fuzz/corpus && cp scenarios/*.yaml tests/bad/*.yaml build/fuzz/corpus/
 	build/fuzz/fuzz_scenario -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
-	    -max_len=65536 build/fuzz/corpus
+	    -max_len=65536 -entropic=0 -artifact_prefix=build/fuzz/ build/fuzz/corpus
 	LSAN_OPTIONS=suppressions=fuzz/lsan.supp build/fuzz/fuzz_results -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
-	    -max_len=4194304 build/fuzz/results-corpus
+	    -max_len=4194304 -artifact_prefix=build/fuzz/ build/fuzz/results-corpus
 
 format:
 	clang-format -i include/*.h include/shortfall/*.h models/*.[ch] sim/*.[ch] tests/*.[ch]

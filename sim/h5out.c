@@ -683,6 +683,13 @@ out:
 
 /* --- streaming per-trial rows -------------------------------------------- */
 
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static void stream_free(stream *st)
 {
     if (st == NULL)
@@ -860,7 +867,10 @@ int sf_h5_out_stream_rows(void *ctx, const sf_results *res, uint64_t from,
         }
     }
     sf_bug_assert(n <= st->n_chunks_max);
-    if (sf_h5_write_chunks(st->chunks, n) != 0)
+    double t0 = seconds();
+    int bad = sf_h5_write_chunks(st->chunks, n) != 0;
+    o->stream_seconds += seconds() - t0;
+    if (bad)
         return sf_error_set(err, SF_ERR_HDF5,
                             "writing %s failed (%s: disk full, file size "
                             "limit or an HDF5 error)",
@@ -969,6 +979,7 @@ int sf_h5_out_stream_rows_mpi(sf_h5_out *o, const sf_results *share,
     int ret = 0;
 
     sf_bug_assert(rows == 0 || base + rows <= share->rows_held);
+    double t0 = seconds();
     for (size_t p = 0; p < st->n_pol && ret == 0; p++) {
         const sf_policy_results *pr = &share->pol[p];
         const hid_t *d = &st->d[p * VARS_PER_POLICY];
@@ -997,6 +1008,7 @@ int sf_h5_out_stream_rows_mpi(sf_h5_out *o, const sf_results *share,
                                         K, ib);
         }
     }
+    o->stream_seconds += seconds() - t0;
     if (ret != 0)
         return sf_error_set(err, SF_ERR_HDF5,
                             "writing %s failed (%s: disk full, file size "

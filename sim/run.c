@@ -999,7 +999,9 @@ int sf_cmd_run(int argc, char **argv)
         goto fail;
     t_write = now() - t_write;
     sf_print_summary(stdout, &res);
-    printf("\nResults: %s (written in %.2f s)\n", path, t_write);
+    /* Writing time includes the rows streamed during the run. */
+    printf("\nResults: %s (written in %.2f s)\n", path,
+           t_write + out.stream_seconds);
     if (res.n_done < res.n_trials) {
         fprintf(stderr,
                 "shortfall run: interrupted after %" PRIu64 " of %" PRIu64

@@ -34,6 +34,7 @@ typedef struct {
     int64_t file;   /* the open HDF5 file while writing, else -1 */
     void *stream;   /* per-trial rows being streamed (sf_h5_out_stream) */
     bool borrowed;  /* an MPI rank other than 0: never removes the files */
+    double stream_seconds; /* spent writing rows during the run */
 } sf_h5_out;
 
 /* Checks the target and creates the temporary file.  Fails with SF_ERR_IO
