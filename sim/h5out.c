@@ -47,6 +47,7 @@ typedef struct {
     double *buf;     /* one wave's columns */
     sf_h5_chunk *chunks;
     size_t n_chunks_max;
+    sf_h5_chunk_buf zbuf; /* compressed chunks */
 } stream;
 
 typedef struct {
@@ -708,6 +709,7 @@ static void stream_free(stream *st)
     free(st->d);
     free(st->buf);
     free(st->chunks);
+    sf_h5_chunk_buf_free(&st->zbuf);
     free(st);
 }
 
@@ -868,7 +870,7 @@ int sf_h5_out_stream_rows(void *ctx, const sf_results *res, uint64_t from,
     }
     sf_bug_assert(n <= st->n_chunks_max);
     double t0 = seconds();
-    int bad = sf_h5_write_chunks(st->chunks, n) != 0;
+    int bad = sf_h5_write_chunks(st->chunks, n, &st->zbuf) != 0;
     o->stream_seconds += seconds() - t0;
     if (bad)
         return sf_error_set(err, SF_ERR_HDF5,

@@ -386,31 +386,53 @@ out:
     return d;
 }
 
-int sf_h5_write_chunks(const sf_h5_chunk *chunks, size_t n)
+int sf_h5_write_chunks(const sf_h5_chunk *chunks, size_t n,
+                       sf_h5_chunk_buf *buf)
 {
-    unsigned char **out = calloc(n ? n : 1, sizeof *out);
-    uLongf *out_len = calloc(n ? n : 1, sizeof *out_len);
-    int failed = 0, ret = SF_ERR_HDF5;
+    int failed = 0;
+    size_t bound_max = 0, pad_max = 0;
 
-    if (out == NULL || out_len == NULL)
-        goto done;
+    for (size_t c = 0; c < n; c++) {
+        size_t bytes = chunks[c].chunk_rows * chunks[c].elem_size;
+        /* zlib's conservative deflateBound, for the non-default memLevel
+         * used below (compressBound holds for the defaults only). */
+        size_t bound = bytes + (bytes >> 3) + (bytes >> 6) + 64;
+        if (bound > bound_max)
+            bound_max = bound;
+        if (bytes > pad_max)
+            pad_max = bytes;
+    }
+    /* One output area, kept between calls: a malloc and free per chunk
+     * made glibc grow and trim its heap every wave. */
+    if (n * bound_max > buf->cap || n > buf->n_cap) {
+        free(buf->out);
+        free(buf->len);
+        buf->cap = n * bound_max;
+        buf->n_cap = n;
+        buf->out = malloc(buf->cap ? buf->cap : 1);
+        buf->len = malloc((n ? n : 1) * sizeof *buf->len);
+        if (buf->out == NULL || buf->len == NULL) {
+            buf->cap = buf->n_cap = 0;
+            return SF_ERR_NOMEM;
+        }
+    }
 #pragma omp parallel
     {
-        unsigned char *pad = NULL, *shuf = NULL;
-        size_t have = 0;
+        unsigned char *pad = malloc(pad_max ? pad_max : 1);
+        unsigned char *shuf = malloc(pad_max ? pad_max : 1);
+        /* One deflate stream per thread, reset for each chunk: compress2
+         * would allocate and clear ~270 KB of state per 8 KB chunk.  A
+         * small hash (memLevel 4) suits chunks this size; any valid zlib
+         * stream is what HDF5's deflate filter reads back. */
+        z_stream zs;
+        memset(&zs, 0, sizeof zs);
+        bool z_ok = deflateInit2(&zs, DEFLATE_LEVEL, Z_DEFLATED, 15, 4,
+                                 Z_DEFAULT_STRATEGY) == Z_OK;
 #pragma omp for schedule(dynamic, 16)
         for (size_t c = 0; c < n; c++) {
             const sf_h5_chunk *k = &chunks[c];
             size_t bytes = k->chunk_rows * k->elem_size;
-            uLongf bound = compressBound((uLong)bytes);
-            if (bytes > have) {
-                free(pad);
-                free(shuf);
-                pad = malloc(bytes);
-                shuf = malloc(bytes);
-                have = pad && shuf ? bytes : 0;
-            }
-            if (have == 0 || (out[c] = malloc(bound)) == NULL) {
+            if (pad == NULL || shuf == NULL || !z_ok) {
 #pragma omp atomic write
                 failed = 1;
                 continue;
@@ -424,32 +446,38 @@ int sf_h5_write_chunks(const sf_h5_chunk *chunks, size_t n)
                 shuffle_bytes(pad, shuf, k->chunk_rows, k->elem_size);
                 in = shuf;
             }
-            out_len[c] = bound;
-            if (compress2(out[c], &out_len[c], in, (uLong)bytes,
-                          DEFLATE_LEVEL) != Z_OK) {
+            zs.next_in = (Bytef *)in;
+            zs.avail_in = (uInt)bytes;
+            zs.next_out = buf->out + c * bound_max;
+            zs.avail_out = (uInt)bound_max;
+            if (deflateReset(&zs) != Z_OK ||
+                deflate(&zs, Z_FINISH) != Z_STREAM_END) {
 #pragma omp atomic write
                 failed = 1;
             }
+            buf->len[c] = zs.total_out;
         }
+        if (z_ok)
+            deflateEnd(&zs);
         free(pad);
         free(shuf);
     }
     if (failed)
-        goto done;
+        return SF_ERR_HDF5;
     for (size_t c = 0; c < n; c++) {
         hsize_t offset[2] = {chunks[c].row, chunks[c].col};
-        if (H5Dwrite_chunk(chunks[c].d, H5P_DEFAULT, 0, offset, out_len[c],
-                           out[c]) < 0)
-            goto done;
+        if (H5Dwrite_chunk(chunks[c].d, H5P_DEFAULT, 0, offset, buf->len[c],
+                           buf->out + c * bound_max) < 0)
+            return SF_ERR_HDF5;
     }
-    ret = 0;
-done:
-    if (out != NULL)
-        for (size_t c = 0; c < n; c++)
-            free(out[c]);
-    free(out);
-    free(out_len);
-    return ret;
+    return 0;
+}
+
+void sf_h5_chunk_buf_free(sf_h5_chunk_buf *buf)
+{
+    free(buf->out);
+    free(buf->len);
+    memset(buf, 0, sizeof *buf);
 }
 
 int sf_h5_read_column(hid_t d, int rank, size_t col, size_t n,

@@ -65,9 +65,19 @@ typedef struct {
     const void *data;
 } sf_h5_chunk;
 
+/* Room for compressed chunks, reused from call to call. */
+typedef struct {
+    unsigned char *out;
+    size_t cap;
+    size_t *len;
+    size_t n_cap;
+} sf_h5_chunk_buf;
+
 /* Filters the chunks on all threads (as the datasets' pipelines would)
  * and writes them with H5Dwrite_chunk in order. */
-int sf_h5_write_chunks(const sf_h5_chunk *chunks, size_t n);
+int sf_h5_write_chunks(const sf_h5_chunk *chunks, size_t n,
+                       sf_h5_chunk_buf *buf);
+void sf_h5_chunk_buf_free(sf_h5_chunk_buf *buf);
 
 /* Rows [0, n) of column col (ignored for rank 1) of d, as mem_type. */
 int sf_h5_read_column(hid_t d, int rank, size_t col, size_t n,
