@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config_internal.h"
 #include "shortfall/scenario.h"
@@ -3068,6 +3069,17 @@ int sf_scenario_load(sf_scenario *sc, const char *path, sf_error *err)
     if (f == NULL) {
         rc = sf_error_set(err, SF_ERR_IO, "cannot read %s: %s", path,
                           strerror(errno));
+        goto out;
+    }
+    /* A regular file's size is known before reading any of it: a 2 GB
+     * file is refused at once.  Pipes and devices are cut off below. */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+        (uintmax_t)st.st_size > MAX_FILE_BYTES) {
+        rc = sf_error_set(err, SF_ERR_LIMIT,
+                          "%s: the file is larger than the 64 MiB limit "
+                          "for scenarios",
+                          path);
         goto out;
     }
     for (;;) {
