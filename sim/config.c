@@ -27,6 +27,9 @@
 #define MAX_FILE_BYTES ((size_t)64 << 20)
 #define MAX_HORIZON 12000
 #define MAX_TRIALS 1000000000000LL
+/* Policy mixes: sim/run.c and sim/batch.c keep the mixes of a run in
+ * arrays of MAX_POLICY_ARGS + 1 = 257. */
+#define MAX_POLICIES 256
 /* How far a row of transition probabilities may sum away from 1. */
 #define ROW_SUM_TOLERANCE 1e-9
 /* Rounding slack on the sum of offtake shares on one supplier. */
@@ -2113,6 +2116,15 @@ static int collect_policies(loader *L, const yaml_node_t *list,
         rc = sf_cfg_fail(&L->y, SF_ERR_RANGE, list,
                          "must list at least one policy (the first is the "
                          "baseline)");
+        goto out;
+    }
+    if (n > MAX_POLICIES) {
+        size_t old = sf_cfg_push_index(&L->y, MAX_POLICIES);
+        rc = sf_cfg_fail(&L->y, SF_ERR_LIMIT, seq_item(L, list, MAX_POLICIES),
+                         "more than %d policy mixes (the baseline included); "
+                         "split them across scenarios",
+                         MAX_POLICIES);
+        sf_cfg_pop(&L->y, old);
         goto out;
     }
     sc->policies = calloc(n, sizeof *sc->policies);
