@@ -49,6 +49,12 @@
 /* Regime states: the transition matrix is states x states and the hazard
  * multipliers states x shocks. */
 #define MAX_REGIME_STATES 100
+/* Every number of a scenario is at most this in size, and a number that
+ * must be positive (a yield, a weight, a scale) at least its inverse: with
+ * amounts, prices, factors and rates this bounded, whatever the simulator
+ * multiplies, divides, compounds or sums over 2^32 trials and 12000 months
+ * stays finite (1e308 demands gave infinite and NaN shortfalls). */
+#define MAX_NUMBER 1e15
 /* How far a row of transition probabilities may sum away from 1. */
 #define ROW_SUM_TOLERANCE 1e-9
 /* Rounding slack on the sum of offtake shares on one supplier. */
@@ -400,11 +406,27 @@ static bool is_country_code(const char *s)
     return true;
 }
 
+/* The size limit of every number (MAX_NUMBER). */
+static int check_size_of(loader *L, const yaml_node_t *n, double v)
+{
+    if (fabs(v) <= MAX_NUMBER)
+        return 0;
+    return sf_cfg_fail(&L->y, SF_ERR_RANGE, n,
+                       "must be between -1e15 and 1e15, got %s",
+                       q(L, sf_cfg_scalar(n)));
+}
+
 static int check_range(loader *L, const yaml_node_t *n, double v,
                        range_kind r)
 {
     const char *want = NULL;
 
+    if (check_size_of(L, n, v) < 0)
+        return SF_ERR_RANGE;
+    if (r == R_GT0 && v > 0 && v < 1 / MAX_NUMBER)
+        return sf_cfg_fail(&L->y, SF_ERR_RANGE, n,
+                           "must be at least 1e-15, got %s",
+                           q(L, sf_cfg_scalar(n)));
     switch (r) {
     case R_ANY:
         break;
@@ -779,6 +801,8 @@ static int parse_dist(loader *L, const yaml_node_t *n, dist_bound bound,
     if (n->type == YAML_SCALAR_NODE) {
         d->kind = SF_DIST_FIXED;
         rc = sf_cfg_number(&L->y, n, &d->p[0]);
+        if (rc == 0)
+            rc = check_size_of(L, n, d->p[0]);
         if (rc == 0)
             rc = dist_bound_check(L, n, d->p[0], bound, label);
         goto out;
@@ -1383,6 +1407,20 @@ static int parse_node(loader *L, const yaml_node_t *map, int policy,
         if (rc == 0)
             rc = num_field(L, map, "volatility", false, R_GE0,
                            &nd->volatility, NULL);
+        /* Demand at the horizon must stay within the size limit too (the
+         * factor alone must be finite: 0 x inf is NaN). */
+        double factor = pow(1 + nd->growth, L->sc->horizon_months / 12.0);
+        if (rc == 0 && !(isfinite(factor) && nd->demand * factor <= MAX_NUMBER)) {
+            old = sf_cfg_push_key(&L->y, "growth");
+            rc = sf_cfg_fail(&L->y, SF_ERR_RANGE,
+                             sf_cfg_get(&L->y, map, "growth"),
+                             "growing by %g a year for %d months multiplies "
+                             "demand %g by %g; the result must stay at most "
+                             "1e15",
+                             nd->growth, L->sc->horizon_months, nd->demand,
+                             factor);
+            sf_cfg_pop(&L->y, old);
+        }
     }
 out:
     return rc;
