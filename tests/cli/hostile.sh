@@ -10,8 +10,8 @@
 # crash, and a refused merge or resume leaves the existing file as it was.
 #
 # HOSTILE_HEAVY=0 skips the slowest cases (10^6 and 89,000 nodes, a run of
-# 256 policy mixes); they are skipped by default under ASan (BUILD or
-# SHORTFALL naming an asan build).
+# 256 policy mixes) and flips 6 offsets instead of 11; it is the default
+# under ASan (BUILD or SHORTFALL naming an asan build).
 set -u
 sf=${SHORTFALL:-bin/shortfall}
 py=/usr/bin/python3
@@ -116,7 +116,7 @@ expect horizon-1e7 2 'horizon_months: must be <= 12000, got 10000000' -- "$sf" c
 truncate -s 2G "$tmp/2g.yaml"
 expect_fast file-2g 2 'larger than the 64 MiB limit' 2 50000 -- "$sf" check "$tmp/2g.yaml"
 expect_fast file-2g-run 2 'larger than the 64 MiB limit' 2 50000 -- "$sf" run "$tmp/2g.yaml" -n 1 -o "$tmp/x.h5"
-expect_fast file-endless 2 'larger than the 64 MiB limit' 5 200000 -- "$sf" check /dev/zero
+expect_fast file-endless 2 'larger than the 64 MiB limit' 5 400000 -- "$sf" check /dev/zero
 if [ "$heavy" = 1 ]; then
   "$py" $H scenario nodes "$tmp/n1m.yaml" 1000000
   expect_fast nodes-1e6 2 '\(document\): the document holds more than 1000000 values' 10 300000 -- "$sf" check "$tmp/n1m.yaml"
@@ -185,6 +185,11 @@ dup bloc-member 's/allies: \[US, JP\]/allies: [US, JP], allies: [US]/' "key 'all
 dup built-node 's/node: {id: us_plant,/node: {id: us_mine,/' "node id 'us_mine' is already used"
 
 # ---- Results files ----------------------------------------------------------
+# HDF5 1.10.8 itself leaks memory when its metadata cache fails to load a
+# corrupt object header (424 bytes from H5Aexists -> H5O_protect, nothing of
+# shortfall's on the stack); under ASan that leak is suppressed here as in
+# `make fuzz` (fuzz/lsan.supp).  The sections above run without it.
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0"
 "$sf" run $toy -n 30 -o "$tmp/small.h5" $q >/dev/null 2>&1
 "$sf" run $toy -n 100 -o "$tmp/full.h5" $q >/dev/null 2>&1
 "$sf" run $toy --trials 0:20 -o "$tmp/s1.h5" $q >/dev/null 2>&1
@@ -233,7 +238,10 @@ expect_refused() {  # expect_refused LABEL PATTERN FILE: all three refuse it
 # Bit flips at offsets spread over the file: the superblock, the root's
 # metadata, attributes, chunk indexes, compressed data, the end.
 size=$(stat -c %s "$tmp/s1.h5")
-for off in 0 40 300 3000 20000 $((size / 3)) $((size / 2)) $((size * 3 / 4)) $((size - 5000)) $((size - 700)) $((size - 9)); do
+offsets="0 40 300 3000 20000 $((size / 3)) $((size / 2)) $((size * 3 / 4)) $((size - 5000)) $((size - 700)) $((size - 9))"
+# Without the heavy cases (under ASan) six of them.
+[ "$heavy" = 1 ] || offsets="0 300 20000 $((size / 2)) $((size - 5000)) $((size - 9))"
+for off in $offsets; do
   "$py" $H flip "$tmp/s1.h5" "$tmp/f.h5" $off
   "$py" $H flip "$tmp/inc.h5" "$tmp/fr.h5" $off
   checks "$tmp/f.h5" "$tmp/fr.h5" "bitflip@$off"
