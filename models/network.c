@@ -90,67 +90,102 @@ static int compile_nodes(sf_model *m, const sf_scenario *sc)
     return 0;
 }
 
+/* A min-heap of commodity indices, for compile_order. */
+static void heap_push(int *h, size_t *n, int v)
+{
+    size_t i = (*n)++;
+    while (i > 0 && h[(i - 1) / 2] > v) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = v;
+}
+
+static int heap_pop(int *h, size_t *n)
+{
+    int top = h[0], last = h[--*n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && h[c + 1] < h[c])
+            c++;
+        if (h[c] >= last)
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (*n > 0)
+        h[i] = last;
+    return top;
+}
+
 /* Kahn's algorithm on the commodity graph; among the commodities ready at
  * a step the one listed first in the file goes first, so the order is a
- * function of the file alone. */
+ * function of the file alone.  A heap holds the ready ones and the buyers
+ * index finds the converters of each, so this is O((commodities + nodes)
+ * log commodities), not quadratic. */
 static int compile_order(sf_model *m, const sf_scenario *sc)
 {
     int ret = SF_ERR_NOMEM;
-    size_t nc = sc->n_commodities;
+    size_t nc = sc->n_commodities, n_ready = 0;
     size_t *indeg = calloc(nc ? nc : 1, sizeof *indeg);
-    bool *done = calloc(nc ? nc : 1, sizeof *done);
+    int *ready = malloc((nc ? nc : 1) * sizeof *ready);
 
     m->order = calloc(nc ? nc : 1, sizeof *m->order);
-    if (indeg == NULL || done == NULL || m->order == NULL)
+    if (indeg == NULL || ready == NULL || m->order == NULL)
         goto out;
     for (size_t i = 0; i < sc->n_nodes; i++)
         if (m->input[i] >= 0 && m->output[i] >= 0)
             indeg[m->output[i]]++;
+    for (size_t c = 0; c < nc; c++)
+        if (indeg[c] == 0)
+            heap_push(ready, &n_ready, (int)c);
     for (size_t k = 0; k < nc; k++) {
-        size_t c = 0;
-        while (c < nc && (done[c] || indeg[c] != 0))
-            c++;
-        sf_bug_assert(c < nc); /* the loader rejects cycles */
-        done[c] = true;
-        m->order[k] = (int)c;
-        for (size_t i = 0; i < sc->n_nodes; i++)
-            if (m->input[i] == (int)c && m->output[i] >= 0)
-                indeg[m->output[i]]--;
+        sf_bug_assert(n_ready > 0); /* the loader rejects cycles */
+        int c = heap_pop(ready, &n_ready);
+        m->order[k] = c;
+        for (size_t b = m->buyers.start[c]; b < m->buyers.start[c + 1]; b++) {
+            int o = m->output[m->buyers.item[b]];
+            if (o >= 0 && --indeg[o] == 0)
+                heap_push(ready, &n_ready, o);
+        }
     }
     ret = 0;
 out:
     free(indeg);
-    free(done);
+    free(ready);
     return ret;
 }
 
 /* Eligible links, grouped by buyer in node order.  A buyer named in an
  * explicit link is served only by its explicit links (in file order);
  * otherwise by every node whose output is its input (in node order), with
- * weight = the supplier's nameplate capacity.  Two passes: count, fill. */
+ * weight = the supplier's nameplate capacity.  Two passes: count, fill.
+ * The suppliers index and the given links grouped by buyer (to_links) keep
+ * this proportional to the links, not to buyers x nodes. */
 static size_t enumerate_links(sf_model *m, const sf_scenario *sc,
-                              const bool *explicit_in)
+                              const sf_csr *to_links)
 {
     size_t nl = 0;
 
     for (size_t j = 0; j < sc->n_nodes; j++) {
         if (m->input[j] < 0)
             continue;
-        size_t n_cand = explicit_in[j] ? sc->n_links : sc->n_nodes;
-        for (size_t k = 0; k < n_cand; k++) {
+        bool given = to_links->start[j] < to_links->start[j + 1];
+        const sf_csr *idx = given ? to_links : &m->suppliers;
+        size_t row = given ? j : (size_t)m->input[j];
+        for (size_t k = idx->start[row]; k < idx->start[row + 1]; k++) {
             int from;
             double w;
-            if (explicit_in[j]) {
-                const sf_link *lk = &sc->links[k];
-                if (lk->to != (int)j)
-                    continue;
+            if (given) {
+                const sf_link *lk = &sc->links[idx->item[k]];
                 from = lk->from;
                 w = lk->weight_given ? lk->weight : sc->nodes[from].capacity;
             } else {
-                if (m->output[k] != m->input[j])
-                    continue;
-                from = (int)k;
-                w = sc->nodes[k].capacity;
+                from = idx->item[k];
+                w = sc->nodes[from].capacity;
             }
             if (m->link_from != NULL) {
                 m->link_from[nl] = from;
@@ -168,13 +203,16 @@ static int compile_links(sf_model *m, const sf_scenario *sc)
 {
     int ret = SF_ERR_NOMEM;
     size_t n = sc->n_nodes, nl;
-    bool *explicit_in = calloc(n ? n : 1, sizeof *explicit_in);
+    int *to = malloc((sc->n_links ? sc->n_links : 1) * sizeof *to);
+    sf_csr to_links = {0};
 
-    if (explicit_in == NULL)
+    if (to == NULL)
         goto out;
     for (size_t l = 0; l < sc->n_links; l++)
-        explicit_in[sc->links[l].to] = true;
-    nl = enumerate_links(m, sc, explicit_in);
+        to[l] = sc->links[l].to;
+    if (sf_csr_from_rows(&to_links, n, to, sc->n_links))
+        goto out;
+    nl = enumerate_links(m, sc, &to_links);
     m->n_links = nl;
     m->link_from = malloc((nl ? nl : 1) * sizeof *m->link_from);
     m->link_to = malloc((nl ? nl : 1) * sizeof *m->link_to);
@@ -182,13 +220,14 @@ static int compile_links(sf_model *m, const sf_scenario *sc)
     m->link_foreign = malloc((nl ? nl : 1) * sizeof *m->link_foreign);
     if (!m->link_from || !m->link_to || !m->link_weight || !m->link_foreign)
         goto out;
-    sf_bug_assert(enumerate_links(m, sc, explicit_in) == nl);
+    sf_bug_assert(enumerate_links(m, sc, &to_links) == nl);
     if (sf_csr_from_rows(&m->by_buyer, n, m->link_to, nl) ||
         sf_csr_from_rows(&m->by_supplier, n, m->link_from, nl))
         goto out;
     ret = 0;
 out:
-    free(explicit_in);
+    free(to);
+    sf_csr_free(&to_links);
     return ret;
 }
 
@@ -235,46 +274,113 @@ static bool covers_node(const sf_model *m, const sf_shock *s, int i)
            (s->node_kind < 0 || (int)m->kind[i] == s->node_kind);
 }
 
-/* Fills one shock-by-item CSR with a coverage predicate evaluated on every
- * (shock, item) pair; sizes are small and this runs once per run. */
+static int int_cmp(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Appends v to a growing array. */
+static int push_item(int **v, size_t *n, size_t *cap, int x)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 64;
+        int *p = realloc(*v, nc * sizeof *p);
+        if (p == NULL)
+            return SF_ERR_NOMEM;
+        *v = p;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = x;
+    return 0;
+}
+
+/* The shock-by-link and shock-by-node CSRs of what each shock covers, in
+ * increasing link and node order.  Only candidates are tested: the links
+ * leaving a restriction's or tariff's exporter countries, the nodes of an
+ * outage's countries or list (sim/config.c bounds their total), so the
+ * cost is not shocks x links. */
 static int compile_coverage(sf_model *m, const sf_scenario *sc)
 {
     int ret = SF_ERR_NOMEM;
-    size_t ns = sc->n_shocks;
+    size_t ns = sc->n_shocks, nk = sc->n_countries;
+    size_t nl = 0, nn = 0, cap_l = 0, cap_n = 0;
+    int *row = malloc(((m->n_links > m->n_nodes ? m->n_links : m->n_nodes) + 1) *
+                      sizeof *row);
+    sf_csr from_country = {0}, node_country = {0};
 
     m->shock_links.n_rows = m->shock_nodes.n_rows = ns;
     m->shock_links.start = calloc(ns + 1, sizeof(size_t));
     m->shock_nodes.start = calloc(ns + 1, sizeof(size_t));
-    if (m->shock_links.start == NULL || m->shock_nodes.start == NULL)
+    if (row == NULL || m->shock_links.start == NULL ||
+        m->shock_nodes.start == NULL)
         goto out;
-    for (int pass = 0; pass < 2; pass++) {
-        size_t nl = 0, nn = 0;
-        for (size_t k = 0; k < ns; k++) {
-            const sf_shock *s = &sc->shocks[k];
-            for (size_t l = 0; l < m->n_links; l++)
-                if (covers_link(m, s, l)) {
-                    if (pass)
-                        m->shock_links.item[nl] = (int)l;
-                    nl++;
+    for (size_t l = 0; l < m->n_links; l++)
+        row[l] = m->country[m->link_from[l]];
+    if (sf_csr_from_rows(&from_country, nk, row, m->n_links))
+        goto out;
+    for (size_t i = 0; i < m->n_nodes; i++)
+        row[i] = m->country[i];
+    if (sf_csr_from_rows(&node_country, nk, row, m->n_nodes))
+        goto out;
+    for (size_t k = 0; k < ns; k++) {
+        const sf_shock *s = &sc->shocks[k];
+        size_t l0 = nl, n0 = nn;
+        if (s->kind != SF_SHOCK_OUTAGE) {
+            const sf_country_set *ex = &s->exporter;
+            size_t nc = ex->all ? 1 : ex->n;
+            for (size_t c = 0; c < nc; c++) {
+                size_t lo = ex->all ? 0 : from_country.start[ex->idx[c]];
+                size_t hi = ex->all ? m->n_links
+                                    : from_country.start[ex->idx[c] + 1];
+                for (size_t x = lo; x < hi; x++) {
+                    size_t l = ex->all ? x : (size_t)from_country.item[x];
+                    if (covers_link(m, s, l) &&
+                        push_item(&m->shock_links.item, &nl, &cap_l, (int)l))
+                        goto out;
                 }
-            for (size_t i = 0; i < m->n_nodes; i++)
-                if (covers_node(m, s, (int)i)) {
-                    if (pass)
-                        m->shock_nodes.item[nn] = (int)i;
-                    nn++;
+            }
+            qsort(m->shock_links.item + l0, nl - l0, sizeof(int), int_cmp);
+        } else if (s->n_nodes > 0) {
+            for (size_t x = 0; x < s->n_nodes; x++)
+                if (push_item(&m->shock_nodes.item, &nn, &cap_n, s->nodes[x]))
+                    goto out;
+            qsort(m->shock_nodes.item + n0, nn - n0, sizeof(int), int_cmp);
+            size_t u = n0;
+            for (size_t x = n0; x < nn; x++)
+                if (x == n0 || m->shock_nodes.item[x] != m->shock_nodes.item[u - 1])
+                    m->shock_nodes.item[u++] = m->shock_nodes.item[x];
+            nn = u;
+        } else {
+            const sf_country_set *cs = &s->country;
+            size_t nc = cs->all ? 1 : cs->n;
+            for (size_t c = 0; c < nc; c++) {
+                size_t lo = cs->all ? 0 : node_country.start[cs->idx[c]];
+                size_t hi = cs->all ? m->n_nodes
+                                    : node_country.start[cs->idx[c] + 1];
+                for (size_t x = lo; x < hi; x++) {
+                    int i = cs->all ? (int)x : node_country.item[x];
+                    if (covers_node(m, s, i) &&
+                        push_item(&m->shock_nodes.item, &nn, &cap_n, i))
+                        goto out;
                 }
-            m->shock_links.start[k + 1] = nl;
-            m->shock_nodes.start[k + 1] = nn;
+            }
+            qsort(m->shock_nodes.item + n0, nn - n0, sizeof(int), int_cmp);
         }
-        if (pass == 0) {
-            m->shock_links.item = malloc((nl ? nl : 1) * sizeof(int));
-            m->shock_nodes.item = malloc((nn ? nn : 1) * sizeof(int));
-            if (m->shock_links.item == NULL || m->shock_nodes.item == NULL)
-                goto out;
-        }
+        m->shock_links.start[k + 1] = nl;
+        m->shock_nodes.start[k + 1] = nn;
     }
+    /* Never NULL, as before, even when nothing is covered. */
+    if ((m->shock_links.item == NULL &&
+         push_item(&m->shock_links.item, &nl, &cap_l, 0)) ||
+        (m->shock_nodes.item == NULL &&
+         push_item(&m->shock_nodes.item, &nn, &cap_n, 0)))
+        goto out;
     ret = 0;
 out:
+    free(row);
+    sf_csr_free(&from_country);
+    sf_csr_free(&node_country);
     return ret;
 }
 
@@ -352,8 +458,8 @@ int sf_model_init(sf_model *m, const sf_scenario *sc, sf_error *err)
     m->n_shocks = sc->n_shocks;
     m->n_policies = sc->n_policies;
     if ((ret = compile_nodes(m, sc)) != 0 ||
-        (ret = compile_order(m, sc)) != 0 ||
         (ret = compile_commodity_index(m)) != 0 ||
+        (ret = compile_order(m, sc)) != 0 ||
         (ret = compile_links(m, sc)) != 0 ||
         (ret = compile_coverage(m, sc)) != 0 ||
         (ret = compile_demand(m)) != 0)

@@ -116,19 +116,25 @@ static void print_balance(FILE *f, const sf_model *m)
     fprintf(f, "\nSupply balance at month 0 (per year, scenario nodes only)\n");
     fprintf(f, "  %-16s %14s %14s %9s\n", "commodity", "capacity",
             "full-rate need", "ratio");
+    /* One pass over the nodes (summed in node order, as per commodity). */
+    double *sum = calloc(2 * (m->n_commodities + 1), sizeof *sum);
+    if (sum == NULL) {
+        fprintf(f, "  (out of memory)\n");
+        return;
+    }
+    for (size_t i = 0; i < sc->n_nodes; i++) {
+        const sf_node *n = &sc->nodes[i];
+        if (n->defined_by_policy >= 0)
+            continue;
+        if (n->output >= 0)
+            sum[2 * (size_t)n->output] += n->capacity;
+        if (n->input >= 0)
+            sum[2 * (size_t)n->input + 1] +=
+                n->kind == SF_NODE_DEMAND ? n->demand : n->capacity / n->yield;
+    }
     for (size_t k = 0; k < m->n_commodities; k++) {
         int c = m->order[k];
-        double supply = 0, need = 0;
-        for (size_t i = 0; i < sc->n_nodes; i++) {
-            const sf_node *n = &sc->nodes[i];
-            if (n->defined_by_policy >= 0)
-                continue;
-            if (n->output == c)
-                supply += n->capacity;
-            if (n->input == c)
-                need += n->kind == SF_NODE_DEMAND ? n->demand
-                                                  : n->capacity / n->yield;
-        }
+        double supply = sum[2 * (size_t)c], need = sum[2 * (size_t)c + 1];
         if (need > 0)
             fprintf(f, "  %-16s %14.6g %14.6g %9.3f\n", sc->commodities[c].id,
                     supply, need, supply / need);
@@ -136,6 +142,7 @@ static void print_balance(FILE *f, const sf_model *m)
             fprintf(f, "  %-16s %14.6g %14.6g %9s\n", sc->commodities[c].id,
                     supply, need, "-");
     }
+    free(sum);
 }
 
 /* A distribution as text; a fixed one as its plain number. */

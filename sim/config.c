@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config_internal.h"
 #include "shortfall/scenario.h"
@@ -26,6 +27,34 @@
 #define MAX_FILE_BYTES ((size_t)64 << 20)
 #define MAX_HORIZON 12000
 #define MAX_TRIALS 1000000000000LL
+/* Size limits past which a scenario is refused (SF_ERR_LIMIT), so that
+ * what a file asks for is bounded in time and memory; docs/reliability.md
+ * lists them.  Policy mixes: sim/run.c keeps the mixes of a run (and of
+ * each batch variant) in arrays of MAX_POLICY_ARGS + 1 = 257. */
+#define MAX_POLICIES 256
+/* Supplier-buyer links, given and implied (every producer of a buyer's
+ * input serves it unless the buyer has given links). */
+#define MAX_LINKS 1000000
+/* Links and nodes the shocks reach, summed over shocks: the links leaving
+ * the exporter countries of each restriction or tariff, the nodes of each
+ * outage's countries or list. */
+#define MAX_REACH 10000000
+/* Country codes in all country sets together, a bloc counting all its
+ * members each time it is named. */
+#define MAX_COUNTRY_ENTRIES 10000000
+/* Monthly result cells: horizon_months x units (demand nodes, regions and
+ * the world) x policy mixes.  A run keeps a 1001-bin histogram of 8 KiB per
+ * cell, once for the results and once per thread. */
+#define MAX_RESULT_CELLS 262144
+/* Regime states: the transition matrix is states x states and the hazard
+ * multipliers states x shocks. */
+#define MAX_REGIME_STATES 100
+/* Every number of a scenario is at most this in size, and a number that
+ * must be positive (a yield, a weight, a scale) at least its inverse: with
+ * amounts, prices, factors and rates this bounded, whatever the simulator
+ * multiplies, divides, compounds or sums over 2^32 trials and 12000 months
+ * stays finite (1e308 demands gave infinite and NaN shortfalls). */
+#define MAX_NUMBER 1e15
 /* How far a row of transition probabilities may sum away from 1. */
 #define ROW_SUM_TOLERANCE 1e-9
 /* Rounding slack on the sum of offtake shares on one supplier. */
@@ -283,6 +312,7 @@ typedef struct {
     int *nc_policy;
     size_t n_nc, nc_cap, nc_next;
     int *shock_stamp; /* hazard_multiplier: policy + 1, per scenario shock */
+    size_t country_entries; /* in all country sets so far (MAX_COUNTRY_...) */
 } loader;
 
 static int nomem(loader *L)
@@ -376,11 +406,27 @@ static bool is_country_code(const char *s)
     return true;
 }
 
+/* The size limit of every number (MAX_NUMBER). */
+static int check_size_of(loader *L, const yaml_node_t *n, double v)
+{
+    if (fabs(v) <= MAX_NUMBER)
+        return 0;
+    return sf_cfg_fail(&L->y, SF_ERR_RANGE, n,
+                       "must be between -1e15 and 1e15, got %s",
+                       q(L, sf_cfg_scalar(n)));
+}
+
 static int check_range(loader *L, const yaml_node_t *n, double v,
                        range_kind r)
 {
     const char *want = NULL;
 
+    if (check_size_of(L, n, v) < 0)
+        return SF_ERR_RANGE;
+    if (r == R_GT0 && v > 0 && v < 1 / MAX_NUMBER)
+        return sf_cfg_fail(&L->y, SF_ERR_RANGE, n,
+                           "must be at least 1e-15, got %s",
+                           q(L, sf_cfg_scalar(n)));
     switch (r) {
     case R_ANY:
         break;
@@ -756,6 +802,8 @@ static int parse_dist(loader *L, const yaml_node_t *n, dist_bound bound,
         d->kind = SF_DIST_FIXED;
         rc = sf_cfg_number(&L->y, n, &d->p[0]);
         if (rc == 0)
+            rc = check_size_of(L, n, d->p[0]);
+        if (rc == 0)
             rc = dist_bound_check(L, n, d->p[0], bound, label);
         goto out;
     }
@@ -897,6 +945,15 @@ static int cset_name(loader *L, const yaml_node_t *n, int_list *acc)
     b = nm_find(&L->bloc_names, s);
     if (b >= 0) {
         const sf_country_set *m = &L->sc->blocs[b].members;
+        L->country_entries += m->n;
+        if (L->country_entries > MAX_COUNTRY_ENTRIES) {
+            rc = sf_cfg_fail(&L->y, SF_ERR_LIMIT, n,
+                             "country sets name more than %d countries in "
+                             "all (bloc '%s' adds its %zu members each time "
+                             "it is named)",
+                             MAX_COUNTRY_ENTRIES, q(L, s), m->n);
+            goto out;
+        }
         for (size_t i = 0; i < m->n && rc == 0; i++)
             rc = list_add(acc, m->idx[i]);
         if (rc < 0)
@@ -909,6 +966,7 @@ static int cset_name(loader *L, const yaml_node_t *n, int_list *acc)
                           &L->bloc_names);
         goto out;
     }
+    L->country_entries++;
     if (list_add(acc, c) < 0)
         rc = nomem(L);
 out:
@@ -1349,6 +1407,20 @@ static int parse_node(loader *L, const yaml_node_t *map, int policy,
         if (rc == 0)
             rc = num_field(L, map, "volatility", false, R_GE0,
                            &nd->volatility, NULL);
+        /* Demand at the horizon must stay within the size limit too (the
+         * factor alone must be finite: 0 x inf is NaN). */
+        double factor = pow(1 + nd->growth, L->sc->horizon_months / 12.0);
+        if (rc == 0 && !(isfinite(factor) && nd->demand * factor <= MAX_NUMBER)) {
+            old = sf_cfg_push_key(&L->y, "growth");
+            rc = sf_cfg_fail(&L->y, SF_ERR_RANGE,
+                             sf_cfg_get(&L->y, map, "growth"),
+                             "growing by %g a year for %d months multiplies "
+                             "demand %g by %g; the result must stay at most "
+                             "1e15",
+                             nd->growth, L->sc->horizon_months, nd->demand,
+                             factor);
+            sf_cfg_pop(&L->y, old);
+        }
     }
 out:
     return rc;
@@ -2114,6 +2186,15 @@ static int collect_policies(loader *L, const yaml_node_t *list,
                          "baseline)");
         goto out;
     }
+    if (n > MAX_POLICIES) {
+        size_t old = sf_cfg_push_index(&L->y, MAX_POLICIES);
+        rc = sf_cfg_fail(&L->y, SF_ERR_LIMIT, seq_item(L, list, MAX_POLICIES),
+                         "more than %d policy mixes (the baseline included); "
+                         "split them across scenarios",
+                         MAX_POLICIES);
+        sf_cfg_pop(&L->y, old);
+        goto out;
+    }
     sc->policies = calloc(n, sizeof *sc->policies);
     if (sc->policies == NULL) {
         rc = nomem(L);
@@ -2553,6 +2634,13 @@ static int parse_regimes(loader *L, const yaml_node_t *map)
                          "must list at least one state");
     if (rc == 0)
         rc = check_unique_items(L, states, "state");
+    if (rc == 0 && seq_len(states) > MAX_REGIME_STATES) {
+        size_t o = sf_cfg_push_index(&L->y, MAX_REGIME_STATES);
+        rc = sf_cfg_fail(&L->y, SF_ERR_LIMIT,
+                         seq_item(L, states, MAX_REGIME_STATES),
+                         "more than %d regime states", MAX_REGIME_STATES);
+        sf_cfg_pop(&L->y, o);
+    }
     if (rc == 0) {
         ns = seq_len(states);
         r->states = calloc(ns, sizeof *r->states);
@@ -2926,6 +3014,149 @@ out:
     return rc;
 }
 
+/* ---- Size limits ------------------------------------------------------ */
+
+/* The key path of shock k: shocks[k], or the intervention of the policy
+ * that defines a policy tariff. */
+static void shock_path(loader *L, size_t k, char *path, size_t size)
+{
+    const sf_scenario *sc = L->sc;
+    int p = sc->shocks[k].defined_by_policy;
+
+    if (p < 0) {
+        snprintf(path, size, "shocks[%zu]", k);
+        return;
+    }
+    snprintf(path, size, "policies[%d]", p);
+    for (size_t i = 0; i < sc->policies[p].n_interventions; i++) {
+        const sf_intervention *iv = &sc->policies[p].interventions[i];
+        if (iv->kind == SF_IV_TARIFF && iv->shock == (int)k) {
+            snprintf(path, size, "policies[%d].interventions[%zu]", p, i);
+            return;
+        }
+    }
+}
+
+/* The limits on what the loaded scenario makes the simulator build: links
+ * (given and implied), the links and nodes shocks reach, and the monthly
+ * result cells.  Counted in time linear in the scenario, before anything
+ * of that size is allocated (models/network.c builds the links). */
+static int check_size(loader *L, const yaml_node_t *root)
+{
+    sf_scenario *sc = L->sc;
+    size_t nn = sc->n_nodes, nc = sc->n_commodities, nk = sc->n_countries;
+    size_t *producers = calloc(nc + 1, sizeof *producers);
+    size_t *implicit = calloc(nc + 1, sizeof *implicit);
+    size_t *from_country = calloc(nk + 1, sizeof *from_country);
+    size_t *in_country = calloc(nk + 1, sizeof *in_country);
+    bool *linked = calloc(nn + 1, sizeof *linked);
+    bool *region = calloc(nk + 1, sizeof *region);
+    size_t links = sc->n_links, reach = 0, n_demand = 0, n_regions = 0;
+    int rc = 0;
+
+    if (!producers || !implicit || !from_country || !in_country || !linked ||
+        !region) {
+        rc = nomem(L);
+        goto out;
+    }
+    for (size_t l = 0; l < sc->n_links; l++) {
+        linked[sc->links[l].to] = true;
+        from_country[sc->nodes[sc->links[l].from].country]++;
+    }
+    for (size_t i = 0; i < nn; i++) {
+        const sf_node *nd = &sc->nodes[i];
+        if (nd->output >= 0)
+            producers[nd->output]++;
+        if (nd->input >= 0 && !linked[i])
+            implicit[nd->input]++;
+        in_country[nd->country]++;
+        if (nd->kind == SF_NODE_DEMAND) {
+            n_demand++;
+            n_regions += !region[nd->country];
+            region[nd->country] = true;
+        }
+    }
+    /* Links: a buyer without given links is served by every producer of
+     * its input. */
+    for (size_t j = 0; j < nn && rc == 0; j++) {
+        const sf_node *nd = &sc->nodes[j];
+        if (nd->input < 0 || linked[j])
+            continue;
+        links += producers[nd->input];
+        if (links > MAX_LINKS)
+            rc = sf_cfg_fail_at(
+                &L->y, SF_ERR_LIMIT, nd->loc, L->nx[j].path,
+                "the network has more than %d supplier-buyer links: a buyer "
+                "without given links is served by every producer of its "
+                "input, and '%s' has %zu; give links (links:) or use fewer "
+                "nodes",
+                MAX_LINKS, q(L, sc->commodities[nd->input].id),
+                producers[nd->input]);
+    }
+    if (rc < 0)
+        goto out;
+    for (size_t i = 0; i < nn; i++)
+        if (sc->nodes[i].output >= 0)
+            from_country[sc->nodes[i].country] += implicit[sc->nodes[i].output];
+    /* Reach: what models/network.c checks to find what each shock covers. */
+    for (size_t k = 0; k < sc->n_shocks && rc == 0; k++) {
+        const sf_shock *sh = &sc->shocks[k];
+        const sf_country_set *set = NULL;
+        const size_t *per = NULL;
+        size_t r = 0;
+        if (sh->kind == SF_SHOCK_OUTAGE && sh->n_nodes > 0) {
+            r = sh->n_nodes;
+        } else if (sh->kind == SF_SHOCK_OUTAGE) {
+            set = &sh->country;
+            per = in_country;
+            r = set->all ? nn : 0;
+        } else {
+            set = &sh->exporter;
+            per = from_country;
+            r = set->all ? links : 0;
+        }
+        for (size_t i = 0; set != NULL && !set->all && i < set->n; i++)
+            r += per[set->idx[i]];
+        reach += r;
+        if (reach > MAX_REACH) {
+            char path[SF_CFG_PATH_MAX];
+            shock_path(L, k, path, sizeof path);
+            rc = sf_cfg_fail_at(
+                &L->y, SF_ERR_LIMIT, sh->loc, path,
+                "the shocks reach more than %d links and nodes in all (the "
+                "links leaving each restriction's or tariff's exporters, the "
+                "nodes of each outage); this one reaches %zu",
+                MAX_REACH, r);
+        }
+    }
+    if (rc < 0)
+        goto out;
+    /* Monthly result cells. */
+    size_t units = n_demand + n_regions + 1;
+    double cells = (double)sc->horizon_months * (double)units *
+                   (double)sc->n_policies;
+    if (cells > MAX_RESULT_CELLS) {
+        yaml_node_t *h = sf_cfg_get(&L->y, root, "horizon_months");
+        yaml_node_t *at = h != NULL ? h : sf_cfg_get(&L->y, root, "nodes");
+        rc = sf_cfg_fail_at(
+            &L->y, SF_ERR_LIMIT, sf_cfg_loc(at),
+            h != NULL ? "horizon_months" : "nodes",
+            "%d months x %zu units (demand nodes, regions, world) x %zu "
+            "policy mix%s = %.0f monthly result cells, more than the limit "
+            "of %d (a run keeps 8 KiB per cell, and again per thread)",
+            sc->horizon_months, units, sc->n_policies,
+            sc->n_policies == 1 ? "" : "es", cells, MAX_RESULT_CELLS);
+    }
+out:
+    free(producers);
+    free(implicit);
+    free(from_country);
+    free(in_country);
+    free(linked);
+    free(region);
+    return rc;
+}
+
 /* ---- Entry points ----------------------------------------------------- */
 
 /* Runs the passes over the document (see the file comment). */
@@ -2988,6 +3219,8 @@ static int parse_scenario(loader *L)
     rc = check_cycle(L, order);
     if (rc == 0)
         rc = check_supply(L, order);
+    if (rc == 0)
+        rc = check_size(L, root);
 out:
     free(order);
     return rc;
@@ -3068,6 +3301,17 @@ int sf_scenario_load(sf_scenario *sc, const char *path, sf_error *err)
     if (f == NULL) {
         rc = sf_error_set(err, SF_ERR_IO, "cannot read %s: %s", path,
                           strerror(errno));
+        goto out;
+    }
+    /* A regular file's size is known before reading any of it: a 2 GB
+     * file is refused at once.  Pipes and devices are cut off below. */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+        (uintmax_t)st.st_size > MAX_FILE_BYTES) {
+        rc = sf_error_set(err, SF_ERR_LIMIT,
+                          "%s: the file is larger than the 64 MiB limit "
+                          "for scenarios",
+                          path);
         goto out;
     }
     for (;;) {

@@ -6,6 +6,7 @@
  * a crash.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "h5util.h"
 #include "shortfall/h5file.h"
+#include "shortfall/rng.h"
 
 void sf_h5_info_free(sf_h5_info *info)
 {
@@ -118,6 +120,22 @@ static int read_run(hid_t f, hid_t obj, const char *path, const char *group,
                             "%s: damaged results file (%s missing or "
                             "inconsistent)",
                             path, where);
+    /* What no run can have written: trials beyond the engine's limits
+     * (their sum would wrap around and pass later checks), more paths than
+     * --paths allows, a completion flag that contradicts the counts. */
+    if (info->n_trials == 0 || info->n_trials > SF_MAX_RUN_TRIALS ||
+        info->first_trial >= SF_RNG_TRIAL_LIMIT ||
+        info->n_trials > SF_RNG_TRIAL_LIMIT - info->first_trial ||
+        info->n_paths > SF_MAX_PATHS || info->threads < 0 ||
+        (complete != 0) != (info->n_done == info->n_trials))
+        return sf_error_set(err, SF_ERR_FORMAT,
+                            "%s: damaged results file (%s out of range: "
+                            "trials %" PRIu64 " from %" PRIu64 ", %" PRIu64
+                            " done, complete %d, paths %" PRIu64
+                            ", threads %d)",
+                            path, where, info->n_trials, info->first_trial,
+                            info->n_done, complete, info->n_paths,
+                            info->threads);
     info->complete = complete != 0;
     if (sf_h5_read_attr_double(obj, "target_rse", &info->target_rse) != 0 ||
         sf_h5_read_attr_str(obj, "target_unit", &info->target_unit) != 0)

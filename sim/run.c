@@ -236,7 +236,7 @@ static int parse_args(int argc, char **argv, run_args *ra)
             ra->target_unit = v;
         } else if (is_option(arg, "--paths")) {
             v = option_value(argc, argv, &a, "--paths");
-            if (!parse_u64(v, &x) || x > 1000000)
+            if (!parse_u64(v, &x) || x > SF_MAX_PATHS)
                 return usage_error("--paths needs a number of trials from 0 "
                                    "to 10^6, got '%s'",
                                    v);

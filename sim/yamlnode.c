@@ -733,16 +733,66 @@ static int syntax_error(sf_cfg *c, const yaml_parser_t *p)
                           p->problem != NULL ? p->problem : "error");
 }
 
+/* One open collection of the prescan: where its next item goes in the key
+ * path. */
+typedef struct {
+    bool mapping;
+    bool at_key;  /* mapping: the next scalar is a key */
+    size_t index; /* sequence: the next item's index */
+    char key[80]; /* longer keys are cut in the path anyway */
+} scan_level;
+
+/* The key path of the item about to open at level depth (levels[0] is the
+ * root collection). */
+static void scan_path(sf_cfg *c, const scan_level *levels, int depth)
+{
+    c->path_len = 0;
+    c->path[0] = '\0';
+    for (int i = 0; i < depth; i++) {
+        if (levels[i].mapping)
+            sf_cfg_push_key(c, levels[i].key);
+        else
+            sf_cfg_push_index(c, levels[i].index);
+    }
+}
+
+/* An item (scalar, alias or collection) was read at level depth - 1. */
+static void scan_item(scan_level *levels, int depth, const yaml_event_t *ev)
+{
+    scan_level *l;
+
+    if (depth == 0)
+        return;
+    l = &levels[depth - 1];
+    if (!l->mapping) {
+        l->index++;
+    } else if (l->at_key) {
+        /* Keys that are not plain scalars are refused by the walk. */
+        const char *k = ev->type == YAML_SCALAR_EVENT
+                            ? (const char *)ev->data.scalar.value
+                            : "?";
+        snprintf(l->key, sizeof l->key, "%s", k);
+        l->at_key = false;
+    } else {
+        l->at_key = true;
+    }
+}
+
 /* Counts the values of the stream event by event, before the document
  * API builds them all in memory: a large file of tiny values would
- * otherwise take many times its size in memory before the walk refuses it. */
+ * otherwise take many times its size in memory before the walk refuses it.
+ * It also stops deep nesting early: libyaml's scanner takes time
+ * quadratic in the depth of flow collections ("[[[[..."), so a 1 MB file of
+ * brackets would take minutes before the walk could refuse it. */
 static int prescan(sf_cfg *c)
 {
     yaml_parser_t parser;
     yaml_event_t event;
     unsigned long values = 0;
     bool done = false;
-    int rc = 0;
+    int rc = 0, depth = 0;
+    /* The walk allows nodes at depths 0 .. SF_CFG_MAX_DEPTH. */
+    scan_level levels[SF_CFG_MAX_DEPTH + 1];
 
     if (!yaml_parser_initialize(&parser))
         return sf_cfg_nomem(c);
@@ -765,7 +815,34 @@ static int prescan(sf_cfg *c)
                                     "the document holds more than %lu "
                                     "values",
                                     SF_CFG_MAX_VISITS);
+                break;
             }
+            if (event.type == YAML_SCALAR_EVENT ||
+                event.type == YAML_ALIAS_EVENT) {
+                scan_item(levels, depth, &event);
+                break;
+            }
+            if (depth > SF_CFG_MAX_DEPTH) {
+                scan_path(c, levels, depth);
+                rc = sf_cfg_fail_at(c, SF_ERR_LIMIT,
+                                    (sf_loc){(int)event.start_mark.line + 1,
+                                             (int)event.start_mark.column + 1},
+                                    sf_cfg_path(c),
+                                    "nested more than %d levels deep",
+                                    SF_CFG_MAX_DEPTH);
+                break;
+            }
+            /* The walk sees the same nesting; keep what it will report. */
+            memset(&levels[depth], 0, sizeof levels[depth]);
+            levels[depth].mapping =
+                event.type == YAML_MAPPING_START_EVENT;
+            levels[depth].at_key = true;
+            depth++;
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            depth--;
+            scan_item(levels, depth, &event);
             break;
         case YAML_STREAM_END_EVENT:
             done = true;

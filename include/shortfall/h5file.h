@@ -13,6 +13,9 @@
 #include "engine.h"
 
 #define SF_FORMAT_VERSION 1
+/* The most monthly paths a run keeps (run --paths); a file with more is
+ * damaged. */
+#define SF_MAX_PATHS 1000000
 
 /* What the writer records besides the results. */
 typedef struct {

@@ -1,0 +1,182 @@
+#!/usr/bin/python3
+"""hostile.py — makes the hostile inputs of tests/cli/hostile.sh.
+
+  hostile.py scenario KIND OUT [N]   write a generated scenario file
+  hostile.py flip SRC DST OFFSET     copy SRC to DST with the byte at
+                                     OFFSET (modulo the size) inverted
+  hostile.py setattr FILE NAME VALUE [NAME VALUE...]
+                                     overwrite root attributes of a results
+                                     file in place (same type and size; a
+                                     string is cut or padded with spaces;
+                                     @PATH reads the string from a file)
+  hostile.py sane FILE.h5            print 'sane' if every float dataset is
+                                     finite and shortfall <= need, else what
+                                     is wrong
+
+Scenario kinds (N scales the size):
+  nodes N        N mine nodes and 10 demand nodes of one commodity, one per
+                 line, as compact as the format allows
+  links N        N/2 mines x N/2 demand nodes: N^2/4 implied links
+  reach N        1000 mines x 1000 demand nodes (10^6 links) and N export
+                 restrictions on all of them
+  blocs N        a bloc of N countries named by 1000 shocks
+  commodities N  N commodities, one mine and one demand node
+  chain N        N commodities refined one into the next
+  policies N     N policy mixes
+  states N       a regime with N states
+  units N        N demand nodes (monthly result cells)
+  flow N         a list nested N deep, [[[...]]]
+  flowmap N      a mapping nested N deep, {a: {a: ...}}
+  block N        block mappings nested N deep by indentation
+  wide-alias N   a list of N items aliased N times
+  self-alias     an anchor used inside itself
+"""
+import sys
+
+HEAD = ("name: hostile\nhorizon_months: 12\n"
+        "commodities:\n  - {id: o, unit: t}\n")
+
+
+def mine(i, c="CN", out="o"):
+    return f"  - {{id: m{i}, kind: mine, country: {c}, output: {out}, capacity: 1}}\n"
+
+
+def demand(i, c="US", inp="o"):
+    return f"  - {{id: d{i}, kind: demand, country: {c}, input: {inp}, demand: 1}}\n"
+
+
+def scenario(kind, n):
+    w = []
+    if kind == "nodes":
+        w.append(HEAD + "nodes:\n")
+        w += [mine(i) for i in range(n)]
+        w += [demand(i) for i in range(10)]
+    elif kind == "links":
+        w.append(HEAD + "nodes:\n")
+        w += [mine(i) for i in range(n // 2)]
+        w += [demand(i) for i in range(n // 2)]
+    elif kind == "reach":
+        w.append(HEAD + "nodes:\n")
+        w += [mine(i) for i in range(1000)]
+        w += [demand(i) for i in range(1000)]
+        w.append("shocks:\n")
+        w += [f"  - {{id: s{i}, kind: export_restriction, exporter: CN, "
+              "commodities: all, targets: all, hazard_per_year: 1, "
+              "duration_months: 1}\n" for i in range(n)]
+    elif kind == "blocs":
+        w.append("name: hostile\nhorizon_months: 12\nblocs:\n  b: [")
+        w.append(", ".join(f"K{i}" for i in range(n)) + "]\n")
+        w.append("commodities:\n  - {id: o, unit: t}\nnodes:\n")
+        w += [mine(0), demand(0)]
+        w.append("shocks:\n")
+        w += [f"  - {{id: s{i}, kind: export_restriction, exporter: b, "
+              "commodities: all, targets: b, except: b, hazard_per_year: 1, "
+              "duration_months: 1}\n" for i in range(1000)]
+    elif kind == "commodities":
+        w.append("name: hostile\nhorizon_months: 12\ncommodities:\n")
+        w += [f"  - {{id: c{i}, unit: t}}\n" for i in range(n)]
+        w.append("nodes:\n" + mine(0, out="c0") + demand(0, inp="c0"))
+    elif kind == "chain":
+        w.append("name: hostile\nhorizon_months: 12\ncommodities:\n")
+        w += [f"  - {{id: c{i}, unit: t}}\n" for i in range(n)]
+        w.append("nodes:\n" + mine(0, out="c0"))
+        w += [f"  - {{id: r{i}, kind: refiner, country: CN, input: c{i}, "
+              f"output: c{i + 1}, capacity: 1}}\n" for i in range(n - 1)]
+        w.append(demand(0, inp=f"c{n - 1}"))
+    elif kind == "policies":
+        w.append(HEAD + "nodes:\n" + mine(0) + demand(0) + "policies:\n")
+        w += [f"  - {{name: p{i}}}\n" for i in range(n)]
+    elif kind == "states":
+        w.append(HEAD + "nodes:\n" + mine(0) + demand(0))
+        w.append("regimes:\n  states: [" +
+                 ", ".join(f"s{i}" for i in range(n)) + "]\n  start: s0\n"
+                 "  transitions: {}\n")
+    elif kind == "units":
+        w.append(HEAD + "nodes:\n" + mine(0))
+        w += [demand(i) for i in range(n)]
+    elif kind == "flow":
+        w.append(HEAD + "nodes:\n" + mine(0) + demand(0))
+        w.append("description: " + "[" * n + "]" * n + "\n")
+    elif kind == "flowmap":
+        w.append(HEAD + "nodes:\n" + mine(0) + demand(0))
+        w.append("description: " + "{a: " * n + "1" + "}" * n + "\n")
+    elif kind == "block":
+        w.append(HEAD + "nodes:\n" + mine(0) + demand(0) + "description:\n")
+        w += [" " * (i + 1) + "a:\n" for i in range(n)]
+    elif kind == "wide-alias":
+        w.append(HEAD + "nodes:\n" + mine(0) + demand(0))
+        w.append("description: &x [" + ", ".join(["v"] * n) + "]\n")
+        w.append("name2: [" + ", ".join(["*x"] * n) + "]\n")
+    elif kind == "self-alias":
+        w.append(HEAD + "nodes:\n" + mine(0) + demand(0))
+        w.append("description: &a [1, *a]\n")
+    else:
+        sys.exit(f"hostile.py: unknown scenario kind {kind}")
+    return "".join(w)
+
+
+def flip(src, dst, off):
+    b = bytearray(open(src, "rb").read())
+    b[off % len(b)] ^= 0xFF
+    open(dst, "wb").write(b)
+
+
+def setattr_(path, pairs):
+    import h5py
+    import numpy as np
+    with h5py.File(path, "r+") as f:
+        for name, val in pairs:
+            a = h5py.h5a.open(f.id, name.encode())
+            dt = a.dtype
+            if dt.kind == "S":
+                if val.startswith("@"):
+                    val = open(val[1:]).read()
+                b = val.encode()[:dt.itemsize].ljust(dt.itemsize, b" ")
+                a.write(np.array(b, dtype=dt))
+            elif dt.kind in "iu" and dt.itemsize == 8:
+                a.write(np.array([int(val) % 2**64], dtype=np.uint64)
+                        .view(dt).reshape(()))
+            elif dt.kind in "iu":
+                a.write(np.array(int(val), dtype=dt))
+            else:
+                a.write(np.array(float(val), dtype=dt))
+            a.close()
+
+
+def sane(path):
+    import h5py
+    import numpy as np
+    probs = []
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset) and obj.dtype.kind == "f":
+                a = obj[()]
+                if not np.all(np.isfinite(a)):
+                    probs.append(f"{name}: {np.sum(~np.isfinite(a))} non-finite")
+        f.visititems(visit)
+        sc = f.attrs["scenario_name"]
+        sc = sc.decode() if isinstance(sc, bytes) else sc
+        for p in f[sc]:
+            g = f[sc][p]
+            for suf in ["", "_region", "_world"]:
+                s, n = g["shortfall_cum" + suf][()], g["need_cum" + suf][()]
+                if np.any(s < 0) or np.any(s > n * (1 + 1e-9) + 1e-9):
+                    probs.append(f"{p}: shortfall{suf} outside [0, need]")
+    print("; ".join(probs[:4]) if probs else "sane")
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1] if len(sys.argv) > 1 else ""
+    if cmd == "scenario":
+        n = int(float(sys.argv[4])) if len(sys.argv) > 4 else 0
+        with open(sys.argv[3], "w") as out:
+            out.write(scenario(sys.argv[2], n))
+    elif cmd == "flip":
+        flip(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif cmd == "setattr":
+        args = sys.argv[3:]
+        setattr_(sys.argv[2], list(zip(args[::2], args[1::2])))
+    elif cmd == "sane":
+        sane(sys.argv[2])
+    else:
+        sys.exit(__doc__)
