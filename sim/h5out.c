@@ -714,7 +714,8 @@ static void stream_free(stream *st)
 }
 
 static int stream_begin(sf_h5_out *o, const sf_results *res,
-                        const sf_h5_meta *meta, hid_t fapl, sf_error *err)
+                        const sf_h5_meta *meta, hid_t fapl, size_t chunk_rows,
+                        sf_error *err)
 {
     const sf_model *m = res->model;
     size_t U = res->n_units, K = m->n_shocks, W = res->rows_held;
@@ -729,8 +730,7 @@ static int stream_begin(sf_h5_out *o, const sf_results *res,
     o->stream = st;
     st->file = -1;
     st->n_pol = res->n_policies;
-    st->chunk_rows = res->n_trials < SF_BLOCK_TRIALS ? res->n_trials
-                                                     : SF_BLOCK_TRIALS;
+    st->chunk_rows = res->n_trials < chunk_rows ? res->n_trials : chunk_rows;
     if (st->chunk_rows == 0)
         st->chunk_rows = 1;
     st->n_chunks_max = res->n_policies * (SF_M_COUNT * U + K) *
@@ -816,7 +816,7 @@ fail:
 int sf_h5_out_stream_begin(sf_h5_out *o, const sf_results *res,
                            const sf_h5_meta *meta, sf_error *err)
 {
-    return stream_begin(o, res, meta, H5P_DEFAULT, err);
+    return stream_begin(o, res, meta, H5P_DEFAULT, SF_BLOCK_TRIALS, err);
 }
 
 int sf_h5_out_stream_rows(void *ctx, const sf_results *res, uint64_t from,
@@ -922,7 +922,10 @@ int sf_h5_out_stream_begin_mpi(sf_h5_out *o, const sf_results *res,
     int ret = SF_ERR_HDF5;
 
     if (fapl >= 0 && H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL) >= 0)
-        ret = stream_begin(o, res, meta, fapl, err);
+        /* Chunks of a whole wave: parallel HDF5 1.10 spends a fixed cost
+         * on every chunk of a collective filtered write (chunk ownership
+         * and allocation agreed between ranks). */
+        ret = stream_begin(o, res, meta, fapl, res->rows_held, err);
     else
         sf_error_set(err, ret, "cannot set up MPI-IO for %s", o->path);
     if (fapl >= 0)

@@ -316,6 +316,10 @@ static int parse_args(int argc, char **argv, run_args *ra)
     return 0;
 }
 
+/* Blocks per wave of an MPI run (32 blocks: 32,768 trials between
+ * collective writes). */
+#define MPI_WAVE_BLOCKS 32
+
 /* --- progress ------------------------------------------------------------ */
 
 typedef struct {
@@ -926,6 +930,10 @@ int sf_cmd_run(int argc, char **argv)
         opt.rows_done = sf_h5_out_stream_rows;
         opt.rows_ctx = &out;
     }
+    /* Each wave of an MPI run ends in collective writes, whose fixed cost
+     * (chunk allocation agreed between ranks) wants few, large waves. */
+    if (mpi && opt.wave_blocks == 0)
+        opt.wave_blocks = MPI_WAVE_BLOCKS;
     ret = root ? sf_h5_out_open(&out, path, ra.force || ra.resume != NULL, &err)
                : 0;
 #ifdef SF_MPI
