@@ -34,32 +34,32 @@ void sf_h5_info_free(sf_h5_info *info)
 }
 
 typedef struct {
-    sf_h5_info *info;
+    char **names;
+    size_t n;
     int ret;
-} list_ctx;
+} names_ctx;
 
-/* The HDF5 1.10 API (Debian 12's). */
-static herr_t collect_group(hid_t g, const char *name, const H5L_info_t *li,
+/* Collects the names of the groups among a group's links. */
+static herr_t collect_names(hid_t g, const char *name, const H5L_info_t *li,
                             void *data)
 {
-    list_ctx *c = data;
+    names_ctx *c = data;
     H5O_info_t oi;
     (void)li;
     if (H5Oget_info_by_name2(g, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
         oi.type != H5O_TYPE_GROUP)
         return 0;
-    char **names = realloc(c->info->policy_names,
-                           (c->info->n_policies + 1) * sizeof *names);
+    char **names = realloc(c->names, (c->n + 1) * sizeof *names);
     if (names == NULL) {
         c->ret = SF_ERR_NOMEM;
         return -1;
     }
-    c->info->policy_names = names;
-    if ((names[c->info->n_policies] = strdup(name)) == NULL) {
+    c->names = names;
+    if ((names[c->n] = strdup(name)) == NULL) {
         c->ret = SF_ERR_NOMEM;
         return -1;
     }
-    c->info->n_policies++;
+    c->n++;
     return 0;
 }
 
@@ -147,10 +147,14 @@ static int read_run(hid_t f, hid_t obj, const char *path, const char *group,
     if ((info->group = strdup(group ? group : info->scenario_name)) == NULL)
         return sf_error_set(err, SF_ERR_NOMEM, "%s", sf_strerror(SF_ERR_NOMEM));
     g = H5Gopen2(f, info->group, H5P_DEFAULT);
-    list_ctx ctx = {info, 0};
-    if (g < 0 || H5Literate(g, H5_INDEX_CRT_ORDER, H5_ITER_INC, NULL,
-                             collect_group, &ctx) < 0 ||
-        info->n_policies == 0) {
+    names_ctx ctx = {NULL, 0, 0};
+    herr_t it = g < 0 ? -1
+                      : H5Literate(g, H5_INDEX_CRT_ORDER, H5_ITER_INC, NULL,
+                                   collect_names, &ctx);
+    /* The policy groups, in creation order (freed with info). */
+    info->policy_names = ctx.names;
+    info->n_policies = ctx.n;
+    if (it < 0 || info->n_policies == 0) {
         ret = ctx.ret ? sf_error_set(err, ctx.ret, "%s", sf_strerror(ctx.ret))
                       : sf_error_set(err, SF_ERR_FORMAT,
                                      "%s: damaged results file (no policy "
@@ -550,36 +554,6 @@ out:
     if (d >= 0)
         H5Dclose(d);
     return ret;
-}
-
-typedef struct {
-    char **names;
-    size_t n;
-    int ret;
-} names_ctx;
-
-/* Collects the names of the groups among a group's links. */
-static herr_t collect_names(hid_t g, const char *name, const H5L_info_t *li,
-                            void *data)
-{
-    names_ctx *c = data;
-    H5O_info_t oi;
-    (void)li;
-    if (H5Oget_info_by_name2(g, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
-        oi.type != H5O_TYPE_GROUP)
-        return 0;
-    char **names = realloc(c->names, (c->n + 1) * sizeof *names);
-    if (names == NULL) {
-        c->ret = SF_ERR_NOMEM;
-        return -1;
-    }
-    c->names = names;
-    if ((names[c->n] = strdup(name)) == NULL) {
-        c->ret = SF_ERR_NOMEM;
-        return -1;
-    }
-    c->n++;
-    return 0;
 }
 
 int sf_h5_read_batch_info(const char *path, sf_h5_batch_info *bi,

@@ -813,6 +813,17 @@ fail:
     return ret;
 }
 
+/* A streamed write failed: the file being written, and the likely why. */
+static int write_failed(const sf_h5_out *o, sf_error *err)
+{
+    const stream *st = o->stream;
+    return sf_error_set(err, SF_ERR_HDF5,
+                        "writing %s failed (%s: disk full, file size limit "
+                        "or an HDF5 error)",
+                        st->scratch ? st->scratch : o->path,
+                        sf_strerror(SF_ERR_HDF5));
+}
+
 int sf_h5_out_stream_begin(sf_h5_out *o, const sf_results *res,
                            const sf_h5_meta *meta, sf_error *err)
 {
@@ -873,11 +884,7 @@ int sf_h5_out_stream_rows(void *ctx, const sf_results *res, uint64_t from,
     int bad = sf_h5_write_chunks(st->chunks, n, &st->zbuf) != 0;
     o->stream_seconds += seconds() - t0;
     if (bad)
-        return sf_error_set(err, SF_ERR_HDF5,
-                            "writing %s failed (%s: disk full, file size "
-                            "limit or an HDF5 error)",
-                            st->scratch ? st->scratch : o->path,
-                            sf_strerror(SF_ERR_HDF5));
+        return write_failed(o, err);
     return 0;
 }
 
@@ -1015,11 +1022,7 @@ int sf_h5_out_stream_rows_mpi(sf_h5_out *o, const sf_results *share,
     }
     o->stream_seconds += seconds() - t0;
     if (ret != 0)
-        return sf_error_set(err, SF_ERR_HDF5,
-                            "writing %s failed (%s: disk full, file size "
-                            "limit or an HDF5 error)",
-                            st->scratch ? st->scratch : o->path,
-                            sf_strerror(SF_ERR_HDF5));
+        return write_failed(o, err);
     return 0;
 }
 
