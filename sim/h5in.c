@@ -63,6 +63,20 @@ static herr_t collect_names(hid_t g, const char *name, const H5L_info_t *li,
     return 0;
 }
 
+/* A shortfall file says so in its root's `software` attribute. */
+static int check_software(hid_t f, const char *path, sf_error *err)
+{
+    char *software = NULL;
+    int ok = sf_h5_read_attr_str(f, "software", &software) == 0 &&
+             strcmp(software, SF_SOFTWARE) == 0;
+    free(software);
+    return ok ? 0
+              : sf_error_set(err, SF_ERR_FORMAT,
+                             "%s: not a shortfall results file (its root has "
+                             "no software = \"shortfall\" attribute)",
+                             path);
+}
+
 /* Opens a file read-only after telling "missing", "not HDF5" and
  * "damaged" apart. */
 static hid_t open_file(const char *path, sf_error *err, int *ret)
@@ -169,20 +183,13 @@ static int read_run(hid_t f, hid_t obj, const char *path, const char *group,
 int sf_h5_read_info(const char *path, sf_h5_info *info, sf_error *err)
 {
     int ret = 0, fmt = 0;
-    char *software = NULL;
     hid_t f;
 
     memset(info, 0, sizeof *info);
     if ((f = open_file(path, err, &ret)) < 0)
         return ret;
-    if (sf_h5_read_attr_str(f, "software", &software) != 0 ||
-        strcmp(software, SF_SOFTWARE) != 0) {
-        ret = sf_error_set(err, SF_ERR_FORMAT,
-                           "%s: not a shortfall results file (its root has no "
-                           "software = \"shortfall\" attribute)",
-                           path);
+    if ((ret = check_software(f, path, err)) != 0)
         goto out;
-    }
     char *kind = NULL;
     if (sf_h5_read_attr_str(f, "kind", &kind) == 0 &&
         strcmp(kind, "batch") == 0) {
@@ -206,7 +213,6 @@ int sf_h5_read_info(const char *path, sf_h5_info *info, sf_error *err)
     }
     ret = read_run(f, f, path, NULL, info, err);
 out:
-    free(software);
     H5Fclose(f);
     if (ret != 0)
         sf_h5_info_free(info);
@@ -560,21 +566,15 @@ int sf_h5_read_batch_info(const char *path, sf_h5_batch_info *bi,
                           sf_error *err)
 {
     int ret = 0, fmt = 0, part = 0;
-    char *software = NULL, *kind = NULL;
+    char *kind = NULL;
     names_ctx groups = {NULL, 0, 0};
     hid_t f, v = -1;
 
     memset(bi, 0, sizeof *bi);
     if ((f = open_file(path, err, &ret)) < 0)
         return ret;
-    if (sf_h5_read_attr_str(f, "software", &software) != 0 ||
-        strcmp(software, SF_SOFTWARE) != 0) {
-        ret = sf_error_set(err, SF_ERR_FORMAT,
-                           "%s: not a shortfall results file (its root has no "
-                           "software = \"shortfall\" attribute)",
-                           path);
+    if ((ret = check_software(f, path, err)) != 0)
         goto out;
-    }
     if (sf_h5_read_attr_str(f, "kind", &kind) != 0 ||
         strcmp(kind, "batch") != 0) {
         ret = sf_error_set(err, SF_ERR_FORMAT,
@@ -680,7 +680,6 @@ out:
     for (size_t i = 0; i < groups.n; i++)
         free(groups.names[i]);
     free(groups.names);
-    free(software);
     free(kind);
     H5Fclose(f);
     if (ret != 0)
