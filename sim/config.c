@@ -1100,7 +1100,7 @@ static int parse_header(loader *L, const yaml_node_t *root)
 {
     sf_scenario *sc = L->sc;
     const char *s;
-    yaml_node_t *n;
+    yaml_node_t *n = NULL;
     long long v = 0;
     int rc;
 
