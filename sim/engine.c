@@ -496,15 +496,21 @@ int sf_results_init(sf_results *res, const sf_model *m,
         return sf_error_set(err, SF_ERR_LIMIT,
                             "a run holds at most 2^32 trials, numbered below "
                             "2^40");
-    /* A streamed run's statistics read a few columns of every trial at the
-     * end (sf_results_summarise_columns): refuse now, not after the run,
-     * if they cannot fit in this machine's memory. */
+    /* A streamed run's statistics hold at most stats_memory bytes
+     * (sf_results_summarise_columns); refuse now, not after the run, if
+     * that is more than this machine has. */
+    res->stats_memory = opt->stats_memory ? opt->stats_memory : SF_STATS_MEMORY;
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    double need = (double)(threads_of(opt) + 2) * 8.0 * (double)opt->n_trials;
-    ret = opt->rows_done != NULL && pages > 0 && page > 0 &&
-                  need > (double)pages * (double)page
-              ? SF_ERR_NOMEM
-              : results_alloc(res, m);
+    double phys = (double)pages * (double)page;
+    if (opt->rows_done != NULL && pages > 0 && page > 0 &&
+        (double)res->stats_memory > phys)
+        return sf_error_set(err, SF_ERR_NOMEM,
+                            "the statistics may take %.0f MB "
+                            "(--stats-memory), more than this machine's "
+                            "%.0f MB",
+                            (double)res->stats_memory / 1048576.0,
+                            phys / 1048576.0);
+    ret = results_alloc(res, m);
     if (ret != 0)
         return sf_error_set(err, ret,
                             "allocating results for %llu trials: %s",

@@ -889,8 +889,8 @@ int sf_h5_out_stream_rows(void *ctx, const sf_results *res, uint64_t from,
 }
 
 int sf_h5_out_stream_column(void *ctx, const sf_results *res, size_t policy,
-                            int what, size_t index, double *out,
-                            sf_error *err)
+                            int what, size_t index, uint64_t first,
+                            uint64_t count, double *out, sf_error *err)
 {
     sf_h5_out *o = ctx;
     const stream *st = o->stream;
@@ -903,17 +903,17 @@ int sf_h5_out_stream_column(void *ctx, const sf_results *res, size_t policy,
         ds = d[VARS_PER_POLICY - 1];
     } else {
         sf_unit_kind k = SF_UNITS_NODE;
-        size_t first, count;
+        size_t u0, nu;
         for (;; k++) {
-            sf_results_unit_range(res, k, &first, &count);
-            if (index < first + count || k == SF_UNITS_WORLD)
+            sf_results_unit_range(res, k, &u0, &nu);
+            if (index < u0 + nu || k == SF_UNITS_WORLD)
                 break;
         }
         ds = d[what * 3 + (int)k];
-        col = index - first;
+        col = index - u0;
         rank = k == SF_UNITS_WORLD ? 1 : 2;
     }
-    if (sf_h5_read_column(ds, rank, col, res->n_done, H5T_NATIVE_DOUBLE,
+    if (sf_h5_read_column(ds, rank, col, first, count, H5T_NATIVE_DOUBLE,
                           out) != 0)
         return sf_error_set(err, SF_ERR_HDF5,
                             "reading back the trials from %s failed",

@@ -494,10 +494,10 @@ void sf_h5_chunk_buf_free(sf_h5_chunk_buf *buf)
     memset(buf, 0, sizeof *buf);
 }
 
-int sf_h5_read_column(hid_t d, int rank, size_t col, size_t n,
-                      hid_t mem_type, void *out)
+int sf_h5_read_column(hid_t d, int rank, size_t col, uint64_t first,
+                      uint64_t n, hid_t mem_type, void *out)
 {
-    hsize_t start[2] = {0, col}, count[2] = {n, 1}, mdims[1] = {n};
+    hsize_t start[2] = {first, col}, count[2] = {n, 1}, mdims[1] = {n};
     hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, mdims, NULL);
     int ret = SF_ERR_HDF5;
 

@@ -79,9 +79,10 @@ int sf_h5_write_chunks(const sf_h5_chunk *chunks, size_t n,
                        sf_h5_chunk_buf *buf);
 void sf_h5_chunk_buf_free(sf_h5_chunk_buf *buf);
 
-/* Rows [0, n) of column col (ignored for rank 1) of d, as mem_type. */
-int sf_h5_read_column(hid_t d, int rank, size_t col, size_t n,
-                      hid_t mem_type, void *out);
+/* Rows [first, first + n) of column col (ignored for rank 1) of d, as
+ * mem_type. */
+int sf_h5_read_column(hid_t d, int rank, size_t col, uint64_t first,
+                      uint64_t n, hid_t mem_type, void *out);
 
 /* Attaches scales[i] to axis i of d and writes units and long_name. */
 int sf_h5_describe_var(hid_t d, int rank, const hid_t *scales,

@@ -45,6 +45,7 @@ typedef struct {
     bool force;
     bool no_trials;
     uint64_t n_paths;
+    uint64_t stats_memory; /* bytes; 0: SF_STATS_MEMORY */
     bool trials_given; /* --trials A:B */
     uint64_t trial_a, trial_b;
     bool shard_given; /* --shard I/S */
@@ -99,6 +100,9 @@ static void run_usage(FILE *f)
             "  --paths N             also store the monthly shortfall path of the\n"
             "                        first N trials\n"
             "  --no-trials           leave the per-trial arrays out of the file\n"
+            "  --stats-memory MB     memory for the statistics over trials at the\n"
+            "                        end (default 256); longer columns are read back\n"
+            "                        several times instead, for the same results\n"
             "  --progress M          auto (on a terminal), always or never\n"
             "  --resume FILE         finish an interrupted run in FILE\n"
             "  -h, --help            this text\n"
@@ -241,6 +245,13 @@ static int parse_args(int argc, char **argv, run_args *ra)
                                    "to 10^6, got '%s'",
                                    v);
             ra->n_paths = x;
+        } else if (is_option(arg, "--stats-memory")) {
+            v = option_value(argc, argv, &a, "--stats-memory");
+            if (!parse_u64(v, &x) || x < 1 || x > (UINT64_C(1) << 30))
+                return usage_error("--stats-memory needs a number of MB from 1 "
+                                   "to 2^30, got '%s'",
+                                   v);
+            ra->stats_memory = x << 20;
         } else if (is_option(arg, "--progress")) {
             v = option_value(argc, argv, &a, "--progress");
             if (v && strcmp(v, "auto") == 0)
@@ -893,6 +904,7 @@ int sf_cmd_run(int argc, char **argv)
         opt.wave_blocks = PRECISION_CHECK_BLOCKS;
     }
     opt.threads = ra.threads;
+    opt.stats_memory = ra.stats_memory;
     /* --threads also bounds the threads that compress the file. */
     if (ra.threads > 0)
         omp_set_num_threads(ra.threads);

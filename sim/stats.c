@@ -183,12 +183,430 @@ out:
     return ret;
 }
 
+/* ---- Statistics in memory that does not grow with the trials ----------
+ *
+ * A column too long to hold is read in blocks, several times over: up to
+ * SELECT_PASSES times to find the order statistics the quantiles and
+ * CVaR95 need, digit by digit, by radix selection on an unsigned key with
+ * the order of the doubles (the first two passes also take the sum and
+ * the squared deviations, in trial order as summarise does), and once per
+ * band of the worst 5 % to add them in ascending order as summarise does.
+ * Every value is then the same, bit for bit, as from the sorted column. */
+
+#define DIGIT_BITS 11
+#define DIGIT_BINS (1u << DIGIT_BITS)
+#define SELECT_PASSES ((64 + DIGIT_BITS - 1) / DIGIT_BITS)
+/* Rows read at a time. */
+#define READ_ROWS 65536u
+/* Bands of the worst 5 % (one pass each) at most. */
+#define MAX_BANDS 64u
+
+/* An unsigned key ordered as the doubles are (+0 and -0 alike), and back. */
+static inline uint64_t key_of(double v)
+{
+    uint64_t u;
+    if (v == 0.0)
+        v = 0.0;
+    memcpy(&u, &v, sizeof u);
+    return u >> 63 ? ~u : u | UINT64_C(1) << 63;
+}
+
+static inline double value_of(uint64_t k)
+{
+    uint64_t u = k >> 63 ? k & ~(UINT64_C(1) << 63) : ~k;
+    double v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+/* A column, or the baseline's column minus this mix's (paired). */
+typedef struct {
+    sf_column_fn column;
+    void *ctx;
+    const sf_results *res;
+    size_t policy;
+    int what;
+    size_t index;
+    bool paired;
+    double *buf, *buf2; /* READ_ROWS each */
+} col_src;
+
+static int src_read(const col_src *c, uint64_t first, uint64_t count,
+                    sf_error *err)
+{
+    int ret;
+    if (!c->paired)
+        return c->column(c->ctx, c->res, c->policy, c->what, c->index, first,
+                         count, c->buf, err);
+    if ((ret = c->column(c->ctx, c->res, 0, c->what, c->index, first, count,
+                         c->buf, err)) != 0 ||
+        (ret = c->column(c->ctx, c->res, c->policy, c->what, c->index, first,
+                         count, c->buf2, err)) != 0)
+        return ret;
+    for (uint64_t i = 0; i < count; i++)
+        c->buf[i] = c->buf[i] - c->buf2[i]; /* as pair() */
+    return 0;
+}
+
+/* The value of rank `rank` (0 = smallest), found digit by digit. */
+typedef struct {
+    uint64_t rank;
+    uint64_t prefix; /* the key's digits found so far */
+    uint64_t left;   /* rank among the values that share them */
+    uint64_t below;  /* after the last pass: values with a smaller key */
+    uint64_t equal;  /* after the last pass: values with this key */
+    size_t group;    /* histogram of its prefix in the current pass */
+} target;
+
+typedef struct {
+    double sum, ss;
+    uint64_t positive, negative; /* values > 0 and < 0 */
+} moments;
+
+/* One pass over the column.  Pass 0 adds the sum and counts the signs,
+ * pass 1 the squared deviations from the mean (both in trial order, as
+ * summarise does).  Every pass also takes, for each of the ng sorted
+ * prefixes of targets not yet found, the histogram of the next digit of
+ * the keys that share it and their smallest and largest key. */
+static int scan(const col_src *c, uint64_t n, int pass, moments *mo,
+                const uint64_t *prefixes, size_t ng, uint64_t *hist,
+                uint64_t *kmin, uint64_t *kmax, sf_error *err)
+{
+    int known = pass * DIGIT_BITS;
+    int width = 64 - known < DIGIT_BITS ? 64 - known : DIGIT_BITS;
+    int shift = 64 - known - width;
+    uint64_t mask = (UINT64_C(1) << width) - 1;
+    double mean = mo->sum / (double)n;
+
+    for (uint64_t first = 0; first < n; first += READ_ROWS) {
+        uint64_t count = n - first < READ_ROWS ? n - first : READ_ROWS;
+        int ret = src_read(c, first, count, err);
+        if (ret != 0)
+            return ret;
+        const double *x = c->buf;
+        if (pass == 0) {
+            for (uint64_t i = 0; i < count; i++) {
+                mo->sum += x[i];
+                mo->positive += x[i] > 0.0;
+                mo->negative += x[i] < 0.0;
+            }
+        } else if (pass == 1) {
+            for (uint64_t i = 0; i < count; i++) {
+                double d = x[i] - mean;
+                mo->ss += d * d;
+            }
+        }
+        for (uint64_t i = 0; ng > 0 && i < count; i++) {
+            uint64_t k = key_of(x[i]);
+            uint64_t pre = known == 0 ? 0 : k >> (64 - known);
+            /* The group of this prefix, if a target has it. */
+            size_t lo = 0, hi = ng;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (prefixes[mid] < pre)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo < ng && prefixes[lo] == pre) {
+                hist[lo * DIGIT_BINS + ((k >> shift) & mask)]++;
+                kmin[lo] = k < kmin[lo] ? k : kmin[lo];
+                kmax[lo] = k > kmax[lo] ? k : kmax[lo];
+            }
+        }
+    }
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The moments and every target's key, in 2 to SELECT_PASSES passes: a
+ * target is found when its prefix is complete, or sooner when every value
+ * sharing its prefix has the same key (ties, e.g. the many zeros of a
+ * shortfall column). */
+static int select_ranks(const col_src *c, uint64_t n, moments *mo, target *t,
+                        size_t nt, sf_error *err)
+{
+    uint64_t *prefixes = malloc((nt ? nt : 1) * sizeof *prefixes);
+    uint64_t *hist = malloc((nt ? nt : 1) * DIGIT_BINS * sizeof *hist);
+    uint64_t *kmin = malloc((nt ? nt : 1) * sizeof *kmin);
+    uint64_t *kmax = malloc((nt ? nt : 1) * sizeof *kmax);
+    bool *found = calloc(nt ? nt : 1, sizeof *found);
+    int ret = SF_ERR_NOMEM;
+
+    if (!prefixes || !hist || !kmin || !kmax || !found)
+        goto out;
+    for (size_t i = 0; i < nt; i++) {
+        t[i].prefix = 0;
+        t[i].left = t[i].rank;
+    }
+    for (int pass = 0; pass < SELECT_PASSES; pass++) {
+        int known = pass * DIGIT_BITS;
+        int width = 64 - known < DIGIT_BITS ? 64 - known : DIGIT_BITS;
+        int shift = 64 - known - width;
+        /* The distinct prefixes still sought, sorted, a histogram each. */
+        size_t ng = 0;
+        for (size_t i = 0; i < nt; i++)
+            if (!found[i])
+                prefixes[ng++] = t[i].prefix;
+        if (ng == 0 && pass >= 2)
+            break;
+        qsort(prefixes, ng, sizeof *prefixes, cmp_u64);
+        size_t u = 0;
+        for (size_t i = 0; i < ng; i++)
+            if (u == 0 || prefixes[i] != prefixes[u - 1])
+                prefixes[u++] = prefixes[i];
+        ng = u;
+        memset(hist, 0, ng * DIGIT_BINS * sizeof *hist);
+        for (size_t g = 0; g < ng; g++) {
+            kmin[g] = UINT64_MAX;
+            kmax[g] = 0;
+        }
+        if ((ret = scan(c, n, pass, mo, prefixes, ng, hist, kmin, kmax,
+                        err)) != 0)
+            goto out;
+        for (size_t i = 0; i < nt; i++) {
+            if (found[i])
+                continue;
+            uint64_t *p = bsearch(&t[i].prefix, prefixes, ng,
+                                  sizeof *prefixes, cmp_u64);
+            size_t g = (size_t)(p - prefixes);
+            const uint64_t *h = &hist[g * DIGIT_BINS];
+            uint64_t cum = 0;
+            unsigned d = 0;
+            if (kmin[g] == kmax[g]) {
+                /* One key for the whole group: t[i].left values below it
+                 * share the prefix, none of them a smaller key. */
+                t[i].prefix = kmin[g];
+                t[i].below = t[i].rank - t[i].left;
+                t[i].equal = h[(kmin[g] >> shift) & ((1u << width) - 1)];
+                t[i].left = 0;
+                found[i] = true;
+                continue;
+            }
+            while (d + 1 < (1u << width) && t[i].left >= cum + h[d])
+                cum += h[d++];
+            t[i].prefix = (t[i].prefix << width) | d;
+            t[i].left -= cum;
+            if (pass == SELECT_PASSES - 1) {
+                t[i].equal = h[d];
+                t[i].below = t[i].rank - t[i].left;
+                found[i] = true;
+            }
+        }
+    }
+    ret = 0;
+out:
+    free(prefixes);
+    free(hist);
+    free(kmin);
+    free(kmax);
+    free(found);
+    return ret;
+}
+
+/* Adds the values of ranks [a, b) in ascending order: the values strictly
+ * between the keys of ranks a and b - 1 are collected (at most b - a) and
+ * sorted; copies of the two end values make up the ties. */
+static int add_band(const col_src *c, uint64_t n, const target *ta,
+                    const target *tb, uint64_t a, uint64_t b, double *band,
+                    double *tsum, sf_error *err)
+{
+    uint64_t ka = ta->prefix, kb = tb->prefix, m = 0;
+    double va = value_of(ka), vb = value_of(kb);
+
+    if (ka == kb) {
+        for (uint64_t i = a; i < b; i++)
+            *tsum += va;
+        return 0;
+    }
+    for (uint64_t first = 0; first < n; first += READ_ROWS) {
+        uint64_t count = n - first < READ_ROWS ? n - first : READ_ROWS;
+        int ret = src_read(c, first, count, err);
+        if (ret != 0)
+            return ret;
+        for (uint64_t i = 0; i < count; i++) {
+            uint64_t k = key_of(c->buf[i]);
+            if (k > ka && k < kb)
+                band[m++] = value_of(k);
+        }
+    }
+    uint64_t low = ta->below + ta->equal - a, high = b - tb->below;
+    sf_bug_assert(low + m + high == b - a);
+    gsl_sort(band, 1, m);
+    for (uint64_t i = 0; i < low; i++)
+        *tsum += va;
+    for (uint64_t i = 0; i < m; i++)
+        *tsum += band[i];
+    for (uint64_t i = 0; i < high; i++)
+        *tsum += vb;
+    return 0;
+}
+
+/* gsl_stats_quantile_from_sorted_data on the selected order statistics
+ * (lhs as size_t: GSL's int cast would overflow above 2^31 values). */
+static double quantile_of(double f, uint64_t n, double lo, double hi)
+{
+    const double index = f * (double)(n - 1);
+    const uint64_t lhs = (uint64_t)index;
+    const double delta = index - (double)lhs;
+    if (lhs == n - 1)
+        return lo;
+    return (1 - delta) * lo + delta * hi;
+}
+
+/* summarise (and pair's counts) for a column read `band_max` values at a
+ * time at most. */
+static int summarise_bounded(const col_src *c, uint64_t n, uint64_t band_max,
+                             sf_summary *s, moments *mo, sf_error *err)
+{
+    target *t = NULL;
+    double *band = NULL;
+    int ret = SF_ERR_NOMEM;
+
+    memset(s, 0, sizeof *s);
+    memset(mo, 0, sizeof *mo);
+    if (n == 0) {
+        for (int q = 0; q < SF_N_QUANTILES; q++)
+            s->q[q] = NAN;
+        s->mean = s->sd = s->se = s->cvar95 = s->p_any = NAN;
+        return 0;
+    }
+    /* Targets: each quantile's two order statistics, then the first and
+     * last rank of each band of the worst ceil(5 %). */
+    uint64_t tail = (uint64_t)ceil(0.05 * (double)n), a0 = n - tail;
+    /* At most MAX_BANDS passes for the tail, whatever the memory. */
+    if (band_max < (tail + MAX_BANDS - 1) / MAX_BANDS)
+        band_max = (tail + MAX_BANDS - 1) / MAX_BANDS;
+    uint64_t bands = (tail + band_max - 1) / band_max;
+    size_t nt = 2 * SF_N_QUANTILES + 2 * (size_t)bands;
+    ret = SF_ERR_NOMEM;
+    t = calloc(nt, sizeof *t);
+    band = malloc((size_t)(tail < band_max ? tail : band_max) * sizeof *band);
+    if (t == NULL || band == NULL)
+        goto out;
+    for (int q = 0; q < SF_N_QUANTILES; q++) {
+        uint64_t lhs = (uint64_t)(sf_quantile_levels[q] * (double)(n - 1));
+        t[2 * q].rank = lhs;
+        t[2 * q + 1].rank = lhs + 1 < n ? lhs + 1 : lhs;
+    }
+    for (uint64_t j = 0; j < bands; j++) {
+        uint64_t a = a0 + j * band_max;
+        uint64_t b = a + band_max < n ? a + band_max : n;
+        t[2 * SF_N_QUANTILES + 2 * j].rank = a;
+        t[2 * SF_N_QUANTILES + 2 * j + 1].rank = b - 1;
+    }
+    if ((ret = select_ranks(c, n, mo, t, nt, err)) != 0)
+        goto out;
+    s->mean = mo->sum / (double)n;
+    s->sd = n > 1 ? sqrt(mo->ss / (double)(n - 1)) : 0.0;
+    s->se = s->sd / sqrt((double)n);
+    s->p_any = (double)mo->positive / (double)n;
+    for (int q = 0; q < SF_N_QUANTILES; q++)
+        s->q[q] = quantile_of(sf_quantile_levels[q], n,
+                              value_of(t[2 * q].prefix),
+                              value_of(t[2 * q + 1].prefix));
+    double tsum = 0.0;
+    for (uint64_t j = 0; j < bands; j++) {
+        uint64_t a = a0 + j * band_max;
+        uint64_t b = a + band_max < n ? a + band_max : n;
+        const target *ta = &t[2 * SF_N_QUANTILES + 2 * j];
+        if ((ret = add_band(c, n, ta, ta + 1, a, b, band, &tsum, err)) != 0)
+            goto out;
+    }
+    s->cvar95 = tsum / (double)tail;
+    ret = 0;
+out:
+    free(t);
+    free(band);
+    if (ret == SF_ERR_NOMEM)
+        sf_error_set(err, ret, "computing statistics: %s", sf_strerror(ret));
+    return ret;
+}
+
+/* Every column of every mix through summarise_bounded: half of `memory`
+ * for a band of the worst 5 %, the rest for blocks read (1 MiB) and
+ * histograms (16 KiB per order statistic sought). */
+static int summarise_columns_bounded(sf_results *res, sf_column_fn column,
+                                     void *ctx, uint64_t memory, sf_error *err)
+{
+    size_t U = res->n_units, K = res->model->n_shocks;
+    uint64_t n = res->n_done;
+    uint64_t band_max = memory / 2 / sizeof(double);
+    col_src c = {.column = column, .ctx = ctx, .res = res};
+    int ret = SF_ERR_NOMEM;
+
+    if (band_max < 1)
+        band_max = 1;
+    c.buf = malloc(READ_ROWS * sizeof *c.buf);
+    c.buf2 = malloc(READ_ROWS * sizeof *c.buf2);
+    if (c.buf == NULL || c.buf2 == NULL) {
+        sf_error_set(err, ret, "computing statistics: %s", sf_strerror(ret));
+        goto out;
+    }
+    for (size_t p = 0; p < res->n_policies; p++) {
+        sf_policy_results *pr = &res->pol[p];
+        moments mo;
+        if ((ret = summarise_monthly(res, pr)) != 0) {
+            sf_error_set(err, ret, "computing statistics: %s",
+                         sf_strerror(ret));
+            goto out;
+        }
+        c.policy = p;
+        c.paired = false;
+        for (size_t col = 0; col < SF_M_COUNT * U + K; col++) {
+            bool shock = col >= SF_M_COUNT * U;
+            c.what = shock ? SF_COLUMN_SHOCK : (int)(col / U);
+            c.index = shock ? col - SF_M_COUNT * U : col % U;
+            sf_summary *s = shock ? &pr->shock_summary[c.index]
+                                  : &pr->summary[col];
+            if ((ret = summarise_bounded(&c, n, band_max, s, &mo, err)) != 0)
+                goto out;
+        }
+        if (p == 0)
+            continue;
+        pr->avoided = calloc(U, sizeof *pr->avoided);
+        if (pr->avoided == NULL) {
+            ret = SF_ERR_NOMEM;
+            sf_error_set(err, ret, "computing statistics: %s",
+                         sf_strerror(ret));
+            goto out;
+        }
+        c.paired = true;
+        c.what = SF_M_SHORTFALL;
+        for (size_t u = 0; u < U; u++) {
+            sf_summary s;
+            c.index = u;
+            if ((ret = summarise_bounded(&c, n, band_max, &s, &mo, err)) != 0)
+                goto out;
+            sf_paired *out = &pr->avoided[u];
+            out->mean = s.mean;
+            out->se = s.se;
+            memcpy(out->q, s.q, sizeof out->q);
+            out->p_better = n ? (double)mo.positive / (double)n : NAN;
+            out->p_worse = n ? (double)mo.negative / (double)n : NAN;
+        }
+    }
+    ret = 0;
+out:
+    free(c.buf);
+    free(c.buf2);
+    return ret;
+}
+
 int sf_results_summarise_columns(sf_results *res, sf_column_fn column,
                                  void *ctx, sf_error *err)
 {
     size_t U = res->n_units, K = res->model->n_shocks, n = res->n_done;
     size_t n1 = n ? n : 1;
     int threads = res->threads > 0 ? res->threads : 1;
+    uint64_t memory = res->stats_memory ? res->stats_memory : SF_STATS_MEMORY;
+    if ((double)(threads + 2) * (double)n1 * sizeof(double) > (double)memory)
+        return summarise_columns_bounded(res, column, ctx, memory, err);
     /* `threads` columns read (serially: HDF5 is not thread-safe) and then
      * summarised in parallel, each sorted in place; two more columns for
      * the paired comparison. */
@@ -215,8 +633,8 @@ int sf_results_summarise_columns(sf_results *res, sf_column_fn column,
                 size_t c = c0 + i;
                 int what = c < SF_M_COUNT * U ? (int)(c / U) : SF_COLUMN_SHOCK;
                 size_t index = c < SF_M_COUNT * U ? c % U : c - SF_M_COUNT * U;
-                if ((ret = column(ctx, res, p, what, index, &cols[i * n1],
-                                  err)) != 0)
+                if ((ret = column(ctx, res, p, what, index, 0, n,
+                                  &cols[i * n1], err)) != 0)
                     goto out;
             }
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
@@ -237,9 +655,9 @@ int sf_results_summarise_columns(sf_results *res, sf_column_fn column,
                 goto out;
             }
             for (size_t u = 0; u < U; u++) {
-                if ((ret = column(ctx, res, 0, SF_M_SHORTFALL, u, pair_cols,
-                                  err)) != 0 ||
-                    (ret = column(ctx, res, p, SF_M_SHORTFALL, u,
+                if ((ret = column(ctx, res, 0, SF_M_SHORTFALL, u, 0, n,
+                                  pair_cols, err)) != 0 ||
+                    (ret = column(ctx, res, p, SF_M_SHORTFALL, u, 0, n,
                                   pair_cols + n1, err)) != 0)
                     goto out;
                 /* pair() reads [trial * U + u]: hand it one-column rows;

@@ -115,6 +115,9 @@ typedef struct {
     uint64_t n_paths;       /* trials whose monthly paths are kept */
     sf_policy_results *pol; /* pol[0] is the baseline */
     double wall_seconds;
+    /* Bytes the statistics of a streamed run may hold (see
+     * sf_results_summarise_columns). */
+    uint64_t stats_memory;
 } sf_results;
 
 typedef struct {
@@ -148,7 +151,12 @@ typedef struct {
     int (*rows_done)(void *ctx, const sf_results *res, uint64_t from,
                      uint64_t to, sf_error *err);
     void *rows_ctx;
+    /* Bytes a streamed run's statistics may hold; 0: SF_STATS_MEMORY. */
+    uint64_t stats_memory;
 } sf_run_options;
+
+/* Default memory for a streamed run's statistics: 256 MiB. */
+#define SF_STATS_MEMORY (256ull << 20)
 
 /* The waves of blocks a run with these options takes (each ends with a
  * rows_done call). */
@@ -169,17 +177,21 @@ int sf_engine_run(const sf_model *m, const sf_run_options *opt,
 
 int sf_results_summarise(sf_results *res, sf_error *err);
 
-/* A per-trial column of a streamed run: rows [0, res->n_done) of metric
- * `what` (an sf_metric) of unit `index`, or, for what == SF_COLUMN_SHOCK,
- * the months active of shock `index`, into out. */
+/* Part of a per-trial column of a streamed run: rows [first, first +
+ * count) of metric `what` (an sf_metric) of unit `index`, or, for what ==
+ * SF_COLUMN_SHOCK, the months active of shock `index`, into out. */
 #define SF_COLUMN_SHOCK SF_M_COUNT
 typedef int (*sf_column_fn)(void *ctx, const sf_results *res, size_t policy,
-                            int what, size_t index, double *out,
-                            sf_error *err);
+                            int what, size_t index, uint64_t first,
+                            uint64_t count, double *out, sf_error *err);
 
-/* The same statistics as sf_results_summarise, from columns read one at a
- * time (a few per thread) instead of rows held in memory: bitwise the
- * same values, in memory of a few columns. */
+/* The same statistics as sf_results_summarise, bitwise, from columns
+ * read back instead of rows held in memory.  When (threads + 2) whole
+ * columns fit in res->stats_memory bytes, that many are read and
+ * summarised at a time; otherwise each column is read in blocks, several
+ * times over, and its quantiles and CVaR95 found by exact selection
+ * (radix select on the values' bits), in memory that does not grow with
+ * the trials. */
 int sf_results_summarise_columns(sf_results *res, sf_column_fn column,
                                  void *ctx, sf_error *err);
 

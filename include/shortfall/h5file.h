@@ -64,8 +64,8 @@ int sf_h5_out_stream_begin(sf_h5_out *o, const sf_results *res,
 int sf_h5_out_stream_rows(void *ctx, const sf_results *res, uint64_t from,
                           uint64_t to, sf_error *err);
 int sf_h5_out_stream_column(void *ctx, const sf_results *res, size_t policy,
-                            int what, size_t index, double *out,
-                            sf_error *err);
+                            int what, size_t index, uint64_t first,
+                            uint64_t count, double *out, sf_error *err);
 
 #ifdef SF_MPI
 /* MPI runs (sim/mpi.c).  Every rank takes part: _begin_mpi creates the

@@ -111,7 +111,9 @@ expect n-negative 1 "got '-5'" -- "$sf" run $toy -n -5
 expect n-past-u64 1 "got '99999999999999999999'" -- "$sf" run $toy -n 99999999999999999999
 expect n-past-1e12 1 "got '1000000000001'" -- "$sf" run $toy -n 1000000000001
 expect_fast n-1e12 2 'a run holds at most 2\^32 trials' 5 200000 -- "$sf" run $toy -n 1000000000000 -o "$tmp/n.h5" $q
-expect_fast n-2e32 3 'allocating results for 4294967296 trials: out of memory' 5 200000 -- "$sf" run $toy -n 4294967296 -o "$tmp/n.h5" $q
+expect_fast n-2e32 3 'allocating results for 4294967296 trials: out of memory' 5 200000 -- "$sf" run $toy -n 4294967296 --target-rse 0.0001 -o "$tmp/n.h5" $q
+expect stats-memory-0 1 "--stats-memory needs a number of MB from 1 to 2\\^30, got '0'" -- "$sf" run $toy --stats-memory 0
+expect stats-memory-huge 3 'the statistics may take 1073741824 MB [(]--stats-memory[)], more than this machine' -- "$sf" run $toy -n 10 --stats-memory 1073741824 -o "$tmp/n.h5" $q
 ok_if n-no-file "[ ! -e $tmp/n.h5 ]"
 
 # ---- Horizon ----------------------------------------------------------------

@@ -32,9 +32,10 @@ expect run-no-scenario 1 'usage: shortfall run' -- "$sf" run
 expect run-help 0 'usage: shortfall run' -- "$sf" run --help
 expect run-bad-scenario 2 'tests/bad/unknown-key.yaml:[0-9]+:[0-9]+: ' -- "$sf" run tests/bad/unknown-key.yaml
 expect run-missing-file 3 'cannot read' -- "$sf" run "$tmp/none.yaml"
-# Out of memory: the statistics over 2e9 streamed trials would need more
-# memory than the machine has; refused before the run, with a clear
-# error, exit 3, no file.
-expect run-out-of-memory 3 'allocating results for 2000000000 trials: out of memory' -- "$sf" run $toy -n 2000000000 -o "$tmp/huge.h5" --progress never
+# Out of memory: --target-rse holds every trial's row, and 2e9 of them
+# need more memory than the machine has; refused before the run, with a
+# clear error, exit 3, no file.  (A plain run streams its rows, and its
+# statistics take at most --stats-memory: it would start.)
+expect run-out-of-memory 3 'allocating results for 2000000000 trials: out of memory' -- "$sf" run $toy -n 2000000000 --target-rse 0.0001 -o "$tmp/huge.h5" --progress never
 ok_if run-out-of-memory-no-file "[ ! -e $tmp/huge.h5 ] && [ -z \"\$(ls -A $tmp | grep '^\\.huge')\" ]"
 expect run-too-many-trials 2 'a run holds at most 2\^32 trials' -- "$sf" run $toy -n 5000000000 -o "$tmp/huge.h5"
