@@ -366,11 +366,11 @@ out:
 /* --- streamed per-trial variables --------------------------------------- */
 
 hid_t sf_h5_column_var(hid_t grp, const char *name, hid_t type, int rank,
-                       const hsize_t *dims, size_t chunk_rows)
+                       const hsize_t *dims, hsize_t rows0, size_t chunk_rows)
 {
-    hsize_t chunk[2] = {chunk_rows, 1};
+    hsize_t chunk[2] = {chunk_rows, 1}, cur[2] = {rows0, rank > 1 ? dims[1] : 0};
     bool shuffle = H5Tget_size(type) > 1 && H5Tget_class(type) == H5T_INTEGER;
-    hid_t sp = H5Screate_simple(rank, dims, NULL);
+    hid_t sp = H5Screate_simple(rank, cur, dims);
     hid_t p = H5Pcreate(H5P_DATASET_CREATE), d = -1, dapl = -1;
 
     if (sp < 0 || p < 0)

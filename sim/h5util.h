@@ -45,11 +45,12 @@ int sf_h5_write_var(hid_t grp, const char *name, hid_t type, int rank,
                     const char *long_name);
 
 /* Per-trial variables written as the run goes (streaming): a [rows] or
- * [rows, columns] variable chunked one column of chunk_rows rows at a
- * time, so that a column can be read back alone; created empty (its
- * final size may be cut with H5Dset_extent), returned open. */
+ * [rows, columns] variable of at most dims[0] rows, created with rows0 of
+ * them (grown or cut with H5Dset_extent), chunked one column of
+ * chunk_rows rows at a time, so that a column can be read back alone;
+ * returned open. */
 hid_t sf_h5_column_var(hid_t grp, const char *name, hid_t type, int rank,
-                       const hsize_t *dims, size_t chunk_rows);
+                       const hsize_t *dims, hsize_t rows0, size_t chunk_rows);
 
 /* One chunk to write: rows [row, row + rows) of column col of d, from
  * data (rows contiguous elements of d's type); row is a multiple of the
