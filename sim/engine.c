@@ -33,8 +33,9 @@ typedef struct {
     int months_short, run, longest;
 } unit_state;
 
+/* Aligned to a cache line: no two threads' workspaces share one. */
 typedef struct {
-    sf_rng rng;
+    _Alignas(64) sf_rng rng;
     sf_market_ws mw;
     sf_shock_history *hist; /* per policy position; leaders only */
     double *noise;          /* [t * n_demand + d] demand noise factor */
@@ -542,12 +543,23 @@ int sf_engine_run(const sf_model *m, const sf_run_options *opt,
     uint64_t wave = wave_blocks_of(opt);
     uint64_t n_blocks = (todo + SF_BLOCK_TRIALS - 1) / SF_BLOCK_TRIALS;
     ret = SF_ERR_NOMEM;
-    ws = calloc((size_t)threads, sizeof *ws);
+    ws = aligned_alloc(_Alignof(thread_ws), (size_t)threads * sizeof *ws);
     if (ws == NULL)
         goto nomem;
-    for (int th = 0; th < threads; th++)
-        if (thread_ws_init(&ws[th], &e) != 0)
-            goto nomem;
+    memset(ws, 0, (size_t)threads * sizeof *ws);
+    /* Each thread allocates its own workspace, from its own malloc arena:
+     * one thread's small hot arrays (market state, RNG state) then never
+     * share a cache line with another's. */
+    bool failed = false;
+#pragma omp parallel num_threads(threads)
+    {
+        if (thread_ws_init(&ws[omp_get_thread_num()], &e) != 0) {
+#pragma omp atomic write
+            failed = true;
+        }
+    }
+    if (failed)
+        goto nomem;
 
     for (uint64_t b0 = 0; b0 < n_blocks; b0 += wave) {
         if (opt->stop != NULL && *opt->stop)
