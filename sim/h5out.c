@@ -398,19 +398,17 @@ static int write_coords(writer *w, const sf_h5_meta *meta)
     size_t D = m->n_demand, R = m->n_regions, K = m->n_shocks;
     int ret = SF_ERR_NOMEM;
     const char **names = calloc(D + R + K + 1, sizeof *names);
-    int64_t *ints = malloc((n > T ? n : T) * sizeof *ints + 16);
+    int64_t *ints = malloc(T * sizeof *ints + 16);
     double bins[SF_HIST_BINS + 1];
 
     if (names == NULL || ints == NULL)
         goto out;
     ret = SF_ERR_HDF5;
-    if (meta->write_trials) {
-        for (size_t i = 0; i < n; i++)
-            ints[i] = (int64_t)(res->first_trial + i);
-        if ((w->trial = sf_h5_coord(w->grp, "trial", H5T_NATIVE_INT64, n,
-                                    ints, "1", "trial number")) < 0)
-            goto out;
-    }
+    if (meta->write_trials &&
+        (w->trial = sf_h5_coord_sequence(w->grp, "trial",
+                                         (int64_t)res->first_trial, n, "1",
+                                         "trial number")) < 0)
+        goto out;
     for (size_t t = 0; t < T; t++)
         ints[t] = (int64_t)t;
     if ((w->month = sf_h5_coord(w->grp, "month", H5T_NATIVE_INT64, T, ints,

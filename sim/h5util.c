@@ -323,6 +323,47 @@ hid_t sf_h5_coord(hid_t grp, const char *name, hid_t type, size_t n,
     return d;
 }
 
+hid_t sf_h5_coord_sequence(hid_t grp, const char *name, int64_t first,
+                           size_t n, const char *units, const char *long_name)
+{
+    hsize_t dims[1] = {n}, chunk[8] = {0};
+    hid_t sp = H5Screate_simple(1, dims, NULL), ms = -1;
+    hid_t dcpl = dcpl_for(1, dims, H5T_NATIVE_INT64, chunk), d = -1;
+    /* A chunk's worth at a time (all of it when compact or empty). */
+    size_t slab = chunk[0] > 0 ? (size_t)chunk[0] : (n ? n : 1);
+    int64_t *buf = malloc(slab * sizeof *buf);
+    bool ok = false;
+
+    if (sp >= 0 && dcpl >= 0 && buf != NULL)
+        d = H5Dcreate2(grp, name, H5T_NATIVE_INT64, sp, H5P_DEFAULT, dcpl,
+                       H5P_DEFAULT);
+    ok = d >= 0;
+    for (size_t off = 0; ok && off < n; off += slab) {
+        hsize_t start[1] = {off}, count[1] = {n - off < slab ? n - off : slab};
+        for (size_t i = 0; i < count[0]; i++)
+            buf[i] = first + (int64_t)(off + i);
+        ms = H5Screate_simple(1, count, NULL);
+        ok = ms >= 0 &&
+             H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count,
+                                 NULL) >= 0 &&
+             H5Dwrite(d, H5T_NATIVE_INT64, ms, sp, H5P_DEFAULT, buf) >= 0;
+        if (ms >= 0)
+            H5Sclose(ms);
+    }
+    ok = ok && H5DSset_scale(d, name) >= 0 &&
+         describe(d, units, long_name) == 0;
+    if (!ok && d >= 0) {
+        H5Dclose(d);
+        d = -1;
+    }
+    free(buf);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    return d;
+}
+
 hid_t sf_h5_coord_str(hid_t grp, const char *name, size_t n,
                       const char *const *values, const char *long_name)
 {

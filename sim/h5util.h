@@ -34,6 +34,10 @@ int sf_h5_attr_double(hid_t obj, const char *name, double value);
  * scale; returns the open dataset (to attach), which the caller closes. */
 hid_t sf_h5_coord(hid_t grp, const char *name, hid_t type, size_t n,
                   const void *data, const char *units, const char *long_name);
+/* The same for the int64 sequence first, first + 1, ..., first + n - 1,
+ * written a chunk at a time (the trial coordinate: n may be 10^9). */
+hid_t sf_h5_coord_sequence(hid_t grp, const char *name, int64_t first,
+                           size_t n, const char *units, const char *long_name);
 hid_t sf_h5_coord_str(hid_t grp, const char *name, size_t n,
                       const char *const *values, const char *long_name);
 
