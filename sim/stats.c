@@ -598,19 +598,41 @@ out:
     return ret;
 }
 
+/* Reads columns [c0, c0 + nc) of policy p (metrics by unit, then shocks)
+ * into buf, n1 values apart. */
+static int read_batch(sf_column_fn column, void *ctx, const sf_results *res,
+                      size_t p, size_t c0, size_t nc, double *buf, size_t n1,
+                      sf_error *err)
+{
+    size_t U = res->n_units;
+    for (size_t i = 0; i < nc; i++) {
+        size_t c = c0 + i;
+        int what = c < SF_M_COUNT * U ? (int)(c / U) : SF_COLUMN_SHOCK;
+        size_t index = c < SF_M_COUNT * U ? c % U : c - SF_M_COUNT * U;
+        int ret = column(ctx, res, p, what, index, 0, res->n_done,
+                         &buf[i * n1], err);
+        if (ret != 0)
+            return ret;
+    }
+    return 0;
+}
+
 int sf_results_summarise_columns(sf_results *res, sf_column_fn column,
                                  void *ctx, sf_error *err)
 {
     size_t U = res->n_units, K = res->model->n_shocks, n = res->n_done;
     size_t n1 = n ? n : 1;
     int threads = res->threads > 0 ? res->threads : 1;
+    size_t batch = (size_t)threads;
     uint64_t memory = res->stats_memory ? res->stats_memory : SF_STATS_MEMORY;
-    if ((double)(threads + 2) * (double)n1 * sizeof(double) > (double)memory)
+    if ((double)(2 * batch + 2) * (double)n1 * sizeof(double) >
+        (double)memory)
         return summarise_columns_bounded(res, column, ctx, memory, err);
-    /* `threads` columns read (serially: HDF5 is not thread-safe) and then
-     * summarised in parallel, each sorted in place; two more columns for
-     * the paired comparison. */
-    double *cols = malloc((size_t)threads * n1 * sizeof(double));
+    /* Two batches of `threads` columns: while the threads summarise one
+     * (each column sorted in place), one thread reads the next (only it
+     * calls HDF5, which is not thread-safe).  Two more columns for the
+     * paired comparison. */
+    double *cols = malloc(2 * batch * n1 * sizeof(double));
     double *pair_cols = malloc(2 * n1 * sizeof(double));
     int ret = SF_ERR_NOMEM;
 
@@ -626,25 +648,36 @@ int sf_results_summarise_columns(sf_results *res, sf_column_fn column,
             goto out;
         }
         size_t n_cols = SF_M_COUNT * U + K;
-        for (size_t c0 = 0; c0 < n_cols; c0 += (size_t)threads) {
-            size_t nc = n_cols - c0 < (size_t)threads ? n_cols - c0
-                                                      : (size_t)threads;
-            for (size_t i = 0; i < nc; i++) {
-                size_t c = c0 + i;
-                int what = c < SF_M_COUNT * U ? (int)(c / U) : SF_COLUMN_SHOCK;
-                size_t index = c < SF_M_COUNT * U ? c % U : c - SF_M_COUNT * U;
-                if ((ret = column(ctx, res, p, what, index, 0, n,
-                                  &cols[i * n1], err)) != 0)
-                    goto out;
+        if ((ret = read_batch(column, ctx, res, p, 0,
+                              n_cols < batch ? n_cols : batch, cols, n1,
+                              err)) != 0)
+            goto out;
+        for (size_t c0 = 0; c0 < n_cols; c0 += batch) {
+            double *cur = cols + (c0 / batch % 2) * batch * n1;
+            double *next = cols + ((c0 / batch + 1) % 2) * batch * n1;
+            size_t nc = n_cols - c0 < batch ? n_cols - c0 : batch;
+            size_t c1 = c0 + batch;
+            size_t nc1 = c1 >= n_cols ? 0 : n_cols - c1 < batch ? n_cols - c1
+                                                                : batch;
+            int read_ret = 0;
+#pragma omp parallel num_threads(threads)
+            {
+#pragma omp single nowait
+                if (nc1 > 0)
+                    read_ret = read_batch(column, ctx, res, p, c1, nc1, next,
+                                          n1, err);
+#pragma omp for schedule(dynamic, 1)
+                for (size_t i = 0; i < nc; i++) {
+                    size_t c = c0 + i;
+                    sf_summary *s =
+                        c < SF_M_COUNT * U
+                            ? &pr->summary[c]
+                            : &pr->shock_summary[c - SF_M_COUNT * U];
+                    summarise(&cur[i * n1], 1, n, &cur[i * n1], s);
+                }
             }
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-            for (size_t i = 0; i < nc; i++) {
-                size_t c = c0 + i;
-                sf_summary *s = c < SF_M_COUNT * U
-                                    ? &pr->summary[c]
-                                    : &pr->shock_summary[c - SF_M_COUNT * U];
-                summarise(&cols[i * n1], 1, n, &cols[i * n1], s);
-            }
+            if ((ret = read_ret) != 0)
+                goto out;
         }
         if (p > 0) {
             pr->avoided = calloc(U, sizeof *pr->avoided);
