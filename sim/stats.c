@@ -617,26 +617,44 @@ static int read_batch(sf_column_fn column, void *ctx, const sf_results *res,
     return 0;
 }
 
+/* Reads, for units [u0, u0 + nu), the baseline's and policy p's
+ * cumulative shortfall into buf (2 columns per unit, n1 values apart). */
+static int read_pairs(sf_column_fn column, void *ctx, const sf_results *res,
+                      size_t p, size_t u0, size_t nu, double *buf, size_t n1,
+                      sf_error *err)
+{
+    for (size_t i = 0; i < nu; i++) {
+        int ret = column(ctx, res, 0, SF_M_SHORTFALL, u0 + i, 0, res->n_done,
+                         &buf[2 * i * n1], err);
+        if (ret == 0)
+            ret = column(ctx, res, p, SF_M_SHORTFALL, u0 + i, 0, res->n_done,
+                         &buf[(2 * i + 1) * n1], err);
+        if (ret != 0)
+            return ret;
+    }
+    return 0;
+}
+
 int sf_results_summarise_columns(sf_results *res, sf_column_fn column,
                                  void *ctx, sf_error *err)
 {
     size_t U = res->n_units, K = res->model->n_shocks, n = res->n_done;
     size_t n1 = n ? n : 1;
     int threads = res->threads > 0 ? res->threads : 1;
-    size_t batch = (size_t)threads;
+    /* Columns per batch, and pairs of columns per batch of the paired
+     * comparison; two batches of each are held. */
+    size_t batch = (size_t)threads, pairs = batch / 2 ? batch / 2 : 1;
+    size_t held = 2 * batch > 4 * pairs ? 2 * batch : 4 * pairs;
     uint64_t memory = res->stats_memory ? res->stats_memory : SF_STATS_MEMORY;
-    if ((double)(2 * batch + 2) * (double)n1 * sizeof(double) >
-        (double)memory)
+    if ((double)held * (double)n1 * sizeof(double) > (double)memory)
         return summarise_columns_bounded(res, column, ctx, memory, err);
-    /* Two batches of `threads` columns: while the threads summarise one
-     * (each column sorted in place), one thread reads the next (only it
-     * calls HDF5, which is not thread-safe).  Two more columns for the
-     * paired comparison. */
-    double *cols = malloc(2 * batch * n1 * sizeof(double));
-    double *pair_cols = malloc(2 * n1 * sizeof(double));
+    /* While the threads summarise one batch (each column sorted in place),
+     * one thread reads the next (only it calls HDF5, which is not
+     * thread-safe). */
+    double *cols = malloc(held * n1 * sizeof(double));
     int ret = SF_ERR_NOMEM;
 
-    if (cols == NULL || pair_cols == NULL) {
+    if (cols == NULL) {
         sf_error_set(err, ret, "computing statistics: %s", sf_strerror(ret));
         goto out;
     }
@@ -687,23 +705,36 @@ int sf_results_summarise_columns(sf_results *res, sf_column_fn column,
                              sf_strerror(ret));
                 goto out;
             }
-            for (size_t u = 0; u < U; u++) {
-                if ((ret = column(ctx, res, 0, SF_M_SHORTFALL, u, 0, n,
-                                  pair_cols, err)) != 0 ||
-                    (ret = column(ctx, res, p, SF_M_SHORTFALL, u, 0, n,
-                                  pair_cols + n1, err)) != 0)
+            if ((ret = read_pairs(column, ctx, res, p, 0,
+                                  U < pairs ? U : pairs, cols, n1, err)) != 0)
+                goto out;
+            for (size_t u0 = 0; u0 < U; u0 += pairs) {
+                double *cur = cols + (u0 / pairs % 2) * 2 * pairs * n1;
+                double *next = cols + ((u0 / pairs + 1) % 2) * 2 * pairs * n1;
+                size_t nu = U - u0 < pairs ? U - u0 : pairs, u1 = u0 + pairs;
+                size_t nu1 = u1 >= U ? 0 : U - u1 < pairs ? U - u1 : pairs;
+                int read_ret = 0;
+#pragma omp parallel num_threads(threads)
+                {
+#pragma omp single nowait
+                    if (nu1 > 0)
+                        read_ret = read_pairs(column, ctx, res, p, u1, nu1,
+                                              next, n1, err);
+                    /* pair() reads [trial * U + u]: it is handed one-column
+                     * rows; the differences replace the baseline's. */
+#pragma omp for schedule(dynamic, 1)
+                    for (size_t i = 0; i < nu; i++)
+                        pair(&cur[2 * i * n1], &cur[(2 * i + 1) * n1], 1, 0,
+                             n, &cur[2 * i * n1], &pr->avoided[u0 + i]);
+                }
+                if ((ret = read_ret) != 0)
                     goto out;
-                /* pair() reads [trial * U + u]: hand it one-column rows;
-                 * the differences replace the baseline's column. */
-                pair(pair_cols, pair_cols + n1, 1, 0, n, pair_cols,
-                     &pr->avoided[u]);
             }
         }
     }
     ret = 0;
 out:
     free(cols);
-    free(pair_cols);
     return ret;
 }
 

@@ -186,8 +186,8 @@ typedef int (*sf_column_fn)(void *ctx, const sf_results *res, size_t policy,
                             uint64_t count, double *out, sf_error *err);
 
 /* The same statistics as sf_results_summarise, bitwise, from columns
- * read back instead of rows held in memory.  When 2 × threads + 2 whole
- * columns fit in res->stats_memory bytes, a batch of one per thread is
+ * read back instead of rows held in memory.  When 2 × threads (at least 4)
+ * whole columns fit in res->stats_memory bytes, a batch of one per thread is
  * summarised while the next is read; otherwise each column is read in blocks, several
  * times over, and its quantiles and CVaR95 found by exact selection
  * (radix select on the values' bits), in memory that does not grow with
