@@ -50,13 +50,30 @@ static int by_first_trial(const void *a, const void *b)
            (x->info.first_trial < y->info.first_trial);
 }
 
+/* What differs between two parts of one run — scenario text, seed,
+ * shortfall version or policy mixes — or NULL. */
+static const char *run_difference(const sf_h5_info *a, const sf_h5_info *b)
+{
+    if (strcmp(a->scenario_text, b->scenario_text) != 0)
+        return "scenario text";
+    if (a->seed != b->seed)
+        return "seed";
+    if (strcmp(a->version, b->version) != 0)
+        return "shortfall version";
+    if (a->n_policies != b->n_policies)
+        return "policy mixes";
+    for (size_t p = 0; p < a->n_policies; p++)
+        if (strcmp(a->policy_names[p], b->policy_names[p]) != 0)
+            return "policy mixes";
+    return NULL;
+}
+
 /* Shards that belong together: everything but the trial range agrees. */
 static int check_shards(shard *s, size_t n, sf_error *err)
 {
     qsort(s, n, sizeof *s, by_first_trial);
     for (size_t i = 0; i < n; i++) {
         const sf_h5_info *a = &s[0].info, *b = &s[i].info;
-        const char *what = NULL;
         if (!b->complete)
             return sf_error_set(err, SF_ERR_FORMAT,
                                 "%s is incomplete (%" PRIu64 " of %" PRIu64
@@ -68,19 +85,9 @@ static int check_shards(shard *s, size_t n, sf_error *err)
                                 "%s was written with --no-trials; shards need "
                                 "their per-trial rows",
                                 s[i].path);
-        if (strcmp(a->scenario_text, b->scenario_text) != 0)
-            what = "scenario text";
-        else if (a->seed != b->seed)
-            what = "seed";
-        else if (strcmp(a->version, b->version) != 0)
-            what = "shortfall version";
-        else if (a->target_rse != 0 || b->target_rse != 0)
+        const char *what = run_difference(a, b);
+        if (what == NULL && (a->target_rse != 0 || b->target_rse != 0))
             what = "use of --target-rse";
-        else if (a->n_policies != b->n_policies)
-            what = "policy mixes";
-        for (size_t p = 0; what == NULL && p < a->n_policies; p++)
-            if (strcmp(a->policy_names[p], b->policy_names[p]) != 0)
-                what = "policy mixes";
         if (what != NULL)
             return sf_error_set(err, SF_ERR_FORMAT,
                                 "%s and %s do not belong to one run: their %s "
@@ -230,20 +237,9 @@ static int variant_pieces(const part *p, size_t n, const char *name,
     const sf_h5_info *a = pc[0].info;
     for (size_t j = 0; j < k; j++) {
         const sf_h5_info *b = pc[j].info;
-        const char *what = NULL;
-        if (strcmp(a->scenario_text, b->scenario_text) != 0)
-            what = "scenario text";
-        else if (a->seed != b->seed)
-            what = "seed";
-        else if (strcmp(a->version, b->version) != 0)
-            what = "shortfall version";
-        else if (pc[0].batch_trials != pc[j].batch_trials)
+        const char *what = run_difference(a, b);
+        if (what == NULL && pc[0].batch_trials != pc[j].batch_trials)
             what = "number of trials";
-        else if (a->n_policies != b->n_policies)
-            what = "policy mixes";
-        for (size_t q = 0; what == NULL && q < a->n_policies; q++)
-            if (strcmp(a->policy_names[q], b->policy_names[q]) != 0)
-                what = "policy mixes";
         if (what != NULL)
             return sf_error_set(err, SF_ERR_FORMAT,
                                 "%s and %s do not belong to one batch run: "
