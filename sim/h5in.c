@@ -510,39 +510,39 @@ bool sf_h5_is_batch(const char *path)
     return batch;
 }
 
-/* A 1-D dataset of variable-length strings, of exactly n elements. */
+/* An attribute of exactly n fixed-length strings (sf_h5_attr_str_list).
+ * The variable-length coordinates hold the same names, but reading those
+ * goes through HDF5's global heap, which a damaged file can make HDF5 1.10
+ * read out of bounds (found by fuzz/fuzz_results.c). */
 static int read_strings(hid_t f, const char *name, size_t n, char ***out)
 {
     int ret = SF_ERR_FORMAT;
-    hid_t d = -1, sp = -1, ft = -1, mt = -1;
-    char **raw = NULL;
+    hid_t a = -1, sp = -1, ft = -1;
+    size_t width = 0;
+    char *buf = NULL;
 
     *out = NULL;
-    if (H5Lexists(f, name, H5P_DEFAULT) <= 0 ||
-        (d = H5Dopen2(f, name, H5P_DEFAULT)) < 0)
+    if (H5Aexists(f, name) <= 0 || (a = H5Aopen(f, name, H5P_DEFAULT)) < 0)
         return ret;
-    sp = H5Dget_space(d);
-    ft = H5Dget_type(d);
-    mt = H5Tcopy(H5T_C_S1);
-    if (sp < 0 || ft < 0 || mt < 0 || H5Tget_class(ft) != H5T_STRING ||
-        H5Tis_variable_str(ft) <= 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 ||
-        H5Tset_cset(mt, H5Tget_cset(ft)) < 0 ||
-        H5Sget_simple_extent_npoints(sp) != (hssize_t)n)
+    sp = H5Aget_space(a);
+    ft = H5Aget_type(a);
+    if (sp < 0 || ft < 0 || H5Tget_class(ft) != H5T_STRING ||
+        H5Tis_variable_str(ft) != 0 ||
+        H5Sget_simple_extent_npoints(sp) != (hssize_t)n ||
+        (width = H5Tget_size(ft)) == 0 || width > ((size_t)1 << 20))
         goto out;
-    raw = calloc(n + 1, sizeof *raw);
+    buf = calloc(n ? n : 1, width);
     *out = calloc(n + 1, sizeof **out);
-    if (raw == NULL || *out == NULL) {
+    if (buf == NULL || *out == NULL) {
         ret = SF_ERR_NOMEM;
         goto out;
     }
-    if (n > 0 && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0)
+    if (n > 0 && H5Aread(a, ft, buf) < 0)
         goto out;
     ret = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (raw[i] == NULL || ((*out)[i] = strdup(raw[i])) == NULL)
-            ret = raw[i] == NULL ? SF_ERR_FORMAT : SF_ERR_NOMEM;
-        H5free_memory(raw[i]);
-    }
+    for (size_t i = 0; ret == 0 && i < n; i++)
+        if (((*out)[i] = strndup(buf + i * width, width)) == NULL)
+            ret = SF_ERR_NOMEM;
 out:
     if (ret != 0 && *out != NULL) {
         for (size_t i = 0; i < n; i++)
@@ -550,15 +550,13 @@ out:
         free(*out);
         *out = NULL;
     }
-    free(raw);
-    if (mt >= 0)
-        H5Tclose(mt);
+    free(buf);
     if (ft >= 0)
         H5Tclose(ft);
     if (sp >= 0)
         H5Sclose(sp);
-    if (d >= 0)
-        H5Dclose(d);
+    if (a >= 0)
+        H5Aclose(a);
     return ret;
 }
 
@@ -605,8 +603,10 @@ int sf_h5_read_batch_info(const char *path, sf_h5_batch_info *bi,
         sf_h5_read_attr_str(f, "batch_name", &bi->name) ||
         sf_h5_read_attr_str(f, "batch_file", &bi->file) ||
         sf_h5_read_attr_str(f, "batch_text", &bi->text) || nv < 1 ||
-        (ret = read_strings(f, "variant", (size_t)nv, &bi->variants)) != 0 ||
-        (ret = read_strings(f, "scenario", (size_t)nv, &bi->scenarios)) != 0) {
+        (ret = read_strings(f, "variant_names", (size_t)nv,
+                            &bi->variants)) != 0 ||
+        (ret = read_strings(f, "variant_scenarios", (size_t)nv,
+                            &bi->scenarios)) != 0) {
         ret = ret == SF_ERR_NOMEM
                   ? sf_error_set(err, ret, "%s", sf_strerror(ret))
                   : sf_error_set(err, SF_ERR_FORMAT,

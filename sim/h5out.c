@@ -1184,6 +1184,13 @@ int sf_h5_batch_begin(sf_h5_out *o, const sf_h5_batch *b, sf_error *err)
 #undef TRY
     if (ret != 0)
         return finish(o, ret, err);
+    /* The names again as fixed-length strings, which is what `merge` and
+     * `check` read (sf_h5_attr_str_list). */
+    if (sf_h5_attr_str_list(o->file, "variant_names", b->n_variants,
+                            (const char *const *)b->variants) != 0 ||
+        sf_h5_attr_str_list(o->file, "variant_scenarios", b->n_variants,
+                            (const char *const *)b->scenarios) != 0)
+        return finish(o, SF_ERR_HDF5, err);
     v = sf_h5_coord_str(o->file, "variant", b->n_variants, b->variants,
                         "variant: a scenario with one combination of swept "
                         "values; its results are the group of that name");

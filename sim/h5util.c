@@ -110,6 +110,39 @@ int sf_h5_attr_str(hid_t obj, const char *name, const char *value)
     return ret;
 }
 
+int sf_h5_attr_str_list(hid_t obj, const char *name, size_t n,
+                        const char *const *values)
+{
+    size_t width = 1;
+    for (size_t i = 0; i < n; i++)
+        if (strlen(values[i]) > width)
+            width = strlen(values[i]);
+    char *buf = calloc(n ? n : 1, width);
+    hsize_t dims[1] = {n};
+    hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate_simple(1, dims, NULL), a = -1;
+    int ret = SF_ERR_HDF5;
+
+    if (buf == NULL)
+        ret = SF_ERR_NOMEM;
+    else if (t >= 0 && sp >= 0 && H5Tset_size(t, width) >= 0 &&
+             H5Tset_strpad(t, H5T_STR_NULLPAD) >= 0 &&
+             (a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT)) >=
+                 0) {
+        for (size_t i = 0; i < n; i++)
+            memcpy(buf + i * width, values[i], strlen(values[i]));
+        if (H5Awrite(a, t, buf) >= 0)
+            ret = 0;
+    }
+    if (a >= 0)
+        H5Aclose(a);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (t >= 0)
+        H5Tclose(t);
+    free(buf);
+    return ret;
+}
+
 int sf_h5_attr_int(hid_t obj, const char *name, int value)
 {
     return attr_write(obj, name, H5T_NATIVE_INT, &value);

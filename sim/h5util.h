@@ -26,6 +26,11 @@ hid_t sf_h5_create_fapl(const char *path, hid_t fapl);
 hid_t sf_h5_group(hid_t parent, const char *name);
 
 int sf_h5_attr_str(hid_t obj, const char *name, const char *value);
+/* An attribute holding n strings as one array of fixed-length strings
+ * (read back with no access to HDF5's global heap, which a damaged file
+ * can make the library read out of bounds). */
+int sf_h5_attr_str_list(hid_t obj, const char *name, size_t n,
+                        const char *const *values);
 int sf_h5_attr_int(hid_t obj, const char *name, int value);
 int sf_h5_attr_u64(hid_t obj, const char *name, uint64_t value);
 int sf_h5_attr_double(hid_t obj, const char *name, double value);
