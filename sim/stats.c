@@ -112,8 +112,12 @@ static int summarise_monthly(sf_results *res, sf_policy_results *pr)
     pr->month_frac_q = calloc(SF_N_QUANTILES * T * U, sizeof(double));
     pr->month_p_short = calloc(T * U, sizeof(double));
     pr->shock_summary = calloc(K ? K : 1, sizeof *pr->shock_summary);
+    /* The paired comparison, for every mix but the baseline. */
+    if (pr != &res->pol[0])
+        pr->avoided = calloc(U, sizeof *pr->avoided);
     if (!pr->summary || !pr->month_frac_mean || !pr->month_frac_q ||
-        !pr->month_p_short || !pr->shock_summary)
+        !pr->month_p_short || !pr->shock_summary ||
+        (pr != &res->pol[0] && !pr->avoided))
         return SF_ERR_NOMEM;
     for (size_t c = 0; c < T * U; c++) {
         pr->month_frac_mean[c] =
@@ -166,9 +170,6 @@ int sf_results_summarise(sf_results *res, sf_error *err)
             summarise(scratch + n, 1, n, scratch, &pr->shock_summary[k]);
         }
         if (p > 0) {
-            pr->avoided = calloc(U, sizeof *pr->avoided);
-            if (pr->avoided == NULL)
-                goto out;
             for (size_t u = 0; u < U; u++)
                 pair(res->pol[0].metric[SF_M_SHORTFALL],
                      pr->metric[SF_M_SHORTFALL], U, u, n, scratch,
@@ -569,13 +570,6 @@ static int summarise_columns_bounded(sf_results *res, sf_column_fn column,
         }
         if (p == 0)
             continue;
-        pr->avoided = calloc(U, sizeof *pr->avoided);
-        if (pr->avoided == NULL) {
-            ret = SF_ERR_NOMEM;
-            sf_error_set(err, ret, "computing statistics: %s",
-                         sf_strerror(ret));
-            goto out;
-        }
         c.paired = true;
         c.what = SF_M_SHORTFALL;
         for (size_t u = 0; u < U; u++) {
@@ -698,13 +692,6 @@ int sf_results_summarise_columns(sf_results *res, sf_column_fn column,
                 goto out;
         }
         if (p > 0) {
-            pr->avoided = calloc(U, sizeof *pr->avoided);
-            if (pr->avoided == NULL) {
-                ret = SF_ERR_NOMEM;
-                sf_error_set(err, ret, "computing statistics: %s",
-                             sf_strerror(ret));
-                goto out;
-            }
             if ((ret = read_pairs(column, ctx, res, p, 0,
                                   U < pairs ? U : pairs, cols, n1, err)) != 0)
                 goto out;
