@@ -137,13 +137,13 @@ build/fuzz/fuzz_results: fuzz/fuzz_results.c $(FUZZ_SRC) $(wildcard include/*.h 
 	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
 	    -o $@ $< $(FUZZ_SRC) -lhdf5_hl $(shell pkg-config --libs $(PKGS)) -lm
 # Seeds for the results reader: small files written by this build.
-build/fuzz/results-corpus: $(BIN)/shortfall
+build/fuzz/results-corpus: $(BIN)/shortfall fuzz/seed-results.yaml fuzz/seed-batch.yaml
 	@mkdir -p $@
 	$(BIN)/shortfall run fuzz/seed-results.yaml --force --progress never -o $@/tiny.h5 >/dev/null
 	$(BIN)/shortfall run fuzz/seed-results.yaml --no-trials --force --progress never -o $@/tiny-lean.h5 >/dev/null
 	$(BIN)/shortfall run scenarios/toy-magnets.yaml -n 30 --force --progress never -o $@/toy.h5 >/dev/null
 	$(BIN)/shortfall run scenarios/replay-2010.yaml -n 20 --no-trials --force --progress never -o $@/lean.h5 >/dev/null
-	$(BIN)/shortfall run examples/batches/ree-sweep.yaml --variant 4 --trials 0:20 --force --progress never -o $@/part.h5 >/dev/null
+	$(BIN)/shortfall run fuzz/seed-batch.yaml --variant 1 --trials 0:4 --force --progress never -o $@/part.h5 >/dev/null
 fuzz: deps build/fuzz/fuzz_scenario build/fuzz/fuzz_results
 	@$(MAKE) --no-print-directory all build/fuzz/results-corpus
 	@mkdir -p build/fuzz/corpus && cp scenarios/*.yaml tests/bad/*.yaml build/fuzz/corpus/
