@@ -476,12 +476,12 @@ void sf_h5_batch_info_free(sf_h5_batch_info *bi)
     free(bi->text);
     free(bi->run_options);
     free(bi->sources);
-    for (size_t v = 0; v < bi->n_variants; v++) {
-        if (bi->variants)
-            free(bi->variants[v]);
-        if (bi->scenarios)
-            free(bi->scenarios[v]);
-    }
+    /* Both lists end with NULL (read_strings), and one may have been
+     * read when the other failed, before n_variants was set. */
+    for (size_t v = 0; bi->variants && bi->variants[v]; v++)
+        free(bi->variants[v]);
+    for (size_t v = 0; bi->scenarios && bi->scenarios[v]; v++)
+        free(bi->scenarios[v]);
     free(bi->variants);
     free(bi->scenarios);
     for (size_t g = 0; g < bi->n_groups; g++)

@@ -112,3 +112,8 @@ print(n, 'global heap collections damaged', file=sys.stderr)
 PY
 heap_parts=("${parts[@]/$tmp\/v1.h5/$tmp/v1-heap.h5}")
 expect batch-merge-damaged-heap 0 'Merged 6 parts \(3 variants of batch toy-zip\)' -- "$sf" merge --force "$tmp/mh.h5" "${heap_parts[@]}"
+# A part with the variant names but not their scenarios: one clear error
+# (and, under ASan, no leak of the names already read).
+cp "$tmp/v1.h5" "$tmp/v1-noscen.h5"
+/usr/bin/python3 -c "import h5py, sys; f = h5py.File(sys.argv[1], 'r+'); del f.attrs['variant_scenarios']" "$tmp/v1-noscen.h5"
+expect batch-merge-no-scenarios 2 'v1-noscen.h5: damaged batch file' -- "$sf" merge --force "$tmp/mn.h5" "$tmp/v1-noscen.h5"
