@@ -22,11 +22,13 @@
 /* Datasets of at least this many bytes are compressed chunk by chunk on
  * all threads and written with H5Dwrite_chunk. */
 #define PARALLEL_BYTES (1u << 20)
-/* Arrays of fixed-size elements of at most this many bytes are stored in
- * their object header (compact layout).  A chunked array carries a chunk
- * index of about 2 KiB however small it is: on the summary statistics,
- * most of them a few dozen bytes, that index was most of the file. */
-#define COMPACT_BYTES 1024u
+/* Arrays of at most this many bytes are contiguous, not chunked: a
+ * chunked array carries a chunk index of about 2 KiB however small it is,
+ * and on the summary statistics, most of them a few dozen bytes, that
+ * index was most of the file.  (Not compact, stored in the object header:
+ * HDF5 1.10 reads a damaged compact dataset past the end of its buffer,
+ * found by fuzz/fuzz_results.c.) */
+#define SMALL_BYTES 1024u
 
 void sf_h5_quiet(void)
 {
@@ -159,8 +161,8 @@ int sf_h5_attr_double(hid_t obj, const char *name, double value)
 }
 
 /* Dataset creation properties: creation order tracked; contiguous if
- * scalar, empty or of variable-length strings; compact if small
- * (COMPACT_BYTES); otherwise chunked with shuffle and deflate. */
+ * scalar, empty, small (SMALL_BYTES) or of variable-length strings;
+ * otherwise chunked with shuffle and deflate. */
 static hid_t dcpl_for(int rank, const hsize_t *dims, hid_t type,
                       hsize_t *chunk_out)
 {
@@ -188,11 +190,8 @@ static hid_t dcpl_for(int rank, const hsize_t *dims, hid_t type,
      * deflating those gains nothing, so they are contiguous. */
     if (H5Tdetect_class(type, H5T_VLEN) > 0 || H5Tis_variable_str(type) > 0)
         return p;
-    if (total * elem_size <= COMPACT_BYTES) {
-        if (H5Pset_layout(p, H5D_COMPACT) < 0)
-            goto fail;
+    if (total * elem_size <= SMALL_BYTES)
         return p;
-    }
     /* Halve the leading axes until a chunk is small enough. */
     for (int i = 0; i < rank && total > CHUNK_ELEMENTS; i++)
         while (chunk[i] > 1 && total > CHUNK_ELEMENTS) {
