@@ -398,7 +398,10 @@ static int write_coords(writer *w, const sf_h5_meta *meta)
     size_t D = m->n_demand, R = m->n_regions, K = m->n_shocks;
     int ret = SF_ERR_NOMEM;
     const char **names = calloc(D + R + K + 1, sizeof *names);
-    int64_t *ints = malloc(T * sizeof *ints + 16);
+    /* The month and path_trial coordinates (the trial coordinate is
+     * written a chunk at a time). */
+    size_t n_ints = T > res->n_paths ? T : (size_t)res->n_paths;
+    int64_t *ints = malloc(n_ints * sizeof *ints + 16);
     double bins[SF_HIST_BINS + 1];
 
     if (names == NULL || ints == NULL)

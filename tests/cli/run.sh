@@ -39,3 +39,8 @@ expect run-missing-file 3 'cannot read' -- "$sf" run "$tmp/none.yaml"
 expect run-out-of-memory 3 'allocating results for 2000000000 trials: out of memory' -- "$sf" run $toy -n 2000000000 --target-rse 0.0001 -o "$tmp/huge.h5" --progress never
 ok_if run-out-of-memory-no-file "[ ! -e $tmp/huge.h5 ] && [ -z \"\$(ls -A $tmp | grep '^\\.huge')\" ]"
 expect run-too-many-trials 2 'a run holds at most 2\^32 trials' -- "$sf" run $toy -n 5000000000 -o "$tmp/huge.h5"
+# More paths than months (toy: 48): the path_trial coordinate must have
+# room for every path (a buffer sized by months overflowed; ASan or
+# valgrind see it, and the coordinate must read 0 .. 199).
+expect run-paths-beyond-months 0 'Results:' -- "$sf" run $toy -n 300 --paths 200 -o "$tmp/paths.h5" --progress never
+ok_if run-paths-beyond-months-coordinate "/usr/bin/python3 -c \"import h5py, sys; t = h5py.File('$tmp/paths.h5')['toy-magnets/baseline/path_trial'][:]; sys.exit(list(t) != list(range(200)))\""
