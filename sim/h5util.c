@@ -675,6 +675,48 @@ int sf_h5_read_attr_double(hid_t obj, const char *name, double *out)
     return attr_read(obj, name, H5T_NATIVE_DOUBLE, out);
 }
 
+/* Whether dataset d's stored data holds all its npoints points of file
+ * type ft.  HDF5 1.10 copies a compact dataset's points out of the bytes
+ * its layout message holds without checking that there are enough: a
+ * damaged file whose dataspace outgrew its compact data made H5Dread read
+ * past a heap buffer (found by the results fuzzer).  shortfall writes no
+ * compact dataset, but a file from elsewhere may hold one; it is read
+ * only if its data is complete.  Other layouts are read through HDF5's
+ * file driver, which checks every address against the file's end. */
+static bool storage_holds(hid_t d, hid_t ft, hssize_t npoints)
+{
+    hid_t pl = H5Dget_create_plist(d);
+    if (pl < 0)
+        return false;
+    H5D_layout_t layout = H5Pget_layout(pl);
+    H5Pclose(pl);
+    if (layout != H5D_COMPACT)
+        return layout >= 0;
+    size_t size = H5Tget_size(ft);
+    return size > 0 && npoints >= 0 &&
+           (hsize_t)npoints <= H5Dget_storage_size(d) / size;
+}
+
+/* Whether file type ft is the memory type `type` in either byte order,
+ * as shortfall writes its variables on any machine.  Any other type is
+ * refused before HDF5 converts with it: a damaged datatype message (a
+ * float of 1,032 bytes, found by the results fuzzer) made HDF5 1.10 read
+ * a chunk past the buffer it had sized by the dataset's layout. */
+static bool same_type(hid_t ft, hid_t type)
+{
+    if (H5Tequal(ft, type) > 0)
+        return true;
+    hid_t swapped = H5Tcopy(type);
+    H5T_order_t order = H5Tget_order(type);
+    bool eq = swapped >= 0 &&
+              H5Tset_order(swapped, order == H5T_ORDER_LE ? H5T_ORDER_BE
+                                                           : H5T_ORDER_LE) >= 0 &&
+              H5Tequal(ft, swapped) > 0;
+    if (swapped >= 0)
+        H5Tclose(swapped);
+    return eq;
+}
+
 int sf_h5_read_var(hid_t grp, const char *name, hid_t type, size_t n,
                    void *out)
 {
@@ -686,9 +728,9 @@ int sf_h5_read_var(hid_t grp, const char *name, hid_t type, size_t n,
         return ret;
     hid_t sp = H5Dget_space(d);
     hid_t ft = H5Dget_type(d);
-    H5T_class_t want = H5Tget_class(type);
-    if (sp >= 0 && ft >= 0 && H5Tget_class(ft) == want &&
+    if (sp >= 0 && ft >= 0 && same_type(ft, type) &&
         (hssize_t)n == H5Sget_simple_extent_npoints(sp) &&
+        storage_holds(d, ft, (hssize_t)n) &&
         (n == 0 || H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) >= 0))
         ret = 0;
     if (ft >= 0)

@@ -268,6 +268,17 @@ off=$(grep -boa 'hazard_per_year: 0.4' "$tmp/inc.h5" | head -1 | cut -d: -f1)
 checks "$tmp/f.h5" "$tmp/fr.h5" "bitflip-scenario-text"
 ok_if bitflip-scenario-text-refused "$sf info $tmp/f.h5 2>&1 | grep -q 'damaged results file'"
 
+# A datatype message damaged with a valid checksum (found by the results
+# fuzzer with its checksums resealed): per-trial data typed as 1,032-byte
+# floats over chunks laid out for doubles.  HDF5 1.10.8 read past the
+# chunk's buffer (merge: SIGSEGV); shortfall now reads only the types it
+# writes.
+cp "$tmp/s1.h5" "$tmp/f.h5"; cp "$tmp/inc.h5" "$tmp/fr.h5"
+for f in f fr; do "$py" $H retype "$tmp/$f.h5" toy-magnets/baseline/tariff_paid 1032; done
+checks "$tmp/f.h5" "$tmp/fr.h5" "retyped-float"
+cp "$tmp/ref.h5" "$tmp/m.h5"
+expect retyped-float-refused 2 "per-trial data of policy 'baseline' missing or of the wrong size" -- "$sf" merge --force "$tmp/m.h5" "$tmp/f.h5" "$tmp/s2.h5"
+
 # Truncated.
 for n in 1000 $((size / 2)) $((size - 1)); do
   head -c $n "$tmp/s1.h5" >"$tmp/t.h5"; head -c $n "$tmp/inc.h5" >"$tmp/tr.h5"

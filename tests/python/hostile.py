@@ -9,6 +9,13 @@
                                      file in place (same type and size; a
                                      string is cut or padded with spaces;
                                      @PATH reads the string from a file)
+  hostile.py retype FILE DATASET SIZE
+                                     in place, set the size in the datatype
+                                     message of DATASET's object header to
+                                     SIZE bytes and recompute the header's
+                                     checksum, so that HDF5 accepts it: a
+                                     float of SIZE bytes over chunks laid
+                                     out for 8-byte values
   hostile.py sane FILE.h5            print 'sane' if every float dataset is
                                      finite and shortfall <= need, else what
                                      is wrong
@@ -143,6 +150,76 @@ def setattr_(path, pairs):
             a.close()
 
 
+def lookup3(data):
+    """Bob Jenkins' lookup3 hashlittle, initial value 0: the checksum of
+    HDF5's version-2 metadata."""
+    m = 0xFFFFFFFF
+
+    def rot(x, k):
+        return ((x << k) | (x >> (32 - k))) & m
+
+    n = len(data)
+    a = b = c = (0xDEADBEEF + n) & m
+    i = 0
+    while n > 12:
+        a = (a + int.from_bytes(data[i:i + 4], "little")) & m
+        b = (b + int.from_bytes(data[i + 4:i + 8], "little")) & m
+        c = (c + int.from_bytes(data[i + 8:i + 12], "little")) & m
+        a = (a - c) & m; a ^= rot(c, 4); c = (c + b) & m
+        b = (b - a) & m; b ^= rot(a, 6); a = (a + c) & m
+        c = (c - b) & m; c ^= rot(b, 8); b = (b + a) & m
+        a = (a - c) & m; a ^= rot(c, 16); c = (c + b) & m
+        b = (b - a) & m; b ^= rot(a, 19); a = (a + c) & m
+        c = (c - b) & m; c ^= rot(b, 4); b = (b + a) & m
+        n -= 12
+        i += 12
+    if n == 0:
+        return c
+    tail = data[i:i + n] + bytes(12 - n)
+    a = (a + int.from_bytes(tail[0:4], "little")) & m
+    b = (b + int.from_bytes(tail[4:8], "little")) & m
+    c = (c + int.from_bytes(tail[8:12], "little")) & m
+    c ^= b; c = (c - rot(b, 14)) & m
+    a ^= c; a = (a - rot(c, 11)) & m
+    b ^= a; b = (b - rot(a, 25)) & m
+    c ^= b; c = (c - rot(b, 16)) & m
+    a ^= c; a = (a - rot(c, 4)) & m
+    b ^= a; b = (b - rot(a, 14)) & m
+    c ^= b; c = (c - rot(b, 24)) & m
+    return c
+
+
+def retype(path, dataset, size):
+    """The datatype message (type 3) of a dataset whose version-2 object
+    header (HDF5 file format, III.C) holds it in its first chunk."""
+    import h5py
+    with h5py.File(path, "r") as f:
+        addr = h5py.h5o.get_info(f[dataset].id).addr
+    with open(path, "r+b") as fh:
+        buf = bytearray(fh.read())
+    h = addr
+    if buf[h:h + 4] != b"OHDR" or buf[h + 4] != 2:
+        sys.exit(f"hostile.py: {dataset}: not a version-2 object header")
+    flags = buf[h + 5]
+    p = h + 6 + (16 if flags & 0x20 else 0) + (4 if flags & 0x10 else 0)
+    w = 1 << (flags & 3)
+    chunk0 = int.from_bytes(buf[p:p + w], "little")
+    p += w
+    end = p + chunk0
+    hdr = 6 if flags & 0x04 else 4
+    while p + hdr <= end:
+        mtype = buf[p]
+        msize = int.from_bytes(buf[p + 1:p + 3], "little")
+        if mtype == 3:
+            buf[p + hdr + 4:p + hdr + 8] = size.to_bytes(4, "little")
+            buf[end:end + 4] = lookup3(bytes(buf[h:end])).to_bytes(4, "little")
+            with open(path, "r+b") as fh:
+                fh.write(buf)
+            return
+        p += hdr + msize
+    sys.exit(f"hostile.py: {dataset}: no datatype message in its first chunk")
+
+
 def sane(path):
     import h5py
     import numpy as np
@@ -176,6 +253,8 @@ if __name__ == "__main__":
     elif cmd == "setattr":
         args = sys.argv[3:]
         setattr_(sys.argv[2], list(zip(args[::2], args[1::2])))
+    elif cmd == "retype":
+        retype(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif cmd == "sane":
         sane(sys.argv[2])
     else:
