@@ -131,7 +131,7 @@ build/fuzz/fuzz_scenario: fuzz/fuzz_scenario.c $(FUZZ_SRC) $(wildcard include/*.
 	clang -std=c11 -g -O1 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Isim -Ibuild/fuzz/gen \
 	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
 	    -o $@ $< $(FUZZ_SRC) -lhdf5_hl $(shell pkg-config --libs $(PKGS)) -lm
-build/fuzz/fuzz_results: fuzz/fuzz_results.c $(FUZZ_SRC) $(wildcard include/*.h include/shortfall/*.h sim/*.h)
+build/fuzz/fuzz_results: fuzz/fuzz_results.c fuzz/h5repair.h $(FUZZ_SRC) $(wildcard include/*.h include/shortfall/*.h sim/*.h)
 	@mkdir -p $(dir $@) build/fuzz/gen && echo '#define SF_GIT_COMMIT "fuzz"' > build/fuzz/gen/version.h
 	clang -std=c11 -g -O1 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Isim -Ibuild/fuzz/gen \
 	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
