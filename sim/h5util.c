@@ -675,26 +675,87 @@ int sf_h5_read_attr_double(hid_t obj, const char *name, double *out)
     return attr_read(obj, name, H5T_NATIVE_DOUBLE, out);
 }
 
+/* Whether every stored chunk of chunked dataset d (creation properties
+ * pl, file type ft, dataspace sp) can be read safely.  A chunk's filter
+ * mask sits in the chunk index, a version-1 B-tree that has no checksum:
+ * one flipped bit there marks a deflated chunk as stored raw, and HDF5
+ * 1.10 then copies a whole chunk's bytes out of the few it read (a heap
+ * over-read, found by the results fuzzer).  So the pipeline may hold only
+ * the filters shortfall writes, shuffle and deflate, and a chunk that
+ * deflate did not pack must be exactly one chunk's bytes; a deflated one
+ * is checked by zlib as it is unpacked. */
+static bool chunks_sound(hid_t d, hid_t pl, hid_t ft, hid_t sp)
+{
+    hsize_t dims[3], chunk[3], at[3] = {0, 0, 0};
+    int rank = H5Sget_simple_extent_ndims(sp), nf = H5Pget_nfilters(pl);
+    unsigned deflate = 0;
+    if (rank < 1 || rank > 3 || nf < 0 || nf > 31 ||
+        H5Sget_simple_extent_dims(sp, dims, NULL) != rank ||
+        H5Pget_chunk(pl, rank, chunk) != rank)
+        return false;
+    for (int i = 0; i < nf; i++) {
+        unsigned flags;
+        size_t ncd = 0;
+        H5Z_filter_t id = H5Pget_filter2(pl, (unsigned)i, &flags, &ncd, NULL,
+                                         0, NULL, NULL);
+        if (id == H5Z_FILTER_DEFLATE)
+            deflate |= 1u << i;
+        else if (id != H5Z_FILTER_SHUFFLE)
+            return false;
+    }
+    hsize_t bytes = H5Tget_size(ft);
+    for (int r = 0; r < rank; r++) {
+        if (chunk[r] == 0 || bytes == 0 || chunk[r] > HSIZE_UNDEF / bytes)
+            return false;
+        bytes *= chunk[r];
+    }
+    /* Each chunk of the grid, by its first point, last dimension fastest;
+     * the points are as many as the caller holds, so this loop is too. */
+    for (bool more = true; more;) {
+        unsigned mask = 0;
+        haddr_t addr;
+        hsize_t size = 0;
+        if (H5Dget_chunk_info_by_coord(d, at, &mask, &addr, &size) < 0)
+            return false;
+        if (addr != HADDR_UNDEF &&
+            ((deflate & ~mask) == 0 || deflate == 0) && size != bytes)
+            return false;
+        more = false;
+        for (int r = rank - 1; r >= 0 && !more; r--) {
+            at[r] += chunk[r];
+            if (at[r] < dims[r])
+                more = true;
+            else
+                at[r] = 0;
+        }
+    }
+    return true;
+}
+
 /* Whether dataset d's stored data holds all its npoints points of file
  * type ft.  HDF5 1.10 copies a compact dataset's points out of the bytes
  * its layout message holds without checking that there are enough: a
  * damaged file whose dataspace outgrew its compact data made H5Dread read
  * past a heap buffer (found by the results fuzzer).  shortfall writes no
- * compact dataset, but a file from elsewhere may hold one; it is read
- * only if its data is complete.  Other layouts are read through HDF5's
- * file driver, which checks every address against the file's end. */
-static bool storage_holds(hid_t d, hid_t ft, hssize_t npoints)
+ * compact dataset, but a file from elsewhere may hold one.  A contiguous
+ * dataset is read through HDF5's file driver, which checks every address
+ * against the file's end, but one shorter than its points would be read
+ * on into whatever follows it; chunks are checked by chunks_sound. */
+static bool storage_holds(hid_t d, hid_t ft, hid_t sp, hssize_t npoints)
 {
     hid_t pl = H5Dget_create_plist(d);
     if (pl < 0)
         return false;
     H5D_layout_t layout = H5Pget_layout(pl);
-    H5Pclose(pl);
-    if (layout != H5D_COMPACT)
-        return layout >= 0;
     size_t size = H5Tget_size(ft);
-    return size > 0 && npoints >= 0 &&
-           (hsize_t)npoints <= H5Dget_storage_size(d) / size;
+    bool ok = false;
+    if (layout == H5D_CHUNKED)
+        ok = npoints == 0 || chunks_sound(d, pl, ft, sp);
+    else if (layout == H5D_COMPACT || layout == H5D_CONTIGUOUS)
+        ok = size > 0 && npoints >= 0 &&
+             (hsize_t)npoints <= H5Dget_storage_size(d) / size;
+    H5Pclose(pl);
+    return ok;
 }
 
 /* Whether file type ft is the memory type `type` in either byte order,
@@ -730,7 +791,7 @@ int sf_h5_read_var(hid_t grp, const char *name, hid_t type, size_t n,
     hid_t ft = H5Dget_type(d);
     if (sp >= 0 && ft >= 0 && same_type(ft, type) &&
         (hssize_t)n == H5Sget_simple_extent_npoints(sp) &&
-        storage_holds(d, ft, (hssize_t)n) &&
+        storage_holds(d, ft, sp, (hssize_t)n) &&
         (n == 0 || H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) >= 0))
         ret = 0;
     if (ft >= 0)

@@ -16,6 +16,12 @@
                                      checksum, so that HDF5 accepts it: a
                                      float of SIZE bytes over chunks laid
                                      out for 8-byte values
+  hostile.py chunkmask FILE DATASET MASK
+                                     in place, set the filter mask of
+                                     DATASET's first chunk in the chunk
+                                     index (a version-1 B-tree, which has
+                                     no checksum) to MASK: 255 marks a
+                                     deflated chunk as stored raw
   hostile.py sane FILE.h5            print 'sane' if every float dataset is
                                      finite and shortfall <= need, else what
                                      is wrong
@@ -220,6 +226,32 @@ def retype(path, dataset, size):
     sys.exit(f"hostile.py: {dataset}: no datatype message in its first chunk")
 
 
+def chunkmask(path, dataset, mask):
+    """A version-1 B-tree node of raw-data chunks (HDF5 file format,
+    III.A.1) holds, before each child's address, a key of the chunk's
+    stored size (4 bytes), its filter mask (4) and its offset (8 bytes for
+    each dimension and one more)."""
+    import h5py
+    with h5py.File(path, "r") as f:
+        d = f[dataset]
+        info = d.id.get_chunk_info(0)
+        rank = len(d.shape)
+    with open(path, "r+b") as fh:
+        buf = bytearray(fh.read())
+    addr = info.byte_offset.to_bytes(8, "little")
+    key = 8 + 8 * (rank + 1)
+    at = buf.find(addr)
+    while at >= 0:
+        k = at - key
+        if k >= 0 and int.from_bytes(buf[k:k + 4], "little") == info.size:
+            buf[k + 4:k + 8] = mask.to_bytes(4, "little")
+            with open(path, "r+b") as fh:
+                fh.write(buf)
+            return
+        at = buf.find(addr, at + 1)
+    sys.exit(f"hostile.py: {dataset}: its first chunk is not in the index")
+
+
 def sane(path):
     import h5py
     import numpy as np
@@ -255,6 +287,8 @@ if __name__ == "__main__":
         setattr_(sys.argv[2], list(zip(args[::2], args[1::2])))
     elif cmd == "retype":
         retype(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif cmd == "chunkmask":
+        chunkmask(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif cmd == "sane":
         sane(sys.argv[2])
     else:
