@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# fuzz/triage.sh FILE... — sorts what the results-file fuzzer found.
+#
+# For each artifact (crash-, oom-, leak-, timeout- files of
+# build/fuzz/fuzz_results), prints one line:
+#   - where the sanitizer report points: the first stack frame outside the
+#     sanitizer runtime and libc, as "shortfall <function> <file:line>" or
+#     "libhdf5" (a fault inside HDF5 with shortfall's caller named), or
+#     "none" when the input no longer fails;
+#   - what the release build does with the file: the exit status, time and
+#     peak memory of `shortfall info` and of `shortfall merge` (into a
+#     scratch file).
+# A line starting "shortfall" is a bug of ours, to fix with a regression
+# test; see docs/reliability.md for how the others are reported.
+#
+#   FUZZ=build/fuzz/fuzz_results SHORTFALL=bin/shortfall fuzz/triage.sh ARTIFACTS...
+set -u
+fz=${FUZZ:-build/fuzz/fuzz_results}
+sf=${SHORTFALL:-bin/shortfall}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+export ASAN_OPTIONS=${ASAN_OPTIONS:-allocator_may_return_null=1:quarantine_size_mb=16}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/fuzz/lsan.supp}
+
+release() {  # release LABEL COMMAND...: "LABEL rc=N T s M MB"
+  local label=$1; shift
+  /usr/bin/time -f '%x %e %M' -o "$tmp/t" timeout 60 "$@" >/dev/null 2>"$tmp/err"
+  local rc t m; read -r rc t m < <(tail -1 "$tmp/t")
+  printf '%s rc=%s %ss %sMB' "$label" "${rc:-?}" "${t:-?}" "$(( ${m:-0} / 1024 ))"
+}
+
+for f in "$@"; do
+  "$fz" -rss_limit_mb=2048 -malloc_limit_mb=65536 "$f" >"$tmp/log" 2>&1
+  kind=$(grep -m1 -oE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer|UndefinedBehaviorSanitizer): [A-Za-z-]+' "$tmp/log" |
+         sed 's/.*: //')
+  [ -n "$kind" ] || kind=$(grep -m1 -oE 'runtime error: [^:]*' "$tmp/log")
+  # The first frame that is neither the sanitizer runtime nor libc.
+  frame=$(grep -E '^ +#[0-9]+ 0x' "$tmp/log" |
+          grep -vE '__interceptor_|__asan|__sanitizer|__lsan|libc\.so|string/|fuzzer::|\(/[^)]*fuzz_results\+0x' |
+          head -1)
+  ours=$(grep -E '^ +#[0-9]+ 0x' "$tmp/log" | grep -m1 -oE 'in sf_[a-z0-9_]+ [^ ]+' | sed 's/^in //')
+  case "$frame" in
+    *libhdf5*) where="libhdf5 (under ${ours:-?})" ;;
+    "") where="none" ;;
+    *) where="shortfall ${frame#* in }" ;;
+  esac
+  [ -n "$kind" ] || where="none"
+  rm -f "$tmp/m.h5"
+  echo "$(basename "$f"): ${kind:-passes} at $where; $(release info "$sf" info "$f"); $(release merge "$sf" merge "$tmp/m.h5" "$f")"
+done
