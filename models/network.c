@@ -340,12 +340,14 @@ static int compile_coverage(sf_model *m, const sf_scenario *sc)
                         goto out;
                 }
             }
-            qsort(m->shock_links.item + l0, nl - l0, sizeof(int), int_cmp);
+            if (nl - l0 > 1) /* the list is NULL until an item is pushed */
+                qsort(m->shock_links.item + l0, nl - l0, sizeof(int), int_cmp);
         } else if (s->n_nodes > 0) {
             for (size_t x = 0; x < s->n_nodes; x++)
                 if (push_item(&m->shock_nodes.item, &nn, &cap_n, s->nodes[x]))
                     goto out;
-            qsort(m->shock_nodes.item + n0, nn - n0, sizeof(int), int_cmp);
+            if (nn - n0 > 1)
+                qsort(m->shock_nodes.item + n0, nn - n0, sizeof(int), int_cmp);
             size_t u = n0;
             for (size_t x = n0; x < nn; x++)
                 if (x == n0 || m->shock_nodes.item[x] != m->shock_nodes.item[u - 1])
@@ -365,7 +367,8 @@ static int compile_coverage(sf_model *m, const sf_scenario *sc)
                         goto out;
                 }
             }
-            qsort(m->shock_nodes.item + n0, nn - n0, sizeof(int), int_cmp);
+            if (nn - n0 > 1)
+                qsort(m->shock_nodes.item + n0, nn - n0, sizeof(int), int_cmp);
         }
         m->shock_links.start[k + 1] = nl;
         m->shock_nodes.start[k + 1] = nn;

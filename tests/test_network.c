@@ -217,3 +217,26 @@ Test(network, order_follows_the_graph_not_the_file, .fini = teardown)
     cr_assert_str_eq(sc.commodities[m.order[1]].id, "c2");
     cr_assert_str_eq(sc.commodities[m.order[2]].id, "c3");
 }
+
+/* A first shock that covers no link leaves the coverage lists empty (their
+ * arrays still NULL); sorting an empty range of a NULL array was undefined
+ * behaviour (UBSan, found by the scenario fuzzer once it stopped at UBSan
+ * reports). */
+Test(network, shocks_covering_nothing, .fini = teardown)
+{
+    load_text("name: t\nhorizon_months: 12\n"
+              "commodities:\n  - {id: c, unit: t}\n  - {id: o, unit: t}\n"
+              "nodes:\n"
+              "  - {id: r, kind: refiner, country: CN, input: c, output: o, "
+              "capacity: 1}\n"
+              "shocks:\n"
+              "  - {id: q, kind: export_restriction, exporter: CN, "
+              "commodities: [o], targets: all, hazard_per_year: 1, "
+              "duration_months: 1}\n"
+              "  - {id: p, kind: outage, nodes: [r], hazard_per_year: 1, "
+              "duration_months: 1}\n");
+    cr_expect_eq(m.n_links, 0);
+    cr_expect_eq(covered_links("q"), 0);
+    int p = sf_scenario_shock_index(&sc, "p");
+    cr_expect_eq(m.shock_nodes.start[p + 1] - m.shock_nodes.start[p], 1);
+}
