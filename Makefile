@@ -6,7 +6,7 @@
 #   make check-asan the C tests and the bad-input corpus under ASan + UBSan
 #   make report     the analysis notebook's figures (after make run)
 #   make test-cluster  MPI build and Slurm example tests
-#   make fuzz       libFuzzer on the scenario loader (FUZZ_SECONDS each)
+#   make fuzz       libFuzzer on the scenario loader and the results reader (FUZZ_SECONDS each)
 #
 # Every dependency comes through pkg-config.  hdf5-serial is named explicitly
 # because installing the MPI variant switches the generic "hdf5" name.
@@ -123,18 +123,19 @@ check-asan:
 	@ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    tests/run-all --build build/asan --bin build/asan/bin/shortfall --label asan
 
-# Fuzzing the scenario loader with libFuzzer (clang); FUZZ_SECONDS each.
+# Fuzzing the scenario loader and the results reader with libFuzzer (clang);
+# FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 300
 FUZZ_SRC := $(filter-out sim/main.c sim/mpi.c,$(wildcard sim/*.c)) $(wildcard models/*.c)
 build/fuzz/fuzz_scenario: fuzz/fuzz_scenario.c $(FUZZ_SRC) $(wildcard include/*.h include/shortfall/*.h sim/*.h)
 	@mkdir -p $(dir $@) build/fuzz/gen && echo '#define SF_GIT_COMMIT "fuzz"' > build/fuzz/gen/version.h
 	clang -std=c11 -g -O1 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Isim -Ibuild/fuzz/gen \
-	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
+	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $@ $< $(FUZZ_SRC) -lhdf5_hl $(shell pkg-config --libs $(PKGS)) -lm
 build/fuzz/fuzz_results: fuzz/fuzz_results.c fuzz/h5repair.h $(FUZZ_SRC) $(wildcard include/*.h include/shortfall/*.h sim/*.h)
 	@mkdir -p $(dir $@) build/fuzz/gen && echo '#define SF_GIT_COMMIT "fuzz"' > build/fuzz/gen/version.h
 	clang -std=c11 -g -O1 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Isim -Ibuild/fuzz/gen \
-	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
+	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $@ $< $(FUZZ_SRC) -lhdf5_hl $(shell pkg-config --libs $(PKGS)) -lm
 # Seeds for the results reader: small files written by this build.
 build/fuzz/results-corpus: $(BIN)/shortfall fuzz/seed-results.yaml fuzz/seed-batch.yaml
@@ -148,15 +149,23 @@ fuzz: deps build/fuzz/fuzz_scenario build/fuzz/fuzz_results
 	@$(MAKE) --no-print-directory all build/fuzz/results-corpus
 	@mkdir -p build/fuzz/corpus && cp scenarios/*.yaml tests/bad/*.yaml build/fuzz/corpus/
 	build/fuzz/fuzz_scenario -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
-	    -max_len=65536 -entropic=0 -artifact_prefix=build/fuzz/ build/fuzz/corpus
+	    -max_len=65536 -entropic=0 -artifact_prefix=build/fuzz/scenario- build/fuzz/corpus
 	@# A damaged file can make HDF5 ask for a terabyte; malloc then returns
 	@# NULL and HDF5 fails the read, which ASan's allocator must allow too.
 	@# A 16 MB quarantine (default 256) still outlasts one execution's
 	@# frees; each fuzzed file is ~400 KB, which ASan maps on its own, and
 	@# hundreds of them in quarantine slowed every lookup: 186 -> 224 exec/s.
+	@# HDF5 1.10.8 has faults of its own on crafted files (docs/reliability.md),
+	@# so this target runs in fork mode past crashes, and fuzz/triage.sh then
+	@# fails the make only for a finding in shortfall's code.
+	@rm -f build/fuzz/results-crash-* build/fuzz/results-leak-* build/fuzz/results-oom-* build/fuzz/results-timeout-*
 	ASAN_OPTIONS=allocator_may_return_null=1:quarantine_size_mb=16 LSAN_OPTIONS=suppressions=fuzz/lsan.supp \
-	    build/fuzz/fuzz_results -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
-	    -max_len=4194304 -artifact_prefix=build/fuzz/ build/fuzz/results-corpus
+	    build/fuzz/fuzz_results -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=65536 \
+	    -max_len=4194304 -artifact_prefix=build/fuzz/results- build/fuzz/results-corpus
+	@fuzz/triage.sh $$(ls build/fuzz/results-crash-* build/fuzz/results-leak-* \
+	    build/fuzz/results-oom-* build/fuzz/results-timeout-* 2>/dev/null) | tee build/fuzz/triage.txt
+	@! grep -q ' at shortfall ' build/fuzz/triage.txt
 
 format:
 	clang-format -i include/*.h include/shortfall/*.h models/*.[ch] sim/*.[ch] tests/*.[ch]

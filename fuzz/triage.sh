@@ -29,7 +29,7 @@ release() {  # release LABEL COMMAND...: "LABEL rc=N T s M MB"
 }
 
 for f in "$@"; do
-  "$fz" -rss_limit_mb=2048 -malloc_limit_mb=65536 "$f" >"$tmp/log" 2>&1
+  "$fz" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=65536 "$f" >"$tmp/log" 2>&1
   kind=$(grep -m1 -oE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer|UndefinedBehaviorSanitizer): [A-Za-z-]+' "$tmp/log" |
          sed 's/.*: //')
   [ -n "$kind" ] || kind=$(grep -m1 -oE 'runtime error: [^:]*' "$tmp/log")
