@@ -686,13 +686,21 @@ int sf_h5_read_attr_double(hid_t obj, const char *name, double *out)
  * is checked by zlib as it is unpacked. */
 static bool chunks_sound(hid_t d, hid_t pl, hid_t ft, hid_t sp)
 {
-    hsize_t dims[3], chunk[3], at[3] = {0, 0, 0};
+    hsize_t dims[3], maxdims[3], chunk[3], at[3] = {0, 0, 0};
     int rank = H5Sget_simple_extent_ndims(sp), nf = H5Pget_nfilters(pl);
     unsigned deflate = 0;
     if (rank < 1 || rank > 3 || nf < 0 || nf > 31 ||
-        H5Sget_simple_extent_dims(sp, dims, NULL) != rank ||
+        H5Sget_simple_extent_dims(sp, dims, maxdims) != rank ||
         H5Pget_chunk(pl, rank, chunk) != rank)
         return false;
+    /* HDF5 creates no chunk larger than a fixed maximum extent, but reads
+     * one: a chunk of 8 x 50,331,649 doubles over an 8 x 1 dataset made it
+     * copy a 3 GB chunk out of the 64 bytes it had unpacked. */
+    for (int r = 0; r < rank; r++) {
+        hsize_t most = maxdims[r] == H5S_UNLIMITED ? dims[r] : maxdims[r];
+        if (chunk[r] > (most > 0 ? most : 1))
+            return false;
+    }
     for (int i = 0; i < nf; i++) {
         unsigned flags;
         size_t ncd = 0;
@@ -709,6 +717,8 @@ static bool chunks_sound(hid_t d, hid_t pl, hid_t ft, hid_t sp)
             return false;
         bytes *= chunk[r];
     }
+    if (bytes > UINT32_MAX) /* HDF5's own limit on a chunk */
+        return false;
     /* Each chunk of the grid, by its first point, last dimension fastest;
      * the points are as many as the caller holds, so this loop is too. */
     for (bool more = true; more;) {

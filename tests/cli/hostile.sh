@@ -290,6 +290,16 @@ checks "$tmp/f.h5" "$tmp/fr.h5" "chunk-marked-raw"
 cp "$tmp/ref.h5" "$tmp/m.h5"
 expect chunk-marked-raw-refused 2 "per-trial data of policy 'baseline' missing or of the wrong size" -- "$sf" merge --force "$tmp/m.h5" "$tmp/f.h5" "$tmp/s2.h5"
 
+# Chunks of 20 x 1,000,000 doubles over a 20 x 2 dataset (its layout
+# message rewritten, checksum valid; found by the results fuzzer): HDF5
+# 1.10.8 unpacked the 320 bytes there were and copied on past them (merge:
+# SIGSEGV).  No chunk may exceed the dataset's fixed maximum extent.
+cp "$tmp/s1.h5" "$tmp/f.h5"; cp "$tmp/inc.h5" "$tmp/fr.h5"
+for f in f fr; do "$py" $H rechunk "$tmp/$f.h5" toy-magnets/baseline/tariff_paid 1 1000000; done
+checks "$tmp/f.h5" "$tmp/fr.h5" "chunk-beyond-extent"
+cp "$tmp/ref.h5" "$tmp/m.h5"
+expect chunk-beyond-extent-refused 2 "per-trial data of policy 'baseline' missing or of the wrong size" -- "$sf" merge --force "$tmp/m.h5" "$tmp/f.h5" "$tmp/s2.h5"
+
 # Truncated.
 for n in 1000 $((size / 2)) $((size - 1)); do
   head -c $n "$tmp/s1.h5" >"$tmp/t.h5"; head -c $n "$tmp/inc.h5" >"$tmp/tr.h5"

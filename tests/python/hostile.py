@@ -16,6 +16,12 @@
                                      checksum, so that HDF5 accepts it: a
                                      float of SIZE bytes over chunks laid
                                      out for 8-byte values
+  hostile.py rechunk FILE DATASET DIM SIZE
+                                     in place, set dimension DIM of
+                                     DATASET's chunks to SIZE in its layout
+                                     message, and recompute the header's
+                                     checksum: chunks larger than the
+                                     dataset can ever be
   hostile.py chunkmask FILE DATASET MASK
                                      in place, set the filter mask of
                                      DATASET's first chunk in the chunk
@@ -195,9 +201,11 @@ def lookup3(data):
     return c
 
 
-def retype(path, dataset, size):
-    """The datatype message (type 3) of a dataset whose version-2 object
-    header (HDF5 file format, III.C) holds it in its first chunk."""
+def patch_message(path, dataset, mtype, patch):
+    """Calls patch(buf, body) on the first message of type mtype in the
+    first chunk of dataset's version-2 object header (HDF5 file format,
+    III.C), then recomputes the header's checksum so that HDF5 accepts
+    it, and writes the file back in place."""
     import h5py
     with h5py.File(path, "r") as f:
         addr = h5py.h5o.get_info(f[dataset].id).addr
@@ -214,16 +222,36 @@ def retype(path, dataset, size):
     end = p + chunk0
     hdr = 6 if flags & 0x04 else 4
     while p + hdr <= end:
-        mtype = buf[p]
         msize = int.from_bytes(buf[p + 1:p + 3], "little")
-        if mtype == 3:
-            buf[p + hdr + 4:p + hdr + 8] = size.to_bytes(4, "little")
+        if buf[p] == mtype:
+            patch(buf, p + hdr)
             buf[end:end + 4] = lookup3(bytes(buf[h:end])).to_bytes(4, "little")
             with open(path, "r+b") as fh:
                 fh.write(buf)
             return
         p += hdr + msize
-    sys.exit(f"hostile.py: {dataset}: no datatype message in its first chunk")
+    sys.exit(f"hostile.py: {dataset}: no message of type {mtype} in its "
+             "first chunk")
+
+
+def retype(path, dataset, size):
+    """The datatype message (type 3): class and version, 3 bytes of bit
+    fields, then the size in 4 bytes."""
+    def patch(buf, body):
+        buf[body + 4:body + 8] = size.to_bytes(4, "little")
+    patch_message(path, dataset, 3, patch)
+
+
+def rechunk(path, dataset, dim, size):
+    """The data layout message (type 8), version 3, chunked: version,
+    class, dimensionality, the chunk index's address (8 bytes), then each
+    chunk dimension in 4 bytes."""
+    def patch(buf, body):
+        if buf[body] != 3 or buf[body + 1] != 2:
+            sys.exit(f"hostile.py: {dataset}: not a version-3 chunked layout")
+        at = body + 11 + 4 * dim
+        buf[at:at + 4] = size.to_bytes(4, "little")
+    patch_message(path, dataset, 8, patch)
 
 
 def chunkmask(path, dataset, mask):
@@ -287,6 +315,8 @@ if __name__ == "__main__":
         setattr_(sys.argv[2], list(zip(args[::2], args[1::2])))
     elif cmd == "retype":
         retype(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif cmd == "rechunk":
+        rechunk(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     elif cmd == "chunkmask":
         chunkmask(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif cmd == "sane":
