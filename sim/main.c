@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "shortfall.h"
+#include "shortfall/h5file.h"
 
 static void usage(FILE *f)
 {
@@ -69,6 +70,10 @@ static int dispatch(int argc, char **argv)
         printf("shortfall %s\n", SF_VERSION);
         return SF_EXIT_OK;
     }
+    /* The programs that read results files name them if HDF5 faults. */
+    static char prog[64];
+    snprintf(prog, sizeof prog, "shortfall %s", cmd);
+    sf_h5_guard_faults(prog);
     if (strcmp(cmd, "check") == 0)
         return sf_cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)

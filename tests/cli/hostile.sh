@@ -27,7 +27,8 @@ heavy=${HOSTILE_HEAVY:-1}
 # machine, for a loaded one; under ASan, which is slower and keeps shadow
 # memory and freed blocks, three times more time and memory again.
 tscale=2 mscale=1
-case "${BUILD:-}:$sf" in *asan*) heavy=${HOSTILE_HEAVY:-0}; tscale=6 mscale=3 ;; esac
+asan=0
+case "${BUILD:-}:$sf" in *asan*) asan=1 heavy=${HOSTILE_HEAVY:-0}; tscale=6 mscale=3 ;; esac
 
 # expect_fast NAME STATUS PATTERN SECONDS KB -- COMMAND...: as expect, and
 # the command must also finish within SECONDS and a peak RSS of KB (scaled
@@ -299,6 +300,17 @@ for f in f fr; do "$py" $H rechunk "$tmp/$f.h5" toy-magnets/baseline/tariff_paid
 checks "$tmp/f.h5" "$tmp/fr.h5" "chunk-beyond-extent"
 cp "$tmp/ref.h5" "$tmp/m.h5"
 expect chunk-beyond-extent-refused 2 "per-trial data of policy 'baseline' missing or of the wrong size" -- "$sf" merge --force "$tmp/m.h5" "$tmp/f.h5" "$tmp/s2.h5"
+
+# A fault inside HDF5 itself: the root's link info pointing at a fractal
+# heap that is not there, checksum valid (found by the results fuzzer).
+# HDF5 1.10.8 dies of SIGSEGV reading it, as h5dump and h5ls do; shortfall
+# turns the signal into one error line and exit 2, the existing file kept.
+# Under ASan the sanitizer's report is kept instead, so this is skipped.
+if [ "$asan" = 0 ]; then
+  cp "$tmp/s1.h5" "$tmp/f.h5"; cp "$tmp/inc.h5" "$tmp/fr.h5"
+  for f in f fr; do "$py" $H linkheap "$tmp/$f.h5" 2; done
+  expect_refused hdf5-fault 'damaged results file \(the HDF5 library failed on its metadata\)' "$tmp/fr.h5"
+fi
 
 # Truncated.
 for n in 1000 $((size / 2)) $((size - 1)); do

@@ -22,6 +22,12 @@
                                      message, and recompute the header's
                                      checksum: chunks larger than the
                                      dataset can ever be
+  hostile.py linkheap FILE ADDRESS
+                                     in place, point the root group's link
+                                     info at a fractal heap at ADDRESS,
+                                     where there is none, and recompute the
+                                     root header's checksum: HDF5 1.10.8
+                                     (h5dump, h5ls too) dies of SIGSEGV
   hostile.py chunkmask FILE DATASET MASK
                                      in place, set the filter mask of
                                      DATASET's first chunk in the chunk
@@ -254,6 +260,16 @@ def rechunk(path, dataset, dim, size):
     patch_message(path, dataset, 8, patch)
 
 
+def linkheap(path, address):
+    """The link info message (type 2): version, flags, the maximum
+    creation index (8 bytes) if flag 1 is set, then the fractal heap's
+    address (8 bytes; undefined while the links are stored compact)."""
+    def patch(buf, body):
+        at = body + 2 + (8 if buf[body + 1] & 1 else 0)
+        buf[at:at + 8] = address.to_bytes(8, "little")
+    patch_message(path, "/", 2, patch)
+
+
 def chunkmask(path, dataset, mask):
     """A version-1 B-tree node of raw-data chunks (HDF5 file format,
     III.A.1) holds, before each child's address, a key of the chunk's
@@ -317,6 +333,8 @@ if __name__ == "__main__":
         retype(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif cmd == "rechunk":
         rechunk(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    elif cmd == "linkheap":
+        linkheap(sys.argv[2], int(sys.argv[3], 0))
     elif cmd == "chunkmask":
         chunkmask(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif cmd == "sane":
