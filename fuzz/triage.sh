@@ -23,8 +23,10 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/fuzz/lsan.supp}
 
 release() {  # release LABEL COMMAND...: "LABEL rc=N T s M MB"
   local label=$1; shift
-  /usr/bin/time -f '%x %e %M' -o "$tmp/t" timeout 60 "$@" >/dev/null 2>"$tmp/err"
-  local rc t m; read -r rc t m < <(tail -1 "$tmp/t")
+  # GNU time's %x is 0 for a command killed by a signal; its own exit
+  # status is the command's, or 128 + the signal (139: SIGSEGV).
+  /usr/bin/time -f '%e %M' -o "$tmp/t" timeout 60 "$@" >/dev/null 2>"$tmp/err"
+  local rc=$? t m; read -r t m < <(tail -1 "$tmp/t")
   printf '%s rc=%s %ss %sMB' "$label" "${rc:-?}" "${t:-?}" "$(( ${m:-0} / 1024 ))"
 }
 
