@@ -725,10 +725,27 @@ out:
     return ret;
 }
 
+void sf_results_free_statistics(sf_results *res)
+{
+    for (size_t p = 0; res->pol != NULL && p < res->n_policies; p++) {
+        sf_policy_results *pr = &res->pol[p];
+        free(pr->summary);
+        free(pr->month_frac_mean);
+        free(pr->month_frac_q);
+        free(pr->month_p_short);
+        free(pr->shock_summary);
+        free(pr->avoided);
+        pr->summary = pr->shock_summary = NULL;
+        pr->avoided = NULL;
+        pr->month_frac_mean = pr->month_frac_q = pr->month_p_short = NULL;
+    }
+}
+
 void sf_results_free(sf_results *res)
 {
     if (res == NULL)
         return;
+    sf_results_free_statistics(res);
     if (res->pol)
         for (size_t p = 0; p < res->n_policies; p++) {
             sf_policy_results *pr = &res->pol[p];
@@ -739,12 +756,6 @@ void sf_results_free(sf_results *res)
             free(pr->month_short);
             free(pr->month_hist);
             free(pr->path);
-            free(pr->summary);
-            free(pr->month_frac_mean);
-            free(pr->month_frac_q);
-            free(pr->month_p_short);
-            free(pr->shock_summary);
-            free(pr->avoided);
         }
     free(res->pol);
     memset(res, 0, sizeof *res);

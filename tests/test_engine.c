@@ -553,22 +553,6 @@ static int column_from_rows(void *ctx, const sf_results *res, size_t policy,
     return 0;
 }
 
-static void free_statistics(sf_results *res)
-{
-    for (size_t p = 0; p < res->n_policies; p++) {
-        sf_policy_results *pr = &res->pol[p];
-        free(pr->summary);
-        free(pr->month_frac_mean);
-        free(pr->month_frac_q);
-        free(pr->month_p_short);
-        free(pr->shock_summary);
-        free(pr->avoided);
-        pr->summary = pr->shock_summary = NULL;
-        pr->month_frac_mean = pr->month_frac_q = pr->month_p_short = NULL;
-        pr->avoided = NULL;
-    }
-}
-
 /* The statistics from columns — a few whole columns at a time, or, in
  * less memory, each column read several times with the quantiles and
  * CVaR95 found by selection, in bands of the worst 5 % as small as one
@@ -597,7 +581,7 @@ Test(engine, statistics_from_columns_in_any_memory_are_the_same_bits)
         }
         for (size_t j = 0; j < sizeof memory / sizeof *memory; j++) {
             uint64_t rows_read = 0;
-            free_statistics(&a.res);
+            sf_results_free_statistics(&a.res);
             a.res.stats_memory = memory[j];
             cr_assert_eq(sf_results_summarise_columns(&a.res, column_from_rows,
                                                       &rows_read, &err),

@@ -202,6 +202,10 @@ int sf_results_summarise_columns(sf_results *res, sf_column_fn column,
  * added in any order give the same results as one run over all of them. */
 void sf_results_add(sf_results *res, const sf_results *part);
 void sf_results_free(sf_results *res);
+/* Frees only what the summarising computed (the statistics, by mix),
+ * keeping the rows and accumulators, so that they can be summarised
+ * again. */
+void sf_results_free_statistics(sf_results *res);
 
 /* The three kinds of unit, as the results file names their variables:
  * per demand node (no suffix), per region ("_region"), the world
