@@ -132,20 +132,30 @@ build/fuzz/fuzz_scenario: fuzz/fuzz_scenario.c $(FUZZ_SRC) $(wildcard include/*.
 	clang -std=c11 -g -O1 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Isim -Ibuild/fuzz/gen \
 	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $@ $< $(FUZZ_SRC) -lhdf5_hl $(shell pkg-config --libs $(PKGS)) -lm
-build/fuzz/fuzz_results: fuzz/fuzz_results.c fuzz/h5repair.h $(FUZZ_SRC) $(wildcard include/*.h include/shortfall/*.h sim/*.h)
+build/fuzz/fuzz_results: fuzz/fuzz_results.c fuzz/h5repair.h fuzz/readers.h $(FUZZ_SRC) $(wildcard include/*.h include/shortfall/*.h sim/*.h)
 	@mkdir -p $(dir $@) build/fuzz/gen && echo '#define SF_GIT_COMMIT "fuzz"' > build/fuzz/gen/version.h
 	clang -std=c11 -g -O1 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Isim -Ibuild/fuzz/gen \
 	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $@ $< $(FUZZ_SRC) -lhdf5_hl $(shell pkg-config --libs $(PKGS)) -lm
-# Seeds for the results reader: small files written by this build.
+build/fuzz/fuzz_results_edits: fuzz/fuzz_results_edits.c fuzz/h5repair.h fuzz/readers.h $(FUZZ_SRC) $(wildcard include/*.h include/shortfall/*.h sim/*.h)
+	@mkdir -p $(dir $@) build/fuzz/gen && echo '#define SF_GIT_COMMIT "fuzz"' > build/fuzz/gen/version.h
+	clang -std=c11 -g -O1 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Isim -Ibuild/fuzz/gen \
+	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ $< $(FUZZ_SRC) -lhdf5_hl $(shell pkg-config --libs $(PKGS)) -lm
+# Seeds for the results readers: small files written by this build; the
+# edit-list target edits the 3-month ones (build/fuzz/edit-seeds) and
+# starts from one input per seed, with and without resealing.
 build/fuzz/results-corpus: $(BIN)/shortfall fuzz/seed-results.yaml fuzz/seed-batch.yaml
-	@mkdir -p $@
+	@mkdir -p $@ build/fuzz/edit-seeds build/fuzz/edits-corpus
 	$(BIN)/shortfall run fuzz/seed-results.yaml --force --progress never -o $@/tiny.h5 >/dev/null
 	$(BIN)/shortfall run fuzz/seed-results.yaml --no-trials --force --progress never -o $@/tiny-lean.h5 >/dev/null
 	$(BIN)/shortfall run scenarios/toy-magnets.yaml -n 30 --force --progress never -o $@/toy.h5 >/dev/null
 	$(BIN)/shortfall run scenarios/replay-2010.yaml -n 20 --no-trials --force --progress never -o $@/lean.h5 >/dev/null
 	$(BIN)/shortfall run fuzz/seed-batch.yaml --variant 1 --trials 0:4 --force --progress never -o $@/part.h5 >/dev/null
-fuzz: deps build/fuzz/fuzz_scenario build/fuzz/fuzz_results
+	cp $@/tiny.h5 $@/tiny-lean.h5 $@/part.h5 build/fuzz/edit-seeds/
+	for i in 0 1 2; do printf "\\$$(printf %o $$i)" >build/fuzz/edits-corpus/seed$$i; \
+	    printf "\\$$(printf %o $$((i + 128)))" >build/fuzz/edits-corpus/reseal$$i; done
+fuzz: deps build/fuzz/fuzz_scenario build/fuzz/fuzz_results build/fuzz/fuzz_results_edits
 	@$(MAKE) --no-print-directory all build/fuzz/results-corpus
 	@mkdir -p build/fuzz/corpus && cp scenarios/*.yaml tests/bad/*.yaml build/fuzz/corpus/
 	build/fuzz/fuzz_scenario -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
@@ -156,15 +166,20 @@ fuzz: deps build/fuzz/fuzz_scenario build/fuzz/fuzz_results
 	@# frees; each fuzzed file is ~400 KB, which ASan maps on its own, and
 	@# hundreds of them in quarantine slowed every lookup: 186 -> 224 exec/s.
 	@# HDF5 1.10.8 has faults of its own on crafted files (docs/reliability.md),
-	@# so this target runs in fork mode past crashes, and fuzz/triage.sh then
-	@# fails the make only for a finding in shortfall's code.
-	@rm -f build/fuzz/results-crash-* build/fuzz/results-leak-* build/fuzz/results-oom-* build/fuzz/results-timeout-*
+	@# so the results targets run in fork mode past crashes, and
+	@# fuzz/triage.sh then fails the make only for a finding in shortfall's code.
+	@rm -f build/fuzz/results-*-* build/fuzz/edits-*-*
 	ASAN_OPTIONS=allocator_may_return_null=1:quarantine_size_mb=16 LSAN_OPTIONS=suppressions=fuzz/lsan.supp \
 	    build/fuzz/fuzz_results -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 \
 	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=65536 \
 	    -max_len=4194304 -artifact_prefix=build/fuzz/results- build/fuzz/results-corpus
-	@fuzz/triage.sh $$(ls build/fuzz/results-crash-* build/fuzz/results-leak-* \
-	    build/fuzz/results-oom-* build/fuzz/results-timeout-* 2>/dev/null) | tee build/fuzz/triage.txt
+	SF_FUZZ_SEEDS=build/fuzz/edit-seeds ASAN_OPTIONS=allocator_may_return_null=1:quarantine_size_mb=16 \
+	    LSAN_OPTIONS=suppressions=fuzz/lsan.supp \
+	    build/fuzz/fuzz_results_edits -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=65536 \
+	    -max_len=1024 -artifact_prefix=build/fuzz/edits- build/fuzz/edits-corpus
+	@SF_FUZZ_SEEDS=build/fuzz/edit-seeds fuzz/triage.sh $$(ls build/fuzz/results-*-* build/fuzz/edits-*-* 2>/dev/null) \
+	    | tee build/fuzz/triage.txt
 	@! grep -q ' at shortfall ' build/fuzz/triage.txt
 
 format:

@@ -9,16 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include <hdf5.h>
 
 #include "h5repair.h"
-#include "shortfall/h5file.h"
-#include "shortfall/model.h"
-#include "shortfall/scenario.h"
+#include "readers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
@@ -43,60 +36,12 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char path[64];
-    sf_h5_info info;
-    sf_error err = {0};
-
-    if (path[0] == '\0') {
-        H5dont_atexit();
-        /* Keep HDF5's freed blocks on its own free lists, without limit:
-         * by default every file open callocs a fresh metadata cache of
-         * over 64 KiB, which ASan maps and unmaps each time, and that
-         * page-faulting was most of an execution's time. */
-        H5set_free_list_limits(-1, -1, -1, -1, -1, -1);
-        /* A file in memory (tmpfs) when there is one. */
-        snprintf(path, sizeof path, "%s/sf-fuzz-results-%d.h5",
-                 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp",
-                 (int)getpid());
-    }
+    const char *path = fuzz_results_setup();
     FILE *f = fopen(path, "wb");
     if (f == NULL)
         return 0;
     fwrite(data, 1, size, f);
     fclose(f);
-    if (sf_h5_read_info(path, &info, &err) == 0) {
-        sf_scenario sc;
-        sf_model m;
-        memset(&sc, 0, sizeof sc);
-        memset(&m, 0, sizeof m);
-        if (sf_scenario_load_string(&sc, info.scenario_text,
-                                    strlen(info.scenario_text), "fuzz", &err) ==
-                0 &&
-            sf_model_init(&m, &sc, &err) == 0 && info.n_policies <= 64) {
-            int policies[64];
-            sf_results res;
-            sf_run_options opt = {0};
-            if (sf_h5_policy_indices(&sc, &info, path, policies, &err) == 0 &&
-                info.n_trials <= 100000) {
-                opt.seed = info.seed;
-                opt.first_trial = info.first_trial;
-                opt.n_trials = info.n_trials;
-                opt.n_paths = info.n_paths;
-                opt.n_policies = info.n_policies;
-                opt.policies = policies;
-                if (sf_results_init(&res, &m, &opt, &err) == 0) {
-                    sf_h5_read_trials(path, &info, &res, &err);
-                    sf_results_free(&res);
-                }
-            }
-        }
-        sf_model_free(&m);
-        sf_scenario_free(&sc);
-        sf_h5_info_free(&info);
-    }
-    /* The batch reader of `merge` (batch parts). */
-    sf_h5_batch_info bi;
-    if (sf_h5_read_batch_info(path, &bi, &err) == 0)
-        sf_h5_batch_info_free(&bi);
+    fuzz_results_read(path);
     return 0;
 }

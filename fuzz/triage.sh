@@ -2,7 +2,9 @@
 # fuzz/triage.sh FILE... — sorts what the results-file fuzzer found.
 #
 # For each artifact (crash-, oom-, leak-, timeout- files of
-# build/fuzz/fuzz_results), prints one line:
+# build/fuzz/fuzz_results, or of fuzz_results_edits when the name starts
+# with edits-, which is replayed to the file it edits; set SF_FUZZ_SEEDS
+# as it was run), prints one line:
 #   - where the sanitizer report points: the first stack frame outside the
 #     sanitizer runtime and libc, as "shortfall <function> <file:line>" or
 #     "libhdf5" (a fault inside HDF5 with shortfall's caller named), or
@@ -31,7 +33,15 @@ release() {  # release LABEL COMMAND...: "LABEL rc=N T s M MB"
 }
 
 for f in "$@"; do
-  "$fz" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=65536 "$f" >"$tmp/log" 2>&1
+  file=$f
+  case "$(basename "$f")" in
+    edits-*)  # an edit list of fuzz_results_edits: the file it makes
+      SF_FUZZ_EDITED=$tmp/edited.h5 "${FUZZ_EDITS:-build/fuzz/fuzz_results_edits}" \
+        -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=65536 "$f" >"$tmp/log" 2>&1
+      file=$tmp/edited.h5 ;;
+    *)
+      "$fz" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=65536 "$f" >"$tmp/log" 2>&1 ;;
+  esac
   kind=$(grep -m1 -oE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer|UndefinedBehaviorSanitizer): [A-Za-z-]+' "$tmp/log" |
          sed 's/.*: //')
   [ -n "$kind" ] || kind=$(grep -m1 -oE 'runtime error: [^:]*' "$tmp/log")
@@ -47,5 +57,5 @@ for f in "$@"; do
   esac
   [ -n "$kind" ] || where="none"
   rm -f "$tmp/m.h5"
-  echo "$(basename "$f"): ${kind:-passes} at $where; $(release info "$sf" info "$f"); $(release merge "$sf" merge "$tmp/m.h5" "$f")"
+  echo "$(basename "$f"): ${kind:-passes} at $where; $(release info "$sf" info "$file"); $(release merge "$sf" merge "$tmp/m.h5" "$file")"
 done
