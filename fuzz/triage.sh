@@ -35,7 +35,7 @@ release() {  # release LABEL COMMAND...: "LABEL rc=N T s M MB"
 for f in "$@"; do
   file=$f
   case "$(basename "$f")" in
-    edits-*)  # an edit list of fuzz_results_edits: the file it makes
+    edits*)  # an edit list of fuzz_results_edits: the file it makes
       SF_FUZZ_EDITED=$tmp/edited.h5 "${FUZZ_EDITS:-build/fuzz/fuzz_results_edits}" \
         -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=65536 "$f" >"$tmp/log" 2>&1
       file=$tmp/edited.h5 ;;
