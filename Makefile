@@ -124,24 +124,24 @@ check-asan:
 	    tests/run-all --build build/asan --bin build/asan/bin/shortfall --label asan
 
 # Fuzzing the scenario loader and the results reader with libFuzzer (clang);
-# FUZZ_SECONDS each.
+# FUZZ_SECONDS each target.
 FUZZ_SECONDS ?= 300
 FUZZ_SRC := $(filter-out sim/main.c sim/mpi.c,$(wildcard sim/*.c)) $(wildcard models/*.c)
-build/fuzz/fuzz_scenario: fuzz/fuzz_scenario.c $(FUZZ_SRC) $(wildcard include/*.h include/shortfall/*.h sim/*.h)
+FUZZ_DEPS := $(FUZZ_SRC) $(wildcard include/*.h include/shortfall/*.h sim/*.h fuzz/*.h)
+# Each target is its one source file and the library's sources, built with
+# the fuzzer, ASan and UBSan (which stops at its first report).
+define fuzz_build
 	@mkdir -p $(dir $@) build/fuzz/gen && echo '#define SF_GIT_COMMIT "fuzz"' > build/fuzz/gen/version.h
 	clang -std=c11 -g -O1 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Isim -Ibuild/fuzz/gen \
 	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $@ $< $(FUZZ_SRC) -lhdf5_hl $(shell pkg-config --libs $(PKGS)) -lm
-build/fuzz/fuzz_results: fuzz/fuzz_results.c fuzz/h5repair.h fuzz/readers.h $(FUZZ_SRC) $(wildcard include/*.h include/shortfall/*.h sim/*.h)
-	@mkdir -p $(dir $@) build/fuzz/gen && echo '#define SF_GIT_COMMIT "fuzz"' > build/fuzz/gen/version.h
-	clang -std=c11 -g -O1 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Isim -Ibuild/fuzz/gen \
-	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    -o $@ $< $(FUZZ_SRC) -lhdf5_hl $(shell pkg-config --libs $(PKGS)) -lm
-build/fuzz/fuzz_results_edits: fuzz/fuzz_results_edits.c fuzz/h5repair.h fuzz/readers.h $(FUZZ_SRC) $(wildcard include/*.h include/shortfall/*.h sim/*.h)
-	@mkdir -p $(dir $@) build/fuzz/gen && echo '#define SF_GIT_COMMIT "fuzz"' > build/fuzz/gen/version.h
-	clang -std=c11 -g -O1 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Isim -Ibuild/fuzz/gen \
-	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    -o $@ $< $(FUZZ_SRC) -lhdf5_hl $(shell pkg-config --libs $(PKGS)) -lm
+endef
+build/fuzz/fuzz_scenario: fuzz/fuzz_scenario.c $(FUZZ_DEPS)
+	$(fuzz_build)
+build/fuzz/fuzz_results: fuzz/fuzz_results.c $(FUZZ_DEPS)
+	$(fuzz_build)
+build/fuzz/fuzz_results_edits: fuzz/fuzz_results_edits.c $(FUZZ_DEPS)
+	$(fuzz_build)
 # Seeds for the results readers: small files written by this build; the
 # edit-list target edits the 3-month ones (build/fuzz/edit-seeds) and
 # starts from one input per seed, with and without resealing.
