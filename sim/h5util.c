@@ -675,6 +675,33 @@ int sf_h5_read_attr_double(hid_t obj, const char *name, double *out)
     return attr_read(obj, name, H5T_NATIVE_DOUBLE, out);
 }
 
+/* Whether dataspace sp holds exactly n points, counted without overflow,
+ * each dimension within its maximum.  HDF5 multiplies the dimensions
+ * modulo 2^64: a damaged 8 x 6,917,529,027,641,081,857 dataspace "holds"
+ * 8 points, and walking its chunks never ended (found by the results
+ * fuzzer). */
+static bool extent_is(hid_t sp, size_t n)
+{
+    hsize_t dims[H5S_MAX_RANK], maxdims[H5S_MAX_RANK], total = 1;
+    H5S_class_t kind = H5Sget_simple_extent_type(sp);
+    if (kind == H5S_NULL)
+        return n == 0;
+    if (kind == H5S_SCALAR)
+        return n == 1;
+    int rank = H5Sget_simple_extent_ndims(sp);
+    if (kind != H5S_SIMPLE || rank < 0 || rank > H5S_MAX_RANK ||
+        H5Sget_simple_extent_dims(sp, dims, maxdims) != rank)
+        return false;
+    for (int r = 0; r < rank; r++) {
+        if (maxdims[r] != H5S_UNLIMITED && dims[r] > maxdims[r])
+            return false;
+        if (dims[r] != 0 && total > HSIZE_UNDEF / dims[r])
+            return false;
+        total *= dims[r];
+    }
+    return total == n;
+}
+
 /* Whether every stored chunk of chunked dataset d (creation properties
  * pl, file type ft, dataspace sp) can be read safely.  A chunk's filter
  * mask sits in the chunk index, a version-1 B-tree that has no checksum:
@@ -720,7 +747,8 @@ static bool chunks_sound(hid_t d, hid_t pl, hid_t ft, hid_t sp)
     if (bytes > UINT32_MAX) /* HDF5's own limit on a chunk */
         return false;
     /* Each chunk of the grid, by its first point, last dimension fastest;
-     * the points are as many as the caller holds, so this loop is too. */
+     * the points are as many as the caller holds (extent_is), so the
+     * chunks are at most that many too. */
     for (bool more = true; more;) {
         unsigned mask = 0;
         haddr_t addr;
@@ -800,7 +828,7 @@ int sf_h5_read_var(hid_t grp, const char *name, hid_t type, size_t n,
     hid_t sp = H5Dget_space(d);
     hid_t ft = H5Dget_type(d);
     if (sp >= 0 && ft >= 0 && same_type(ft, type) &&
-        (hssize_t)n == H5Sget_simple_extent_npoints(sp) &&
+        extent_is(sp, n) &&
         storage_holds(d, ft, sp, (hssize_t)n) &&
         (n == 0 || H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) >= 0))
         ret = 0;

@@ -301,6 +301,16 @@ checks "$tmp/f.h5" "$tmp/fr.h5" "chunk-beyond-extent"
 cp "$tmp/ref.h5" "$tmp/m.h5"
 expect chunk-beyond-extent-refused 2 "per-trial data of policy 'baseline' missing or of the wrong size" -- "$sf" merge --force "$tmp/m.h5" "$tmp/f.h5" "$tmp/s2.h5"
 
+# A dataspace of 20 x (2^62 + 2) over 20 x 2 data, checksum valid: HDF5
+# counts its points modulo 2^64, 40, as many as expected (found by the
+# results fuzzer).  Walking its chunks never ended; the extent is now
+# counted without overflow and within its maximum.
+cp "$tmp/s1.h5" "$tmp/f.h5"; cp "$tmp/inc.h5" "$tmp/fr.h5"
+for f in f fr; do "$py" $H redim "$tmp/$f.h5" toy-magnets/baseline/tariff_paid 1 0x4000000000000002; done
+checks "$tmp/f.h5" "$tmp/fr.h5" "extent-wraps"
+cp "$tmp/ref.h5" "$tmp/m.h5"
+expect_fast extent-wraps-refused 2 "per-trial data of policy 'baseline' missing or of the wrong size" 5 200000 -- "$sf" merge --force "$tmp/m.h5" "$tmp/f.h5" "$tmp/s2.h5"
+
 # A fault inside HDF5 itself: the root's link info pointing at a fractal
 # heap that is not there, checksum valid (found by the results fuzzer).
 # HDF5 1.10.8 dies of SIGSEGV reading it, as h5dump and h5ls do; shortfall

@@ -22,6 +22,11 @@
                                      message, and recompute the header's
                                      checksum: chunks larger than the
                                      dataset can ever be
+  hostile.py redim FILE DATASET DIM SIZE
+                                     in place, set dimension DIM of
+                                     DATASET's dataspace to SIZE (past its
+                                     maximum) and recompute the header's
+                                     checksum
   hostile.py linkheap FILE ADDRESS
                                      in place, point the root group's link
                                      info at a fractal heap at ADDRESS,
@@ -260,6 +265,16 @@ def rechunk(path, dataset, dim, size):
     patch_message(path, dataset, 8, patch)
 
 
+def redim(path, dataset, dim, size):
+    """The dataspace message (type 1): version, dimensionality, flags, then
+    5 reserved bytes (version 1) or the dataspace type (version 2), then
+    each dimension in 8 bytes."""
+    def patch(buf, body):
+        at = body + (8 if buf[body] == 1 else 4) + 8 * dim
+        buf[at:at + 8] = size.to_bytes(8, "little")
+    patch_message(path, dataset, 1, patch)
+
+
 def linkheap(path, address):
     """The link info message (type 2): version, flags, the maximum
     creation index (8 bytes) if flag 1 is set, then the fractal heap's
@@ -333,6 +348,8 @@ if __name__ == "__main__":
         retype(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif cmd == "rechunk":
         rechunk(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    elif cmd == "redim":
+        redim(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5], 0))
     elif cmd == "linkheap":
         linkheap(sys.argv[2], int(sys.argv[3], 0))
     elif cmd == "chunkmask":
