@@ -47,7 +47,7 @@ for f in "$@"; do
   [ -n "$kind" ] || kind=$(grep -m1 -oE 'runtime error: [^:]*' "$tmp/log")
   # The first frame that is neither the sanitizer runtime nor libc.
   frame=$(grep -E '^ +#[0-9]+ 0x' "$tmp/log" |
-          grep -vE '__interceptor_|__asan|__sanitizer|__lsan|libc\.so|string/|fuzzer::|\(/[^)]*fuzz_results\+0x' |
+          grep -vE '__interceptor_|__asan|__sanitizer|__lsan|libc\.so|string/|fuzzer::|\(/[^)]*fuzz_[a-z_]*\+0x' |
           head -1)
   ours=$(grep -E '^ +#[0-9]+ 0x' "$tmp/log" | grep -m1 -oE 'in sf_[a-z0-9_]+ [^ ]+' | sed 's/^in //')
   case "$frame" in
