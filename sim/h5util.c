@@ -707,10 +707,10 @@ static bool extent_is(hid_t sp, size_t n)
  * mask sits in the chunk index, a version-1 B-tree that has no checksum:
  * one flipped bit there marks a deflated chunk as stored raw, and HDF5
  * 1.10 then copies a whole chunk's bytes out of the few it read (a heap
- * over-read, found by the results fuzzer).  So the pipeline may hold only
- * the filters shortfall writes, shuffle and deflate, and a chunk that
- * deflate did not pack must be exactly one chunk's bytes; a deflated one
- * is checked by zlib as it is unpacked. */
+ * over-read, found by the results fuzzer).  So the pipeline must hold
+ * deflate and may hold shuffle, the filters shortfall writes, and a chunk
+ * that deflate did not pack must be exactly one chunk's bytes; a deflated
+ * one is checked by zlib as it is unpacked. */
 static bool chunks_sound(hid_t d, hid_t pl, hid_t ft, hid_t sp)
 {
     hsize_t dims[3], maxdims[3], chunk[3], at[3] = {0, 0, 0};
@@ -738,6 +738,13 @@ static bool chunks_sound(hid_t d, hid_t pl, hid_t ft, hid_t sp)
         else if (id != H5Z_FILTER_SHUFFLE)
             return false;
     }
+    /* shortfall deflates every chunked variable.  Without a filter, HDF5
+     * 1.10 reports a chunk's size from its dataspace but reads as many
+     * bytes as the chunk index says: a pipeline emptied of deflate made it
+     * copy 64 bytes out of the 19 it had read (found by the edit-list
+     * fuzzer), and nothing in its API shows the index's size then. */
+    if (deflate == 0)
+        return false;
     hsize_t bytes = H5Tget_size(ft);
     for (int r = 0; r < rank; r++) {
         if (chunk[r] == 0 || bytes == 0 || chunk[r] > HSIZE_UNDEF / bytes)
@@ -774,7 +781,7 @@ static bool chunks_sound(hid_t d, hid_t pl, hid_t ft, hid_t sp)
                 raw_size = size;
             }
             ok = H5Dread_chunk(d, H5P_DEFAULT, at, &mask, raw) >= 0 &&
-                 (((deflate & ~mask) != 0 && deflate != 0) || size == bytes);
+                 ((deflate & ~mask) != 0 || size == bytes);
         }
         more = false;
         for (int r = rank - 1; r >= 0 && !more; r--) {

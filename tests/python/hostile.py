@@ -27,6 +27,10 @@
                                      DATASET's dataspace to SIZE (past its
                                      maximum) and recompute the header's
                                      checksum
+  hostile.py nofilters FILE DATASET
+                                     in place, hide DATASET's filter
+                                     pipeline (its chunks stay deflated)
+                                     and recompute the header's checksum
   hostile.py linkheap FILE ADDRESS
                                      in place, point the root group's link
                                      info at a fractal heap at ADDRESS,
@@ -213,7 +217,7 @@ def lookup3(data):
 
 
 def patch_message(path, dataset, mtype, patch):
-    """Calls patch(buf, body) on the first message of type mtype in the
+    """Calls patch(buf, body, head) on the first message of type mtype in the
     first chunk of dataset's version-2 object header (HDF5 file format,
     III.C), then recomputes the header's checksum so that HDF5 accepts
     it, and writes the file back in place."""
@@ -235,7 +239,7 @@ def patch_message(path, dataset, mtype, patch):
     while p + hdr <= end:
         msize = int.from_bytes(buf[p + 1:p + 3], "little")
         if buf[p] == mtype:
-            patch(buf, p + hdr)
+            patch(buf, p + hdr, p)
             buf[end:end + 4] = lookup3(bytes(buf[h:end])).to_bytes(4, "little")
             with open(path, "r+b") as fh:
                 fh.write(buf)
@@ -248,7 +252,7 @@ def patch_message(path, dataset, mtype, patch):
 def retype(path, dataset, size):
     """The datatype message (type 3): class and version, 3 bytes of bit
     fields, then the size in 4 bytes."""
-    def patch(buf, body):
+    def patch(buf, body, head):
         buf[body + 4:body + 8] = size.to_bytes(4, "little")
     patch_message(path, dataset, 3, patch)
 
@@ -257,7 +261,7 @@ def rechunk(path, dataset, dim, size):
     """The data layout message (type 8), version 3, chunked: version,
     class, dimensionality, the chunk index's address (8 bytes), then each
     chunk dimension in 4 bytes."""
-    def patch(buf, body):
+    def patch(buf, body, head):
         if buf[body] != 3 or buf[body + 1] != 2:
             sys.exit(f"hostile.py: {dataset}: not a version-3 chunked layout")
         at = body + 11 + 4 * dim
@@ -269,17 +273,25 @@ def redim(path, dataset, dim, size):
     """The dataspace message (type 1): version, dimensionality, flags, then
     5 reserved bytes (version 1) or the dataspace type (version 2), then
     each dimension in 8 bytes."""
-    def patch(buf, body):
+    def patch(buf, body, head):
         at = body + (8 if buf[body] == 1 else 4) + 8 * dim
         buf[at:at + 8] = size.to_bytes(8, "little")
     patch_message(path, dataset, 1, patch)
+
+
+def nofilters(path, dataset):
+    """The filter pipeline message (type 11) becomes a message of type 97,
+    which HDF5 does not know and, its flags being clear, skips."""
+    def patch(buf, body, head):
+        buf[head] = 97
+    patch_message(path, dataset, 11, patch)
 
 
 def linkheap(path, address):
     """The link info message (type 2): version, flags, the maximum
     creation index (8 bytes) if flag 1 is set, then the fractal heap's
     address (8 bytes; undefined while the links are stored compact)."""
-    def patch(buf, body):
+    def patch(buf, body, head):
         at = body + 2 + (8 if buf[body + 1] & 1 else 0)
         buf[at:at + 8] = address.to_bytes(8, "little")
     patch_message(path, "/", 2, patch)
@@ -350,6 +362,8 @@ if __name__ == "__main__":
         rechunk(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     elif cmd == "redim":
         redim(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5], 0))
+    elif cmd == "nofilters":
+        nofilters(sys.argv[2], sys.argv[3])
     elif cmd == "linkheap":
         linkheap(sys.argv[2], int(sys.argv[3], 0))
     elif cmd == "chunkmask":
