@@ -61,5 +61,18 @@ for f in "$@"; do
   # and the release build's peak memory below is what a user would see.
   [ "$kind" = out-of-memory ] && where="the RSS limit (see the release build's peak)"
   rm -f "$tmp/m.h5"
-  echo "$(basename "$f"): ${kind:-passes} at $where; $(release info "$sf" info "$file"); $(release merge "$sf" merge "$tmp/m.h5" "$file")"
+  # An artifact that replays clean may have faulted only after what earlier
+  # inputs left in HDF5's free lists; valgrind on the release build still
+  # sees an over-read that did not fault (fault 11 in docs/reliability.md).
+  vg=""
+  if [ -z "$kind" ] && command -v valgrind >/dev/null; then
+    valgrind -q --error-exitcode=99 "$sf" merge "$tmp/m.h5" "$file" >/dev/null 2>"$tmp/vg"
+    if [ $? -eq 99 ]; then
+      vg="; valgrind merge: $(grep -m1 -oE 'Invalid [a-z]+( of size [0-9]+)?' "$tmp/vg") under $(grep -m1 -oE 'by 0x[0-9A-F]+: sf_[a-z0-9_]+' "$tmp/vg" | sed 's/.*: //')"
+    else
+      vg="; valgrind merge: clean"
+    fi
+    rm -f "$tmp/m.h5"
+  fi
+  echo "$(basename "$f"): ${kind:-passes} at $where; $(release info "$sf" info "$file"); $(release merge "$sf" merge "$tmp/m.h5" "$file")$vg"
 done

@@ -79,6 +79,24 @@ static int check_software(hid_t f, const char *path, sf_error *err)
                              path);
 }
 
+/* The root's `format_version` must be the one this build reads; one that
+ * is missing or is not a single plain integer is damage, not a version. */
+static int check_format(hid_t f, const char *path, sf_error *err)
+{
+    int fmt = 0;
+    if (sf_h5_read_attr_int(f, "format_version", &fmt) != 0)
+        return sf_error_set(err, SF_ERR_FORMAT,
+                            "%s: damaged results file (its format_version "
+                            "attribute is missing or not one integer)",
+                            path);
+    if (fmt != SF_FORMAT_VERSION)
+        return sf_error_set(err, SF_ERR_FORMAT,
+                            "%s: results format version %d; this shortfall "
+                            "(%s) reads version %d",
+                            path, fmt, SF_VERSION, SF_FORMAT_VERSION);
+    return 0;
+}
+
 /* Opens a file read-only after telling "missing", "not HDF5" and
  * "damaged" apart. */
 static hid_t open_file(const char *path, sf_error *err, int *ret)
@@ -184,7 +202,7 @@ static int read_run(hid_t f, hid_t obj, const char *path, const char *group,
 
 static int read_info(const char *path, sf_h5_info *info, sf_error *err)
 {
-    int ret = 0, fmt = 0;
+    int ret = 0;
     hid_t f;
 
     memset(info, 0, sizeof *info);
@@ -205,14 +223,8 @@ static int read_info(const char *path, sf_h5_info *info, sf_error *err)
         goto out;
     }
     free(kind);
-    if (sf_h5_read_attr_int(f, "format_version", &fmt) != 0 ||
-        fmt != SF_FORMAT_VERSION) {
-        ret = sf_error_set(err, SF_ERR_FORMAT,
-                           "%s: results format version %d; this shortfall "
-                           "(%s) reads version %d",
-                           path, fmt, SF_VERSION, SF_FORMAT_VERSION);
+    if ((ret = check_format(f, path, err)) != 0)
         goto out;
-    }
     ret = read_run(f, f, path, NULL, info, err);
 out:
     H5Fclose(f);
@@ -566,7 +578,7 @@ out:
 static int read_batch_info(const char *path, sf_h5_batch_info *bi,
                            sf_error *err)
 {
-    int ret = 0, fmt = 0, part = 0;
+    int ret = 0, part = 0;
     char *kind = NULL;
     names_ctx groups = {NULL, 0, 0};
     hid_t f, v = -1;
@@ -585,14 +597,8 @@ static int read_batch_info(const char *path, sf_h5_batch_info *bi,
                            path);
         goto out;
     }
-    if (sf_h5_read_attr_int(f, "format_version", &fmt) != 0 ||
-        fmt != SF_FORMAT_VERSION) {
-        ret = sf_error_set(err, SF_ERR_FORMAT,
-                           "%s: results format version %d; this shortfall "
-                           "(%s) reads version %d",
-                           path, fmt, SF_VERSION, SF_FORMAT_VERSION);
+    if ((ret = check_format(f, path, err)) != 0)
         goto out;
-    }
     /* The variant coordinate's length is the batch's number of variants. */
     hssize_t nv = -1;
     if ((v = H5Dopen2(f, "variant", H5P_DEFAULT)) >= 0) {
@@ -620,7 +626,17 @@ static int read_batch_info(const char *path, sf_h5_batch_info *bi,
         goto out;
     }
     bi->n_variants = (size_t)nv;
-    if (sf_h5_read_attr_int(f, "part", &part) == 0 && part == 1) {
+    /* A batch part says so in `part`; a `part` that cannot be read is
+     * damage, not a whole batch. */
+    if (sf_h5_read_attr_int(f, "part", &part) != 0 &&
+        H5Aexists(f, "part") > 0) {
+        ret = sf_error_set(err, SF_ERR_FORMAT,
+                           "%s: damaged batch part (its part attribute is "
+                           "not one integer)",
+                           path);
+        goto out;
+    }
+    if (part == 1) {
         bi->part = true;
         if (sf_h5_read_attr_str(f, "run_options", &bi->run_options) != 0 ||
             sf_h5_read_attr_str(f, "scenario_sources", &bi->sources) != 0) {

@@ -1,6 +1,7 @@
 /*
  * h5util.c — HDF5 helpers for netCDF-4-compatible files (see h5util.h).
  */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -597,84 +598,6 @@ int sf_h5_describe_var(hid_t d, int rank, const hid_t *scales,
 
 /* --- reading ------------------------------------------------------------ */
 
-static int attr_read(hid_t obj, const char *name, hid_t mem_type, void *out)
-{
-    int ret = SF_ERR_FORMAT;
-    if (H5Aexists(obj, name) <= 0)
-        return ret;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0)
-        return ret;
-    hid_t sp = H5Aget_space(a);
-    if (sp >= 0 && H5Sget_simple_extent_npoints(sp) == 1 &&
-        H5Aread(a, mem_type, out) >= 0)
-        ret = 0;
-    if (sp >= 0)
-        H5Sclose(sp);
-    H5Aclose(a);
-    return ret;
-}
-
-int sf_h5_read_attr_str(hid_t obj, const char *name, char **out)
-{
-    int ret = SF_ERR_FORMAT;
-    *out = NULL;
-    if (H5Aexists(obj, name) <= 0)
-        return ret;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0)
-        return ret;
-    hid_t ft = H5Aget_type(a), sp = H5Aget_space(a), mt = H5Tcopy(H5T_C_S1);
-    if (ft < 0 || sp < 0 || mt < 0 || H5Tget_class(ft) != H5T_STRING ||
-        H5Sget_simple_extent_npoints(sp) != 1)
-        goto out;
-    if (H5Tis_variable_str(ft) > 0) {
-        /* As h5py writes Python strings. */
-        char *v = NULL;
-        if (H5Tset_size(mt, H5T_VARIABLE) >= 0 && H5Aread(a, mt, &v) >= 0 &&
-            v != NULL) {
-            *out = strdup(v);
-            ret = *out ? 0 : SF_ERR_NOMEM;
-            H5free_memory(v);
-        }
-    } else {
-        size_t len = H5Tget_size(ft);
-        char *buf = calloc(len + 1, 1);
-        if (buf == NULL) {
-            ret = SF_ERR_NOMEM;
-        } else if (H5Tset_size(mt, len + 1) >= 0 && H5Aread(a, mt, buf) >= 0) {
-            *out = buf;
-            buf = NULL;
-            ret = 0;
-        }
-        free(buf);
-    }
-out:
-    if (mt >= 0)
-        H5Tclose(mt);
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (ft >= 0)
-        H5Tclose(ft);
-    H5Aclose(a);
-    return ret;
-}
-
-int sf_h5_read_attr_u64(hid_t obj, const char *name, uint64_t *out)
-{
-    return attr_read(obj, name, H5T_NATIVE_UINT64, out);
-}
-
-int sf_h5_read_attr_int(hid_t obj, const char *name, int *out)
-{
-    return attr_read(obj, name, H5T_NATIVE_INT, out);
-}
-
-int sf_h5_read_attr_double(hid_t obj, const char *name, double *out)
-{
-    return attr_read(obj, name, H5T_NATIVE_DOUBLE, out);
-}
-
 /* Whether dataspace sp holds exactly n points, counted without overflow,
  * each dimension within its maximum.  HDF5 multiplies the dimensions
  * modulo 2^64: a damaged 8 x 6,917,529,027,641,081,857 dataspace "holds"
@@ -840,6 +763,147 @@ static bool same_type(hid_t ft, hid_t type)
     if (swapped >= 0)
         H5Tclose(swapped);
     return eq;
+}
+
+/* Whether ft is an integer type as programs write them: 1, 2, 4 or 8
+ * bytes, all of their bits the value's.  HDF5 1.10 converts an integer of
+ * any declared precision, and from a damaged datatype message (a 32-bit
+ * integer of 62,496-bit precision, found by the results fuzzer) it read
+ * far past the attribute's value. */
+static bool plain_integer(hid_t ft)
+{
+    size_t size = H5Tget_size(ft);
+    H5T_order_t order = H5Tget_order(ft);
+    return H5Tget_class(ft) == H5T_INTEGER &&
+           (size == 1 || size == 2 || size == 4 || size == 8) &&
+           H5Tget_precision(ft) == 8 * size && H5Tget_offset(ft) == 0 &&
+           (order == H5T_ORDER_LE || order == H5T_ORDER_BE);
+}
+
+/* Opens the attribute `name` of obj if it holds one value of a type that
+ * `fits` accepts; its file type in *ft, to close.  Returns the attribute
+ * or -1. */
+static hid_t attr_open_scalar(hid_t obj, const char *name, hid_t *ft,
+                              bool (*fits)(hid_t))
+{
+    *ft = -1;
+    if (H5Aexists(obj, name) <= 0)
+        return -1;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0)
+        return -1;
+    hid_t sp = H5Aget_space(a);
+    *ft = H5Aget_type(a);
+    bool ok = sp >= 0 && *ft >= 0 && extent_is(sp, 1) && fits(*ft);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (!ok) {
+        if (*ft >= 0)
+            H5Tclose(*ft);
+        *ft = -1;
+        H5Aclose(a);
+        return -1;
+    }
+    return a;
+}
+
+/* Reads a scalar integer attribute, stored as any plain integer (shortfall
+ * writes int and uint64_t, h5py int64), widened to 64 bits of its own
+ * sign, which no value overflows: *neg tells which of *s and *u holds
+ * it.  The callers check the range themselves, where HDF5 would clamp an
+ * out-of-range value without a word. */
+static int attr_read_integer(hid_t obj, const char *name, bool *neg,
+                             int64_t *s, uint64_t *u)
+{
+    hid_t ft, a = attr_open_scalar(obj, name, &ft, plain_integer);
+    if (a < 0)
+        return SF_ERR_FORMAT;
+    bool is_signed = H5Tget_sign(ft) == H5T_SGN_2;
+    int ret = SF_ERR_FORMAT;
+    if (is_signed ? H5Aread(a, H5T_NATIVE_INT64, s) >= 0
+                  : H5Aread(a, H5T_NATIVE_UINT64, u) >= 0) {
+        *neg = is_signed && *s < 0;
+        if (is_signed && *s >= 0)
+            *u = (uint64_t)*s;
+        ret = 0;
+    }
+    H5Tclose(ft);
+    H5Aclose(a);
+    return ret;
+}
+
+int sf_h5_read_attr_u64(hid_t obj, const char *name, uint64_t *out)
+{
+    bool neg;
+    int64_t s;
+    uint64_t u;
+    if (attr_read_integer(obj, name, &neg, &s, &u) != 0 || neg)
+        return SF_ERR_FORMAT;
+    *out = u;
+    return 0;
+}
+
+int sf_h5_read_attr_int(hid_t obj, const char *name, int *out)
+{
+    bool neg;
+    int64_t s;
+    uint64_t u;
+    if (attr_read_integer(obj, name, &neg, &s, &u) != 0 ||
+        (neg ? s < INT_MIN : u > INT_MAX))
+        return SF_ERR_FORMAT;
+    *out = neg ? (int)s : (int)u;
+    return 0;
+}
+
+static bool ieee_double(hid_t ft)
+{
+    return same_type(ft, H5T_NATIVE_DOUBLE);
+}
+
+int sf_h5_read_attr_double(hid_t obj, const char *name, double *out)
+{
+    hid_t ft, a = attr_open_scalar(obj, name, &ft, ieee_double);
+    if (a < 0)
+        return SF_ERR_FORMAT;
+    int ret = H5Aread(a, H5T_NATIVE_DOUBLE, out) >= 0 ? 0 : SF_ERR_FORMAT;
+    H5Tclose(ft);
+    H5Aclose(a);
+    return ret;
+}
+
+/* A fixed-length string, as shortfall writes them.  A variable-length
+ * string (as h5py writes a Python str or bytes) lives in the global heap,
+ * which HDF5 1.10.8 reads past on damage (fault 1 in docs/reliability.md):
+ * no variable-length data is read from any input file. */
+static bool fixed_string(hid_t ft)
+{
+    return H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) == 0;
+}
+
+int sf_h5_read_attr_str(hid_t obj, const char *name, char **out)
+{
+    *out = NULL;
+    hid_t ft, a = attr_open_scalar(obj, name, &ft, fixed_string);
+    if (a < 0)
+        return SF_ERR_FORMAT;
+    int ret = SF_ERR_FORMAT;
+    size_t len = H5Tget_size(ft);
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    char *buf = calloc(len + 1, 1);
+    if (buf == NULL) {
+        ret = SF_ERR_NOMEM;
+    } else if (mt >= 0 && H5Tset_size(mt, len + 1) >= 0 &&
+               H5Aread(a, mt, buf) >= 0) {
+        *out = buf;
+        buf = NULL;
+        ret = 0;
+    }
+    free(buf);
+    if (mt >= 0)
+        H5Tclose(mt);
+    H5Tclose(ft);
+    H5Aclose(a);
+    return ret;
 }
 
 int sf_h5_read_var(hid_t grp, const char *name, hid_t type, size_t n,

@@ -98,7 +98,11 @@ int sf_h5_read_column(hid_t d, int rank, size_t col, uint64_t first,
 int sf_h5_describe_var(hid_t d, int rank, const hid_t *scales,
                        const char *units, const char *long_name);
 
-/* Reading.  A missing or mistyped attribute or dataset is an error. */
+/* Reading.  A missing or mistyped attribute or dataset is an error
+ * (SF_ERR_FORMAT).  Attributes hold one value: a fixed-length string; an
+ * integer of any plain integer type (1-8 bytes, every bit significant,
+ * either byte order and sign) whose value fits the result; an IEEE
+ * double. */
 int sf_h5_read_attr_str(hid_t obj, const char *name, char **out);
 int sf_h5_read_attr_u64(hid_t obj, const char *name, uint64_t *out);
 int sf_h5_read_attr_int(hid_t obj, const char *name, int *out);

@@ -117,3 +117,8 @@ expect batch-merge-damaged-heap 0 'Merged 6 parts \(3 variants of batch toy-zip\
 cp "$tmp/v1.h5" "$tmp/v1-noscen.h5"
 /usr/bin/python3 -c "import h5py, sys; f = h5py.File(sys.argv[1], 'r+'); del f.attrs['variant_scenarios']" "$tmp/v1-noscen.h5"
 expect batch-merge-no-scenarios 2 'v1-noscen.h5: damaged batch file' -- "$sf" merge --force "$tmp/mn.h5" "$tmp/v1-noscen.h5"
+# A part whose `part` attribute is damaged (an integer type of 62,496-bit
+# precision, checksum valid): damage, not a whole batch file.
+cp "$tmp/v1.h5" "$tmp/v1-part.h5"
+"$py" tests/python/hostile.py attrprecision "$tmp/v1-part.h5" part 62496
+expect batch-merge-damaged-part 2 'v1-part.h5: damaged batch part \(its part attribute is not one integer\)' -- "$sf" merge --force "$tmp/mp.h5" "$tmp/v1-part.h5"

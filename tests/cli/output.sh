@@ -59,7 +59,7 @@ expect info-text 2 'not a shortfall results file \(not HDF5\)' -- "$sf" info "$t
 expect info-other 2 'not a shortfall results file' -- "$sf" info "$tmp/other.h5"
 head -c 20000 "$tmp/toy.h5" >"$tmp/cut.h5"
 expect info-truncated 2 'damaged' -- "$sf" info "$tmp/cut.h5"
-"$py" -c "import h5py; f=h5py.File('$tmp/old.h5','w'); f.attrs['software']=b'shortfall'; f.attrs['format_version']=0"
+"$py" -c "import h5py, numpy; f=h5py.File('$tmp/old.h5','w'); f.attrs['software']=numpy.bytes_('shortfall'); f.attrs['format_version']=0"
 expect info-old-format 2 'results format version 0; this shortfall' -- "$sf" info "$tmp/old.h5"
 expect info-missing 3 'cannot read' -- "$sf" info "$tmp/none.h5"
 expect info-usage 1 'usage: shortfall info' -- "$sf" info

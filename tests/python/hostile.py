@@ -43,6 +43,16 @@
                                      index (a version-1 B-tree, which has
                                      no checksum) to MASK: 255 marks a
                                      deflated chunk as stored raw
+  hostile.py attrprecision FILE NAME BITS
+                                     in place, set the precision of the
+                                     integer attribute NAME (found by its
+                                     name in the file) to BITS, and
+                                     recompute the checksum of the object
+                                     header or heap block holding it
+  hostile.py attrretype FILE NAME VALUE
+                                     replace root attribute NAME with a
+                                     64-bit signed integer VALUE, as h5py
+                                     writes a Python int
   hostile.py sane FILE.h5            print 'sane' if every float dataset is
                                      finite and shortfall <= need, else what
                                      is wrong
@@ -297,6 +307,66 @@ def linkheap(path, address):
     patch_message(path, "/", 2, patch)
 
 
+def attrprecision(path, name, bits):
+    """An attribute message (III.C, type 12) holds its name, datatype and
+    dataspace; versions 1 pads each to 8 bytes.  For an integer (class 0)
+    the datatype is class and version, 3 bytes of bit fields, the size in
+    4 bytes, then the bit offset and the precision in 2 bytes each.  Root
+    attributes beyond a few are dense, in a fractal heap's direct block
+    ("FHDB", checksummed over the whole block with its checksum field
+    zero); the others are in an object header ("OHDR", chunk 0)."""
+    buf = bytearray(open(path, "rb").read())
+    key = name.encode() + b"\0"
+    at = -1
+    for i in range(len(buf)):
+        i = buf.find(key, i)
+        if i < 0:
+            break
+        h = i - 8
+        if (h >= 0 and buf[h] in (1, 2, 3) and
+                int.from_bytes(buf[h + 2:h + 4], "little") == len(key)):
+            at = h
+            break
+    if at < 0:
+        sys.exit(f"hostile.py: no attribute message named {name}")
+    v, tsize = buf[at], int.from_bytes(buf[at + 4:at + 6], "little")
+    dt = at + 8 + (len(key) + 7) // 8 * 8 if v == 1 else at + 8 + len(key)
+    if v == 3:
+        dt += 1  # the name's character set
+    if buf[dt] & 0x0F != 0 or tsize < 12:
+        sys.exit(f"hostile.py: attribute {name} is not an integer")
+    buf[dt + 10:dt + 12] = bits.to_bytes(2, "little")
+    # The block holding it: the nearest signature before it.
+    blk = max(buf.rfind(b"FHDB", 0, at), buf.rfind(b"OHDR", 0, at))
+    if buf[blk:blk + 4] == b"FHDB":
+        le = lambda o, n: int.from_bytes(buf[o:o + n], "little")
+        hh = le(blk + 5, 8)
+        width, start, maxbits = le(hh + 110, 2), le(hh + 112, 8), le(hh + 128, 2)
+        osize = (maxbits + 7) // 8
+        off, size = le(blk + 13, osize), start
+        q = off // (width * start)
+        while q > 1:
+            size, q = size * 2, q >> 1
+        cs = blk + 13 + osize
+        buf[cs:cs + 4] = bytes(4)
+        buf[cs:cs + 4] = lookup3(bytes(buf[blk:blk + size])).to_bytes(4, "little")
+    else:
+        flags = buf[blk + 5]
+        p = blk + 6 + (16 if flags & 0x20 else 0) + (4 if flags & 0x10 else 0)
+        w = 1 << (flags & 3)
+        end = p + w + int.from_bytes(buf[p:p + w], "little")
+        buf[end:end + 4] = lookup3(bytes(buf[blk:end])).to_bytes(4, "little")
+    open(path, "r+b").write(buf)
+
+
+def attrretype(path, name, value):
+    import h5py
+    import numpy as np
+    with h5py.File(path, "r+") as f:
+        del f.attrs[name]
+        f.attrs[name] = np.int64(value)
+
+
 def chunkmask(path, dataset, mask):
     """A version-1 B-tree node of raw-data chunks (HDF5 file format,
     III.A.1) holds, before each child's address, a key of the chunk's
@@ -368,6 +438,10 @@ if __name__ == "__main__":
         linkheap(sys.argv[2], int(sys.argv[3], 0))
     elif cmd == "chunkmask":
         chunkmask(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif cmd == "attrprecision":
+        attrprecision(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif cmd == "attrretype":
+        attrretype(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif cmd == "sane":
         sane(sys.argv[2])
     else:
