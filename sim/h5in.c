@@ -6,8 +6,10 @@
  * a crash.
  */
 #include <errno.h>
-#include <signal.h>
 #include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +124,19 @@ static hid_t open_file(const char *path, sf_error *err, int *ret)
     return h;
 }
 
+/* Whether s, a string from the file that `info` and error messages print,
+ * holds no control characters: a damaged or crafted version string must
+ * not write a newline or a terminal escape sequence to the user's
+ * terminal (a fuzzed file's version printed "# )" on a line of its
+ * own). */
+static bool printable(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return false;
+    return true;
+}
+
 /* A run's attributes on obj — the root of a single run's file, or a
  * variant's group in a batch file (`group`, NULL for the root) — and its
  * policy groups, which are under the scenario's group or the variant's. */
@@ -149,7 +164,10 @@ static int read_run(hid_t f, hid_t obj, const char *path, const char *group,
         sf_h5_read_attr_double(obj, "wall_seconds", &info->wall_seconds) ||
         sf_h5_read_attr_int(obj, "complete", &complete) ||
         sf_h5_read_attr_int(obj, "has_trials", &has_trials) ||
-        info->n_done > info->n_trials || info->n_paths > info->n_trials)
+        info->n_done > info->n_trials || info->n_paths > info->n_trials ||
+        !printable(info->version) || !printable(info->scenario_file) ||
+        !printable(info->scenario_name) || !isfinite(info->wall_seconds) ||
+        info->wall_seconds < 0)
         return sf_error_set(err, SF_ERR_FORMAT,
                             "%s: damaged results file (%s missing or "
                             "inconsistent)",

@@ -386,6 +386,14 @@ cp "$tmp/inc.h5" "$tmp/wrap.h5"; "$py" $H setattr "$tmp/wrap.h5" first_trial 184
 expect_refused first-trial-wraps 'damaged results file \(root attributes out of range: trials 100 from 18446744073709551606' "$tmp/wrap.h5"
 cp "$tmp/inc.h5" "$tmp/many.h5"; "$py" $H setattr "$tmp/many.h5" trials 4294967297
 expect_refused trials-past-2e32 'out of range: trials 4294967297' "$tmp/many.h5"
+# A version string with a newline and a terminal escape (a fuzzed file's
+# version printed "# )" on a line of its own): strings that info and error
+# messages print hold no control characters.  A wall time that is not a
+# finite number of seconds is damage too.
+cp "$tmp/inc.h5" "$tmp/ctl.h5"; "$py" $H setattr "$tmp/ctl.h5" version $'0\n\e[1'
+expect_refused version-control-chars 'damaged results file \(root attributes missing or inconsistent\)' "$tmp/ctl.h5"
+cp "$tmp/inc.h5" "$tmp/wall.h5"; "$py" $H setattr "$tmp/wall.h5" wall_seconds nan
+expect_refused wall-seconds-nan 'damaged results file \(root attributes missing or inconsistent\)' "$tmp/wall.h5"
 cp "$tmp/inc.h5" "$tmp/done.h5"; "$py" $H setattr "$tmp/done.h5" trials_done 31
 expect done-mismatch 2 "per-trial data of policy 'baseline' missing or of the wrong size" -- "$sf" run --resume "$tmp/done.h5" $q
 
