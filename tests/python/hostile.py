@@ -309,7 +309,7 @@ def linkheap(path, address):
 
 def attrprecision(path, name, bits):
     """An attribute message (III.C, type 12) holds its name, datatype and
-    dataspace; versions 1 pads each to 8 bytes.  For an integer (class 0)
+    dataspace; version 1 pads each to 8 bytes.  For an integer (class 0)
     the datatype is class and version, 3 bytes of bit fields, the size in
     4 bytes, then the bit offset and the precision in 2 bytes each.  Root
     attributes beyond a few are dense, in a fractal heap's direct block
@@ -317,22 +317,22 @@ def attrprecision(path, name, bits):
     zero); the others are in an object header ("OHDR", chunk 0)."""
     buf = bytearray(open(path, "rb").read())
     key = name.encode() + b"\0"
-    at = -1
-    for i in range(len(buf)):
-        i = buf.find(key, i)
-        if i < 0:
-            break
-        h = i - 8
-        if (h >= 0 and buf[h] in (1, 2, 3) and
-                int.from_bytes(buf[h + 2:h + 4], "little") == len(key)):
-            at = h
-            break
+    # Header: version, flags, name size, datatype size, dataspace size
+    # (2 bytes each), and in version 3 the name's character set.
+    at, i = -1, buf.find(key)
+    while at < 0 and i >= 0:
+        for h, versions in ((i - 8, (1, 2)), (i - 9, (3,))):
+            if (h >= 0 and buf[h] in versions and
+                    int.from_bytes(buf[h + 2:h + 4], "little") == len(key)):
+                at = h
+        i = buf.find(key, i + 1)
     if at < 0:
         sys.exit(f"hostile.py: no attribute message named {name}")
     v, tsize = buf[at], int.from_bytes(buf[at + 4:at + 6], "little")
-    dt = at + 8 + (len(key) + 7) // 8 * 8 if v == 1 else at + 8 + len(key)
-    if v == 3:
-        dt += 1  # the name's character set
+    if v == 1:
+        dt = at + 8 + (len(key) + 7) // 8 * 8
+    else:
+        dt = at + (8 if v == 2 else 9) + len(key)
     if buf[dt] & 0x0F != 0 or tsize < 12:
         sys.exit(f"hostile.py: attribute {name} is not an integer")
     buf[dt + 10:dt + 12] = bits.to_bytes(2, "little")
