@@ -345,6 +345,10 @@ cp "$tmp/inc.h5" "$tmp/i64.h5"; "$py" $H attrretype "$tmp/i64.h5" format_version
 expect_refused attr-int64-too-big 'damaged results file \(its format_version attribute is missing or not one integer\)' "$tmp/i64.h5"
 cp "$tmp/inc.h5" "$tmp/i64.h5"; "$py" $H attrretype "$tmp/i64.h5" trials_done -1
 expect_refused attr-u64-negative 'damaged results file \(root attributes missing' "$tmp/i64.h5"
+# A floating-point attribute must be an IEEE double: wall_seconds as an
+# int64 is refused, not converted.
+cp "$tmp/inc.h5" "$tmp/i64.h5"; "$py" $H attrretype "$tmp/i64.h5" wall_seconds 5
+expect_refused attr-double-as-int 'damaged results file \(root attributes missing' "$tmp/i64.h5"
 
 # A fault inside HDF5 itself: the root's link info pointing at a fractal
 # heap that is not there, checksum valid (found by the results fuzzer).
