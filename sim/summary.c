@@ -20,12 +20,17 @@ void sf_print_summary(FILE *f, const sf_results *res)
     size_t U = res->n_units;
     int q95 = 3; /* sf_quantile_levels[3] == 0.95 */
 
+    /* The rate only when it is one a run can have: a file may carry any
+     * wall time >= 0, and 10^-310 s would print as "inf trials/s". */
+    double rate = res->wall_seconds > 0
+                      ? (double)res->n_done / res->wall_seconds : 0.0;
+    char rate_text[48] = "rate not measured";
+    if (rate < 1e9)
+        snprintf(rate_text, sizeof rate_text, "%.0f trials/s", rate);
     fprintf(f, "\n%s: %" PRIu64 " trials x %d months, seed %" PRIu64
-               ", %d thread%s, %.2f s (%.0f trials/s)\n",
+               ", %d thread%s, %.2f s (%s)\n",
             sc->name, res->n_done, res->n_months, res->seed, res->threads,
-            res->threads == 1 ? "" : "s", res->wall_seconds,
-            res->wall_seconds > 0 ? (double)res->n_done / res->wall_seconds
-                                  : 0.0);
+            res->threads == 1 ? "" : "s", res->wall_seconds, rate_text);
     if (res->n_done < res->n_trials)
         fprintf(f, "INCOMPLETE: %" PRIu64 " of %" PRIu64 " trials done; "
                    "`shortfall run --resume FILE` finishes the run\n",

@@ -398,6 +398,9 @@ cp "$tmp/inc.h5" "$tmp/ctl.h5"; "$py" $H setattr "$tmp/ctl.h5" version $'0\n\e[1
 expect_refused version-control-chars 'damaged results file \(root attributes missing or inconsistent\)' "$tmp/ctl.h5"
 cp "$tmp/inc.h5" "$tmp/wall.h5"; "$py" $H setattr "$tmp/wall.h5" wall_seconds nan
 expect_refused wall-seconds-nan 'damaged results file \(root attributes missing or inconsistent\)' "$tmp/wall.h5"
+# The smallest wall time a file may carry: info prints no "inf trials/s".
+cp "$tmp/inc.h5" "$tmp/wall.h5"; "$py" $H setattr "$tmp/wall.h5" wall_seconds 5e-324
+expect wall-seconds-tiny 0 ', 0\.00 s \(rate not measured\)$' -- "$sf" info "$tmp/wall.h5"
 cp "$tmp/inc.h5" "$tmp/done.h5"; "$py" $H setattr "$tmp/done.h5" trials_done 31
 expect done-mismatch 2 "per-trial data of policy 'baseline' missing or of the wrong size" -- "$sf" run --resume "$tmp/done.h5" $q
 
