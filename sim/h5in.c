@@ -43,15 +43,18 @@ typedef struct {
     int ret;
 } names_ctx;
 
-/* Collects the names of the groups among a group's links. */
+/* Collects the names of the groups among a group's links.  A link whose
+ * object cannot be read stops the listing: skipped, a damaged policy
+ * group would leave a file that reads as a run of fewer mixes. */
 static herr_t collect_names(hid_t g, const char *name, const H5L_info_t *li,
                             void *data)
 {
     names_ctx *c = data;
     H5O_info_t oi;
     (void)li;
-    if (H5Oget_info_by_name2(g, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
-        oi.type != H5O_TYPE_GROUP)
+    if (H5Oget_info_by_name2(g, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+        return -1;
+    if (oi.type != H5O_TYPE_GROUP)
         return 0;
     char **names = realloc(c->names, (c->n + 1) * sizeof *names);
     if (names == NULL) {
@@ -209,9 +212,12 @@ static int read_run(hid_t f, hid_t obj, const char *path, const char *group,
     if (it < 0 || info->n_policies == 0) {
         ret = ctx.ret ? sf_error_set(err, ctx.ret, "%s", sf_strerror(ctx.ret))
                       : sf_error_set(err, SF_ERR_FORMAT,
-                                     "%s: damaged results file (no policy "
-                                     "groups under /%s)",
-                                     path, info->group);
+                                     "%s: damaged results file (%s under /%s)",
+                                     path,
+                                     it < 0 ? "its policy groups cannot be "
+                                              "listed"
+                                            : "no policy groups",
+                                     info->group);
     }
     if (g >= 0)
         H5Gclose(g);

@@ -401,6 +401,11 @@ expect_refused wall-seconds-nan 'damaged results file \(root attributes missing 
 # The smallest wall time a file may carry: info prints no "inf trials/s".
 cp "$tmp/inc.h5" "$tmp/wall.h5"; "$py" $H setattr "$tmp/wall.h5" wall_seconds 5e-324
 expect wall-seconds-tiny 0 ', 0\.00 s \(rate not measured\)$' -- "$sf" info "$tmp/wall.h5"
+# A policy group whose object header cannot be read (found by the edit-list
+# fuzzer): the listing of the groups skipped it, and `info` printed the
+# other mixes alone with exit 0.
+cp "$tmp/inc.h5" "$tmp/grp.h5"; "$py" $H breakheader "$tmp/grp.h5" toy-magnets/stockpile
+expect_refused policy-group-unreadable 'damaged results file \(its policy groups cannot be listed under /toy-magnets\)' "$tmp/grp.h5"
 cp "$tmp/inc.h5" "$tmp/done.h5"; "$py" $H setattr "$tmp/done.h5" trials_done 31
 expect done-mismatch 2 "per-trial data of policy 'baseline' missing or of the wrong size" -- "$sf" run --resume "$tmp/done.h5" $q
 

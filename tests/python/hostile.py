@@ -9,6 +9,10 @@
                                      file in place (same type and size; a
                                      string is cut or padded with spaces;
                                      @PATH reads the string from a file)
+  hostile.py breakheader FILE OBJECT
+                                     in place, overwrite the signature of
+                                     OBJECT's object header: its link still
+                                     lists, the object cannot be read
   hostile.py retype FILE DATASET SIZE
                                      in place, set the size in the datatype
                                      message of DATASET's object header to
@@ -259,6 +263,20 @@ def patch_message(path, dataset, mtype, patch):
              "first chunk")
 
 
+def breakheader(path, obj):
+    """Overwrites the signature of obj's object header, so that HDF5
+    cannot read the object while the link to it still lists."""
+    import h5py
+    with h5py.File(path, "r") as f:
+        addr = h5py.h5o.get_info(f[obj].id).addr
+    with open(path, "r+b") as fh:
+        fh.seek(addr)
+        if fh.read(4) != b"OHDR":
+            sys.exit(f"hostile.py: {obj}: not a version-2 object header")
+        fh.seek(addr)
+        fh.write(b"XXXX")
+
+
 def retype(path, dataset, size):
     """The datatype message (type 3): class and version, 3 bytes of bit
     fields, then the size in 4 bytes."""
@@ -426,6 +444,8 @@ if __name__ == "__main__":
     elif cmd == "setattr":
         args = sys.argv[3:]
         setattr_(sys.argv[2], list(zip(args[::2], args[1::2])))
+    elif cmd == "breakheader":
+        breakheader(sys.argv[2], sys.argv[3])
     elif cmd == "retype":
         retype(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif cmd == "rechunk":
