@@ -13,7 +13,9 @@
 #     peak memory of `shortfall info` and of `shortfall merge` (into a
 #     scratch file).
 # A line starting "shortfall" is a bug of ours, to fix with a regression
-# test; see docs/reliability.md for how the others are reported.
+# test; see docs/reliability.md for how the others are reported.  For an
+# edit list whose file `info` reads, the line ends "info = seed's" or
+# "info DIFFERS from seed's": each of those is to be looked at.
 #
 #   FUZZ=build/fuzz/fuzz_results SHORTFALL=bin/shortfall fuzz/triage.sh ARTIFACTS...
 set -u
@@ -32,13 +34,21 @@ release() {  # release LABEL COMMAND...: "LABEL rc=N T s M MB"
   printf '%s rc=%s %ss %sMB' "$label" "${rc:-?}" "${t:-?}" "$(( ${m:-0} / 1024 ))"
 }
 
+# The seeds of the edit-list target, in its order (by name, as strcmp).
+seeds_dir=${SF_FUZZ_SEEDS:-build/fuzz/edit-seeds}
+mapfile -t seeds < <(LC_ALL=C ls "$seeds_dir" 2>/dev/null | grep '\.h5$')
+
 for f in "$@"; do
-  file=$f
+  file=$f seed=""
   case "$(basename "$f")" in
     edits*)  # an edit list of fuzz_results_edits: the file it makes
       SF_FUZZ_EDITED=$tmp/edited.h5 "${FUZZ_EDITS:-build/fuzz/fuzz_results_edits}" \
         -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=65536 "$f" >"$tmp/log" 2>&1
-      file=$tmp/edited.h5 ;;
+      file=$tmp/edited.h5
+      # Its first byte picks the seed (low 7 bits, modulo the seeds).
+      b=$(od -An -tu1 -N1 "$f" | tr -d ' ')
+      [ -n "$b" ] && [ ${#seeds[@]} -gt 0 ] &&
+        seed=$seeds_dir/${seeds[$(( (b & 127) % ${#seeds[@]} ))]} ;;
     *)
       "$fz" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=65536 "$f" >"$tmp/log" 2>&1 ;;
   esac
@@ -74,5 +84,18 @@ for f in "$@"; do
     fi
     rm -f "$tmp/m.h5"
   fi
-  echo "$(basename "$f"): ${kind:-passes} at $where; $(release info "$sf" info "$file"); $(release merge "$sf" merge "$tmp/m.h5" "$file")$vg"
+  # An edited file that `info` reads must give its seed's table: a
+  # damaged file read as another result is a fault too (fault 13, an
+  # unreadable policy group, showed only here).  Provenance edited to
+  # another value a file may hold (seed, threads, wall time) also differs.
+  same=""
+  if [ -n "$seed" ] && timeout 60 "$sf" info "$file" >"$tmp/info" 2>/dev/null; then
+    timeout 60 "$sf" info "$seed" >"$tmp/info-seed" 2>/dev/null
+    if cmp -s <(tail -n +2 "$tmp/info") <(tail -n +2 "$tmp/info-seed"); then
+      same="; info = seed's"
+    else
+      same="; info DIFFERS from seed's: $(diff <(tail -n +2 "$tmp/info") <(tail -n +2 "$tmp/info-seed") | grep -c '^[<>]') lines"
+    fi
+  fi
+  echo "$(basename "$f"): ${kind:-passes} at $where; $(release info "$sf" info "$file"); $(release merge "$sf" merge "$tmp/m.h5" "$file")$vg$same"
 done
