@@ -122,3 +122,9 @@ expect batch-merge-no-scenarios 2 'v1-noscen.h5: damaged batch file' -- "$sf" me
 cp "$tmp/v1.h5" "$tmp/v1-part.h5"
 "$py" tests/python/hostile.py attrprecision "$tmp/v1-part.h5" part 62496
 expect batch-merge-damaged-part 2 'v1-part.h5: damaged batch part \(its part attribute is not one integer\)' -- "$sf" merge --force "$tmp/mp.h5" "$tmp/v1-part.h5"
+# A variant group whose object header cannot be read, its link intact
+# (fault 13's damage, in a batch part): refused, not read as fewer groups.
+cp "$tmp/v1.h5" "$tmp/v1-grp.h5"
+"$py" tests/python/hostile.py breakheader "$tmp/v1-grp.h5" toy-magnets-1
+expect batch-merge-unreadable-group 2 'v1-grp.h5: damaged batch file \(its groups cannot be listed\)' -- "$sf" merge --force "$tmp/mg.h5" "$tmp/v1-grp.h5"
+ok_if batch-merge-unreadable-group-no-output "[ ! -e $tmp/mg.h5 ]"
