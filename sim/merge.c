@@ -5,7 +5,11 @@
  * seed, version, policy mixes and paths setting, be complete, and cover
  * one contiguous range without overlap.  Per-trial rows are concatenated
  * in trial order and the integer accumulators added, so every dataset of
- * the merged file is bitwise identical to an unsharded run's.
+ * the merged file is bitwise identical to an unsharded run's.  The rows
+ * pass through a window of MERGE_WINDOW_BLOCKS blocks into the file, as
+ * a run streams them, and the statistics are computed from the file's
+ * columns within the default --stats-memory: a merge holds one shard's
+ * rows at a time, not the merged run's.
  *
  * Parts of a batch (`run BATCH --variant I --trials A:B`) are merged the
  * same way, variant by variant, into the file `run BATCH` would have
@@ -26,6 +30,9 @@
 #include "version.h"
 
 #define MAX_SHARDS 100000
+/* Rows a single-run merge holds between shard and file, in blocks of
+ * SF_BLOCK_TRIALS (a multiple of the file's chunk rows). */
+#define MERGE_WINDOW_BLOCKS 4
 
 static void merge_usage(FILE *f)
 {
@@ -113,25 +120,68 @@ static int check_shards(shard *s, size_t n, sf_error *err)
     return 0;
 }
 
-/* Adds one shard's rows and accumulators to the merged results. */
-static int add_shard(const sf_model *m, const sf_run_options *all,
-                     const char *path, const sf_h5_info *info,
-                     sf_results *res, sf_error *err)
+/* Reads one shard's rows and accumulators into `part`, which holds all
+ * its rows; the caller frees `part` whatever the outcome. */
+static int read_shard(const sf_model *m, const sf_run_options *all,
+                      const char *path, const sf_h5_info *info,
+                      sf_results *part, sf_error *err)
 {
     sf_run_options one = *all;
-    sf_results part;
     int ret;
 
     one.first_trial = info->first_trial;
     one.n_trials = info->n_trials;
     one.n_paths = info->n_paths;
-    if ((ret = sf_results_init(&part, m, &one, err)) != 0)
+    one.rows_done = NULL;
+    one.rows_ctx = NULL;
+    if ((ret = sf_results_init(part, m, &one, err)) != 0 ||
+        (ret = sf_h5_read_trials(path, info, part, err)) != 0)
         return ret;
-    if ((ret = sf_h5_read_trials(path, info, &part, err)) == 0) {
-        part.wall_seconds = info->wall_seconds;
-        part.threads = info->threads;
+    part->wall_seconds = info->wall_seconds;
+    part->threads = info->threads;
+    return 0;
+}
+
+/* Adds one shard's rows and accumulators to merged results that hold
+ * every row. */
+static int add_shard(const sf_model *m, const sf_run_options *all,
+                     const char *path, const sf_h5_info *info,
+                     sf_results *res, sf_error *err)
+{
+    sf_results part;
+    int ret = read_shard(m, all, path, info, &part, err);
+
+    if (ret == 0)
         sf_results_add(res, &part);
+    sf_results_free(&part);
+    return ret;
+}
+
+/* Adds one shard to merged results that hold one window of rows,
+ * passing its rows through the window into the file being written: a
+ * full window is written out before the next rows are copied in, and the
+ * last, partial one is left for the caller. */
+static int stream_shard(const sf_model *m, const sf_run_options *all,
+                        const shard *s, sf_results *res, sf_h5_out *out,
+                        sf_error *err)
+{
+    sf_results part;
+    int ret = read_shard(m, all, s->path, &s->info, &part, err);
+    uint64_t r = s->info.first_trial - res->first_trial, end = r + part.n_done;
+
+    while (ret == 0 && r < end) {
+        uint64_t window_end = res->row0 + res->rows_held;
+        if (r == window_end) {
+            ret = sf_h5_out_stream_rows(out, res, res->row0, r, err);
+            res->row0 = r;
+            continue;
+        }
+        uint64_t to = end < window_end ? end : window_end;
+        sf_results_copy_rows(res, &part, r, to);
+        r = to;
     }
+    if (ret == 0)
+        sf_results_add_totals(res, &part);
     sf_results_free(&part);
     return ret;
 }
@@ -517,21 +567,28 @@ int sf_cmd_merge(int argc, char **argv)
             opt.n_paths = shards[i].info.n_paths;
     opt.n_policies = first->n_policies;
     opt.policies = policies;
-    if ((ret = sf_h5_out_open(&out, out_path, force, &err)) != 0 ||
-        (ret = sf_results_init(&res, &m, &opt, &err)) != 0)
-        goto fail;
-    res.threads = 0;
-    for (size_t i = 0; i < n; i++)
-        if ((ret = add_shard(&m, &opt, shards[i].path, &shards[i].info, &res,
-                             &err)) != 0)
-            goto fail;
-    if ((ret = sf_results_summarise(&res, &err)) != 0)
-        goto fail;
+    /* Results that hold one window of rows, streamed to the file. */
+    opt.rows_done = sf_h5_out_stream_rows;
+    opt.rows_ctx = &out;
+    opt.wave_blocks = MERGE_WINDOW_BLOCKS;
     char cmdline[256];
     snprintf(cmdline, sizeof cmdline, "shortfall merge %s (%zu shards)",
              out_path, n);
     sf_h5_meta meta = {cmdline, SF_GIT_COMMIT, 1, true, 0.0, NULL};
-    if ((ret = sf_h5_out_write(&out, &res, &meta, &err)) != 0)
+    if ((ret = sf_h5_out_open(&out, out_path, force, &err)) != 0 ||
+        (ret = sf_results_init(&res, &m, &opt, &err)) != 0 ||
+        (ret = sf_h5_out_stream_begin(&out, &res, &meta, &err)) != 0)
+        goto fail;
+    res.threads = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((ret = stream_shard(&m, &opt, &shards[i], &res, &out, &err)) != 0)
+            goto fail;
+    if ((res.n_done > res.row0 &&
+         (ret = sf_h5_out_stream_rows(&out, &res, res.row0, res.n_done,
+                                      &err)) != 0) ||
+        (ret = sf_results_summarise_columns(&res, sf_h5_out_stream_column,
+                                            &out, &err)) != 0 ||
+        (ret = sf_h5_out_write(&out, &res, &meta, &err)) != 0)
         goto fail;
     sf_print_summary(stdout, &res);
     printf("\nMerged %zu shards (trials %" PRIu64 "..%" PRIu64 ") into %s\n",

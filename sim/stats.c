@@ -761,10 +761,34 @@ void sf_results_free(sf_results *res)
     memset(res, 0, sizeof *res);
 }
 
-void sf_results_add(sf_results *res, const sf_results *part)
+void sf_results_copy_rows(sf_results *res, const sf_results *part,
+                          uint64_t from, uint64_t to)
+{
+    size_t U = res->n_units, K = res->model->n_shocks;
+    uint64_t offset = part->first_trial - res->first_trial;
+
+    sf_bug_assert(part->first_trial >= res->first_trial && part->row0 == 0 &&
+                  from <= to && from >= offset &&
+                  to <= offset + part->n_done && from >= res->row0 &&
+                  to <= res->row0 + res->rows_held &&
+                  part->n_policies == res->n_policies);
+    size_t rows = (size_t)(to - from);
+    size_t src = (size_t)(from - offset), dst = (size_t)(from - res->row0);
+    for (size_t p = 0; p < res->n_policies; p++) {
+        sf_policy_results *d = &res->pol[p];
+        const sf_policy_results *s = &part->pol[p];
+        for (int k = 0; k < SF_M_COUNT; k++)
+            memcpy(&d->metric[k][dst * U], &s->metric[k][src * U],
+                   rows * U * sizeof(double));
+        memcpy(&d->shock_months[dst * K], &s->shock_months[src * K],
+               rows * K * sizeof(int32_t));
+    }
+}
+
+void sf_results_add_totals(sf_results *res, const sf_results *part)
 {
     const sf_model *m = res->model;
-    size_t U = res->n_units, K = m->n_shocks, D = m->n_demand;
+    size_t U = res->n_units, D = m->n_demand;
     size_t T = (size_t)res->n_months, cells = T * U;
     uint64_t offset = part->first_trial - res->first_trial;
 
@@ -774,11 +798,6 @@ void sf_results_add(sf_results *res, const sf_results *part)
     for (size_t p = 0; p < res->n_policies; p++) {
         sf_policy_results *dst = &res->pol[p];
         const sf_policy_results *src = &part->pol[p];
-        for (int k = 0; k < SF_M_COUNT; k++)
-            memcpy(&dst->metric[k][offset * U], src->metric[k],
-                   part->n_done * U * sizeof(double));
-        memcpy(&dst->shock_months[offset * K], src->shock_months,
-               part->n_done * K * sizeof(int32_t));
         for (size_t c = 0; c < cells; c++) {
             dst->month_frac_sum[c] += src->month_frac_sum[c];
             dst->month_short[c] += src->month_short[c];
@@ -795,4 +814,12 @@ void sf_results_add(sf_results *res, const sf_results *part)
     res->wall_seconds += part->wall_seconds;
     if (part->threads > res->threads)
         res->threads = part->threads;
+}
+
+void sf_results_add(sf_results *res, const sf_results *part)
+{
+    uint64_t offset = part->first_trial - res->first_trial;
+
+    sf_results_copy_rows(res, part, offset, offset + part->n_done);
+    sf_results_add_totals(res, part);
 }

@@ -201,6 +201,16 @@ int sf_results_summarise_columns(sf_results *res, sf_column_fn column,
  * accumulators added, paths kept for res's first n_paths trials.  Parts
  * added in any order give the same results as one run over all of them. */
 void sf_results_add(sf_results *res, const sf_results *part);
+/* sf_results_add in two steps, for results that hold one window of rows
+ * (sf_results.row0, rows_held) and pass the rows on as they fill it:
+ * _copy_rows copies the rows [from, to) of part — numbered from
+ * res->first_trial, within part's completed trials and res's window — to
+ * their place; _add_totals adds part's integer accumulators, paths,
+ * completed trials, wall time and threads, once per part.  `part` must
+ * hold all its rows. */
+void sf_results_copy_rows(sf_results *res, const sf_results *part,
+                          uint64_t from, uint64_t to);
+void sf_results_add_totals(sf_results *res, const sf_results *part);
 void sf_results_free(sf_results *res);
 /* Frees only what the summarising computed (the statistics, by mix),
  * keeping the rows and accumulators, so that they can be summarised

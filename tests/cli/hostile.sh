@@ -294,6 +294,13 @@ for mask in 1 255; do
   cp "$tmp/ref.h5" "$tmp/m.h5"
   expect chunk-marked-raw-$mask-refused 2 "per-trial data of policy 'baseline' missing or of the wrong size" -- "$sf" merge --force "$tmp/m.h5" "$tmp/f.h5" "$tmp/s2.h5"
 done
+# The same damage in the second shard, after merge has streamed the
+# first one's rows into its temporary file: refused, the existing file
+# kept, and no temporary file left behind.
+cp "$tmp/s2.h5" "$tmp/f2.h5"; "$py" $H chunkmask "$tmp/f2.h5" toy-magnets/baseline/tariff_paid 1
+cp "$tmp/ref.h5" "$tmp/m.h5"; sum=$(md5sum <"$tmp/m.h5")
+expect second-shard-damaged-refused 2 "f2.h5: damaged results file \\(per-trial data of policy 'baseline'" -- "$sf" merge --force "$tmp/m.h5" "$tmp/s1.h5" "$tmp/f2.h5"
+ok_if second-shard-damaged-kept "[ \"\$(md5sum <$tmp/m.h5)\" = \"$sum\" ] && ! ls -a $tmp | grep -q '^\.m\.h5\.tmp-'"
 cp "$tmp/s1.h5" "$tmp/f.h5"; "$py" $H chunkmask "$tmp/f.h5" toy-magnets/baseline/tariff_paid 2
 cp "$tmp/ref.h5" "$tmp/m.h5"
 "$sf" merge --force "$tmp/m.h5" "$tmp/f.h5" "$tmp/s2.h5" >/dev/null 2>&1

@@ -18,6 +18,16 @@ q="--progress never"
 expect merge 0 'Merged 3 shards \(trials 0\.\.4999\)' -- "$sf" merge "$tmp/m.h5" "$tmp/s3.h5" "$tmp/s1.h5" "$tmp/s2.h5"
 "$py" tests/python/compare_results.py "$tmp/m.h5" "$tmp/whole.h5" >"$tmp/cmp" 2>&1
 ok_if merge-identical "grep -q ' 0 differences' $tmp/cmp" || cat "$tmp/cmp"
+# merge passes rows through a window of 4 blocks (4096 trials) to the
+# file: a shard spanning several windows, boundaries inside windows, and a
+# last window left partial must still give the one run's file.
+"$sf" run $toy -n 13000 --paths 2 -o "$tmp/whole13.h5" $q >/dev/null 2>&1
+"$sf" run $toy --trials 0:1 --paths 2 -o "$tmp/w1.h5" $q >/dev/null 2>&1
+"$sf" run $toy --trials 1:12001 --paths 2 -o "$tmp/w2.h5" $q >/dev/null 2>&1
+"$sf" run $toy --trials 12001:13000 --paths 2 -o "$tmp/w3.h5" $q >/dev/null 2>&1
+expect merge-windows 0 'Merged 3 shards \(trials 0\.\.12999\)' -- "$sf" merge "$tmp/m13.h5" "$tmp/w2.h5" "$tmp/w3.h5" "$tmp/w1.h5"
+"$py" tests/python/compare_results.py "$tmp/m13.h5" "$tmp/whole13.h5" >"$tmp/cmp" 2>&1
+ok_if merge-windows-identical "grep -q ' 0 differences' $tmp/cmp" || cat "$tmp/cmp"
 expect merge-exists 3 'already exists' -- "$sf" merge "$tmp/m.h5" "$tmp/s1.h5" "$tmp/s2.h5"
 expect merge-gap 2 'trials 2\.\.1500 are in no shard' -- "$sf" merge "$tmp/g.h5" "$tmp/s1.h5" "$tmp/s3.h5"
 "$sf" run $toy --trials 1000:2000 -o "$tmp/over.h5" $q >/dev/null 2>&1
