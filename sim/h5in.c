@@ -740,7 +740,8 @@ out:
  * file and exit status 2, as any damaged file gets, instead of a core
  * dump.  Outputs are written under temporary names and renamed only when
  * complete, so the file a refused `merge --force` or `--resume` would have
- * replaced is left as it was.  Outside the readers a fault is a fault.
+ * replaced is left as it was, and the temporary files are removed
+ * (sf_h5_temp_remove_all).  Outside the readers a fault is a fault.
  * Builds with AddressSanitizer keep its report (sf_h5_guard_faults does
  * nothing there), and so does the fuzzer, which never turns this on. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -759,6 +760,7 @@ static int guard_depth;
 #ifndef SF_ASAN
 static void on_fault(int sig)
 {
+    sf_h5_temp_remove_all();
     if (guard_len > 0) {
         ssize_t w = write(STDERR_FILENO, guard_msg, (size_t)guard_len);
         (void)w;
@@ -773,12 +775,7 @@ void sf_h5_guard_faults(const char *prog)
 {
 #ifndef SF_ASAN
     static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_fault;
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        sigaction(sigs[i], &sa, NULL);
+    sf_h5_handle_signals(sigs, sizeof sigs / sizeof sigs[0], on_fault);
     guard_prog = prog;
 #else
     (void)prog;

@@ -621,6 +621,7 @@ static int finish(sf_h5_out *o, int ret, sf_error *err)
             goto io;
         unlink(o->tmp_path);
     }
+    sf_h5_temp_drop(o->tmp_path);
     free(o->tmp_path);
     o->tmp_path = NULL;
     return 0;
@@ -676,6 +677,7 @@ int sf_h5_out_open(sf_h5_out *o, const char *path, bool force, sf_error *err)
         o->tmp_path = NULL;
         goto out;
     }
+    sf_h5_temp_add(o->tmp_path);
     /* mkstemp makes the file private; give it the usual mode. */
     mode_t mask = umask(0);
     umask(mask);
@@ -713,6 +715,7 @@ static void stream_free(stream *st)
             H5Fclose(st->file);
         if (!st->borrowed)
             unlink(st->scratch);
+        sf_h5_temp_drop(st->scratch);
         free(st->scratch);
     }
     free(st->d);
@@ -770,6 +773,8 @@ static int stream_begin(sf_h5_out *o, const sf_results *res,
             goto fail;
         }
         snprintf(st->scratch, len, "%s.rows", o->tmp_path);
+        if (!st->borrowed)
+            sf_h5_temp_add(st->scratch);
         sf_h5_quiet();
         if ((st->file = sf_h5_create_fapl(st->scratch, fapl)) < 0) {
             ret = sf_error_set(err, SF_ERR_HDF5, "cannot create %s (HDF5)",
@@ -1082,6 +1087,7 @@ int sf_h5_out_stream_end_mpi(sf_h5_out *o, const sf_results *res, bool root,
     st->file = -1;
     o->file = -1;
     if (f >= 0 && H5Fclose(f) < 0) {
+        sf_h5_temp_drop(scratch);
         free(scratch);
         return sf_error_set(err, SF_ERR_HDF5, "writing %s failed (%s)",
                             o->path, sf_strerror(SF_ERR_HDF5));
@@ -1275,6 +1281,7 @@ void sf_h5_out_close(sf_h5_out *o)
         H5Fclose(o->file);
     if (o->tmp_path != NULL && !o->borrowed)
         unlink(o->tmp_path);
+    sf_h5_temp_drop(o->tmp_path);
     free(o->tmp_path);
     free(o->path);
     memset(o, 0, sizeof *o);

@@ -24,6 +24,7 @@
 
 #include "batch.h"
 #include "cli.h"
+#include "h5util.h"
 #include "shortfall/h5file.h"
 #include "shortfall/model.h"
 #include "shortfall/scenario.h"
@@ -529,6 +530,9 @@ int sf_cmd_merge(int argc, char **argv)
         free(shards);
         return SF_EXIT_USAGE;
     }
+    /* Ctrl-C or a job's end stops a merge at once, its temporary file
+     * removed: nothing is written under OUT until the merge is complete. */
+    sf_h5_temp_remove_on_signals();
     if (sf_h5_is_batch(shards[0].path)) {
         const char **paths = malloc(n * sizeof *paths);
         for (size_t i = 0; paths && i < n; i++)
