@@ -19,6 +19,7 @@
 #include <omp.h>
 
 #include "cli.h"
+#include "h5util.h"
 #include "shortfall/engine.h"
 #include "shortfall/h5file.h"
 #include "shortfall/model.h"
@@ -60,10 +61,14 @@ typedef struct {
 
 static volatile sig_atomic_t interrupted;
 
+/* The first SIGINT or SIGTERM asks for a clean stop; from then on one of
+ * them, or SIGHUP, ends the program at once, removing its temporary
+ * files (sigaction is async-signal-safe). */
 static void on_signal(int sig)
 {
     (void)sig;
     interrupted = 1;
+    sf_h5_temp_remove_on_signals();
 }
 
 static void run_usage(FILE *f)
@@ -109,7 +114,7 @@ static void run_usage(FILE *f)
             "\n"
             "Ctrl-C (SIGINT) or SIGTERM stops at the next block of trials and writes\n"
             "the completed ones, marked incomplete (exit 130); a second Ctrl-C stops\n"
-            "at once without writing.\n");
+            "at once without writing, and leaves no file.\n");
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -485,15 +490,8 @@ static int resolve_policies(const sf_scenario *sc, const run_args *ra,
 
 static void install_handlers(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    /* The first signal asks for a clean stop; the handler is then reset,
-     * so a second one stops at once. */
-    sa.sa_flags = (int)SA_RESETHAND;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    static const int sigs[] = {SIGINT, SIGTERM};
+    sf_h5_handle_signals(sigs, sizeof sigs / sizeof sigs[0], on_signal);
     /* Past a file size limit, write() should fail with EFBIG (an error we
      * report), not kill the process. */
     signal(SIGXFSZ, SIG_IGN);

@@ -86,3 +86,18 @@ expect resume 0 'Results:' -- "$sf" run --resume "$tmp/int.h5" --threads 1
 "$sf" run $toy -n $n -o "$tmp/whole.h5" --threads 2 >/dev/null 2>&1
 "$py" tests/python/compare_results.py "$tmp/int.h5" "$tmp/whole.h5" >"$tmp/cmp" 2>&1
 ok_if resume-identical "grep -q ' 0 differences' $tmp/cmp" || cat "$tmp/cmp"
+
+# A second signal while the first one's clean stop is under way ends the
+# run at once and removes its temporary file.  That the first signal has
+# been handled shows in /proc: its handler makes SIGHUP caught too.
+mkdir "$tmp/twice"
+"$sf" run $toy -n 100000000 -o "$tmp/twice/t.h5" --threads 2 --progress always >/dev/null 2>"$tmp/twice.err" &
+pid=$!
+for _ in $(seq 1 400); do grep -q 'trials/s' "$tmp/twice.err" 2>/dev/null && break; sleep 0.05; done
+sleep 3 # rows enough that the clean stop's statistics take a while
+hup_caught() { local m; m=$(awk '/^SigCgt:/ {print $2}' /proc/$pid/status 2>/dev/null); [ -n "$m" ] && (( 16#$m & 1 )); }
+kill -TERM $pid
+for _ in $(seq 1 400); do hup_caught && break; sleep 0.01; done
+kill -TERM $pid; wait $pid; rc=$?
+ok_if interrupt-twice-exit-143 "[ $rc -eq 143 ]"
+ok_if interrupt-twice-left-nothing "[ -z \"\$(ls -A $tmp/twice)\" ]"
