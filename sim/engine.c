@@ -1,12 +1,20 @@
 /*
  * engine.c — the trial loop.  Trials are cut into blocks of
- * SF_BLOCK_TRIALS; OpenMP threads take the blocks of a wave dynamically,
- * each with its own workspace allocated once.  Per-trial metrics go to
- * their own rows (no sharing between threads); what is accumulated over
- * trials — histogram counts, short-month counts, monthly fractions in
- * fixed point — is integer, summed per thread and added at the end.  So
- * every number is bitwise identical whatever the thread count, the order
- * in which blocks finish, or where a run was interrupted and resumed.
+ * SF_BLOCK_TRIALS, run in waves of blocks; within a wave OpenMP threads
+ * claim slices of trials in trial order (a slice is a few trials, sized
+ * to take about 10 ms), each thread with its own workspace allocated
+ * once.  Per-trial metrics go to their own rows (no sharing between
+ * threads); what is accumulated over trials — histogram counts,
+ * short-month counts, monthly fractions in fixed point — is integer,
+ * summed per thread and added at the end.  So every number is bitwise
+ * identical whatever the thread count, the slice sizes, the order in
+ * which slices finish, or where a run was interrupted and resumed.
+ *
+ * The stop flag is looked at before every slice, and progress reported
+ * after every slice of the calling thread: a stop takes effect, and
+ * progress shows, within a slice's time (or one trial's, if longer).  A
+ * claimed slice is always finished, and slices are claimed in trial
+ * order, so the trials completed are always the run's first n_done.
  */
 #include <math.h>
 #include <omp.h>
@@ -23,9 +31,17 @@
 #include "shortfall/rng.h"
 #include "shortfall/shocks.h"
 
-/* Blocks per thread in one wave: enough to balance the load, few enough
- * to react to an interrupt and report progress a few times a second. */
+/* Blocks per thread in one wave: enough to balance the load (the rows
+ * of a wave are held in memory, and handed to rows_done at its end). */
 #define WAVE_BLOCKS_PER_THREAD 2
+
+/* A thread's slice of trials doubles while one takes less than
+ * SLICE_SECONDS_MIN and halves while one takes more than
+ * SLICE_SECONDS_MAX, from one trial up to a block: slices long enough
+ * that claiming them costs nothing, short enough that a stop or a
+ * progress report waits at most SLICE_SECONDS_MAX or one trial. */
+#define SLICE_SECONDS_MIN 0.005
+#define SLICE_SECONDS_MAX 0.02
 
 /* Running metrics of one unit within a trial. */
 typedef struct {
@@ -43,14 +59,19 @@ typedef struct {
     bool *completes;
     unit_state *us;         /* per unit */
     double *month_s, *month_n, *month_level, *month_tariff; /* per unit */
-    uint64_t **hist_counts; /* per policy: [(t * U + u) * (BINS+1) + b] */
     uint64_t **short_counts; /* per policy: [t * U + u] */
     uint64_t **frac_sums;    /* per policy: [t * U + u], fixed point */
     /* Per policy: [t * U + u], the histograms' bin 0 (no shortfall), by far
      * the most common, counted apart in one compact array so that a month
      * without shortfall touches no histogram (each cell's bins are 8 KB
-     * apart); added into bin 0 at the end of the run. */
+     * apart); added into bin 0 at the end of the run.  The other bins are
+     * counted in the results' histograms directly, by atomic increments
+     * (sf_policy_results.month_hist): a copy per thread, to be added up at
+     * the end, would be as large as the results' (T x U x 1001 counts per
+     * mix: 370 MB for ree-magnets over 600 months) and adding it up took
+     * seconds — after an interrupt, too. */
     uint64_t **zero_counts;
+    uint64_t slice; /* trials claimed at a time (SLICE_SECONDS_*) */
 } thread_ws;
 
 typedef struct {
@@ -78,9 +99,6 @@ static void thread_ws_free(thread_ws *w, size_t n_pol)
         for (size_t p = 0; p < n_pol; p++)
             sf_shock_history_free(&w->hist[p]);
     free(w->hist);
-    if (w->hist_counts)
-        for (size_t p = 0; p < n_pol; p++)
-            free(w->hist_counts[p]);
     if (w->short_counts)
         for (size_t p = 0; p < n_pol; p++)
             free(w->short_counts[p]);
@@ -91,7 +109,6 @@ static void thread_ws_free(thread_ws *w, size_t n_pol)
         for (size_t p = 0; p < n_pol; p++)
             free(w->zero_counts[p]);
     free(w->zero_counts);
-    free(w->hist_counts);
     free(w->short_counts);
     free(w->frac_sums);
     free(w->noise);
@@ -112,26 +129,22 @@ static int thread_ws_init(thread_ws *w, const engine *e)
     size_t cells = T * U;
 
     memset(w, 0, sizeof *w);
+    w->slice = 1;
     if (sf_rng_init(&w->rng) || sf_market_ws_init(&w->mw, m))
         return SF_ERR_NOMEM;
     w->hist = calloc(n_pol, sizeof *w->hist);
-    w->hist_counts = calloc(n_pol, sizeof *w->hist_counts);
     w->short_counts = calloc(n_pol, sizeof *w->short_counts);
     w->frac_sums = calloc(n_pol, sizeof *w->frac_sums);
     w->zero_counts = calloc(n_pol, sizeof *w->zero_counts);
-    if (!w->hist || !w->hist_counts || !w->short_counts || !w->frac_sums ||
-        !w->zero_counts)
+    if (!w->hist || !w->short_counts || !w->frac_sums || !w->zero_counts)
         return SF_ERR_NOMEM;
     for (size_t p = 0; p < n_pol; p++) {
         if (sf_shock_history_init(&w->hist[p], e->n_months, m->n_shocks))
             return SF_ERR_NOMEM;
-        w->hist_counts[p] = calloc(cells * (SF_HIST_BINS + 1),
-                                   sizeof(uint64_t));
         w->short_counts[p] = calloc(cells, sizeof(uint64_t));
         w->frac_sums[p] = calloc(cells, sizeof(uint64_t));
         w->zero_counts[p] = calloc(cells, sizeof(uint64_t));
-        if (!w->hist_counts[p] || !w->short_counts[p] || !w->frac_sums[p] ||
-            !w->zero_counts[p])
+        if (!w->short_counts[p] || !w->frac_sums[p] || !w->zero_counts[p])
             return SF_ERR_NOMEM;
     }
     w->noise = calloc(T * (m->n_demand ? m->n_demand : 1), sizeof(double));
@@ -278,10 +291,14 @@ static void record_month(const engine *e, thread_ws *w, size_t p, int t,
         w->frac_sums[p][cell] += (uint64_t)llround(frac * SF_FRAC_ONE);
         w->short_counts[p][cell] += is_short;
         size_t bin = hist_bin(frac);
-        if (bin == 0)
+        if (bin == 0) {
             w->zero_counts[p][cell]++;
-        else
-            w->hist_counts[p][cell * (SF_HIST_BINS + 1) + bin]++;
+        } else {
+            uint64_t *count =
+                &e->res->pol[p].month_hist[cell * (SF_HIST_BINS + 1) + bin];
+#pragma omp atomic update
+            *count += 1;
+        }
     }
 }
 
@@ -566,23 +583,52 @@ int sf_engine_run(const sf_model *m, const sf_run_options *opt,
             break;
         uint64_t nb = n_blocks - b0 < wave ? n_blocks - b0 : wave;
         uint64_t first_row = start + b0 * SF_BLOCK_TRIALS;
+        uint64_t end = start + (b0 + nb) * SF_BLOCK_TRIALS;
+        if (end > opt->n_trials)
+            end = opt->n_trials;
         if (opt->rows_done != NULL)
             res->row0 = first_row; /* the rows of this wave */
         sf_bug_assert(first_row >= res->row0 &&
-                      first_row - res->row0 + nb * SF_BLOCK_TRIALS <=
-                          res->rows_held + SF_BLOCK_TRIALS - 1);
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-        for (uint64_t b = b0; b < b0 + nb; b++) {
+                      end - res->row0 <= res->rows_held);
+        /* Trials [first_row, next) are claimed, each by one thread, in
+         * order; a claimed slice is always run to its end. */
+        uint64_t next = first_row, finished = first_row;
+#pragma omp parallel num_threads(threads)
+        {
             thread_ws *w = &ws[omp_get_thread_num()];
-            uint64_t lo = start + b * SF_BLOCK_TRIALS;
-            uint64_t hi = lo + SF_BLOCK_TRIALS < opt->n_trials
-                              ? lo + SF_BLOCK_TRIALS
-                              : opt->n_trials;
-            for (uint64_t i = lo; i < hi; i++)
-                run_trial(&e, w, opt->first_trial + i);
+            bool reports = omp_get_thread_num() == 0 && opt->progress != NULL;
+            for (;;) {
+                uint64_t lo, done;
+                if (opt->stop != NULL && *opt->stop)
+                    break;
+#pragma omp atomic capture
+                {
+                    lo = next;
+                    next += w->slice;
+                }
+                if (lo >= end)
+                    break;
+                uint64_t hi = end - lo < w->slice ? end : lo + w->slice;
+                double t = now_seconds();
+                for (uint64_t i = lo; i < hi; i++)
+                    run_trial(&e, w, opt->first_trial + i);
+                t = now_seconds() - t;
+                if (t < SLICE_SECONDS_MIN && w->slice < SF_BLOCK_TRIALS)
+                    w->slice *= 2;
+                else if (t > SLICE_SECONDS_MAX && w->slice > 1)
+                    w->slice /= 2;
+#pragma omp atomic capture
+                {
+                    finished += hi - lo;
+                    done = finished;
+                }
+                if (reports)
+                    opt->progress(opt->progress_ctx, done, opt->n_trials);
+            }
         }
-        uint64_t done = start + (b0 + nb) * SF_BLOCK_TRIALS;
-        res->n_done = done < opt->n_trials ? done : opt->n_trials;
+        /* Every claimed trial has run: the first `next` (up to `end`). */
+        res->n_done = next < end ? next : end;
+        bool stopped = res->n_done < end;
         if (opt->rows_done != NULL &&
             (ret = opt->rows_done(opt->rows_ctx, res, first_row, res->n_done,
                                   err)) != 0) {
@@ -591,7 +637,10 @@ int sf_engine_run(const sf_model *m, const sf_run_options *opt,
         }
         if (opt->progress)
             opt->progress(opt->progress_ctx, res->n_done, opt->n_trials);
-        if (opt->enough != NULL && opt->enough(opt->enough_ctx, res))
+        /* A wave cut short by a stop is not a point where `enough` may
+         * end the run: that point would depend on timing. */
+        if (stopped ||
+            (opt->enough != NULL && opt->enough(opt->enough_ctx, res)))
             break;
     }
     /* Integer sums: the total does not depend on the order. */
@@ -604,8 +653,6 @@ int sf_engine_run(const sf_model *m, const sf_run_options *opt,
                 pr->month_hist[c * (SF_HIST_BINS + 1)] +=
                     ws[th].zero_counts[p][c];
             }
-            for (size_t c = 0; c < cells * (SF_HIST_BINS + 1); c++)
-                pr->month_hist[c] += ws[th].hist_counts[p][c];
         }
     ret = 0;
     goto out;

@@ -60,15 +60,35 @@ typedef struct {
 } run_args;
 
 static volatile sig_atomic_t interrupted;
+/* What a first signal does now: STOP_TRIALS while trials run (and for
+ * the whole of a batch), FINISH_FILE once a run's trials are all done. */
+enum { STOP_TRIALS = 1, FINISH_FILE = 2 };
+static volatile sig_atomic_t on_first_signal = STOP_TRIALS;
+/* A progress line is on the terminal, not yet ended by a newline. */
+static volatile sig_atomic_t progress_open;
 
-/* The first SIGINT or SIGTERM asks for a clean stop; from then on one of
- * them, or SIGHUP, ends the program at once, removing its temporary
- * files (sigaction is async-signal-safe). */
+static void say(const char *s)
+{
+    ssize_t n = write(STDERR_FILENO, s, strlen(s));
+    (void)n;
+}
+
+/* The first SIGINT or SIGTERM asks for a clean stop, and says so; from
+ * then on one of them, or SIGHUP, ends the program at once, removing its
+ * temporary files (sigaction, write and strlen are async-signal-safe). */
 static void on_signal(int sig)
 {
     (void)sig;
     interrupted = 1;
     sf_h5_temp_remove_on_signals();
+    if (progress_open) {
+        progress_open = 0;
+        say("\n");
+    }
+    say(on_first_signal == STOP_TRIALS
+            ? "shortfall run: stopping after the trials in progress…\n"
+            : "shortfall run: the trials are done; finishing the results "
+              "file…\n");
 }
 
 static void run_usage(FILE *f)
@@ -112,9 +132,20 @@ static void run_usage(FILE *f)
             "  --resume FILE         finish an interrupted run in FILE\n"
             "  -h, --help            this text\n"
             "\n"
-            "Ctrl-C (SIGINT) or SIGTERM stops at the next block of trials and writes\n"
-            "the completed ones, marked incomplete (exit 130); a second Ctrl-C stops\n"
-            "at once without writing, and leaves no file.\n");
+            "One scenario (or batch) file per run; run each of several in turn.\n"
+            "\n"
+            "Ctrl-C (SIGINT) or SIGTERM while trials run prints `stopping after the\n"
+            "trials in progress…`: each thread finishes the few trials it is on\n"
+            "(well under a second's work, unless one trial takes longer), the\n"
+            "completed trials are written to FILE, marked incomplete, and the run\n"
+            "exits with status 130; `shortfall run --resume FILE` runs the rest, and\n"
+            "FILE is then what an uninterrupted run would have written.  (With\n"
+            "--no-trials, FILE has the completed trials' statistics but no rows to\n"
+            "resume from.)  A batch stops the same way but is written only when\n"
+            "complete: exit 130, no file.  Once all trials are done, a Ctrl-C lets\n"
+            "the run finish writing FILE (exit 0).  A second Ctrl-C or SIGTERM (or\n"
+            "then SIGHUP) ends the run at once: no new file is left, and a FILE\n"
+            "being resumed keeps what it had.\n");
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -356,7 +387,8 @@ static void show_progress(void *ctx, uint64_t done, uint64_t total)
 {
     progress *p = ctx;
     double t = now();
-    if (!p->on || (t - p->last < 0.2 && done < total))
+    /* After a stop was asked for, its message is the last line. */
+    if (!p->on || interrupted || (t - p->last < 0.2 && done < total))
         return;
     p->last = t;
     double rate = t > p->start ? (double)(done - p->start_done) /
@@ -375,6 +407,7 @@ static void show_progress(void *ctx, uint64_t done, uint64_t total)
     if (done >= total)
         fputs("\n", stderr);
     fflush(stderr);
+    progress_open = done < total;
 }
 
 /* --- run to precision ---------------------------------------------------- */
@@ -990,16 +1023,21 @@ int sf_cmd_run(int argc, char **argv)
     } else
 #endif
     {
+        on_first_signal = STOP_TRIALS;
         install_handlers();
-        if ((ret = sf_engine_run(&m, &opt, &res, &err)) != 0)
+        ret = sf_engine_run(&m, &opt, &res, &err);
+        on_first_signal = FINISH_FILE;
+        if (ret != 0)
             goto fail;
     }
     if ((ret = streaming ? sf_results_summarise_columns(
                                &res, sf_h5_out_stream_column, &out, &err)
                          : sf_results_summarise(&res, &err)) != 0)
         goto fail;
-    if (prog.on && res.n_done < res.n_trials)
+    if (progress_open) {
+        progress_open = 0;
         fputs("\n", stderr);
+    }
     if (prec.reached) {
         /* The experiment is the trials run until the target was met. */
         fprintf(stderr, "shortfall run: target relative standard error %g "
@@ -1020,7 +1058,14 @@ int sf_cmd_run(int argc, char **argv)
     /* Writing time includes the rows streamed during the run. */
     printf("\nResults: %s (written in %.2f s)\n", path,
            t_write + out.stream_seconds);
-    if (res.n_done < res.n_trials) {
+    if (res.n_done < res.n_trials && !meta.write_trials) {
+        fprintf(stderr,
+                "shortfall run: interrupted after %" PRIu64 " of %" PRIu64
+                " trials; %s holds their statistics, but no per-trial rows "
+                "to resume from (--no-trials)\n",
+                res.n_done, res.n_trials, path);
+        status = SF_EXIT_INTERRUPTED;
+    } else if (res.n_done < res.n_trials) {
         fprintf(stderr,
                 "shortfall run: interrupted after %" PRIu64 " of %" PRIu64
                 " trials; %s holds them; `shortfall run --resume %s` "

@@ -476,16 +476,20 @@ Test(engine, summary_statistics_match_a_direct_computation)
 }
 
 static volatile sig_atomic_t stop_flag;
+static uint64_t stop_at;
 
-/* Raises the stop flag once the first wave has finished. */
-static void stop_after_first_wave(void *ctx, uint64_t done, uint64_t total)
+/* Raises the stop flag once `stop_at` trials are reported done. */
+static void stop_when_done(void *ctx, uint64_t done, uint64_t total)
 {
     (void)ctx;
     (void)total;
-    if (done > 0)
+    if (done >= stop_at)
         stop_flag = 1;
 }
 
+/* A stop takes effect within the block in progress, not at the end of a
+ * wave of blocks; the completed trials are the first n_done, and resuming
+ * gives the same results as never stopping. */
 Test(engine, an_interrupted_run_resumes_to_the_same_result)
 {
     fixture a, b;
@@ -502,17 +506,60 @@ Test(engine, an_interrupted_run_resumes_to_the_same_result)
     opt.n_policies = 3;
     opt.policies = policies;
     opt.stop = &stop_flag;
-    opt.progress = stop_after_first_wave;
+    opt.progress = stop_when_done;
     stop_flag = 0;
+    stop_at = 1;
     cr_assert_eq(sf_results_init(&b.res, &b.m, &opt, &err), 0);
     cr_assert_eq(sf_engine_run(&b.m, &opt, &b.res, &err), 0, "%s", err.msg);
-    /* One wave of 2 blocks on one thread, then stopped. */
-    cr_assert_eq(b.res.n_done, 2 * SF_BLOCK_TRIALS);
+    /* Stopped at the first report, inside the first block of the first
+     * wave (of 2 blocks on one thread). */
+    cr_assert(b.res.n_done >= 1 && b.res.n_done < SF_BLOCK_TRIALS,
+              "stopped after %llu trials", (unsigned long long)b.res.n_done);
     stop_flag = 0;
     opt.progress = NULL;
     opt.threads = 2;
     cr_assert_eq(sf_engine_run(&b.m, &opt, &b.res, &err), 0, "%s", err.msg);
     cr_assert_eq(b.res.n_done, 9000);
+    cr_assert_eq(sf_results_summarise(&b.res, &err), 0);
+    assert_same_results(&a.res, &b.res, true);
+    fixture_free(&a);
+    fixture_free(&b);
+}
+
+/* Stopped again and again at points inside blocks, on 2 and 8 threads
+ * whose slices finish out of order: every piece leaves exactly the first
+ * n_done trials, rows and accumulators, so the pieces add up to the
+ * uninterrupted run. */
+Test(engine, stops_inside_blocks_on_many_threads_add_up_to_one_run)
+{
+    fixture a, b;
+    int policies[3] = {0, 1, 2};
+    sf_run_options opt = {0};
+    sf_error err = {0};
+    int pieces = 0, inside = 0;
+
+    load_toy(&a);
+    load_toy(&b);
+    fixture_run(&a, 7000, 29, 1);
+    opt.seed = 29;
+    opt.n_trials = 7000;
+    opt.n_policies = 3;
+    opt.policies = policies;
+    opt.stop = &stop_flag;
+    opt.progress = stop_when_done;
+    cr_assert_eq(sf_results_init(&b.res, &b.m, &opt, &err), 0);
+    while (b.res.n_done < 7000) {
+        uint64_t before = b.res.n_done;
+        opt.threads = pieces % 2 ? 8 : 2;
+        stop_flag = 0;
+        stop_at = before + 700;
+        cr_assert_eq(sf_engine_run(&b.m, &opt, &b.res, &err), 0, "%s", err.msg);
+        cr_assert_gt(b.res.n_done, before);
+        inside += b.res.n_done < 7000 && b.res.n_done % SF_BLOCK_TRIALS != 0;
+        pieces++;
+    }
+    cr_assert_gt(pieces, 3);
+    cr_assert_gt(inside, 0, "no stop fell inside a block");
     cr_assert_eq(sf_results_summarise(&b.res, &err), 0);
     assert_same_results(&a.res, &b.res, true);
     fixture_free(&a);

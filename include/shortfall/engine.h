@@ -2,8 +2,9 @@
  * engine.h — runs the trials of a scenario under its policy mixes and
  * keeps what they record (sf_results), then the statistics over trials.
  *
- * Trials are cut into fixed blocks of SF_BLOCK_TRIALS, which threads take
- * in waves.  Per-trial metrics go to each trial's own row; everything
+ * Trials are cut into fixed blocks of SF_BLOCK_TRIALS, run in waves of
+ * blocks; within a wave threads claim slices of a few trials, in trial
+ * order.  Per-trial metrics go to each trial's own row; everything
  * accumulated over trials during the run is an integer (histogram counts,
  * counts of short months, monthly fractions in fixed point), and integer
  * sums do not depend on the order of addition.  So results are bitwise
@@ -128,10 +129,16 @@ typedef struct {
     uint64_t n_paths;     /* keep monthly paths of the first n_paths trials */
     size_t n_policies;    /* policies to run, as scenario indices; the */
     const int *policies;  /* baseline (0) must come first */
-    /* Polled between waves of blocks; when it becomes non-zero the run
-     * stops with the trials completed so far (a whole number of blocks). */
+    /* Polled by every thread before it claims a slice of trials (a few
+     * trials, sized to take about 10 ms, or one trial if that takes
+     * longer); when it becomes non-zero, the threads finish the slices
+     * they are running and the run stops with the trials completed so far
+     * — always the first n_done, not necessarily a whole number of
+     * blocks. */
     volatile sig_atomic_t *stop;
-    /* Called between waves from the calling thread. */
+    /* Called from the calling thread after each of its slices (`done`:
+     * trials completed so far, in any order) and at the end of each wave
+     * (`done` = n_done). */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     void *progress_ctx;
     /* Blocks per wave; 0: two per thread.  Fix it when `enough` is used,
@@ -139,11 +146,13 @@ typedef struct {
     unsigned wave_blocks;
     /* Called after each wave with the results so far (rows [0, n_done));
      * returning true ends the run there, e.g. once a target precision is
-     * reached.  NULL: run all n_trials. */
+     * reached.  Not after a wave cut short by `stop`.  NULL: run all
+     * n_trials. */
     bool (*enough)(void *ctx, const sf_results *res);
     void *enough_ctx;
-    /* Streaming: called after each wave, from the calling thread, with
-     * rows [from, to) complete (numbered from first_trial); the results
+    /* Streaming: called after each wave (also one cut short by `stop`),
+     * from the calling thread, with rows [from, to) complete (numbered
+     * from first_trial; `from` is on a block boundary); the results
      * then hold only one wave's rows, so memory does not grow with the
      * trials.  A non-zero return (an error, set in err) ends the run with
      * that error.  Not with `enough`, which needs every row.  NULL: every
@@ -171,7 +180,8 @@ int sf_results_init(sf_results *res, const sf_model *m,
  * stopped early (res->n_done < n_trials) can be continued, with the same
  * result as if it had never stopped.  On success the results hold
  * per-trial metrics and monthly accumulators; call sf_results_summarise
- * for the statistics.  wall_seconds accumulates. */
+ * for the statistics.  wall_seconds accumulates.  After an error the
+ * results are unusable (the accumulators may hold part of a wave). */
 int sf_engine_run(const sf_model *m, const sf_run_options *opt,
                   sf_results *res, sf_error *err);
 
