@@ -401,9 +401,13 @@ static void show_progress(void *ctx, uint64_t done, uint64_t total)
     for (int i = 0; i < width; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[width] = '\0';
-    fprintf(stderr, "\r[%s] %" PRIu64 "/%" PRIu64 " trials  %.0f trials/s  "
-                    "ETA %.0f s   ",
-            bar, done, total, rate, eta);
+    if (rate > 0)
+        fprintf(stderr, "\r[%s] %" PRIu64 "/%" PRIu64 " trials  %.0f "
+                        "trials/s  ETA %.0f s   ",
+                bar, done, total, rate, eta);
+    else
+        fprintf(stderr, "\r[%s] %" PRIu64 "/%" PRIu64 " trials   ", bar,
+                done, total);
     if (done >= total)
         fputs("\n", stderr);
     fflush(stderr);
@@ -1025,6 +1029,9 @@ int sf_cmd_run(int argc, char **argv)
     {
         on_first_signal = STOP_TRIALS;
         install_handlers();
+        /* The bar at once, before the first trials are done. */
+        prog.last -= 1.0;
+        show_progress(&prog, res.n_done, res.n_trials);
         ret = sf_engine_run(&m, &opt, &res, &err);
         on_first_signal = FINISH_FILE;
         if (ret != 0)
