@@ -3432,6 +3432,16 @@ int sf_scenario_policy_index(const sf_scenario *sc, const char *name)
     return -1;
 }
 
+const char *sf_scenario_policy_nearest(const sf_scenario *sc,
+                                       const char *name)
+{
+    sf_cfg_near near;
+    sf_cfg_near_init(&near, name);
+    for (size_t i = 0; i < sc->n_policies; i++)
+        sf_cfg_near_add(&near, sc->policies[i].name);
+    return sf_cfg_near_best(&near);
+}
+
 bool sf_country_set_has(const sf_country_set *set, int c)
 {
     size_t lo = 0, hi = set->n;

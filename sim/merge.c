@@ -35,6 +35,12 @@
  * SF_BLOCK_TRIALS (a multiple of the file's chunk rows). */
 #define MERGE_WINDOW_BLOCKS 4
 
+/* "s" after a count other than one. */
+static const char *plural(size_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
 static void merge_usage(FILE *f)
 {
     fprintf(f, "usage: shortfall merge [--force] OUT.h5 SHARD.h5...\n"
@@ -448,8 +454,8 @@ static int merge_batch(const char *out_path, bool force, const char **paths,
             values[v * b.n_sweeps + k] = sf_batch_value(&b, v % combos, k);
     }
     char cmdline[256];
-    snprintf(cmdline, sizeof cmdline, "shortfall merge %s (%zu parts)",
-             out_path, n);
+    snprintf(cmdline, sizeof cmdline, "shortfall merge %s (%zu part%s)",
+             out_path, n, plural(n));
     sf_h5_batch hb = {bi->name, bi->file, bi->text, cmdline, SF_GIT_COMMIT,
                       nv, (const char *const *)bi->variants,
                       (const char *const *)bi->scenarios, b.n_sweeps,
@@ -468,8 +474,8 @@ static int merge_batch(const char *out_path, bool force, const char **paths,
     }
     if ((ret = sf_h5_batch_end(&out, &err)) != 0)
         goto fail;
-    printf("\nMerged %zu parts (%zu variants of batch %s) into %s\n", n, nv,
-           bi->name, out_path);
+    printf("\nMerged %zu part%s (%zu variant%s of batch %s) into %s\n", n,
+           plural(n), nv, plural(nv), bi->name, out_path);
     goto done;
 fail:
     fprintf(stderr, "shortfall merge: %s\n", err.msg);
@@ -576,8 +582,8 @@ int sf_cmd_merge(int argc, char **argv)
     opt.rows_ctx = &out;
     opt.wave_blocks = MERGE_WINDOW_BLOCKS;
     char cmdline[256];
-    snprintf(cmdline, sizeof cmdline, "shortfall merge %s (%zu shards)",
-             out_path, n);
+    snprintf(cmdline, sizeof cmdline, "shortfall merge %s (%zu shard%s)",
+             out_path, n, plural(n));
     sf_h5_meta meta = {cmdline, SF_GIT_COMMIT, 1, true, 0.0, NULL};
     if ((ret = sf_h5_out_open(&out, out_path, force, &err)) != 0 ||
         (ret = sf_results_init(&res, &m, &opt, &err)) != 0 ||
@@ -595,8 +601,9 @@ int sf_cmd_merge(int argc, char **argv)
         (ret = sf_h5_out_write(&out, &res, &meta, &err)) != 0)
         goto fail;
     sf_print_summary(stdout, &res);
-    printf("\nMerged %zu shards (trials %" PRIu64 "..%" PRIu64 ") into %s\n",
-           n, opt.first_trial, opt.first_trial + opt.n_trials - 1, out_path);
+    printf("\nMerged %zu shard%s (trials %" PRIu64 "..%" PRIu64 ") into %s\n",
+           n, plural(n), opt.first_trial, opt.first_trial + opt.n_trials - 1,
+           out_path);
     goto out;
 fail:
     fprintf(stderr, "shortfall merge: %s\n", err.msg);

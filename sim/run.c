@@ -100,9 +100,11 @@ static void run_usage(FILE *f)
             "\n"
             "Samples trials of the scenario's shocks under each policy mix (all on\n"
             "the same trials), writes the results file and prints the summary table.\n"
+            "One scenario (or batch) file per run: for several, run each in turn.\n"
             "\n"
             "options:\n"
-            "  -n N                  number of trials (default: the scenario's trials)\n"
+            "  -n N                  number of trials, a whole number such as 10000,\n"
+            "                        10_000 or 1e4 (default: the scenario's trials)\n"
             "  --seed S              seed, 0 .. 2^64-1 (default: the scenario's seed)\n"
             "  -o, --output FILE     results file (default: out/<scenario name>.h5)\n"
             "  --force               replace FILE if it exists\n"
@@ -132,8 +134,6 @@ static void run_usage(FILE *f)
             "  --resume FILE         finish an interrupted run in FILE\n"
             "  -h, --help            this text\n"
             "\n"
-            "One scenario (or batch) file per run; run each of several in turn.\n"
-            "\n"
             "Ctrl-C (SIGINT) or SIGTERM while trials run prints `stopping after the\n"
             "trials in progress…`: each thread finishes the few trials it is on\n"
             "(well under a second's work, unless one trial takes longer), the\n"
@@ -159,6 +159,74 @@ static bool parse_u64(const char *s, uint64_t *out)
         return false;
     *out = v;
     return true;
+}
+
+/* A count of trials as people write it: 10000, 10_000 (underscores
+ * between digits), 1e4, 1.5e3.  Exact whole numbers only: 2.5 and 1e-3
+ * are refused ("not whole"), as is anything else ("not a number").
+ * Returns 0, or one of those two words in *why. */
+static int parse_count(const char *s, uint64_t *out, const char **why)
+{
+    char digits[64];
+    size_t nd = 0, frac = 0;
+    bool in_frac = false;
+    long long exp = 0;
+    const char *c = s;
+
+    *why = "not a number";
+    if (s == NULL || !(*c >= '0' && *c <= '9'))
+        return -1;
+    for (; *c != '\0' && *c != 'e' && *c != 'E'; c++) {
+        if (*c >= '0' && *c <= '9') {
+            if (nd == sizeof digits - 1)
+                return -1;
+            digits[nd++] = *c;
+            frac += in_frac;
+        } else if (*c == '_' && c[-1] >= '0' && c[-1] <= '9' && c[1] >= '0' &&
+                   c[1] <= '9') {
+            continue;
+        } else if (*c == '.' && !in_frac && c[1] >= '0' && c[1] <= '9') {
+            in_frac = true;
+        } else {
+            return -1;
+        }
+    }
+    if (*c != '\0') { /* the exponent */
+        bool neg = c[1] == '-';
+        c += c[1] == '-' || c[1] == '+' ? 2 : 1;
+        if (*c == '\0')
+            return -1;
+        for (; *c != '\0'; c++) {
+            if (!(*c >= '0' && *c <= '9'))
+                return -1;
+            exp = exp > 1000 ? exp : exp * 10 + (*c - '0');
+        }
+        exp = neg ? -exp : exp;
+    }
+    exp -= (long long)frac;
+    /* digits x 10^exp: drop trailing zeros, which must cover a negative
+     * exponent, then scale up. */
+    while (exp < 0 && nd > 0 && digits[nd - 1] == '0') {
+        nd--;
+        exp++;
+    }
+    if (exp < 0) {
+        *why = "not whole";
+        return -1;
+    }
+    uint64_t v = 0;
+    for (size_t i = 0; i < nd; i++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return *why = "too large", -1;
+        v = v * 10 + (uint64_t)(digits[i] - '0');
+    }
+    for (; exp > 0 && v > 0; exp--) {
+        if (v > UINT64_MAX / 10)
+            return *why = "too large", -1;
+        v *= 10;
+    }
+    *out = v;
+    return 0;
 }
 
 /* The value of option argv[*a] ("--x V" or "--x=V"); NULL if missing. */
@@ -201,10 +269,19 @@ static int parse_args(int argc, char **argv, run_args *ra)
             return -1;
         } else if (is_option(arg, "-n")) {
             v = option_value(argc, argv, &a, "-n");
-            if (!parse_u64(v, &x) || x < 1 || x > 1000000000000ULL)
-                return usage_error("-n needs a whole number of trials from 1 "
-                                   "to 10^12, got '%s'",
-                                   v);
+            const char *why = "missing";
+            if (v != NULL && parse_count(v, &x, &why) == 0)
+                why = x < 1                  ? "less than 1"
+                      : x > 1000000000000ULL ? "too large"
+                                             : NULL;
+            if (why != NULL) {
+                fprintf(stderr,
+                        "shortfall run: -n needs a whole number of trials "
+                        "from 1 to 10^12 (such as 10000, 10_000 or 1e4), "
+                        "got '%s' (%s)\n",
+                        v ? v : "", why);
+                return SF_EXIT_USAGE;
+            }
             ra->n_trials = (long long)x;
         } else if (is_option(arg, "--seed")) {
             v = option_value(argc, argv, &a, "--seed");
@@ -506,10 +583,14 @@ static int resolve_policies(const sf_scenario *sc, const run_args *ra,
     for (size_t i = 0; i < ra->n_policy_names; i++) {
         int p = sf_scenario_policy_index(sc, ra->policy_names[i]);
         if (p < 0) {
+            const char *near =
+                sf_scenario_policy_nearest(sc, ra->policy_names[i]);
             fprintf(stderr, "shortfall run: %s has no policy mix '%s'; it has:",
                     sc->file, ra->policy_names[i]);
             for (size_t q = 0; q < sc->n_policies; q++)
                 fprintf(stderr, " %s", sc->policies[q].name);
+            if (near != NULL)
+                fprintf(stderr, "; did you mean '%s'?", near);
             fputs("\n", stderr);
             return SF_EXIT_USAGE;
         }

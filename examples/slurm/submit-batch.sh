@@ -7,6 +7,10 @@
 # before anything is submitted.  Prints the two job ids.  Extra sbatch
 # options can be given in SBATCH_EXTRA, e.g. SBATCH_EXTRA="--partition=short".
 set -euo pipefail
+if [ $# -lt 3 ]; then
+  echo "usage: $0 BATCH SHARDS OUTDIR [TRIALS] [SEED]" >&2
+  exit 1
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 # One absolute path for every task: scenario paths in the batch are
 # relative to it, and the parts must agree on it.

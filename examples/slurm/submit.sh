@@ -4,6 +4,10 @@
 # Prints the two job ids.  Extra sbatch options (partition, account, time)
 # can be given in SBATCH_EXTRA, e.g. SBATCH_EXTRA="--partition=short".
 set -euo pipefail
+if [ $# -lt 4 ]; then
+  echo "usage: $0 SCENARIO TRIALS SHARDS OUTDIR [SEED]" >&2
+  exit 1
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 export SCENARIO=$(realpath "$1") TRIALS=$2 SHARDS=$3
 mkdir -p "$4"

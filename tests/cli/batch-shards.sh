@@ -53,6 +53,9 @@ for i in 0 1 2; do run --shard $i/3 -o "$tmp/sh$i.h5"; done
 expect batch-merge-shards 0 'Merged 3 parts' -- "$sf" merge "$tmp/ms.h5" "$tmp/sh2.h5" "$tmp/sh0.h5" "$tmp/sh1.h5"
 cmp_ok "$tmp/ms.h5" "$tmp/whole.h5"
 ok_if batch-merge-shards-identical "grep -q ' 0 differences' $tmp/cmp" || cat "$tmp/cmp"
+# One part of all the trials of every variant: "1 part".
+run --shard 0/1 -o "$tmp/one.h5"
+expect batch-merge-one-part 0 'Merged 1 part \(3 variants of batch toy-zip\)' -- "$sf" merge "$tmp/m1.h5" "$tmp/one.h5"
 # Variant I, shard J, as the Slurm example runs them.
 for v in 0 1 2; do for i in 0 1; do run --variant $v --shard $i/2 -o "$tmp/t$v$i.h5"; done; done
 "$sf" merge "$tmp/mt.h5" "$tmp"/t??.h5 >/dev/null 2>&1

@@ -107,7 +107,7 @@ expect trials-yaml-1e13 2 'trials: must be <= 1000000000000, got 1e13' -- "$sf" 
 
 # ---- Trial counts ----------------------------------------------------------
 expect n-0 1 '-n needs a whole number of trials from 1 to 10\^12' -- "$sf" run $toy -n 0
-expect n-1e12-text 1 "got '1e12'" -- "$sf" run $toy -n 1e12
+expect n-1e13-text 1 "got '1e13' \\(too large\\)" -- "$sf" run $toy -n 1e13
 expect n-negative 1 "got '-5'" -- "$sf" run $toy -n -5
 expect n-past-u64 1 "got '99999999999999999999'" -- "$sf" run $toy -n 99999999999999999999
 expect n-past-1e12 1 "got '1000000000001'" -- "$sf" run $toy -n 1000000000001

@@ -19,6 +19,10 @@ q="--progress never"
 expect merge 0 'Merged 3 shards \(trials 0\.\.4999\)' -- "$sf" merge "$tmp/m.h5" "$tmp/s3.h5" "$tmp/s1.h5" "$tmp/s2.h5"
 "$py" tests/python/compare_results.py "$tmp/m.h5" "$tmp/whole.h5" >"$tmp/cmp" 2>&1
 ok_if merge-identical "grep -q ' 0 differences' $tmp/cmp" || cat "$tmp/cmp"
+# One shard is "1 shard", in the message and in the command line the
+# file records.
+expect merge-one-shard 0 'Merged 1 shard \(trials 0\.\.1\)' -- "$sf" merge "$tmp/m1.h5" "$tmp/s1.h5"
+ok_if merge-one-shard-recorded "\"$py\" -c \"import h5py, sys; c = h5py.File('$tmp/m1.h5').attrs['command_line']; c = c.decode() if isinstance(c, bytes) else c; print(c); sys.exit(not c.endswith('(1 shard)'))\" >$tmp/cl 2>&1" || cat "$tmp/cl"
 # merge passes rows through a window of 4 blocks (4096 trials) to the
 # file: a shard spanning several windows, boundaries inside windows, and a
 # last window left partial must still give the one run's file.
