@@ -137,6 +137,16 @@ int sf_batch_load(sf_batch *b, const char *text, size_t len, const char *file,
     size_t old = sf_cfg_push_key(&c, "batch");
     if ((ret = sf_cfg_string(&c, n, &s)) != 0)
         goto out;
+    const char *why = sf_cfg_name_problem(s);
+    if (why != NULL) {
+        ret = s[0] == '\0'
+                  ? sf_cfg_fail(&c, SF_ERR_RANGE, n, "must not be empty")
+                  : sf_cfg_fail(&c, SF_ERR_RANGE, n,
+                                "'%s' cannot be the batch's name: "
+                                "it %s",
+                                sf_cfg_q(&c, s), why);
+        goto out;
+    }
     sf_cfg_pop(&c, old);
     if ((b->name = strdup(s)) == NULL) {
         ret = sf_cfg_nomem(&c);

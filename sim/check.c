@@ -6,6 +6,7 @@
  * listed with their indices (what `run BATCH --variant I` takes).
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,10 @@
 #include "batch.h"
 #include "cli.h"
 #include "shortfall/distributions.h"
+#include "shortfall/engine.h"
+#include "shortfall/market.h"
 #include "shortfall/model.h"
+#include "shortfall/policy.h"
 #include "shortfall/scenario.h"
 
 int sf_exit_code(int err_code)
@@ -328,12 +332,166 @@ static void print_scenario(FILE *f, const sf_model *m)
     }
 }
 
+/* --- warnings ------------------------------------------------------------ */
+
+/* One warning, "FILE:LINE:COL: KEY.PATH: warning: ...", on f. */
+static void warn(FILE *f, const char *file, sf_loc loc, const char *path,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void warn(FILE *f, const char *file, sf_loc loc, const char *path,
+                 const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(f, "%s:%d:%d: %s: warning: ", file, loc.line, loc.col, path);
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    fputs("\n", f);
+}
+
+/* Shocks and policy tariffs that cover no link (restrictions, tariffs) or
+ * no node (outages): they change nothing. */
+static size_t warn_empty_shocks(FILE *f, const sf_model *m, const char *file)
+{
+    const sf_scenario *sc = m->sc;
+    size_t n = 0;
+
+    for (size_t k = 0; k < sc->n_shocks; k++) {
+        const sf_shock *s = &sc->shocks[k];
+        bool outage = s->kind == SF_SHOCK_OUTAGE;
+        const sf_csr *cov = outage ? &m->shock_nodes : &m->shock_links;
+        char path[64];
+        if (cov->start[k + 1] > cov->start[k])
+            continue;
+        snprintf(path, sizeof path, "shocks[%zu]", k);
+        if (s->defined_by_policy >= 0) {
+            const sf_policy *pol = &sc->policies[s->defined_by_policy];
+            for (size_t i = 0; i < pol->n_interventions; i++)
+                if (pol->interventions[i].kind == SF_IV_TARIFF &&
+                    pol->interventions[i].shock == (int)k)
+                    snprintf(path, sizeof path,
+                             "policies[%d].interventions[%zu]",
+                             s->defined_by_policy, i);
+        }
+        warn(f, file, s->loc, path, "%s '%s' covers no %s: it changes nothing",
+             s->defined_by_policy >= 0 ? "policy tariff" : "shock", s->id,
+             outage ? "node" : "supplier-buyer link");
+        n++;
+    }
+    return n;
+}
+
+/* Commodities that some node produces and no node (of the scenario or
+ * built by a policy) takes as input. */
+static size_t warn_unbought(FILE *f, const sf_model *m, const char *file)
+{
+    const sf_scenario *sc = m->sc;
+    size_t n = 0;
+
+    for (size_t c = 0; c < sc->n_commodities; c++) {
+        bool made = m->suppliers.start[c + 1] > m->suppliers.start[c];
+        bool bought = m->buyers.start[c + 1] > m->buyers.start[c];
+        char path[64];
+        if (!made || bought)
+            continue;
+        snprintf(path, sizeof path, "commodities[%zu]", c);
+        warn(f, file, sc->commodities[c].loc, path,
+             "commodity '%s' is produced (by '%s'%s) but no node buys it",
+             sc->commodities[c].id,
+             sc->nodes[m->suppliers.item[m->suppliers.start[c]]].id,
+             m->suppliers.start[c + 1] - m->suppliers.start[c] > 1
+                 ? " and others"
+                 : "");
+        n++;
+    }
+    return n;
+}
+
+/* Demand nodes whose need cannot be met at month 0: one month of the
+ * baseline mix's market at month-0 rates — nameplate capacity of the
+ * nodes the baseline has, no shock, each demand node's month-0 need
+ * (no growth, no volatility; less the baseline's demand reduction) — with
+ * every stock empty and none being built up (no converter input buffer,
+ * no producer output stock, no stockpile), so that only capacity and the
+ * market's own rules (links, weights, yields, offtake, rationing) decide.
+ * A node short by more than SF_SHORT_THRESHOLD of its need is reported:
+ * stocks can only postpone that shortfall.  (A node that no supplier can
+ * reach at all is an error when the scenario loads.) */
+static size_t warn_short_at_month0(FILE *f, const sf_model *m, const char *file)
+{
+    const sf_scenario *sc = m->sc;
+    sf_model flat = *m; /* the model without input buffers */
+    sf_policy_plan pp;
+    sf_market_ws w;
+    sf_error err = {0};
+    double *zero = calloc(m->n_nodes ? m->n_nodes : 1, sizeof *zero);
+    size_t n = 0;
+
+    memset(&pp, 0, sizeof pp);
+    memset(&w, 0, sizeof w);
+    if (zero == NULL || sf_market_ws_init(&w, m) != 0 ||
+        sf_policy_plan_init(&pp, m, 0, &err) != 0) {
+        fprintf(f, "%s: warning: month-0 balance not checked: out of memory\n",
+                file);
+        goto out;
+    }
+    flat.buffer_months = zero;
+    sf_market_reset(&w, &flat, &pp);
+    for (size_t i = 0; i < m->n_nodes; i++) {
+        w.cap[i] = pp.built[i] && !pp.project[i] ? m->cap_month[i] : 0.0;
+        w.f[i] = 1.0;
+        w.in_stock[i] = w.out_stock[i] = w.level[i] = 0.0;
+        w.short_last[i] = true; /* no stockpile refill */
+        w.need[i] = m->kind[i] == SF_NODE_DEMAND
+                        ? m->demand_month[i] * (1.0 - pp.reduce_share[i])
+                        : 0.0;
+    }
+    for (size_t l = 0; l < m->n_links; l++) {
+        w.r[l] = 1.0;
+        w.tau[l] = 0.0;
+        w.attr[l] = m->link_weight[l];
+    }
+    sf_market_month(&flat, &pp, 0, &w);
+    for (size_t d = 0; d < m->n_demand; d++) {
+        int j = m->demand_nodes[d];
+        double need = w.need[j], s = w.shortfall[j];
+        char path[64];
+        if (!(s > SF_SHORT_THRESHOLD * need && s > 0.0))
+            continue;
+        snprintf(path, sizeof path, "nodes[%d]", j);
+        warn(f, file, sc->nodes[j].loc, path,
+             "demand node '%s' cannot be met at month 0: with no shock and "
+             "no stocks, %.4g of its %.4g %s a month (%.1f %%) go short",
+             sc->nodes[j].id, s, need, sc->commodities[sc->nodes[j].input].unit,
+             100.0 * s / need);
+        n++;
+    }
+out:
+    sf_policy_plan_free(&pp);
+    sf_market_ws_free(&w);
+    free(zero);
+    return n;
+}
+
+/* Every warning of a valid scenario, on f; returns how many. */
+static size_t warn_scenario(FILE *f, const sf_model *m, const char *file)
+{
+    return warn_empty_shocks(f, m, file) + warn_unbought(f, m, file) +
+           warn_short_at_month0(f, m, file);
+}
+
 static void check_usage(FILE *f)
 {
-    fprintf(f, "usage: shortfall check SCENARIO.yaml...\n"
+    fprintf(f, "usage: shortfall check [--strict] SCENARIO.yaml...\n"
                "Validates each scenario file and prints what a run would "
                "simulate.\nA batch file: validates every variant and lists "
                "them (index, group, trials,\nseed, swept values).\n"
+               "Warns (file:line:col: key.path: warning: ...) of a valid "
+               "scenario's likely\nmistakes: a shock or policy tariff that "
+               "covers nothing; a commodity that is\nproduced but bought by "
+               "no node; a demand node that is short at month 0 even\nwith "
+               "no shock and no stocks (docs/cli.md has the exact rule).\n"
+               "  --strict   warnings make the exit status 2\n"
                "Exit 0 when every file is valid, 2 when one is "
                "not (one error line, file:line:col: key.path: message).\n");
 }
@@ -341,8 +499,8 @@ static void check_usage(FILE *f)
 /* A batch file: every variant loaded and compiled as a run would, before
  * any trial, then one line per variant.  The first line, "batch NAME: N
  * variants ...", is what scripts read (examples/slurm/submit-batch.sh). */
-static int check_batch(FILE *f, const char *path, const char *text,
-                       size_t len, sf_error *err)
+static int check_batch(FILE *f, const char *path, const char *text, size_t len,
+                       size_t *warnings, sf_error *err)
 {
     sf_batch b;
     sf_batch_variants vs;
@@ -381,6 +539,8 @@ static int check_batch(FILE *f, const char *path, const char *text,
             for (size_t k = 0; k < b.n_sweeps; k++)
                 fprintf(f, " %g", vs.values[v * b.n_sweeps + k]);
             fputs("\n", f);
+            fflush(f);
+            *warnings += warn_scenario(stderr, &m, label);
         }
         sf_model_free(&m);
         sf_scenario_free(&sc);
@@ -394,11 +554,17 @@ out:
 int sf_cmd_check(int argc, char **argv)
 {
     int status = SF_EXIT_OK, n_files = 0;
+    bool strict = false;
+    size_t warnings = 0;
 
     for (int a = 1; a < argc; a++) {
         if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
             check_usage(stdout);
             return SF_EXIT_OK;
+        }
+        if (strcmp(argv[a], "--strict") == 0) {
+            strict = true;
+            continue;
         }
         if (argv[a][0] == '-' && argv[a][1] != '\0') {
             fprintf(stderr, "shortfall check: unknown option '%s'\n", argv[a]);
@@ -412,6 +578,8 @@ int sf_cmd_check(int argc, char **argv)
         sf_error err = {0};
         int ret;
 
+        if (strcmp(argv[a], "--strict") == 0)
+            continue;
         memset(&sc, 0, sizeof sc);
         memset(&m, 0, sizeof m);
         n_files++;
@@ -420,7 +588,7 @@ int sf_cmd_check(int argc, char **argv)
         if (text != NULL && sf_batch_detect(text, len)) {
             if (n_files > 1)
                 fputs("\n", stdout);
-            ret = check_batch(stdout, argv[a], text, len, &err);
+            ret = check_batch(stdout, argv[a], text, len, &warnings, &err);
             free(text);
             if (ret != 0) {
                 fprintf(stderr, "%s\n", err.msg);
@@ -438,6 +606,8 @@ int sf_cmd_check(int argc, char **argv)
             if (n_files > 1)
                 fputs("\n", stdout);
             print_scenario(stdout, &m);
+            fflush(stdout);
+            warnings += warn_scenario(stderr, &m, argv[a]);
         } else {
             fprintf(stderr, "%s\n", err.msg);
             if (status == SF_EXIT_OK)
@@ -449,6 +619,12 @@ int sf_cmd_check(int argc, char **argv)
     if (n_files == 0) {
         check_usage(stderr);
         return SF_EXIT_USAGE;
+    }
+    if (strict && warnings > 0) {
+        fprintf(stderr, "shortfall check: %zu warning%s (--strict)\n", warnings,
+                warnings == 1 ? "" : "s");
+        if (status == SF_EXIT_OK)
+            status = SF_EXIT_INPUT;
     }
     return status;
 }

@@ -521,12 +521,17 @@ out:
 
 static int check_id(loader *L, const yaml_node_t *n, const char *s)
 {
-    if (is_id(s))
-        return 0;
-    return sf_cfg_fail(&L->y, SF_ERR_RANGE, n,
-                       "'%s' is not a valid name: use letters, digits, '_', "
-                       "'.' and '-'",
-                       q(L, s));
+    const char *why;
+    if (!is_id(s))
+        return sf_cfg_fail(&L->y, SF_ERR_RANGE, n,
+                           "'%s' is not a valid name: use letters, digits, "
+                           "'_', '.' and '-'",
+                           q(L, s));
+    /* What the letters allow but the results file cannot hold. */
+    if ((why = sf_cfg_name_problem(s)) != NULL)
+        return sf_cfg_fail(&L->y, SF_ERR_RANGE, n,
+                           "'%s' is not a valid name: it %s", q(L, s), why);
+    return 0;
 }
 
 static int id_field(loader *L, const yaml_node_t *map, const char *key,
@@ -1105,9 +1110,15 @@ static int parse_header(loader *L, const yaml_node_t *root)
     int rc;
 
     rc = str_field(L, root, "name", &s, &n);
-    if (rc == 0 && s[0] == '\0') {
+    const char *why = rc == 0 ? sf_cfg_name_problem(s) : NULL;
+    if (why != NULL) {
         size_t old = sf_cfg_push_key(&L->y, "name");
-        rc = sf_cfg_fail(&L->y, SF_ERR_RANGE, n, "must not be empty");
+        rc = s[0] == '\0'
+                 ? sf_cfg_fail(&L->y, SF_ERR_RANGE, n, "must not be empty")
+                 : sf_cfg_fail(&L->y, SF_ERR_RANGE, n,
+                               "'%s' cannot be the scenario's "
+                               "name: it %s",
+                               q(L, s), why);
         sf_cfg_pop(&L->y, old);
     }
     if (rc == 0)

@@ -90,6 +90,15 @@ void sf_cfg_near_add(sf_cfg_near *near, const char *candidate);
 /* The best candidate if it is close enough to suggest, else NULL. */
 const char *sf_cfg_near_best(const sf_cfg_near *near);
 
+/* Names become HDF5 group names and strings in the results file (the
+ * scenario and batch names, policy names, ids): at most this many bytes. */
+#define SF_CFG_NAME_MAX 255
+
+/* Why s cannot be a name in the results file, or NULL if it can: empty,
+ * longer than SF_CFG_NAME_MAX bytes, '.' or '..', a '/', or a control
+ * character (C0, DEL, or C1 in UTF-8); the text follows "it". */
+const char *sf_cfg_name_problem(const char *s);
+
 /* Readers.  Each reports its own error at n with the current path. */
 yaml_node_t *sf_cfg_get(sf_cfg *c, const yaml_node_t *map, const char *key);
 yaml_node_t *sf_cfg_get_key_node(sf_cfg *c, const yaml_node_t *map,

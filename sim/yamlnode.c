@@ -81,8 +81,11 @@ static void clip(char *out, size_t size, const char *s, size_t max)
         max = size - 4;
     while (s[i] != '\0' && o < max) {
         unsigned char ch = (unsigned char)s[i];
-        out[o++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-        i++;
+        /* A C1 control character (U+0080..U+009F) is two bytes in UTF-8. */
+        bool c1 = ch == 0xc2 && (unsigned char)s[i + 1] >= 0x80 &&
+                  (unsigned char)s[i + 1] <= 0x9f;
+        out[o++] = (ch < 0x20 || ch == 0x7f || c1) ? '?' : (char)ch;
+        i += c1 ? 2 : 1;
     }
     if (s[i] != '\0') {
         /* Back up over a cut multi-byte character. */
@@ -269,6 +272,31 @@ const char *sf_cfg_near_best(const sf_cfg_near *near)
     if (near->best == NULL || near->best_dist > limit || near->best_dist >= len)
         return NULL;
     return near->best;
+}
+
+/* ---- Names ------------------------------------------------------------ */
+
+const char *sf_cfg_name_problem(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t len = strlen(s);
+
+    if (len == 0)
+        return "is empty";
+    if (len > SF_CFG_NAME_MAX)
+        return "is longer than 255 bytes";
+    if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+        return "is '.' or '..', which cannot name a group in the results "
+               "file";
+    for (size_t i = 0; i < len; i++) {
+        if (u[i] == '/')
+            return "contains '/', which would make it a path of groups in "
+                   "the results file";
+        if (u[i] < 0x20 || u[i] == 0x7f ||
+            (u[i] == 0xc2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f))
+            return "contains a control character (tab, newline, ...)";
+    }
+    return NULL;
 }
 
 /* ---- Readers ---------------------------------------------------------- */

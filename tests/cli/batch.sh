@@ -83,3 +83,9 @@ sweeps:
 YAML
 expect batch-zip-lengths 2 'zip needs sweeps of equal length \(2 and 3 values\)' -- "$sf" run "$tmp/zip.yaml" -o "$tmp/x.h5"
 ok_if batch-no-file-on-error "[ ! -e $tmp/x.h5 ]"
+# A batch name the results file cannot hold: one error at load time, not
+# an HDF5 error after the trials.
+sed 's/^batch: toy-hazard/batch: sweeps\/2030/' "$tmp/sweep.yaml" >"$tmp/bad-name.yaml"
+expect batch-name-slash 2 "bad-name.yaml:1:8: batch: 'sweeps/2030' cannot be the batch's name: it contains '/'" -- "$sf" check "$tmp/bad-name.yaml"
+expect batch-name-slash-run 2 "cannot be the batch's name" -- "$sf" run "$tmp/bad-name.yaml" -o "$tmp/bn.h5" --progress never
+ok_if batch-name-slash-no-file "[ ! -e $tmp/bn.h5 ]"
