@@ -479,12 +479,13 @@ static void show_progress(void *ctx, uint64_t done, uint64_t total)
         bar[i] = i < fill ? '#' : '.';
     bar[width] = '\0';
     if (rate > 0)
-        fprintf(stderr, "\r[%s] %" PRIu64 "/%" PRIu64 " trials  %.0f "
-                        "trials/s  ETA %.0f s   ",
+        fprintf(stderr,
+                "\r[%s] %" PRIu64 "/%" PRIu64 " trials  %.0f "
+                "trials/s  ETA %.0f s   ",
                 bar, done, total, rate, eta);
     else
-        fprintf(stderr, "\r[%s] %" PRIu64 "/%" PRIu64 " trials   ", bar,
-                done, total);
+        fprintf(stderr, "\r[%s] %" PRIu64 "/%" PRIu64 " trials   ", bar, done,
+                total);
     if (done >= total)
         fputs("\n", stderr);
     fflush(stderr);

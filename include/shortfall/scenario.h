@@ -260,8 +260,7 @@ int sf_scenario_shock_index(const sf_scenario *sc, const char *id);
 int sf_scenario_policy_index(const sf_scenario *sc, const char *name);
 /* The policy mix whose name is nearest a misspelt one, when it is near
  * enough to suggest (as the loader suggests keys); else NULL. */
-const char *sf_scenario_policy_nearest(const sf_scenario *sc,
-                                       const char *name);
+const char *sf_scenario_policy_nearest(const sf_scenario *sc, const char *name);
 
 /* True when set contains country c. */
 bool sf_country_set_has(const sf_country_set *set, int c);
