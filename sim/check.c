@@ -490,7 +490,7 @@ static void check_usage(FILE *f)
                "scenario's likely\nmistakes: a shock or policy tariff that "
                "covers nothing; a commodity that is\nproduced but bought by "
                "no node; a demand node that is short at month 0 even\nwith "
-               "no shock and no stocks (docs/cli.md has the exact rule).\n"
+               "no shock and no stocks (docs/scenarios.md has the exact rule).\n"
                "  --strict   warnings make the exit status 2\n"
                "Exit 0 when every file is valid, 2 when one is "
                "not (one error line, file:line:col: key.path: message).\n");
