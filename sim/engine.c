@@ -2,13 +2,15 @@
  * engine.c — the trial loop.  Trials are cut into blocks of
  * SF_BLOCK_TRIALS, run in waves of blocks; within a wave OpenMP threads
  * claim slices of trials in trial order (a slice is a few trials, sized
- * to take about 10 ms), each thread with its own workspace allocated
+ * to take 5 to 20 ms), each thread with its own workspace allocated
  * once.  Per-trial metrics go to their own rows (no sharing between
  * threads); what is accumulated over trials — histogram counts,
- * short-month counts, monthly fractions in fixed point — is integer,
- * summed per thread and added at the end.  So every number is bitwise
- * identical whatever the thread count, the slice sizes, the order in
- * which slices finish, or where a run was interrupted and resumed.
+ * short-month counts, monthly fractions in fixed point — is integer:
+ * fractions and short months summed per thread and added at the end, the
+ * histograms counted in the results by atomic increments.  So every
+ * number is bitwise identical whatever the thread count, the slice sizes,
+ * the order in which slices finish, or where a run was interrupted and
+ * resumed.
  *
  * The stop flag is looked at before every slice, and progress reported
  * after every slice of the calling thread: a stop takes effect, and
