@@ -139,6 +139,17 @@ void sf_fmt_mean_se(double mean, double se, char *mean_buf, char *se_buf,
     }
 }
 
+void sf_fmt_mean_se_in(double mean, double se, double scale, char *mean_buf,
+                       char *se_buf, size_t n)
+{
+    double size = fabs(mean) > fabs(scale) ? fabs(mean) : fabs(scale);
+    if (isfinite(size) && isfinite(se) && fabs(se) < SF_FMT_NOISE * size)
+        se = 0.0;
+    if (isfinite(size) && fabs(mean) < SF_FMT_NOISE * size)
+        mean = 0.0;
+    sf_fmt_mean_se(mean, se, mean_buf, se_buf, n);
+}
+
 void sf_fmt_by_se(double x, double se, char *buf, size_t n)
 {
     char se_buf[SF_FMT_LEN];

@@ -16,6 +16,10 @@
  *     digits and "n/a"; a mean that is NaN or infinite is "n/a";
  *   - a value that rounds to zero is "0" (with the place's decimals), never
  *     "-0";
+ *   - in a table, a standard error or a value below SF_FMT_NOISE times the
+ *     scale of its row (sf_fmt_mean_se_in) is rounding noise of sums of
+ *     doubles, not sampling error, and counts as 0: a stockpile that
+ *     avoids exactly 125 t in every trial has a computed se of 1e-14;
  *   - fixed notation covers |x| < 10^21 and places 10^-15 .. 10^20;
  *     beyond that (no scenario within docs/scenarios.md's limits gets
  *     there) the same digits are written in e-notation.
@@ -49,6 +53,16 @@ void sf_fmt_sig(double x, int sig, char *buf, size_t n);
  * buffer of n bytes (so that a table can line them up at the '±'). */
 void sf_fmt_mean_se(double mean, double se, char *mean_buf, char *se_buf,
                     size_t n);
+
+/* Relative size below which a value or standard error is rounding noise. */
+#define SF_FMT_NOISE 1e-9
+
+/* sf_fmt_mean_se after setting se, and the mean, to 0 when they are below
+ * SF_FMT_NOISE times the larger of |mean| and |scale| (the size of the
+ * quantities the mean was computed from, e.g. the baseline's shortfall
+ * for a shortfall avoided). */
+void sf_fmt_mean_se_in(double mean, double se, double scale, char *mean_buf,
+                       char *se_buf, size_t n);
 
 /* A value shown to the precision its standard error warrants: the mean
  * string of sf_fmt_mean_se alone. */

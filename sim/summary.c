@@ -275,7 +275,7 @@ static void months_active(FILE *f, const sf_results *res)
         if (footer_shock(res, k)) {
             char a[SF_FMT_LEN], b[SF_FMT_LEN];
             const sf_summary *s = &res->pol[0].shock_summary[k];
-            sf_fmt_mean_se(s->mean, s->se, a, b, sizeof a);
+            sf_fmt_mean_se_in(s->mean, s->se, 0.0, a, b, sizeof a);
             fprintf(f, "%s%s %s ± %s", sep, m->sc->shocks[k].id, a, b);
             sep = ", ";
         }
@@ -400,9 +400,13 @@ static void write_table(FILE *f, const sf_summary_set *s)
                     table_set(&t, c_policy + 2,
                               sf_model_demand_unit(res->model), NULL);
                 c = c_values;
-                sf_fmt_mean_se(rc.mean, rc.se, a, b, sizeof a);
+                /* A standard error below 10^-9 of the mean is rounding
+                 * noise (numfmt.h): no place then. */
+                double se = fabs(rc.se) < SF_FMT_NOISE * fabs(rc.mean) ? 0.0
+                                                                     : rc.se;
+                sf_fmt_mean_se_in(rc.mean, rc.se, 0.0, a, b, sizeof a);
                 table_set(&t, c++, a, b);
-                int place = sf_fmt_se_place(rc.se);
+                int place = sf_fmt_se_place(se);
                 if (place == SF_FMT_NO_PLACE) {
                     sf_fmt_sig(rc.p95, 4, a, sizeof a);
                     table_set(&t, c++, a, NULL);
@@ -416,10 +420,13 @@ static void write_table(FILE *f, const sf_summary_set *s)
                 }
                 sf_fmt_by_se(rc.p_short, rc.p_short_se, a, sizeof a);
                 table_set(&t, c++, a, NULL);
-                sf_fmt_by_se(rc.frac, rc.frac_se, a, sizeof a);
+                sf_fmt_mean_se_in(rc.frac, rc.frac_se, 0.0, a, b, sizeof a);
                 table_set(&t, c++, a, NULL);
                 if (rc.paired) {
-                    sf_fmt_mean_se(rc.av_mean, rc.av_se, a, b, sizeof a);
+                    /* The scale of the avoided shortfall: the baseline's. */
+                    sf_fmt_mean_se_in(rc.av_mean, rc.av_se,
+                                      fabs(rc.mean) + fabs(rc.av_mean), a, b,
+                                      sizeof a);
                     table_set(&t, c++, a, b);
                     sf_fmt_by_se(rc.p_better, rc.p_better_se, a, sizeof a);
                     table_set(&t, c++, a, NULL);

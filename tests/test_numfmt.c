@@ -180,3 +180,27 @@ Test(numfmt, small_buffers_are_not_overrun)
     sf_fmt_sig(-1.5e300, 17, b, 6);
     cr_expect_eq(strlen(b), 5);
 }
+
+Test(numfmt, rounding_noise_counts_as_zero)
+{
+    char m[SF_FMT_LEN], s[SF_FMT_LEN];
+    /* A stockpile that avoids exactly 125 in every trial: the sums leave
+     * an se of 1e-14 and a mean off in its 15th digit. */
+    sf_fmt_mean_se_in(125.000000000000099, 2.7e-14, 0.0, m, s, sizeof m);
+    cr_expect_str_eq(m, "125");
+    cr_expect_str_eq(s, "0");
+    /* A difference of 6e-15 against a baseline of 2279 is none. */
+    sf_fmt_mean_se_in(-6.1e-15, 3.7e-15, 2279.15, m, s, sizeof m);
+    cr_expect_str_eq(m, "0");
+    cr_expect_str_eq(s, "0");
+    /* Not noise: one part in 10^8. */
+    sf_fmt_mean_se_in(125.0, 1.25e-6, 0.0, m, s, sizeof m);
+    cr_expect_str_eq(m, "125.0000000");
+    cr_expect_str_eq(s, "0.0000013");
+    /* No scale, no noise rule: small numbers stay. */
+    sf_fmt_mean_se_in(3e-12, 4.4e-14, 0.0, m, s, sizeof m);
+    cr_expect_str_eq(m, "0.000000000003000");
+    sf_fmt_mean_se_in(NAN, 2.3, 1.0, m, s, sizeof m);
+    cr_expect_str_eq(m, "n/a");
+    cr_expect_str_eq(s, "2.3");
+}

@@ -190,7 +190,8 @@ if fmt == "csv":
         sweep_fields = [(cols[i], cols[i + 1]) for i in range(0, len(cols), 2)]
         check("csv-sweep-columns", len(sweep_fields) == len(sweep_paths)
               and all(u == n + "_unit" for n, u in sweep_fields)
-              and all(n in want_units for n, _ in sweep_fields), str(cols))
+              and (not want_units or all(n in want_units for n, _ in sweep_fields)),
+              str(cols))
     compare_records(records, sweep_fields)
 
 elif fmt == "json":
@@ -253,16 +254,28 @@ else:  # the table
     body = []
     if h is not None:
         i = h + 1
-        if batch:
+        # A second header line holds the sweeps' units, when they have one
+        # unit each: text only left of the policy column.
+        m = re.search(r"(?<!\S)policy(?!\S)", head)
+        if batch and m and i < len(lines) and lines[i].strip() \
+                and not lines[i][m.start():].strip():
             unit_line = lines[i]
             i += 1
         while i < len(lines) and lines[i].strip():
             body.append(lines[i])
             i += 1
+
+    def column(word):
+        """Where a left-aligned column starts: its header word."""
+        m = re.search(rf"(?<!\S){re.escape(word)}(?!\S)", head)
+        return m.start() if m else None
+
+    pos_policy, pos_region, pos_unit = column("policy"), column("region"), column("unit")
     num = r"-?[0-9][0-9.,]*"
-    row_re = re.compile(rf"(\S+)\s+({num}) ± ([0-9.,]+)\s+({num})\s+({num})\s+({num})\s+({num})"
+    row_re = re.compile(rf"^\s+({num}) ± ([0-9.,]+)\s+({num})\s+({num})\s+({num})\s+({num})"
                         rf"(?:\s+({num}) ± ([0-9.,]+)\s+({num}))?$")
     grouped = re.compile(r"^-?\d{1,3}(,\d{3})*(\.\d+)?$")
+    noise = 1e-9  # SF_FMT_NOISE: below it, rounding noise of sums (numfmt.h)
 
     def place_of(se_text):
         digits = se_text.replace(",", "")
@@ -271,6 +284,12 @@ else:  # the table
         if "." in digits:
             return -len(digits.split(".")[1])
         return len(digits) - 2
+
+    def se_place(se):
+        """The place of se's second significant digit (None for 0)."""
+        if se == 0:
+            return None
+        return int(f"{se:.1e}".split("e")[1]) - 1
 
     def shown_ok(shown, value, place):
         """shown: value rounded to 10^place; 4 significant digits if None."""
@@ -288,62 +307,82 @@ else:  # the table
             return len(d.replace(".", "").lstrip("0")) == 2
         return len(d) >= 2 and d[0] != "0" and set(d[2:]) <= {"0"}
 
-    def se_ok(text_se, value):
-        if value == 0:
-            return text_se == "0"
-        return two_digits(text_se) and shown_ok(text_se, value, place_of(text_se))
+    def pm_ok(mean_text, se_text, mean, se, scale=0.0):
+        """mean ± se as the table's rule shows them, noise counted as 0."""
+        size = max(abs(mean), abs(scale))
+        if abs(se) < noise * size:
+            se = 0.0
+        if abs(mean) < noise * size:
+            mean = 0.0
+        if se == 0:
+            return se_text == "0" and shown_ok(mean_text, mean, None)
+        return (two_digits(se_text) and shown_ok(se_text, se, place_of(se_text))
+                and shown_ok(mean_text, mean, place_of(se_text)))
 
     variant = None
     policy = None
     keys, bad, pm_cols = [], [], {}
     for ln in body:
-        m = row_re.search(ln)
+        if pos_policy is None or pos_region is None:
+            bad.append("no policy or region column")
+            break
+        region = (ln[pos_region:].split() or [""])[0]
+        if pos_unit is not None:
+            unit = re.split(r"\s{2,}", ln[pos_unit:].strip())[0]
+            rest = ln[pos_unit + len(unit):]
+        else:
+            rest = ln[pos_region + len(region):]
+        m = row_re.match(rest)
         if not m:
             bad.append(f"row not parsed: {ln!r}")
             continue
-        before = ln[:m.start(1)].split()
-        if batch and len(before) == len(sweep_paths) + 2:
-            variant, vals, policy = before[0], before[1:-1], before[-1]
-            want = expected.get((variant, policy, m.group(1)), {})
-            for k, vt in enumerate(vals):
-                if not grouped.match(vt) or not math.isclose(
-                        float(vt.replace(",", "")), want.get(f"sweep_{k}", math.nan), rel_tol=1e-5):
-                    bad.append(f"sweep value {vt} of {variant}")
-        elif len(before) == 1:
-            policy = before[0]
-        elif before:
-            bad.append(f"row start {before}")
-        key = (variant if batch else None, policy, m.group(1))
+        if ln[pos_policy:pos_region].strip():
+            policy = ln[pos_policy:pos_region].strip()
+        if batch:
+            cells = re.split(r"\s{2,}", ln[:pos_policy].strip())
+            if cells != [""]:
+                variant, vals = cells[0], cells[1:]
+                want = expected.get((variant, policy, region), {})
+                if len(vals) != len(sweep_paths):
+                    bad.append(f"sweep values {vals} of {variant}")
+                for k, vt in enumerate(vals):
+                    number = vt.split(" ")[0]
+                    if not grouped.match(number) or not math.isclose(
+                            float(number.replace(",", "")), want.get(f"sweep_{k}", math.nan),
+                            rel_tol=1e-5):
+                        bad.append(f"sweep value {vt} of {variant}")
+        elif ln[:pos_policy].strip():
+            bad.append(f"row start {ln[:pos_policy]!r}")
+        key = (variant if batch else None, policy, region)
         keys.append(key)
         want = expected.get(key)
         if want is None:
             continue
-        cells = [c for c in m.groups()[1:] if c is not None]
-        for c in cells:
-            if not grouped.match(c):
+        for c in m.groups():
+            if c is not None and not grouped.match(c):
                 bad.append(f"{key} number {c!r} not in fixed notation with separators")
-        mean, se = m.group(2), m.group(3)
-        place = place_of(se)
-        if not se_ok(se, want["shortfall_se"]) or not shown_ok(mean, want["shortfall_mean"], place):
+        mean, se = m.group(1), m.group(2)
+        if not pm_ok(mean, se, want["shortfall_mean"], want["shortfall_se"]):
             bad.append(f"{key} shortfall {mean} ± {se} vs {want['shortfall_mean']} ± {want['shortfall_se']}")
-        for txt, fld in ((m.group(4), "shortfall_p95"), (m.group(5), "shortfall_cvar95")):
+        sse = want["shortfall_se"]
+        place = se_place(0.0 if abs(sse) < noise * abs(want["shortfall_mean"]) else sse)
+        for txt, fld in ((m.group(3), "shortfall_p95"), (m.group(4), "shortfall_cvar95")):
             if not shown_ok(txt, want[fld], place):
                 bad.append(f"{key} {fld} {txt} vs {want[fld]}")
-        for txt, fld in ((m.group(6), "p_short"), (m.group(7), "fraction_mean")):
-            se_fld = "p_short_se" if fld == "p_short" else "fraction_se"
-            sep = want[se_fld]
-            pl = None if sep == 0 else int(math.floor(math.log10(float(f"{sep:.1e}")))) - 1
-            if not shown_ok(txt, want[fld], pl):
-                bad.append(f"{key} {fld} {txt} vs {want[fld]} (se {sep})")
-        if (m.group(8) is None) != (want["avoided_mean"] is None):
+        for txt, fld, se_fld in ((m.group(5), "p_short", "p_short_se"),
+                                 (m.group(6), "fraction_mean", "fraction_se")):
+            sev = want[se_fld]
+            sev = 0.0 if abs(sev) < noise * abs(want[fld]) else sev
+            if not shown_ok(txt, want[fld], se_place(sev)):
+                bad.append(f"{key} {fld} {txt} vs {want[fld]} (se {sev})")
+        if (m.group(7) is None) != (want["avoided_mean"] is None):
             bad.append(f"{key} avoided shown for the baseline or missing")
-        elif m.group(8) is not None:
-            a, ase, pb = m.group(8), m.group(9), m.group(10)
-            if not se_ok(ase, want["avoided_se"]) or not shown_ok(a, want["avoided_mean"], place_of(ase)):
+        elif m.group(7) is not None:
+            a, ase, pb = m.group(7), m.group(8), m.group(9)
+            scale = abs(want["shortfall_mean"]) + abs(want["avoided_mean"])
+            if not pm_ok(a, ase, want["avoided_mean"], want["avoided_se"], scale):
                 bad.append(f"{key} avoided {a} ± {ase} vs {want['avoided_mean']} ± {want['avoided_se']}")
-            sep = want["p_better_se"]
-            pl = None if sep == 0 else int(math.floor(math.log10(float(f"{sep:.1e}")))) - 1
-            if not shown_ok(pb, want["p_better"], pl):
+            if not shown_ok(pb, want["p_better"], se_place(want["p_better_se"])):
                 bad.append(f"{key} P(better) {pb} vs {want['p_better']}")
         # Where each '±' stands, counted in characters (UTF-8 decoded).
         for n, idx in enumerate(i for i, ch in enumerate(ln) if ch == "±"):
@@ -352,13 +391,12 @@ else:  # the table
     check("table-numbers-rounded-to-their-se", not bad, "; ".join(bad[:4]))
     check("table-pm-aligned", bool(pm_cols) and all(len(v) == 1 for v in pm_cols.values()),
           str(pm_cols))
-    if batch:
+    if batch and want_units:
         # Swept values: a column named after each key, its unit below.
-        names = [n for n in want_units]
-        ok = all(re.search(rf"(^|\s){re.escape(n)}(\s|$)", head) for n in names)
-        ok &= unit_line is not None and all(
-            u in unit_line and abs((head.index(n) + len(n)) - (unit_line.index(u) + len(u))) == 0
-            for n, u in want_units.items())
+        ok = unit_line is not None
+        for n, u in want_units.items():
+            m = re.search(rf"(?<!\S){re.escape(n)}(?!\S)", head)
+            ok &= m is not None and unit_line is not None and unit_line[:m.end()].endswith(u)
         check("table-sweep-columns-with-units", ok, f"{head!r} / {unit_line!r}")
 
 sys.exit(1 if failures else 0)
