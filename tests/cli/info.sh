@@ -76,6 +76,17 @@ expect info-thousands 0 ' [0-9]{1,3},[0-9]{3} ± ' -- "$sf" info "$tmp/ree.h5"
 expect info-bad-format 1 "--format is table, csv or json, got 'xml'" -- "$sf" info "$tmp/single.h5" --format xml
 expect info-format-missing 1 "--format is table, csv or json" -- "$sf" info "$tmp/single.h5" --format
 
+# Quotes, commas, a backslash and UTF-8 in the scenario's name and unit:
+# quoted in CSV, escaped in JSON.
+sed -e 's/^name: toy-magnets/name: "toy \\"quoted\\", back\\\\slash ü"/' \
+    -e 's/{id: magnet, unit: t,/{id: magnet, unit: "t, \\"net\\"",/' $toy >"$tmp/odd.yaml"
+"$sf" run "$tmp/odd.yaml" -n 300 -o "$tmp/odd.h5" $q >/dev/null
+for fmt in csv json; do
+  "$sf" info "$tmp/odd.h5" --format $fmt >"$tmp/odd.$fmt"
+  "$py" tests/python/check_summary.py "$tmp/odd.h5" $fmt "$tmp/odd.$fmt" "info-odd-names-$fmt"
+done
+ok_if info-odd-names-kept "grep -qF '\"toy \"\"quoted\"\", back\\slash ü\"' $tmp/odd.csv"
+
 # run --summary: the same as info --format, next to the results file.
 expect summary-csv 0 "Summary: $tmp/r\.summary\.csv" -- "$sf" run $toy -n 1500 -o "$tmp/r.h5" --summary csv $q
 ok_if summary-csv-equals-info "cmp -s $tmp/r.summary.csv <(\"$sf\" info $tmp/r.h5 --format csv)"
