@@ -645,7 +645,7 @@ static bool one_of(const char *s, const char *const *list)
 
 /* Parameters of a distribution: those in the distribution's own unit, and
  * those without one. */
-static const char *const dist_located[] = {"value", "min",  "max",   "mean",
+static const char *const dist_located[] = {"value",  "min",  "max",   "mean",
                                            "median", "mode", "scale", NULL};
 static const char *const dist_shaped[] = {"sigma", "shape", "a", "b", NULL};
 
@@ -692,8 +692,7 @@ static void node_key_unit(const sf_scenario *sc, int node, const char *key,
                  sc->commodities[nd->input].unit);
 }
 
-void sf_sweep_unit(const sf_scenario *sc, const char *path, char *buf,
-                   size_t n)
+void sf_sweep_unit(const sf_scenario *sc, const char *path, char *buf, size_t n)
 {
     static const char *const per_year[] = {"hazard_per_year", "growth", NULL};
     static const char *const plain[] = {
@@ -735,8 +734,8 @@ void sf_sweep_unit(const sf_scenario *sc, const char *path, char *buf,
     } else if (one_of(key, per_year)) {
         snprintf(buf, n, "1/year");
     } else if (strcmp(key, "start_month") == 0 ||
-               (strlen(key) > 7 && strcmp(key + strlen(key) - 7, "_months") ==
-                                       0)) {
+               (strlen(key) > 7 &&
+                strcmp(key + strlen(key) - 7, "_months") == 0)) {
         snprintf(buf, n, "months");
     } else if (strcmp(key, "trials") == 0 && last == 0) {
         snprintf(buf, n, "trials");
@@ -745,8 +744,8 @@ void sf_sweep_unit(const sf_scenario *sc, const char *path, char *buf,
         size_t own = 0;
         while (own < sc->n_nodes && sc->nodes[own].defined_by_policy < 0)
             own++;
-        node_key_unit(sc, pick(parts[1], own,
-                               sf_scenario_node_index(sc, parts[1])),
+        node_key_unit(sc,
+                      pick(parts[1], own, sf_scenario_node_index(sc, parts[1])),
                       key, buf, n);
     } else if (np >= 3 && strcmp(parts[0], "commodities") == 0 && sel[1] &&
                last == 2 && strcmp(key, "price") == 0) {
@@ -826,8 +825,8 @@ static char *tail(const char *path, size_t len)
 int sf_sweep_names(size_t n, const char *const *paths, char **names)
 {
     char parts[PATH_PARTS][128];
-    size_t *len = calloc(n ? n : 1, sizeof *len), *max = calloc(n ? n : 1,
-                                                                sizeof *max);
+    size_t *len = calloc(n ? n : 1, sizeof *len),
+           *max = calloc(n ? n : 1, sizeof *max);
     int ret = 0;
 
     for (size_t k = 0; k < n; k++)

@@ -36,14 +36,18 @@ void sf_print_summary(FILE *f, const sf_results *res);
 
 /* Summaries of a results file (sim/summary.c; docs/cli.md): the table, or
  * one CSV or JSON record per mix and region (and variant). */
-typedef enum { SF_SUMMARY_TABLE, SF_SUMMARY_CSV, SF_SUMMARY_JSON } sf_summary_format;
+typedef enum {
+    SF_SUMMARY_TABLE,
+    SF_SUMMARY_CSV,
+    SF_SUMMARY_JSON
+} sf_summary_format;
 
 /* One run: a single run's results, or one variant's of a batch. */
 typedef struct {
     const sf_results *res; /* summarised; res->model->sc is its scenario */
     const char *variant;   /* the variant's group; NULL for a single run */
     const char *scenario_file;
-    uint64_t batch_trials; /* a part: the variant's trials in the batch */
+    uint64_t batch_trials;      /* a part: the variant's trials in the batch */
     const double *sweep_values; /* [n_sweeps] */
     char **sweep_units;         /* [n_sweeps]; "" when not known */
 } sf_summary_run;
@@ -62,8 +66,7 @@ typedef struct {
     const sf_summary_run *runs;
 } sf_summary_set;
 
-void sf_summary_write(FILE *f, const sf_summary_set *s,
-                      sf_summary_format fmt);
+void sf_summary_write(FILE *f, const sf_summary_set *s, sf_summary_format fmt);
 
 /* "table", "csv" or "json" as an sf_summary_format; -1 for anything else. */
 int sf_summary_format_parse(const char *s);
@@ -85,8 +88,7 @@ typedef struct {
     sf_batch batch; /* parsed from the file's batch_text: the sweeps */
 } sf_summary_file;
 
-int sf_summary_file_load(sf_summary_file *sf, const char *path,
-                         sf_error *err);
+int sf_summary_file_load(sf_summary_file *sf, const char *path, sf_error *err);
 void sf_summary_file_free(sf_summary_file *sf);
 
 /* Where `run --summary FMT` writes: the results file's name with ".h5"

@@ -438,9 +438,8 @@ static int read_summaries(const char *path, const sf_h5_info *info,
                 pr->shock_summary[k].mean = r.buf[k];
         else
             r.ret = SF_ERR_FORMAT;
-        if (r.ret == 0 &&
-            sf_h5_read_var(r.grp, "months_active_se", H5T_NATIVE_DOUBLE, K,
-                           r.buf) == 0)
+        if (r.ret == 0 && sf_h5_read_var(r.grp, "months_active_se",
+                                         H5T_NATIVE_DOUBLE, K, r.buf) == 0)
             for (size_t k = 0; k < K; k++)
                 pr->shock_summary[k].se = r.buf[k];
         else

@@ -38,9 +38,8 @@ static void info_usage(FILE *f)
 
 /* One run of a file (the root of a single run's file, or a variant's
  * group): its stored scenario, model and summary statistics. */
-static int load_run(const char *path, const sf_h5_info *info,
-                    sf_scenario *sc, sf_model *m, sf_results *res,
-                    sf_error *err)
+static int load_run(const char *path, const sf_h5_info *info, sf_scenario *sc,
+                    sf_model *m, sf_results *res, sf_error *err)
 {
     int ret, *idx = NULL;
 
@@ -88,9 +87,8 @@ void sf_summary_file_free(sf_summary_file *sf)
             sf_model_free(&sf->m[i]);
         if (sf->sc)
             sf_scenario_free(&sf->sc[i]);
-        for (size_t k = 0; sf->runs && sf->runs[i].sweep_units &&
-                           k < sf->batch.n_sweeps;
-             k++)
+        for (size_t k = 0;
+             sf->runs && sf->runs[i].sweep_units && k < sf->batch.n_sweeps; k++)
             free(sf->runs[i].sweep_units[k]);
         if (sf->runs)
             free(sf->runs[i].sweep_units);
@@ -225,8 +223,7 @@ out:
 
 char *sf_summary_path(const char *results, sf_summary_format fmt)
 {
-    const char *ext = fmt == SF_SUMMARY_JSON ? ".summary.json"
-                                             : ".summary.csv";
+    const char *ext = fmt == SF_SUMMARY_JSON ? ".summary.json" : ".summary.csv";
     size_t len = strlen(results);
     if (len > 3 && strcmp(results + len - 3, ".h5") == 0)
         len -= 3;
@@ -335,8 +332,9 @@ int sf_cmd_info(int argc, char **argv)
                             : a + 1 < argc    ? argv[++a]
                                               : NULL;
             if ((fmt = sf_summary_format_parse(v)) < 0) {
-                fprintf(stderr, "shortfall info: --format is table, csv or "
-                                "json, got '%s'\n",
+                fprintf(stderr,
+                        "shortfall info: --format is table, csv or "
+                        "json, got '%s'\n",
                         v ? v : "");
                 return SF_EXIT_USAGE;
             }

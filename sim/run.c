@@ -510,13 +510,13 @@ static void install_handlers(void)
     signal(SIGXFSZ, SIG_IGN);
 }
 
-/* --- the summary file (--summary) ------------------------------------------ */
+/* --- the summary file (--summary) --------------------------------------- */
 
 /* Where --summary writes for results file `results` (*out, NULL without
  * --summary); an existing file there is refused, before any trial runs,
  * unless the results file may be replaced too. */
-static int summary_target(const run_args *ra, const char *results,
-                          bool replace, char **out, sf_error *err)
+static int summary_target(const run_args *ra, const char *results, bool replace,
+                          char **out, sf_error *err)
 {
     struct stat st;
     *out = NULL;
@@ -795,11 +795,10 @@ static int run_batch(const run_args *ra, const char *btext, size_t blen,
                       nv, (const char *const *)vs.groups, vs.scenarios,
                       b.n_sweeps, paths, vs.values, part, run_options,
                       vs.sources};
-    if (paths == NULL)
-        ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
-    else if ((ret = summary_target(ra, path, ra->force, &summary_path,
-                                   &err)) == 0 &&
-             (ret = sf_h5_out_open(&out, path, ra->force, &err)) == 0)
+    ret = paths == NULL
+              ? sf_error_set(&err, SF_ERR_NOMEM, "out of memory")
+              : summary_target(ra, path, ra->force, &summary_path, &err);
+    if (ret == 0 && (ret = sf_h5_out_open(&out, path, ra->force, &err)) == 0)
         ret = sf_h5_batch_begin(&out, &hb, &err);
     free(paths);
     if (ret != 0)

@@ -80,7 +80,7 @@ static bool footer_shock(const sf_results *res, size_t k)
            res->model->sc->shocks[k].defined_by_policy < 0;
 }
 
-/* --- a text table with columns lined up ------------------------------------ */
+/* --- a text table with columns lined up ---------------------------------- */
 
 typedef enum { COL_LEFT, COL_RIGHT, COL_PM } col_kind;
 
@@ -125,8 +125,8 @@ static void table_free(table *t)
     memset(t, 0, sizeof *t);
 }
 
-static void table_col(table *t, size_t c, const char *head,
-                      const char *head2, col_kind kind)
+static void table_col(table *t, size_t c, const char *head, const char *head2,
+                      col_kind kind)
 {
     if (!t->failed) {
         t->head[c] = head;
@@ -198,8 +198,8 @@ static void table_print(FILE *f, const table *t)
             if (b && width(b) > wb[c])
                 wb[c] = width(b);
         }
-        size_t body = t->kind[c] == COL_PM && wb[c] > 0 ? wa[c] + 3 + wb[c]
-                                                        : wa[c];
+        size_t body =
+            t->kind[c] == COL_PM && wb[c] > 0 ? wa[c] + 3 + wb[c] : wa[c];
         if (body > w[c])
             w[c] = body;
     }
@@ -208,7 +208,7 @@ static void table_print(FILE *f, const table *t)
     for (size_t r = 0; r < heads + t->nrow; r++) {
         size_t owed = 0; /* spaces to write before the next text */
         for (size_t c = 0; c < t->ncol; c++) {
-            const char *a = r == 0       ? t->head[c]
+            const char *a = r == 0      ? t->head[c]
                             : r < heads ? t->head2[c]
                                         : t->a[(r - heads) * t->ncol + c];
             const char *b = r < heads ? NULL : t->b[(r - heads) * t->ncol + c];
@@ -312,15 +312,17 @@ static void write_table(FILE *f, const sf_summary_set *s)
         const sf_results *res = s->runs[0].res;
         run_line(f, res->model->sc->name, res, 0);
         if (res->n_done < res->n_trials)
-            fprintf(f, "INCOMPLETE: %" PRIu64 " of %" PRIu64 " trials done; "
-                       "`shortfall run --resume FILE` finishes the run\n",
+            fprintf(f,
+                    "INCOMPLETE: %" PRIu64 " of %" PRIu64 " trials done; "
+                    "`shortfall run --resume FILE` finishes the run\n",
                     res->n_done, res->n_trials);
     } else {
-        fprintf(f, "batch %s (%s): %zu variant%s", s->batch_name,
-                s->batch_file, s->n_variants, s->n_variants == 1 ? "" : "s");
+        fprintf(f, "batch %s (%s): %zu variant%s", s->batch_name, s->batch_file,
+                s->n_variants, s->n_variants == 1 ? "" : "s");
         if (s->part)
-            fprintf(f, "; a part holding %zu of them (`shortfall merge` "
-                       "joins the parts)",
+            fprintf(f,
+                    "; a part holding %zu of them (`shortfall merge` "
+                    "joins the parts)",
                     s->n_runs);
         fputs("\n", f);
         for (size_t i = 0; i < s->n_runs; i++) {
@@ -337,13 +339,14 @@ static void write_table(FILE *f, const sf_summary_set *s)
                               : "unit not known");
         }
     }
-    fprintf(f, "Cumulative shortfall over the horizon, %s; mean ± standard "
-               "error over trials.\n"
-               "avoided = baseline minus mix on the same trials (paired "
-               "standard error); P(better) = share of trials it helps.\n"
-               "Numbers are rounded to their standard error's second "
-               "significant digit, P95 and CVaR95 to the mean's "
-               "(docs/cli.md).\n\n",
+    fprintf(f,
+            "Cumulative shortfall over the horizon, %s; mean ± standard "
+            "error over trials.\n"
+            "avoided = baseline minus mix on the same trials (paired "
+            "standard error); P(better) = share of trials it helps.\n"
+            "Numbers are rounded to their standard error's second "
+            "significant digit, P95 and CVaR95 to the mean's "
+            "(docs/cli.md).\n\n",
             unit ? unit : "in each variant's unit (column unit)");
 
     /* Columns: [variant, sweeps...,] policy, region, [unit,] values. */
@@ -352,8 +355,7 @@ static void write_table(FILE *f, const sf_summary_set *s)
     if (batch) {
         table_col(&t, c++, "variant", NULL, COL_LEFT);
         for (size_t k = 0; k < ns; k++)
-            table_col(&t, c++, s->sweep_names[k], common_unit(s, k),
-                      COL_RIGHT);
+            table_col(&t, c++, s->sweep_names[k], common_unit(s, k), COL_RIGHT);
     }
     size_t c_policy = c;
     table_col(&t, c++, "policy", NULL, COL_LEFT);
@@ -402,8 +404,8 @@ static void write_table(FILE *f, const sf_summary_set *s)
                 c = c_values;
                 /* A standard error below 10^-9 of the mean is rounding
                  * noise (numfmt.h): no place then. */
-                double se = fabs(rc.se) < SF_FMT_NOISE * fabs(rc.mean) ? 0.0
-                                                                     : rc.se;
+                double se =
+                    fabs(rc.se) < SF_FMT_NOISE * fabs(rc.mean) ? 0.0 : rc.se;
                 sf_fmt_mean_se_in(rc.mean, rc.se, 0.0, a, b, sizeof a);
                 table_set(&t, c++, a, b);
                 int place = sf_fmt_se_place(se);
@@ -455,17 +457,31 @@ static void write_table(FILE *f, const sf_summary_set *s)
     }
 }
 
-/* --- CSV and JSON ----------------------------------------------------------- */
+/* --- CSV and JSON ----------------------------------------------------------
+ */
 
 /* Field names of the sweeps: the column name with every character other
  * than a letter, digit or '_' made '_' (runs of them one), or sweep_<k>
  * when that is empty, starts with a digit or is taken. */
-static const char *const fixed_fields[] = {
-    "variant",        "scenario",     "policy",         "region",
-    "trials_done",    "shortfall_unit", "shortfall_mean", "shortfall_se",
-    "shortfall_p95",  "shortfall_cvar95", "p_short",    "p_short_se",
-    "fraction_mean",  "fraction_se",  "avoided_mean",   "avoided_se",
-    "p_better",       "p_better_se",  NULL};
+static const char *const fixed_fields[] = {"variant",
+                                           "scenario",
+                                           "policy",
+                                           "region",
+                                           "trials_done",
+                                           "shortfall_unit",
+                                           "shortfall_mean",
+                                           "shortfall_se",
+                                           "shortfall_p95",
+                                           "shortfall_cvar95",
+                                           "p_short",
+                                           "p_short_se",
+                                           "fraction_mean",
+                                           "fraction_se",
+                                           "avoided_mean",
+                                           "avoided_se",
+                                           "p_better",
+                                           "p_better_se",
+                                           NULL};
 
 static char **sweep_fields(const sf_summary_set *s)
 {
@@ -575,10 +591,10 @@ static void write_csv(FILE *f, const sf_summary_set *s)
                 csv_text(f, rc.region);
                 fprintf(f, ",%" PRIu64 ",", res->n_done);
                 csv_text(f, sf_model_demand_unit(res->model));
-                const double v[] = {rc.mean,    rc.se,         rc.p95,
-                                    rc.cvar95,  rc.p_short,    rc.p_short_se,
-                                    rc.frac,    rc.frac_se,    rc.av_mean,
-                                    rc.av_se,   rc.p_better,   rc.p_better_se};
+                const double v[] = {rc.mean,   rc.se,       rc.p95,
+                                    rc.cvar95, rc.p_short,  rc.p_short_se,
+                                    rc.frac,   rc.frac_se,  rc.av_mean,
+                                    rc.av_se,  rc.p_better, rc.p_better_se};
                 for (size_t j = 0; j < sizeof v / sizeof v[0]; j++) {
                     fputs(",", f);
                     if (j < 8 || rc.paired)
@@ -616,11 +632,11 @@ static void json_str(FILE *f, const char *s)
             for (size_t i = 1; i < len; i++)
                 if ((p[i] & 0xC0) != 0x80)
                     len = 0;
-            if (len == 3 && ((ch == 0xE0 && p[1] < 0xA0) ||
-                             (ch == 0xED && p[1] >= 0xA0)))
+            if (len == 3 &&
+                ((ch == 0xE0 && p[1] < 0xA0) || (ch == 0xED && p[1] >= 0xA0)))
                 len = 0; /* overlong, or a surrogate */
-            if (len == 4 && ((ch == 0xF0 && p[1] < 0x90) ||
-                             (ch == 0xF4 && p[1] >= 0x90)))
+            if (len == 4 &&
+                ((ch == 0xF0 && p[1] < 0x90) || (ch == 0xF4 && p[1] >= 0x90)))
                 len = 0; /* overlong, or past U+10FFFF */
             if (len == 0) {
                 fputs("\\ufffd", f);
@@ -786,10 +802,10 @@ static void write_json(FILE *f, const sf_summary_set *s)
                 fprintf(f, "%" PRIu64, res->n_done);
                 json_key(f, &ff, "shortfall_unit");
                 json_str(f, sf_model_demand_unit(res->model));
-                const double v[] = {rc.mean,    rc.se,         rc.p95,
-                                    rc.cvar95,  rc.p_short,    rc.p_short_se,
-                                    rc.frac,    rc.frac_se,    rc.av_mean,
-                                    rc.av_se,   rc.p_better,   rc.p_better_se};
+                const double v[] = {rc.mean,   rc.se,       rc.p95,
+                                    rc.cvar95, rc.p_short,  rc.p_short_se,
+                                    rc.frac,   rc.frac_se,  rc.av_mean,
+                                    rc.av_se,  rc.p_better, rc.p_better_se};
                 for (size_t j = 0; j < sizeof v / sizeof v[0]; j++) {
                     json_key(f, &ff, fixed_fields[6 + j]);
                     if (j < 8 || rc.paired)

@@ -18,10 +18,9 @@ static void mean_se_is(double mean, double se, const char *want_mean,
 {
     char m[SF_FMT_LEN], s[SF_FMT_LEN];
     sf_fmt_mean_se(mean, se, m, s, sizeof m);
-    cr_expect_str_eq(m, want_mean, "mean of (%.17g, %.17g): got '%s'", mean,
-                     se, m);
-    cr_expect_str_eq(s, want_se, "se of (%.17g, %.17g): got '%s'", mean, se,
-                     s);
+    cr_expect_str_eq(m, want_mean, "mean of (%.17g, %.17g): got '%s'", mean, se,
+                     m);
+    cr_expect_str_eq(s, want_se, "se of (%.17g, %.17g): got '%s'", mean, se, s);
 }
 
 static void sig_is(double x, int sig, const char *want)
@@ -155,12 +154,12 @@ Test(numfmt, by_se_is_the_mean_alone)
 Test(numfmt, exact_reads_back_as_the_same_double)
 {
     char b[SF_FMT_LEN];
-    const double xs[] = {0.1, 1.0 / 3.0, 165.73333333333332, -94.86,
-                         1e-300, 1.7976931348623157e308, 4.9e-324, 0.0};
+    const double xs[] = {0.1,      1.0 / 3.0, 165.73333333333332,
+                         -94.86,   1e-300,    1.7976931348623157e308,
+                         4.9e-324, 0.0};
     for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
         sf_fmt_exact(xs[i], b, sizeof b);
-        cr_expect_eq(strtod(b, NULL), xs[i], "%.17g written as '%s'", xs[i],
-                     b);
+        cr_expect_eq(strtod(b, NULL), xs[i], "%.17g written as '%s'", xs[i], b);
     }
     sf_fmt_exact(0.1, b, sizeof b);
     cr_expect_str_eq(b, "0.1");

@@ -43,9 +43,9 @@ static void setup(void)
 {
     sf_error err = {0};
     memset(&sc, 0, sizeof sc);
-    cr_assert_eq(sf_scenario_load_string(&sc, yaml, strlen(yaml), "u.yaml",
-                                         &err),
-                 0, "%s", err.msg);
+    cr_assert_eq(
+        sf_scenario_load_string(&sc, yaml, strlen(yaml), "u.yaml", &err), 0,
+        "%s", err.msg);
 }
 
 static void teardown(void)
@@ -111,8 +111,7 @@ static void names_are(size_t n, const char *const *paths,
     char *names[8];
     cr_assert_eq(sf_sweep_names(n, paths, names), 0);
     for (size_t k = 0; k < n; k++) {
-        cr_expect_str_eq(names[k], want[k], "%s: got '%s'", paths[k],
-                         names[k]);
+        cr_expect_str_eq(names[k], want[k], "%s: got '%s'", paths[k], names[k]);
         free(names[k]);
     }
 }
@@ -126,8 +125,7 @@ Test(sweep, names_are_the_last_key_unless_two_clash)
 
     const char *b[] = {"shocks[cn].hazard_per_year",
                        "shocks[us].hazard_per_year", "nodes[x].capacity"};
-    const char *wb[] = {"cn.hazard_per_year", "us.hazard_per_year",
-                        "capacity"};
+    const char *wb[] = {"cn.hazard_per_year", "us.hazard_per_year", "capacity"};
     names_are(3, b, wb);
 
     const char *c[] = {"shocks[cn].duration_months.median",
