@@ -4,8 +4,10 @@
  * (sf_h5_read_info), load and compile the scenario stored in it, map its
  * policy groups (sf_h5_policy_indices), read its per-trial rows
  * (sf_h5_read_trials) and, for batch parts, the batch's variant list
- * (sf_h5_read_batch_info).  Any file must give results or one clear
- * error, never a crash in shortfall's code.
+ * (sf_h5_read_batch_info), and the summaries `info` prints of any file,
+ * batches included (sf_summary_file_load, sf_summary_write in every
+ * format).  Any file must give results or one clear error, never a crash
+ * in shortfall's code.
  */
 #ifndef SF_FUZZ_READERS_H
 #define SF_FUZZ_READERS_H
@@ -16,6 +18,7 @@
 
 #include <hdf5.h>
 
+#include "cli.h"
 #include "shortfall/h5file.h"
 #include "shortfall/model.h"
 #include "shortfall/scenario.h"
@@ -76,6 +79,17 @@ static void fuzz_results_read(const char *path)
     sf_h5_batch_info bi;
     if (sf_h5_read_batch_info(path, &bi, &err) == 0)
         sf_h5_batch_info_free(&bi);
+    /* `info` in its three formats. */
+    static FILE *sink;
+    sf_summary_file sf;
+    if (sink == NULL)
+        sink = fopen("/dev/null", "w");
+    if (sink != NULL && sf_summary_file_load(&sf, path, &err) == 0) {
+        sf_summary_write(sink, &sf.set, SF_SUMMARY_TABLE);
+        sf_summary_write(sink, &sf.set, SF_SUMMARY_CSV);
+        sf_summary_write(sink, &sf.set, SF_SUMMARY_JSON);
+        sf_summary_file_free(&sf);
+    }
 }
 
 #endif

@@ -604,3 +604,285 @@ fail:
     sf_batch_variants_free(v);
     return ret;
 }
+
+/* --- names and units of swept values (docs/batches.md) ------------------- */
+
+#define PATH_PARTS 64
+
+/* A key path cut into its keys and selectors: parts[i] is "key" or, when
+ * sel[i], the text inside "[...]".  Returns the number of parts, or 0 for
+ * a path that is not well formed. */
+static size_t split_path(const char *path, char parts[][128], bool *sel)
+{
+    size_t n = 0;
+    const char *p = path;
+    while (*p != '\0') {
+        if (n == PATH_PARTS)
+            return 0;
+        size_t len;
+        if (*p == '[') {
+            const char *close = strchr(p, ']');
+            if (close == NULL)
+                return 0;
+            len = (size_t)(close - p - 1);
+            sel[n] = true;
+            p++;
+        } else {
+            len = strcspn(p, ".[");
+            if (len == 0)
+                return 0;
+            sel[n] = false;
+        }
+        if (len >= 128)
+            return 0;
+        memcpy(parts[n], p, len);
+        parts[n][len] = '\0';
+        p += len + (sel[n] ? 1 : 0);
+        if (*p == '.')
+            p++;
+        n++;
+    }
+    return n;
+}
+
+static bool one_of(const char *s, const char *const *list)
+{
+    for (; *list != NULL; list++)
+        if (strcmp(s, *list) == 0)
+            return true;
+    return false;
+}
+
+/* Parameters of a distribution: those in the distribution's own unit, and
+ * those without one. */
+static const char *const dist_located[] = {"value",  "min",  "max",   "mean",
+                                           "median", "mode", "scale", NULL};
+static const char *const dist_shaped[] = {"sigma", "shape", "a", "b", NULL};
+
+static bool all_digits(const char *s)
+{
+    return *s != '\0' && strspn(s, "0123456789") == strlen(s);
+}
+
+/* The item a selector picks from a list of n, by index or else by name. */
+static int pick(const char *s, size_t n, int by_name)
+{
+    if (all_digits(s)) {
+        unsigned long i = strtoul(s, NULL, 10);
+        return i < n ? (int)i : -1;
+    }
+    return by_name;
+}
+
+/* "<unit>/year" and the like, into buf. */
+static void unit_of(const sf_scenario *sc, int commodity, const char *suffix,
+                    char *buf, size_t n)
+{
+    if (commodity >= 0 && (size_t)commodity < sc->n_commodities)
+        snprintf(buf, n, "%s%s", sc->commodities[commodity].unit, suffix);
+}
+
+/* The unit of a node's key: capacity, demand, stocks, yield. */
+static void node_key_unit(const sf_scenario *sc, int node, const char *key,
+                          char *buf, size_t n)
+{
+    if (node < 0 || (size_t)node >= sc->n_nodes)
+        return;
+    const sf_node *nd = &sc->nodes[node];
+    if (strcmp(key, "capacity") == 0)
+        unit_of(sc, nd->output, "/year", buf, n);
+    else if (strcmp(key, "demand") == 0)
+        unit_of(sc, nd->input, "/year", buf, n);
+    else if (strcmp(key, "output_stock_cap") == 0)
+        unit_of(sc, nd->output, "", buf, n);
+    else if (strcmp(key, "initial_input_stock") == 0)
+        unit_of(sc, nd->input, "", buf, n);
+    else if (strcmp(key, "yield") == 0 && nd->output >= 0 && nd->input >= 0)
+        snprintf(buf, n, "%s/%s", sc->commodities[nd->output].unit,
+                 sc->commodities[nd->input].unit);
+}
+
+void sf_sweep_unit(const sf_scenario *sc, const char *path, char *buf, size_t n)
+{
+    static const char *const per_year[] = {"hazard_per_year", "growth", NULL};
+    static const char *const plain[] = {
+        "severity", "rate",   "share",      "completion_probability",
+        "factor",   "weight", "volatility", "tariff_elasticity",
+        "seed",     NULL};
+    char parts[PATH_PARTS][128];
+    bool sel[PATH_PARTS];
+    size_t np;
+
+    if (n == 0)
+        return;
+    buf[0] = '\0';
+    if ((np = split_path(path, parts, sel)) == 0)
+        return;
+    /* The last key, and the key before it. */
+    int last = -1, prev = -1;
+    for (size_t i = 0; i < np; i++)
+        if (!sel[i]) {
+            prev = last;
+            last = (int)i;
+        }
+    if (last < 0)
+        return;
+    const char *key = parts[last];
+    if (prev >= 0 && (one_of(key, dist_located) || one_of(key, dist_shaped))) {
+        /* A parameter of a distribution-valued key. */
+        if (one_of(key, dist_shaped)) {
+            snprintf(buf, n, "1");
+            return;
+        }
+        last = prev;
+        key = parts[last];
+    }
+    /* Anything under regimes (transition probabilities, multipliers) is
+     * a plain number. */
+    if (strcmp(parts[0], "regimes") == 0 || one_of(key, plain)) {
+        snprintf(buf, n, "1");
+    } else if (one_of(key, per_year)) {
+        snprintf(buf, n, "1/year");
+    } else if (strcmp(key, "start_month") == 0 ||
+               (strlen(key) > 7 &&
+                strcmp(key + strlen(key) - 7, "_months") == 0)) {
+        snprintf(buf, n, "months");
+    } else if (strcmp(key, "trials") == 0 && last == 0) {
+        snprintf(buf, n, "trials");
+    } else if (np >= 3 && strcmp(parts[0], "nodes") == 0 && sel[1] &&
+               last == 2) {
+        size_t own = 0;
+        while (own < sc->n_nodes && sc->nodes[own].defined_by_policy < 0)
+            own++;
+        node_key_unit(sc,
+                      pick(parts[1], own, sf_scenario_node_index(sc, parts[1])),
+                      key, buf, n);
+    } else if (np >= 3 && strcmp(parts[0], "commodities") == 0 && sel[1] &&
+               last == 2 && strcmp(key, "price") == 0) {
+        unit_of(sc,
+                pick(parts[1], sc->n_commodities,
+                     sf_scenario_commodity_index(sc, parts[1])),
+                "", buf, n);
+        if (buf[0] != '\0') {
+            char unit[100];
+            snprintf(unit, sizeof unit, "%s", buf);
+            snprintf(buf, n, "money/%s", unit);
+        }
+    } else if (np >= 5 && strcmp(parts[0], "policies") == 0 && sel[1] &&
+               strcmp(parts[2], "interventions") == 0 && sel[3]) {
+        int p = pick(parts[1], sc->n_policies,
+                     sf_scenario_policy_index(sc, parts[1]));
+        const sf_policy *pol = p >= 0 ? &sc->policies[p] : NULL;
+        int i = pol ? pick(parts[3], pol->n_interventions, -1) : -1;
+        const sf_intervention *iv = i >= 0 ? &pol->interventions[i] : NULL;
+        if (iv == NULL) {
+            /* not known */
+        } else if (last == 4 && iv->kind == SF_IV_STOCKPILE &&
+                   (strcmp(key, "initial") == 0 ||
+                    strcmp(key, "capacity") == 0)) {
+            /* A stockpile holds the demand node's input. */
+            if (iv->node >= 0 && (size_t)iv->node < sc->n_nodes)
+                unit_of(sc, sc->nodes[iv->node].input, "", buf, n);
+        } else if (last == 5 && strcmp(parts[4], "node") == 0 &&
+                   iv->kind == SF_IV_NEW_CAPACITY) {
+            node_key_unit(sc, iv->node, key, buf, n);
+        }
+    }
+}
+
+/* Name parts of a path: keys, id selectors, and index selectors joined to
+ * their key ("interventions[0]"). */
+static size_t name_parts(const char *path, char parts[][128])
+{
+    char raw[PATH_PARTS][128];
+    bool sel[PATH_PARTS];
+    size_t np = split_path(path, raw, sel), n = 0;
+    for (size_t i = 0; i < np; i++) {
+        if (sel[i] && all_digits(raw[i]) && n > 0) {
+            size_t len = strlen(parts[n - 1]);
+            snprintf(parts[n - 1] + len, 128 - len, "[%s]", raw[i]);
+        } else {
+            snprintf(parts[n++], 128, "%s", raw[i]);
+        }
+    }
+    return n;
+}
+
+/* The last `len` name parts of a path, joined with '.'; malloc'd. */
+static char *tail(const char *path, size_t len)
+{
+    char parts[PATH_PARTS][128];
+    size_t np = name_parts(path, parts);
+    if (np == 0)
+        return strdup(path);
+    if (len > np)
+        len = np;
+    size_t size = 1;
+    for (size_t i = np - len; i < np; i++)
+        size += strlen(parts[i]) + 1;
+    char *s = malloc(size);
+    if (s == NULL)
+        return NULL;
+    s[0] = '\0';
+    for (size_t i = np - len; i < np; i++) {
+        if (i > np - len)
+            strcat(s, ".");
+        strcat(s, parts[i]);
+    }
+    return s;
+}
+
+int sf_sweep_names(size_t n, const char *const *paths, char **names)
+{
+    char parts[PATH_PARTS][128];
+    size_t *len = calloc(n ? n : 1, sizeof *len),
+           *max = calloc(n ? n : 1, sizeof *max);
+    int ret = 0;
+
+    for (size_t k = 0; k < n; k++)
+        names[k] = NULL;
+    if (len == NULL || max == NULL) {
+        ret = SF_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t k = 0; k < n; k++) {
+        max[k] = name_parts(paths[k], parts);
+        const char *last = max[k] ? parts[max[k] - 1] : "";
+        /* A distribution's parameter goes with its key. */
+        len[k] = max[k] > 1 && (one_of(last, dist_located) ||
+                                one_of(last, dist_shaped))
+                     ? 2
+                     : 1;
+    }
+    /* Lengthen each name until no other path ends in the same parts (a
+     * name of one length never equals a name of another: parts hold no
+     * '.'). */
+    for (size_t k = 0; k < n && ret == 0; k++) {
+        for (bool clash = true; clash && len[k] < max[k];) {
+            char *a = tail(paths[k], len[k]);
+            clash = false;
+            for (size_t j = 0; a != NULL && j < n && !clash; j++) {
+                char *b = j == k ? NULL : tail(paths[j], len[k]);
+                clash = b != NULL && strcmp(a, b) == 0;
+                free(b);
+            }
+            if (a == NULL)
+                ret = SF_ERR_NOMEM;
+            free(a);
+            if (clash)
+                len[k]++;
+        }
+    }
+    for (size_t k = 0; k < n && ret == 0; k++)
+        if ((names[k] = tail(paths[k], len[k])) == NULL)
+            ret = SF_ERR_NOMEM;
+out:
+    if (ret != 0)
+        for (size_t k = 0; k < n; k++) {
+            free(names[k]);
+            names[k] = NULL;
+        }
+    free(len);
+    free(max);
+    return ret;
+}

@@ -75,4 +75,19 @@ int sf_batch_expand(const sf_batch *b, const char *file, sf_batch_variants *v,
                     sf_error *err);
 void sf_batch_variants_free(sf_batch_variants *v);
 
+/* The unit of the value at a sweep's key path in a scenario, by the rule
+ * of docs/batches.md ("Units of swept values"): from the last key of the
+ * path (hazard_per_year: 1/year; ..._months: months; a node's capacity:
+ * its output's unit per year; ...), or "" when the rule does not know
+ * the key or the path does not resolve in sc. */
+void sf_sweep_unit(const sf_scenario *sc, const char *path, char *buf,
+                   size_t n);
+
+/* Short names of n sweeps, for columns: each path's last key (with the
+ * key of the distribution for a distribution's parameter:
+ * "duration_months.median"), lengthened by the parts before it
+ * ("cn_controls.hazard_per_year") while two names would be the same.
+ * names[k] are malloc'd; 0, or SF_ERR_NOMEM with none allocated. */
+int sf_sweep_names(size_t n, const char *const *paths, char **names);
+
 #endif

@@ -31,6 +31,7 @@ void sf_h5_info_free(sf_h5_info *info)
     free(info->group);
     free(info->version);
     free(info->target_unit);
+    free(info->sweeps);
     for (size_t p = 0; p < info->n_policies; p++)
         free(info->policy_names[p]);
     free(info->policy_names);
@@ -199,6 +200,30 @@ static int read_run(hid_t f, hid_t obj, const char *path, const char *group,
                             "%s)",
                             path, group ? " on /" : "", group ? group : "");
     info->has_trials = has_trials != 0;
+    /* A batch variant's swept values: sweep_0, sweep_1, ... */
+    for (size_t k = 0; group != NULL; k++) {
+        char name[32];
+        double *more;
+        snprintf(name, sizeof name, "sweep_%zu", k);
+        if (H5Aexists(obj, name) <= 0)
+            break;
+        if (k >= SF_MAX_SWEEPS ||
+            (more = realloc(info->sweeps, (k + 1) * sizeof *more)) == NULL)
+            return k >= SF_MAX_SWEEPS
+                       ? sf_error_set(err, SF_ERR_FORMAT,
+                                      "%s: damaged results file (more than "
+                                      "%d sweep_<k> attributes on /%s)",
+                                      path, SF_MAX_SWEEPS, group)
+                       : sf_error_set(err, SF_ERR_NOMEM, "%s",
+                                      sf_strerror(SF_ERR_NOMEM));
+        info->sweeps = more;
+        if (sf_h5_read_attr_double(obj, name, &info->sweeps[k]) != 0)
+            return sf_error_set(err, SF_ERR_FORMAT,
+                                "%s: damaged results file (attribute %s of "
+                                "/%s is not one number)",
+                                path, name, group);
+        info->n_sweeps = k + 1;
+    }
     if ((info->group = strdup(group ? group : info->scenario_name)) == NULL)
         return sf_error_set(err, SF_ERR_NOMEM, "%s", sf_strerror(SF_ERR_NOMEM));
     g = H5Gopen2(f, info->group, H5P_DEFAULT);
@@ -240,9 +265,9 @@ static int read_info(const char *path, sf_h5_info *info, sf_error *err)
         free(kind);
         ret = sf_error_set(err, SF_ERR_FORMAT,
                            "%s is a batch file: each variant is a group "
-                           "(see its 'variant' coordinate); `info` and "
-                           "`--resume` take single-run files, and `merge` "
-                           "does not mix them with batch parts",
+                           "(see its 'variant' coordinate); `--resume` takes "
+                           "single-run files, and `merge` does not mix them "
+                           "with batch parts",
                            path);
         goto out;
     }
@@ -411,6 +436,12 @@ static int read_summaries(const char *path, const sf_h5_info *info,
                            r.buf) == 0)
             for (size_t k = 0; k < K; k++)
                 pr->shock_summary[k].mean = r.buf[k];
+        else
+            r.ret = SF_ERR_FORMAT;
+        if (r.ret == 0 && sf_h5_read_var(r.grp, "months_active_se",
+                                         H5T_NATIVE_DOUBLE, K, r.buf) == 0)
+            for (size_t k = 0; k < K; k++)
+                pr->shock_summary[k].se = r.buf[k];
         else
             r.ret = SF_ERR_FORMAT;
         H5Gclose(r.grp);

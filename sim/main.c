@@ -25,13 +25,14 @@ static void usage(FILE *f)
             "  shortfall run SCENARIO.yaml... [options]   sample trials, write results\n"
             "  shortfall run --resume RESULTS.h5          finish an interrupted run\n"
             "  shortfall check SCENARIO.yaml...           validate, print the network\n"
-            "  shortfall info RESULTS.h5                  summary table of a results file\n"
+            "  shortfall info RESULTS.h5 [--format F]     summary of any results file\n"
             "  shortfall merge OUT.h5 PART.h5...          join shards or batch parts\n"
             "  shortfall --version\n"
             "  shortfall COMMAND --help                   options of a command\n"
             "\n"
             "Exit codes: 0 ok, 1 usage, 2 bad input, 3 I/O error, 130 interrupted.\n"
-            "Documentation: README.md, docs/model.md, docs/scenarios.md, docs/output.md.\n");
+            "Documentation: README.md, docs/cli.md, docs/model.md, docs/scenarios.md,\n"
+            "docs/output.md.\n");
 }
 
 static int dispatch(int argc, char **argv);

@@ -55,6 +55,8 @@ typedef struct {
     double target_rse; /* 0: none */
     const char *target_unit;
     progress_mode progress;
+    bool summary_given; /* --summary csv|json */
+    sf_summary_format summary;
     size_t n_policy_names;
     const char *policy_names[MAX_POLICY_ARGS];
 } run_args;
@@ -131,6 +133,9 @@ static void run_usage(FILE *f)
             "                        end (default 256); longer columns are read back\n"
             "                        several times instead, for the same results\n"
             "  --progress M          auto (on a terminal), always or never\n"
+            "  --summary F           also write the summary as F = csv or json\n"
+            "                        next to the results: out/x.h5 ->\n"
+            "                        out/x.summary.csv (docs/cli.md)\n"
             "  --resume FILE         finish an interrupted run in FILE\n"
             "  -h, --help            this text\n"
             "\n"
@@ -377,6 +382,13 @@ static int parse_args(int argc, char **argv, run_args *ra)
                 return usage_error("--progress is auto, always or never, got "
                                    "'%s'",
                                    v);
+        } else if (is_option(arg, "--summary")) {
+            v = option_value(argc, argv, &a, "--summary");
+            int fmt = sf_summary_format_parse(v);
+            if (fmt != SF_SUMMARY_CSV && fmt != SF_SUMMARY_JSON)
+                return usage_error("--summary is csv or json, got '%s'", v);
+            ra->summary = (sf_summary_format)fmt;
+            ra->summary_given = true;
         } else if (is_option(arg, "-o") || is_option(arg, "--output")) {
             v = option_value(argc, argv, &a, arg[1] == 'o' ? "-o" : "--output");
             if (v == NULL || *v == '\0')
@@ -415,7 +427,8 @@ static int parse_args(int argc, char **argv, run_args *ra)
          ra->n_policy_names || ra->n_paths || ra->no_trials)) {
         fprintf(stderr, "shortfall run: --resume takes the scenario, trials, "
                         "seed, mixes and output from the file; only "
-                        "--threads and --progress may be given with it\n");
+                        "--threads and --progress, and --summary, may be "
+                        "given with it\n");
         return SF_EXIT_USAGE;
     }
     if (ra->trials_given && ra->shard_given)
@@ -616,6 +629,45 @@ static void install_handlers(void)
     signal(SIGXFSZ, SIG_IGN);
 }
 
+/* --- the summary file (--summary) --------------------------------------- */
+
+/* Where --summary writes for results file `results` (*out, NULL without
+ * --summary); an existing file there is refused, before any trial runs,
+ * unless the results file may be replaced too. */
+static int summary_target(const run_args *ra, const char *results, bool replace,
+                          char **out, sf_error *err)
+{
+    struct stat st;
+    *out = NULL;
+    if (!ra->summary_given)
+        return 0;
+    if ((*out = sf_summary_path(results, ra->summary)) == NULL)
+        return sf_error_set(err, SF_ERR_NOMEM, "out of memory");
+    if (!replace && stat(*out, &st) == 0)
+        return sf_error_set(err, SF_ERR_IO,
+                            "%s already exists; use --force to replace it, "
+                            "or -o to write elsewhere",
+                            *out);
+    return 0;
+}
+
+/* Writes the summary of the results file just written (none if out is
+ * NULL); prints why not and returns an exit code on failure. */
+static int write_summary(const run_args *ra, const char *results,
+                         const char *out)
+{
+    sf_error err = {0};
+    int ret;
+    if (out == NULL)
+        return SF_EXIT_OK;
+    if ((ret = sf_summary_file_write(results, out, ra->summary, &err)) != 0) {
+        fprintf(stderr, "shortfall run: %s\n", err.msg);
+        return ret == SF_ERR_NOMEM ? SF_EXIT_IO : sf_exit_code(ret);
+    }
+    printf("Summary: %s\n", out);
+    return SF_EXIT_OK;
+}
+
 /* --- batches -------------------------------------------------------------- */
 
 /* The trials to run of a scenario or batch variant (`what`, for
@@ -784,7 +836,7 @@ static int run_batch(const run_args *ra, const char *btext, size_t blen,
     sf_error err = {0};
     sf_h5_out out;
     int ret, status = SF_EXIT_OK;
-    char *default_path = NULL, *run_options = NULL;
+    char *default_path = NULL, *run_options = NULL, *summary_path = NULL;
     uint64_t *first = NULL, *count = NULL, *total = NULL;
 
     memset(&out, 0, sizeof out);
@@ -862,9 +914,10 @@ static int run_batch(const run_args *ra, const char *btext, size_t blen,
                       nv, (const char *const *)vs.groups, vs.scenarios,
                       b.n_sweeps, paths, vs.values, part, run_options,
                       vs.sources};
-    if (paths == NULL)
-        ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
-    else if ((ret = sf_h5_out_open(&out, path, ra->force, &err)) == 0)
+    ret = paths == NULL
+              ? sf_error_set(&err, SF_ERR_NOMEM, "out of memory")
+              : summary_target(ra, path, ra->force, &summary_path, &err);
+    if (ret == 0 && (ret = sf_h5_out_open(&out, path, ra->force, &err)) == 0)
         ret = sf_h5_batch_begin(&out, &hb, &err);
     free(paths);
     if (ret != 0)
@@ -887,6 +940,7 @@ static int run_batch(const run_args *ra, const char *btext, size_t blen,
                path, b.name, v_end - v_begin, nv);
     else
         printf("\nResults: %s (%zu variants)\n", path, nv);
+    status = write_summary(ra, path, summary_path);
     goto done;
 fail:
     fprintf(stderr, "%s%s\n",
@@ -905,6 +959,7 @@ done:
     free(total);
     free(run_options);
     free(default_path);
+    free(summary_path);
     sf_batch_free(&b);
     return status;
 }
@@ -921,7 +976,7 @@ int sf_cmd_run(int argc, char **argv)
     int status, ret;
     int policies[MAX_POLICY_ARGS + 1];
     size_t n_pol = 0;
-    char *cmdline = NULL, *default_path = NULL;
+    char *cmdline = NULL, *default_path = NULL, *summary_path = NULL;
     sf_run_options opt = {0};
     progress prog = {0};
     precision prec = {0};
@@ -1063,8 +1118,10 @@ int sf_cmd_run(int argc, char **argv)
      * (chunk allocation agreed between ranks) wants few, large waves. */
     if (mpi && opt.wave_blocks == 0)
         opt.wave_blocks = MPI_WAVE_BLOCKS;
-    ret = root ? sf_h5_out_open(&out, path, ra.force || ra.resume != NULL, &err)
-               : 0;
+    bool replace = ra.force || ra.resume != NULL;
+    ret = root ? summary_target(&ra, path, replace, &summary_path, &err) : 0;
+    if (root && ret == 0)
+        ret = sf_h5_out_open(&out, path, replace, &err);
 #ifdef SF_MPI
     if (mpi && (ret = sf_mpi_share_output(&out, path, ret, &err)) != 0 &&
         !root) {
@@ -1164,6 +1221,10 @@ int sf_cmd_run(int argc, char **argv)
     } else {
         status = SF_EXIT_OK;
     }
+    /* The summary of what the file holds, also of an interrupted run. */
+    if ((ret = write_summary(&ra, path, summary_path)) != SF_EXIT_OK &&
+        status == SF_EXIT_OK)
+        status = ret;
     goto out;
 fail:
     fprintf(stderr, "%s%s\n",
@@ -1181,5 +1242,6 @@ out:
     sf_scenario_free(&sc);
     free(cmdline);
     free(default_path);
+    free(summary_path);
     return status;
 }

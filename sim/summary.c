@@ -1,25 +1,254 @@
 /*
- * summary.c — the summary table that `shortfall run` prints at the end and
- * `shortfall info` prints for an existing file: per policy mix and region,
- * the mean cumulative shortfall with its standard error, P95, CVaR95, the
+ * summary.c — the summary of a run or of a results file: the table that
+ * `shortfall run` prints at the end and `shortfall info` prints for a file,
+ * and the same numbers as CSV or JSON records (`info --format`, `run
+ * --summary`; the fields are docs/cli.md).
+ *
+ * Per policy mix and region (and per variant of a batch): the mean
+ * cumulative shortfall with its standard error, P95, CVaR95, the
  * probability of any short month, the shortfall fraction, and for each mix
  * the shortfall avoided against the baseline with its paired standard
- * error and the share of trials in which it does better.
+ * error and the share of trials in which it does better.  The table rounds
+ * every number to what its standard error warrants (sim/numfmt.h); CSV and
+ * JSON carry the stored doubles exactly.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "numfmt.h"
 #include "shortfall/engine.h"
 
-void sf_print_summary(FILE *f, const sf_results *res)
+/* --- one record: a mix in a region ---------------------------------------- */
+
+typedef struct {
+    const char *policy, *region;
+    double n; /* trials done */
+    double mean, se, p95, cvar95;
+    double p_short, p_short_se, frac, frac_se;
+    bool paired; /* a mix other than the baseline */
+    double av_mean, av_se, p_better, p_better_se;
+} record;
+
+/* The standard error of a share p of n independent trials. */
+static double share_se(double p, double n)
+{
+    return n > 0 && p >= 0 && p <= 1 ? sqrt(p * (1.0 - p) / n) : NAN;
+}
+
+/* Record of mix p in region r (r == n_regions: the world). */
+static void get_record(const sf_results *res, size_t p, size_t r, record *rc)
 {
     const sf_model *m = res->model;
-    const sf_scenario *sc = m->sc;
+    const sf_policy_results *pr = &res->pol[p];
     size_t U = res->n_units;
-    int q95 = 3; /* sf_quantile_levels[3] == 0.95 */
+    size_t u = r < m->n_regions ? sf_results_region_unit(res, r)
+                                : sf_results_world_unit(res);
+    const sf_summary *s = &pr->summary[SF_M_SHORTFALL * U + u];
+    const sf_summary *fr = &pr->summary[SF_M_FRACTION * U + u];
+    const sf_summary *ms = &pr->summary[SF_M_MONTHS_SHORT * U + u];
 
+    memset(rc, 0, sizeof *rc);
+    rc->policy = m->sc->policies[pr->policy].name;
+    rc->region = sf_results_unit_name(res, u);
+    rc->n = (double)res->n_done;
+    rc->mean = s->mean;
+    rc->se = s->se;
+    rc->p95 = s->q[3]; /* sf_quantile_levels[3] == 0.95 */
+    rc->cvar95 = s->cvar95;
+    rc->p_short = ms->p_any;
+    rc->p_short_se = share_se(ms->p_any, rc->n);
+    rc->frac = fr->mean;
+    rc->frac_se = fr->se;
+    if (pr->avoided != NULL) {
+        rc->paired = true;
+        rc->av_mean = pr->avoided[u].mean;
+        rc->av_se = pr->avoided[u].se;
+        rc->p_better = pr->avoided[u].p_better;
+        rc->p_better_se = share_se(pr->avoided[u].p_better, rc->n);
+    }
+}
+
+/* Shocks the table lists in a run's footer: every shock of the scenario,
+ * and policy tariffs only if active in the baseline (never). */
+static bool footer_shock(const sf_results *res, size_t k)
+{
+    return res->pol[0].shock_summary[k].mean > 0 ||
+           res->model->sc->shocks[k].defined_by_policy < 0;
+}
+
+/* --- a text table with columns lined up ---------------------------------- */
+
+typedef enum { COL_LEFT, COL_RIGHT, COL_PM } col_kind;
+
+typedef struct {
+    size_t ncol, nrow, cap;
+    const char **head, **head2; /* head2: a second header line (units) */
+    col_kind *kind;
+    char **a, **b; /* [row * ncol + col]; b: the se of a COL_PM cell */
+    bool failed;   /* out of memory: the table is printed as far as it got */
+} table;
+
+/* Display width of UTF-8 text: its code points ('±' is one column). */
+static size_t width(const char *s)
+{
+    size_t w = 0;
+    for (; s != NULL && *s; s++)
+        w += ((unsigned char)*s & 0xC0) != 0x80;
+    return w;
+}
+
+static void table_init(table *t, size_t ncol)
+{
+    memset(t, 0, sizeof *t);
+    t->ncol = ncol;
+    t->head = calloc(ncol, sizeof *t->head);
+    t->head2 = calloc(ncol, sizeof *t->head2);
+    t->kind = calloc(ncol, sizeof *t->kind);
+    t->failed = t->head == NULL || t->head2 == NULL || t->kind == NULL;
+}
+
+static void table_free(table *t)
+{
+    for (size_t i = 0; i < t->nrow * t->ncol; i++) {
+        free(t->a[i]);
+        free(t->b[i]);
+    }
+    free(t->a);
+    free(t->b);
+    free(t->head);
+    free(t->head2);
+    free(t->kind);
+    memset(t, 0, sizeof *t);
+}
+
+static void table_col(table *t, size_t c, const char *head, const char *head2,
+                      col_kind kind)
+{
+    if (!t->failed) {
+        t->head[c] = head;
+        t->head2[c] = head2 && *head2 ? head2 : NULL;
+        t->kind[c] = kind;
+    }
+}
+
+/* A new row of empty cells; false if out of memory. */
+static bool table_row(table *t)
+{
+    if (t->failed)
+        return false;
+    if (t->nrow == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 16;
+        char **a = realloc(t->a, cap * t->ncol * sizeof *a);
+        if (a != NULL)
+            t->a = a;
+        char **b = a ? realloc(t->b, cap * t->ncol * sizeof *b) : NULL;
+        if (b != NULL)
+            t->b = b;
+        if (a == NULL || b == NULL) {
+            t->failed = true;
+            return false;
+        }
+        t->cap = cap;
+    }
+    for (size_t c = 0; c < t->ncol; c++)
+        t->a[t->nrow * t->ncol + c] = t->b[t->nrow * t->ncol + c] = NULL;
+    t->nrow++;
+    return true;
+}
+
+/* Sets cell c of the last row (b: the se of a ± cell, else NULL). */
+static void table_set(table *t, size_t c, const char *a, const char *b)
+{
+    if (t->failed || t->nrow == 0)
+        return;
+    size_t i = (t->nrow - 1) * t->ncol + c;
+    t->a[i] = strdup(a ? a : "");
+    t->b[i] = b ? strdup(b) : NULL;
+    if (t->a[i] == NULL || (b && t->b[i] == NULL))
+        t->failed = true;
+}
+
+static void pad(FILE *f, size_t n)
+{
+    for (; n > 0; n--)
+        fputc(' ', f);
+}
+
+static void table_print(FILE *f, const table *t)
+{
+    size_t *w = calloc(3 * (t->ncol ? t->ncol : 1), sizeof *w);
+    if (w == NULL || t->head == NULL)
+        goto out;
+    size_t *wa = w + t->ncol, *wb = w + 2 * t->ncol, heads = 1;
+    for (size_t c = 0; c < t->ncol; c++) {
+        w[c] = width(t->head[c]);
+        if (t->head2[c] != NULL) {
+            heads = 2;
+            if (width(t->head2[c]) > w[c])
+                w[c] = width(t->head2[c]);
+        }
+        for (size_t r = 0; r < t->nrow; r++) {
+            const char *a = t->a[r * t->ncol + c], *b = t->b[r * t->ncol + c];
+            if (a && width(a) > wa[c])
+                wa[c] = width(a);
+            if (b && width(b) > wb[c])
+                wb[c] = width(b);
+        }
+        size_t body =
+            t->kind[c] == COL_PM && wb[c] > 0 ? wa[c] + 3 + wb[c] : wa[c];
+        if (body > w[c])
+            w[c] = body;
+    }
+    /* Header lines, then rows; two spaces between columns, none at line
+     * ends. */
+    for (size_t r = 0; r < heads + t->nrow; r++) {
+        size_t owed = 0; /* spaces to write before the next text */
+        for (size_t c = 0; c < t->ncol; c++) {
+            const char *a = r == 0      ? t->head[c]
+                            : r < heads ? t->head2[c]
+                                        : t->a[(r - heads) * t->ncol + c];
+            const char *b = r < heads ? NULL : t->b[(r - heads) * t->ncol + c];
+            size_t used = 0;
+            if (c > 0)
+                owed += 2;
+            if (a == NULL || *a == '\0') {
+                owed += w[c];
+                continue;
+            }
+            if (t->kind[c] == COL_PM && b != NULL) {
+                size_t body = wa[c] + 3 + wb[c];
+                pad(f, owed + (w[c] - body) + wa[c] - width(a));
+                fprintf(f, "%s ± %s", a, b);
+                owed = wb[c] - width(b);
+                continue;
+            }
+            if (t->kind[c] == COL_LEFT) {
+                pad(f, owed);
+                fputs(a, f);
+                used = width(a);
+                owed = w[c] - used;
+            } else {
+                pad(f, owed + w[c] - width(a));
+                fputs(a, f);
+                owed = 0;
+            }
+        }
+        fputc('\n', f);
+    }
+out:
+    free(w);
+}
+
+/* --- the table ------------------------------------------------------------ */
+
+/* A run's header line: trials, months, seed, threads, time. */
+static void run_line(FILE *f, const char *name, const sf_results *res,
+                     uint64_t batch_trials)
+{
     /* The rate only when it is one a run can have: a file may carry any
      * wall time >= 0, and 10^-310 s would print as "inf trials/s". */
     double rate = res->wall_seconds > 0
@@ -27,51 +256,588 @@ void sf_print_summary(FILE *f, const sf_results *res)
     char rate_text[48] = "rate not measured";
     if (rate < 1e9)
         snprintf(rate_text, sizeof rate_text, "%.0f trials/s", rate);
-    fprintf(f, "\n%s: %" PRIu64 " trials x %d months, seed %" PRIu64
-               ", %d thread%s, %.2f s (%s)\n",
-            sc->name, res->n_done, res->n_months, res->seed, res->threads,
+    fprintf(f, "%s: %" PRIu64 " trials", name, res->n_done);
+    if (batch_trials > 0)
+        fprintf(f, " (%" PRIu64 "..%" PRIu64 " of %" PRIu64 ")",
+                res->first_trial, res->first_trial + res->n_trials - 1,
+                batch_trials);
+    fprintf(f, " x %d months, seed %" PRIu64 ", %d thread%s, %.2f s (%s)\n",
+            res->n_months, res->seed, res->threads,
             res->threads == 1 ? "" : "s", res->wall_seconds, rate_text);
-    if (res->n_done < res->n_trials)
-        fprintf(f, "INCOMPLETE: %" PRIu64 " of %" PRIu64 " trials done; "
-                   "`shortfall run --resume FILE` finishes the run\n",
-                res->n_done, res->n_trials);
-    fprintf(f, "Cumulative shortfall over the horizon, %s; mean ± standard "
-               "error over trials.\n"
-               "avoided = baseline minus mix on the same trials (paired "
-               "standard error); P(better) = share of trials it helps.\n\n",
-            sf_model_demand_unit(m));
-    fprintf(f, "%-16s %-10s %22s %12s %12s %8s %8s %22s %9s\n", "policy",
-            "region", "shortfall mean ± se", "P95", "CVaR95", "P(short)",
-            "fraction", "avoided ± se", "P(better)");
-    for (size_t p = 0; p < res->n_policies; p++) {
-        const sf_policy_results *pr = &res->pol[p];
-        for (size_t r = 0; r <= m->n_regions; r++) {
-            size_t u = r < m->n_regions ? sf_results_region_unit(res, r)
-                                        : sf_results_world_unit(res);
-            const sf_summary *s = &pr->summary[SF_M_SHORTFALL * U + u];
-            const sf_summary *fr = &pr->summary[SF_M_FRACTION * U + u];
-            const sf_summary *ms = &pr->summary[SF_M_MONTHS_SHORT * U + u];
-            char ms_buf[40], av_buf[40] = "", pb_buf[16] = "";
-            snprintf(ms_buf, sizeof ms_buf, "%.4g ± %.2g", s->mean, s->se);
-            if (pr->avoided) {
-                snprintf(av_buf, sizeof av_buf, "%.4g ± %.2g",
-                         pr->avoided[u].mean, pr->avoided[u].se);
-                snprintf(pb_buf, sizeof pb_buf, "%.3f", pr->avoided[u].p_better);
-            }
-            fprintf(f, "%-16s %-10s %22s %12.4g %12.4g %8.3f %8.4f %22s %9s\n",
-                    r == 0 ? sc->policies[pr->policy].name : "",
-                    sf_results_unit_name(res, u), ms_buf, s->q[q95], s->cvar95,
-                    ms->p_any, fr->mean, av_buf, pb_buf);
+}
+
+/* The shocks' mean months active in the baseline, ", "-separated. */
+static void months_active(FILE *f, const sf_results *res)
+{
+    const sf_model *m = res->model;
+    const char *sep = "";
+    for (size_t k = 0; k < m->n_shocks; k++)
+        if (footer_shock(res, k)) {
+            char a[SF_FMT_LEN], b[SF_FMT_LEN];
+            const sf_summary *s = &res->pol[0].shock_summary[k];
+            sf_fmt_mean_se_in(s->mean, s->se, 0.0, a, b, sizeof a);
+            fprintf(f, "%s%s %s ± %s", sep, m->sc->shocks[k].id, a, b);
+            sep = ", ";
+        }
+}
+
+/* Whether every run's sweep k has the same unit (then in the header). */
+static const char *common_unit(const sf_summary_set *s, size_t k)
+{
+    const char *u = s->runs[0].sweep_units[k];
+    for (size_t i = 1; i < s->n_runs; i++)
+        if (strcmp(s->runs[i].sweep_units[k], u) != 0)
+            return NULL;
+    return u;
+}
+
+static const char *common_demand_unit(const sf_summary_set *s)
+{
+    const char *u = sf_model_demand_unit(s->runs[0].res->model);
+    for (size_t i = 1; i < s->n_runs; i++)
+        if (strcmp(sf_model_demand_unit(s->runs[i].res->model), u) != 0)
+            return NULL;
+    return u;
+}
+
+static void write_table(FILE *f, const sf_summary_set *s)
+{
+    bool batch = s->runs[0].variant != NULL;
+    const char *unit = common_demand_unit(s);
+    size_t ns = batch ? s->n_sweeps : 0;
+    table t;
+
+    fputs("\n", f);
+    if (!batch) {
+        const sf_results *res = s->runs[0].res;
+        run_line(f, res->model->sc->name, res, 0);
+        if (res->n_done < res->n_trials)
+            fprintf(f,
+                    "INCOMPLETE: %" PRIu64 " of %" PRIu64 " trials done; "
+                    "`shortfall run --resume FILE` finishes the run\n",
+                    res->n_done, res->n_trials);
+    } else {
+        fprintf(f, "batch %s (%s): %zu variant%s", s->batch_name, s->batch_file,
+                s->n_variants, s->n_variants == 1 ? "" : "s");
+        if (s->part)
+            fprintf(f,
+                    "; a part holding %zu of them (`shortfall merge` "
+                    "joins the parts)",
+                    s->n_runs);
+        fputs("\n", f);
+        for (size_t i = 0; i < s->n_runs; i++) {
+            fputs("  ", f);
+            run_line(f, s->runs[i].variant, s->runs[i].res,
+                     s->runs[i].batch_trials);
+        }
+        for (size_t k = 0; k < ns; k++) {
+            const char *u = common_unit(s, k);
+            fprintf(f, "%s %s = %s (%s)\n", k == 0 ? "Swept:" : "      ",
+                    s->sweep_names[k], s->sweep_paths[k],
+                    u == NULL ? "units by variant"
+                    : *u      ? u
+                              : "unit not known");
         }
     }
-    if (m->n_shocks > 0) {
-        fprintf(f, "\nMean months active per trial (baseline):");
-        for (size_t k = 0; k < m->n_shocks; k++)
-            if (res->pol[0].shock_summary[k].mean > 0 ||
-                sc->shocks[k].defined_by_policy < 0)
-                fprintf(f, " %s %.2f", sc->shocks[k].id,
-                        res->pol[0].shock_summary[k].mean);
-        fputs("\n", f);
+    fprintf(f,
+            "Cumulative shortfall over the horizon, %s; mean ± standard "
+            "error over trials.\n"
+            "avoided = baseline minus mix on the same trials (paired "
+            "standard error); P(better) = share of trials it helps.\n"
+            "Numbers are rounded to their standard error's second "
+            "significant digit, P95 and CVaR95 to the mean's "
+            "(docs/cli.md).\n\n",
+            unit ? unit : "in each variant's unit (column unit)");
+
+    /* Columns: [variant, sweeps...,] policy, region, [unit,] values. */
+    size_t nc = (batch ? 1 + ns : 0) + 2 + (unit ? 0 : 1) + 7, c = 0;
+    table_init(&t, nc);
+    if (batch) {
+        table_col(&t, c++, "variant", NULL, COL_LEFT);
+        for (size_t k = 0; k < ns; k++)
+            table_col(&t, c++, s->sweep_names[k], common_unit(s, k), COL_RIGHT);
+    }
+    size_t c_policy = c;
+    table_col(&t, c++, "policy", NULL, COL_LEFT);
+    table_col(&t, c++, "region", NULL, COL_LEFT);
+    if (unit == NULL)
+        table_col(&t, c++, "unit", NULL, COL_LEFT);
+    size_t c_values = c;
+    table_col(&t, c++, "shortfall mean ± se", NULL, COL_PM);
+    table_col(&t, c++, "P95", NULL, COL_RIGHT);
+    table_col(&t, c++, "CVaR95", NULL, COL_RIGHT);
+    table_col(&t, c++, "P(short)", NULL, COL_RIGHT);
+    table_col(&t, c++, "fraction", NULL, COL_RIGHT);
+    table_col(&t, c++, "avoided ± se", NULL, COL_PM);
+    table_col(&t, c++, "P(better)", NULL, COL_RIGHT);
+
+    for (size_t i = 0; i < s->n_runs && !t.failed; i++) {
+        const sf_summary_run *run = &s->runs[i];
+        const sf_results *res = run->res;
+        for (size_t p = 0; p < res->n_policies; p++)
+            for (size_t r = 0; r <= res->model->n_regions; r++) {
+                record rc;
+                char a[SF_FMT_LEN], b[SF_FMT_LEN];
+                get_record(res, p, r, &rc);
+                if (!table_row(&t))
+                    break;
+                c = 0;
+                if (batch) {
+                    table_set(&t, c++, p == 0 && r == 0 ? run->variant : "",
+                              NULL);
+                    for (size_t k = 0; k < ns; k++) {
+                        char v[SF_FMT_LEN + 100];
+                        sf_fmt_sig(run->sweep_values[k], 6, a, sizeof a);
+                        if (common_unit(s, k) == NULL)
+                            snprintf(v, sizeof v, "%s %s", a,
+                                     run->sweep_units[k]);
+                        else
+                            snprintf(v, sizeof v, "%s", a);
+                        table_set(&t, c++, p == 0 && r == 0 ? v : "", NULL);
+                    }
+                }
+                table_set(&t, c_policy, r == 0 ? rc.policy : "", NULL);
+                table_set(&t, c_policy + 1, rc.region, NULL);
+                if (unit == NULL)
+                    table_set(&t, c_policy + 2,
+                              sf_model_demand_unit(res->model), NULL);
+                c = c_values;
+                /* A standard error below 10^-9 of the mean is rounding
+                 * noise (numfmt.h): no place then. */
+                double se =
+                    fabs(rc.se) < SF_FMT_NOISE * fabs(rc.mean) ? 0.0 : rc.se;
+                sf_fmt_mean_se_in(rc.mean, rc.se, 0.0, a, b, sizeof a);
+                table_set(&t, c++, a, b);
+                int place = sf_fmt_se_place(se);
+                if (place == SF_FMT_NO_PLACE) {
+                    sf_fmt_sig(rc.p95, 4, a, sizeof a);
+                    table_set(&t, c++, a, NULL);
+                    sf_fmt_sig(rc.cvar95, 4, a, sizeof a);
+                    table_set(&t, c++, a, NULL);
+                } else {
+                    sf_fmt_at_place(rc.p95, place, a, sizeof a);
+                    table_set(&t, c++, a, NULL);
+                    sf_fmt_at_place(rc.cvar95, place, a, sizeof a);
+                    table_set(&t, c++, a, NULL);
+                }
+                sf_fmt_by_se(rc.p_short, rc.p_short_se, a, sizeof a);
+                table_set(&t, c++, a, NULL);
+                sf_fmt_mean_se_in(rc.frac, rc.frac_se, 0.0, a, b, sizeof a);
+                table_set(&t, c++, a, NULL);
+                if (rc.paired) {
+                    /* The scale of the avoided shortfall: the baseline's. */
+                    sf_fmt_mean_se_in(rc.av_mean, rc.av_se,
+                                      fabs(rc.mean) + fabs(rc.av_mean), a, b,
+                                      sizeof a);
+                    table_set(&t, c++, a, b);
+                    sf_fmt_by_se(rc.p_better, rc.p_better_se, a, sizeof a);
+                    table_set(&t, c++, a, NULL);
+                }
+            }
+    }
+    table_print(f, &t);
+    if (t.failed)
+        fputs("(the table is cut short: out of memory)\n", f);
+    table_free(&t);
+
+    if (!batch) {
+        const sf_results *res = s->runs[0].res;
+        if (res->model->n_shocks > 0) {
+            fputs("\nMean months active per trial (baseline): ", f);
+            months_active(f, res);
+            fputs("\n", f);
+        }
+    } else if (s->runs[0].res->model->n_shocks > 0) {
+        fputs("\nMean months active per trial (baseline):\n", f);
+        for (size_t i = 0; i < s->n_runs; i++) {
+            fprintf(f, "  %s: ", s->runs[i].variant);
+            months_active(f, s->runs[i].res);
+            fputs("\n", f);
+        }
     }
 }
 
+/* --- CSV and JSON ----------------------------------------------------------
+ */
+
+/* Field names of the sweeps: the column name with every character other
+ * than a letter, digit or '_' made '_' (runs of them one), or sweep_<k>
+ * when that is empty, starts with a digit or is taken. */
+static const char *const fixed_fields[] = {"variant",
+                                           "scenario",
+                                           "policy",
+                                           "region",
+                                           "trials_done",
+                                           "shortfall_unit",
+                                           "shortfall_mean",
+                                           "shortfall_se",
+                                           "shortfall_p95",
+                                           "shortfall_cvar95",
+                                           "p_short",
+                                           "p_short_se",
+                                           "fraction_mean",
+                                           "fraction_se",
+                                           "avoided_mean",
+                                           "avoided_se",
+                                           "p_better",
+                                           "p_better_se",
+                                           NULL};
+
+static char **sweep_fields(const sf_summary_set *s)
+{
+    size_t ns = s->n_sweeps;
+    char **fields = calloc(ns + 1, sizeof *fields);
+    for (size_t k = 0; fields && k < ns; k++) {
+        const char *name = s->sweep_names[k];
+        size_t len = strlen(name), j = 0;
+        char *fld = malloc(len + 32);
+        if (fld == NULL)
+            break;
+        for (size_t i = 0; i < len; i++) {
+            char ch = name[i];
+            bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                      (ch >= '0' && ch <= '9') || ch == '_';
+            if (!ok)
+                ch = '_';
+            if (ch == '_' && j > 0 && fld[j - 1] == '_')
+                continue;
+            fld[j++] = ch;
+        }
+        while (j > 0 && fld[j - 1] == '_')
+            j--;
+        fld[j] = '\0';
+        bool taken = j == 0 || (fld[0] >= '0' && fld[0] <= '9');
+        for (size_t i = 0; !taken && fixed_fields[i]; i++)
+            taken = strcmp(fld, fixed_fields[i]) == 0;
+        for (size_t i = 0; !taken && i < k; i++)
+            taken = strcmp(fld, fields[i]) == 0;
+        if (taken)
+            snprintf(fld, len + 32, "sweep_%zu", k);
+        fields[k] = fld;
+    }
+    return fields;
+}
+
+static void free_fields(char **fields, size_t n)
+{
+    for (size_t k = 0; fields && k < n; k++)
+        free(fields[k]);
+    free(fields);
+}
+
+static void csv_text(FILE *f, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL && s[0] != ' ' &&
+        (s[0] == '\0' || s[strlen(s) - 1] != ' ')) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void csv_num(FILE *f, double x)
+{
+    char b[SF_FMT_LEN];
+    sf_fmt_exact(x, b, sizeof b);
+    fputs(b, f);
+}
+
+static void write_csv(FILE *f, const sf_summary_set *s)
+{
+    bool batch = s->runs[0].variant != NULL;
+    size_t ns = batch ? s->n_sweeps : 0;
+    char **fields = sweep_fields(s);
+
+    if (fields == NULL)
+        return;
+    /* Header. */
+    if (batch) {
+        fputs("variant,", f);
+        for (size_t k = 0; k < ns; k++) {
+            csv_text(f, fields[k] ? fields[k] : "");
+            fputs(",", f);
+            fprintf(f, "%s_unit,", fields[k] ? fields[k] : "");
+        }
+    }
+    for (size_t i = 1; fixed_fields[i]; i++)
+        fprintf(f, "%s%s", fixed_fields[i], fixed_fields[i + 1] ? "," : "\r\n");
+    for (size_t i = 0; i < s->n_runs; i++) {
+        const sf_summary_run *run = &s->runs[i];
+        const sf_results *res = run->res;
+        for (size_t p = 0; p < res->n_policies; p++)
+            for (size_t r = 0; r <= res->model->n_regions; r++) {
+                record rc;
+                get_record(res, p, r, &rc);
+                if (batch) {
+                    csv_text(f, run->variant);
+                    fputs(",", f);
+                    for (size_t k = 0; k < ns; k++) {
+                        csv_num(f, run->sweep_values[k]);
+                        fputs(",", f);
+                        csv_text(f, run->sweep_units[k]);
+                        fputs(",", f);
+                    }
+                }
+                csv_text(f, res->model->sc->name);
+                fputs(",", f);
+                csv_text(f, rc.policy);
+                fputs(",", f);
+                csv_text(f, rc.region);
+                fprintf(f, ",%" PRIu64 ",", res->n_done);
+                csv_text(f, sf_model_demand_unit(res->model));
+                const double v[] = {rc.mean,   rc.se,       rc.p95,
+                                    rc.cvar95, rc.p_short,  rc.p_short_se,
+                                    rc.frac,   rc.frac_se,  rc.av_mean,
+                                    rc.av_se,  rc.p_better, rc.p_better_se};
+                for (size_t j = 0; j < sizeof v / sizeof v[0]; j++) {
+                    fputs(",", f);
+                    if (j < 8 || rc.paired)
+                        csv_num(f, v[j]);
+                }
+                fputs("\r\n", f);
+            }
+    }
+    free_fields(fields, s->n_sweeps);
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped,
+ * bytes that are not valid UTF-8 as U+FFFD. */
+static void json_str(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    fputc('"', f);
+    while (*p) {
+        unsigned char ch = *p;
+        if (ch == '"' || ch == '\\') {
+            fprintf(f, "\\%c", ch);
+            p++;
+        } else if (ch < 0x20 || ch == 0x7f) {
+            fprintf(f, "\\u%04x", ch);
+            p++;
+        } else if (ch < 0x80) {
+            fputc(ch, f);
+            p++;
+        } else {
+            /* The length of a well-formed sequence starting here, or 0. */
+            size_t len = ch >= 0xC2 && ch <= 0xDF   ? 2
+                         : ch >= 0xE0 && ch <= 0xEF ? 3
+                         : ch >= 0xF0 && ch <= 0xF4 ? 4
+                                                    : 0;
+            for (size_t i = 1; i < len; i++)
+                if ((p[i] & 0xC0) != 0x80)
+                    len = 0;
+            if (len == 3 &&
+                ((ch == 0xE0 && p[1] < 0xA0) || (ch == 0xED && p[1] >= 0xA0)))
+                len = 0; /* overlong, or a surrogate */
+            if (len == 4 &&
+                ((ch == 0xF0 && p[1] < 0x90) || (ch == 0xF4 && p[1] >= 0x90)))
+                len = 0; /* overlong, or past U+10FFFF */
+            if (len == 0) {
+                fputs("\\ufffd", f);
+                p++;
+            } else {
+                fwrite(p, 1, len, f);
+                p += len;
+            }
+        }
+    }
+    fputc('"', f);
+}
+
+static void json_num(FILE *f, double x)
+{
+    char b[SF_FMT_LEN];
+    sf_fmt_exact(x, b, sizeof b);
+    fputs(*b ? b : "null", f);
+}
+
+/* "key": value pairs, with the comma before all but the first. */
+static void json_key(FILE *f, bool *first, const char *key)
+{
+    fputs(*first ? "" : ", ", f);
+    *first = false;
+    json_str(f, key);
+    fputs(": ", f);
+}
+
+static void write_json(FILE *f, const sf_summary_set *s)
+{
+    bool batch = s->runs[0].variant != NULL, first = true;
+    size_t ns = batch ? s->n_sweeps : 0;
+    char **fields = sweep_fields(s);
+
+    if (fields == NULL)
+        return;
+    fputs("{", f);
+    json_key(f, &first, "file");
+    json_str(f, s->file);
+    json_key(f, &first, "kind");
+    json_str(f, !batch ? "run" : s->part ? "batch part" : "batch");
+    json_key(f, &first, "version");
+    json_str(f, s->version);
+    if (batch) {
+        json_key(f, &first, "batch");
+        json_str(f, s->batch_name);
+        json_key(f, &first, "batch_file");
+        json_str(f, s->batch_file);
+        json_key(f, &first, "variants");
+        fprintf(f, "%zu", s->n_variants);
+        json_key(f, &first, "sweeps");
+        fputs("[", f);
+        for (size_t k = 0; k < ns; k++) {
+            bool ff = true;
+            fputs(k ? ", {" : "{", f);
+            json_key(f, &ff, "field");
+            json_str(f, fields[k]);
+            json_key(f, &ff, "name");
+            json_str(f, s->sweep_names[k]);
+            json_key(f, &ff, "path");
+            json_str(f, s->sweep_paths[k]);
+            fputs("}", f);
+        }
+        fputs("]", f);
+    }
+    json_key(f, &first, "runs");
+    fputs("[\n", f);
+    for (size_t i = 0; i < s->n_runs; i++) {
+        const sf_summary_run *run = &s->runs[i];
+        const sf_results *res = run->res;
+        const sf_scenario *sc = res->model->sc;
+        bool ff = true;
+        fputs(i ? ",\n  {" : "  {", f);
+        if (batch) {
+            json_key(f, &ff, "variant");
+            json_str(f, run->variant);
+            for (size_t k = 0; k < ns; k++) {
+                char unit_key[SF_FMT_LEN + 300];
+                json_key(f, &ff, fields[k]);
+                json_num(f, run->sweep_values[k]);
+                snprintf(unit_key, sizeof unit_key, "%s_unit", fields[k]);
+                json_key(f, &ff, unit_key);
+                json_str(f, run->sweep_units[k]);
+            }
+        }
+        json_key(f, &ff, "scenario");
+        json_str(f, sc->name);
+        json_key(f, &ff, "scenario_file");
+        json_str(f, run->scenario_file);
+        json_key(f, &ff, "seed");
+        fprintf(f, "%" PRIu64, res->seed);
+        json_key(f, &ff, "trials");
+        fprintf(f, "%" PRIu64, res->n_trials);
+        json_key(f, &ff, "trials_done");
+        fprintf(f, "%" PRIu64, res->n_done);
+        json_key(f, &ff, "first_trial");
+        fprintf(f, "%" PRIu64, res->first_trial);
+        if (s->part) {
+            json_key(f, &ff, "batch_trials");
+            fprintf(f, "%" PRIu64, run->batch_trials);
+        }
+        json_key(f, &ff, "complete");
+        fputs(res->n_done == res->n_trials ? "true" : "false", f);
+        json_key(f, &ff, "horizon_months");
+        fprintf(f, "%d", res->n_months);
+        json_key(f, &ff, "threads");
+        fprintf(f, "%d", res->threads);
+        json_key(f, &ff, "wall_seconds");
+        json_num(f, res->wall_seconds);
+        json_key(f, &ff, "months_active");
+        fputs("[", f);
+        bool fk = true;
+        for (size_t k = 0; k < res->model->n_shocks; k++)
+            if (footer_shock(res, k)) {
+                bool fs = true;
+                fputs(fk ? "{" : ", {", f);
+                fk = false;
+                json_key(f, &fs, "shock");
+                json_str(f, sc->shocks[k].id);
+                json_key(f, &fs, "mean");
+                json_num(f, res->pol[0].shock_summary[k].mean);
+                json_key(f, &fs, "se");
+                json_num(f, res->pol[0].shock_summary[k].se);
+                fputs("}", f);
+            }
+        fputs("]}", f);
+    }
+    fputs("\n]", f);
+    json_key(f, &first, "records");
+    fputs("[\n", f);
+    bool any = false;
+    for (size_t i = 0; i < s->n_runs; i++) {
+        const sf_summary_run *run = &s->runs[i];
+        const sf_results *res = run->res;
+        for (size_t p = 0; p < res->n_policies; p++)
+            for (size_t r = 0; r <= res->model->n_regions; r++) {
+                record rc;
+                bool ff = true;
+                get_record(res, p, r, &rc);
+                fputs(any ? ",\n  {" : "  {", f);
+                any = true;
+                if (batch) {
+                    json_key(f, &ff, "variant");
+                    json_str(f, run->variant);
+                    for (size_t k = 0; k < ns; k++) {
+                        char unit_key[SF_FMT_LEN + 300];
+                        json_key(f, &ff, fields[k]);
+                        json_num(f, run->sweep_values[k]);
+                        snprintf(unit_key, sizeof unit_key, "%s_unit",
+                                 fields[k]);
+                        json_key(f, &ff, unit_key);
+                        json_str(f, run->sweep_units[k]);
+                    }
+                }
+                json_key(f, &ff, "scenario");
+                json_str(f, res->model->sc->name);
+                json_key(f, &ff, "policy");
+                json_str(f, rc.policy);
+                json_key(f, &ff, "region");
+                json_str(f, rc.region);
+                json_key(f, &ff, "trials_done");
+                fprintf(f, "%" PRIu64, res->n_done);
+                json_key(f, &ff, "shortfall_unit");
+                json_str(f, sf_model_demand_unit(res->model));
+                const double v[] = {rc.mean,   rc.se,       rc.p95,
+                                    rc.cvar95, rc.p_short,  rc.p_short_se,
+                                    rc.frac,   rc.frac_se,  rc.av_mean,
+                                    rc.av_se,  rc.p_better, rc.p_better_se};
+                for (size_t j = 0; j < sizeof v / sizeof v[0]; j++) {
+                    json_key(f, &ff, fixed_fields[6 + j]);
+                    if (j < 8 || rc.paired)
+                        json_num(f, v[j]);
+                    else
+                        fputs("null", f);
+                }
+                fputs("}", f);
+            }
+    }
+    fputs("\n]}\n", f);
+    free_fields(fields, s->n_sweeps);
+}
+
+void sf_summary_write(FILE *f, const sf_summary_set *s, sf_summary_format fmt)
+{
+    if (s->n_runs == 0)
+        return;
+    if (fmt == SF_SUMMARY_CSV)
+        write_csv(f, s);
+    else if (fmt == SF_SUMMARY_JSON)
+        write_json(f, s);
+    else
+        write_table(f, s);
+}
+
+void sf_print_summary(FILE *f, const sf_results *res)
+{
+    sf_summary_run run = {0};
+    sf_summary_set s = {0};
+    run.res = res;
+    s.n_runs = 1;
+    s.runs = &run;
+    write_table(f, &s);
+}

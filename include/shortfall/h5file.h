@@ -135,7 +135,12 @@ typedef struct {
     char *target_unit;
     size_t n_policies;
     char **policy_names; /* in file order; the baseline first */
+    size_t n_sweeps;     /* a batch variant: its swept values, from the */
+    double *sweeps;      /* group's sweep_<k> attributes; else 0, NULL */
 } sf_h5_info;
+
+/* The most sweep_<k> attributes a variant's group may carry. */
+#define SF_MAX_SWEEPS 1024
 
 /* Opens a results file and reads its root attributes and policy list.
  * A file that is not shortfall's, is of another format version, or is

@@ -50,7 +50,7 @@ ok("batch-bigger-stockpile-avoids-more",
    float(s12.avoided_mean_world) > float(s3.avoided_mean_world))
 PY
 grep -E '^(not )?ok ' "$tmp/check" || { echo "not ok batch-python"; cat "$tmp/check"; }
-expect batch-info 2 'is a batch file' -- "$sf" info "$tmp/s.h5"
+expect batch-info 0 '^toy-magnets-5 +1\.6 +12 +baseline ' -- "$sf" info "$tmp/s.h5"
 cat >"$tmp/bad-path.yaml" <<YAML
 batch: bad
 scenarios: [$here/scenarios/toy-magnets.yaml]

@@ -53,16 +53,40 @@ check("root-provenance", f.attrs["software"] == b"shortfall"
 n = int(f.attrs["trials_done"])
 
 # The C side's table: "policy region mean ± se ..." rows, policy on the
-# first row of each block.
+# first row of each block; numbers in fixed notation with ',' between
+# thousands, the se to two significant digits and the mean to its place.
 table = {}
 current = None
+
+
+def place_of(se_text):
+    """The decimal place of the last digit of a printed se (None for 0)."""
+    digits = se_text.replace(",", "")
+    if float(digits) == 0:
+        return None
+    if "." in digits:
+        return -len(digits.split(".")[1])
+    return len(digits) - 2 if len(digits) >= 2 else 0
+
+
 for line in open(info_path, encoding="utf-8"):
-    m = re.match(r"^(\S*)\s+(\S+)\s+(\S+) ± (\S+)\s", line)
+    m = re.match(r"^(\S*)\s+(\S+)\s+([-0-9.,]+) ± ([0-9.,]+)\s", line)
     if not m or line.startswith("policy "):
         continue
     if m.group(1):
         current = m.group(1)
-    table[(current, m.group(2))] = float(m.group(3))
+    table[(current, m.group(2))] = (float(m.group(3).replace(",", "")),
+                                    float(m.group(4).replace(",", "")),
+                                    place_of(m.group(4)), m.group(4))
+
+
+def rounded_ok(shown, value, place):
+    """shown is value rounded to 10^place (4 significant digits if None)."""
+    if place is None:
+        if value == 0:
+            return shown == 0
+        place = math.floor(math.log10(abs(value))) - 3
+    return abs(shown - value) <= 0.5 * 10.0 ** place * (1 + 1e-9)
 
 for engine in ("netcdf4", "h5netcdf"):
     for pol in policies:
@@ -138,7 +162,18 @@ for engine in ("netcdf4", "h5netcdf"):
         ok = True
         for r in regions:
             got = ds.shortfall_cum_mean_region.sel(region=r).item()
-            ok &= (pol, r) in table and abs(table[(pol, r)] - got) <= 5e-4 * max(1, abs(got))
+            got_se = ds.shortfall_cum_se_region.sel(region=r).item()
+            if (pol, r) not in table:
+                ok = False
+                continue
+            mean, se, place, se_text = table[(pol, r)]
+            # Two significant digits of the se (or exactly 0), the mean to
+            # the same place.
+            d = se_text.replace(",", "")
+            two = (len(d.replace(".", "").lstrip("0")) == 2 if "." in d
+                   else len(d) >= 2 and d[0] != "0" and set(d[2:]) <= {"0"})
+            ok &= (got_se == 0 and se == 0) or (two and rounded_ok(se, got_se, place))
+            ok &= rounded_ok(mean, got, place)
         check(f"{tag}-matches-info-table", ok, str(table))
         ds.close()
 
