@@ -7,7 +7,8 @@
 #       no out/, build/ or bin/) to DIR with their times, then this
 #       checkout's build (build/obj, build/gen, build/libshortfall.a) and the
 #       binary under test ($SHORTFALL) as DIR/bin/shortfall, so that make in
-#       DIR finds everything up to date instead of compiling for a minute.
+#       DIR finds everything up to date instead of compiling for a minute;
+#       with $SHORTFALL_MPI set, the MPI build (build/mpi) and that binary too.
 #       Exports MAKEFLAGS=GIT_COMMIT=<the build's commit>: DIR is no git
 #       checkout, and make would otherwise write "unknown" into version.h
 #       and rebuild every object.
@@ -27,6 +28,11 @@ scratch_copy() {
     local commit
     commit=$(sed -n 's/^#define SF_GIT_COMMIT "\(.*\)"$/\1/p' build/gen/version.h)
     export MAKEFLAGS="GIT_COMMIT=$commit"
+  fi
+  if [ -n "${SHORTFALL_MPI:-}" ] && [ -f build/mpi/libshortfall.a ]; then  # make MPI=1
+    mkdir -p "$dir/build/mpi" "$dir/bin"
+    cp -a build/mpi/obj build/mpi/gen build/mpi/libshortfall.a "$dir/build/mpi/"
+    cp "$SHORTFALL_MPI" "$dir/bin/shortfall-mpi" && touch "$dir/bin/shortfall-mpi"
   fi
   mkdir -p "$dir/bin"
   cp "$sfbin" "$dir/bin/shortfall" && touch "$dir/bin/shortfall"
