@@ -16,12 +16,12 @@
 # build ($SHORTFALL_MPI) in the copy, and as root with OpenMPI's
 # OMPI_ALLOW_RUN_AS_ROOT set, as the docs say.
 set -u
-sf=$(realpath "${SHORTFALL:-bin/shortfall}")
 mode=${DOCTEST_MODE:-run}
 # A block that runs make test would run this test again, and so on.
 if [ -n "${SHORTFALL_DOCTEST:-}" ]; then echo "# doctest: not run inside a doc test's example"; exit 0; fi
 export SHORTFALL_DOCTEST=1
 case "${BUILD:-}" in *asan*) echo "# doctest: skipped for the sanitizer build (the examples run once, with the normal build)"; exit 0 ;; esac
+sf=$(realpath "${SHORTFALL:-bin/shortfall}")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 . tests/cli/lib.bash
 . tests/cli/scratch.bash
@@ -33,6 +33,42 @@ else
   prefix=doctest
   unset SHORTFALL_MPI
 fi
+
+# The marker rules themselves, on a made-up page.
+cat >"$tmp/page.md" <<'MD'
+<!-- doctest -->
+```sh
+echo run
+```
+```python
+print("no marker")
+```
+<!-- doctest: skip -->
+```sh
+echo skipped without a reason
+```
+<!-- doctest: sometimes -->
+```sh
+echo unknown marker
+```
+<!-- doctest -->
+Text, not a block.
+
+<!-- doctest: skip slow -->
+```bash
+echo skipped
+```
+<!-- doctest: cluster -->
+```sh
+echo cluster
+```
+MD
+expect $prefix-markers-checked 2 'page\.md:5: python block without a doctest marker' -- \
+  /usr/bin/python3 tests/python/doctest_blocks.py --mode run --out "$tmp/page" "$tmp/page.md"
+ok_if $prefix-markers-errors "grep -q 'page.md:8: doctest: skip needs a reason' '$tmp/out' && \
+  grep -q \"page.md:12: unknown doctest marker 'sometimes'\" '$tmp/out' && \
+  grep -q 'page.md:16: doctest marker before no sh or python block' '$tmp/out' && [ \$(wc -l <'$tmp/out') -eq 5 ]"
+ok_if $prefix-markers-mode "[ \"\$(cat '$tmp/page/001.sh')\" = 'echo run' ] && [ ! -e '$tmp/page/002.sh' ]"
 
 docs=(README.md docs/*.md notebooks/README.md)
 /usr/bin/python3 tests/python/doctest_blocks.py --mode "$mode" --out "$tmp/blocks" "${docs[@]}" \
