@@ -2,11 +2,15 @@
 #
 #   make            build bin/shortfall
 #   make run        install missing Debian packages, build, run the default scenario
+#   make report     the analysis notebook's figures (runs the default scenario first
+#                   when out/ree-magnets.h5 is missing)
+#   make install    bin/shortfall, tools/report, scenarios, notebooks and docs
+#                   under PREFIX (default /usr/local; DESTDIR for staging)
 #   make test       install missing Debian packages, build, run every test
 #   make check-asan the C tests and the bad-input corpus under ASan + UBSan
-#   make report     the analysis notebook's figures (after make run)
 #   make test-cluster  MPI build and Slurm example tests
 #   make fuzz       libFuzzer on the scenario loader and the results reader (FUZZ_SECONDS each)
+#   make print-deps the Debian packages each of these installs
 #
 # Every dependency comes through pkg-config.  hdf5-serial is named explicitly
 # because installing the MPI variant switches the generic "hdf5" name.
@@ -38,13 +42,22 @@ ifneq ($(SAN),)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
-DEB_PKGS := build-essential pkg-config libgsl-dev libhdf5-dev hdf5-tools \
-            libyaml-dev librandom123-dev libcriterion-dev zlib1g-dev \
-            python3-h5py python3-xarray python3-numpy python3-yaml \
-            python3-netcdf4 python3-h5netcdf \
-            libopenmpi-dev openmpi-bin libhdf5-openmpi-dev slurm-wlm munge valgrind \
-            jupyter-nbconvert python3-nbclient python3-ipykernel \
-            python3-matplotlib python3-pandas clang
+# Debian packages, in groups by what needs them; each target installs only
+# its groups' missing packages (`make print-deps` lists them).
+#   run:     building and running shortfall
+#   report:  the analysis notebook (make report, tools/report)
+#   test:    the C unit tests, valgrind, h5dump, the Python checks (with report's)
+#   cluster: the MPI build and the single-node Slurm of make test-cluster
+#   fuzz:    libFuzzer (clang)
+DEB_RUN     := build-essential pkg-config libgsl-dev libhdf5-dev libyaml-dev \
+               librandom123-dev zlib1g-dev
+DEB_REPORT  := python3-h5py python3-xarray python3-numpy python3-netcdf4 python3-h5netcdf \
+               python3-pandas python3-matplotlib jupyter-nbconvert python3-nbclient \
+               python3-ipykernel
+DEB_TEST    := libcriterion-dev valgrind hdf5-tools python3-yaml
+DEB_CLUSTER := libopenmpi-dev openmpi-bin libhdf5-openmpi-dev slurm-wlm munge
+DEB_FUZZ    := clang
+DEB_PKGS    := $(DEB_RUN) $(DEB_REPORT) $(DEB_TEST) $(DEB_CLUSTER) $(DEB_FUZZ)
 
 LIB_SRC  := $(filter-out sim/main.c $(if $(MPI),,sim/mpi.c),$(wildcard sim/*.c)) \
             $(wildcard models/*.c)
@@ -54,18 +67,40 @@ LIB      := $(BUILD)/libshortfall.a
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DEFAULT_SCENARIO := scenarios/ree-magnets.yaml
+RESULTS  := out/$(basename $(notdir $(DEFAULT_SCENARIO))).h5
 
-.PHONY: all deps run report test test-cluster check-asan clean format fuzz FORCE
+.PHONY: all deps deps-run deps-report deps-test deps-cluster deps-fuzz print-deps run report \
+        install test test-cluster check-asan clean format fuzz FORCE
 all: $(BIN)/$(EXE)
 
-deps:
-	@missing=$$(for p in $(DEB_PKGS); do \
+# Installs the missing packages of a list with apt-get (as root).
+define install_missing
+	@missing=$$(for p in $(1); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
 	  done); \
 	if [ -n "$$missing" ]; then \
 	  echo "deps: installing$$(echo $$missing | sed 's/^/ /')"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+deps:
+	$(call install_missing,$(DEB_PKGS))
+deps-run:
+	$(call install_missing,$(DEB_RUN))
+deps-report:
+	$(call install_missing,$(DEB_RUN) $(DEB_REPORT))
+deps-test:
+	$(call install_missing,$(DEB_RUN) $(DEB_REPORT) $(DEB_TEST))
+deps-cluster:
+	$(call install_missing,$(DEB_RUN) $(DEB_REPORT) $(DEB_CLUSTER))
+deps-fuzz:
+	$(call install_missing,$(DEB_RUN) $(DEB_FUZZ))
+print-deps:
+	@echo "run: $(DEB_RUN)"
+	@echo "report: $(DEB_RUN) $(DEB_REPORT)"
+	@echo "test: $(DEB_RUN) $(DEB_REPORT) $(DEB_TEST)"
+	@echo "test-cluster: $(DEB_RUN) $(DEB_REPORT) $(DEB_CLUSTER)"
+	@echo "fuzz: $(DEB_RUN) $(DEB_FUZZ)"
 
 $(BUILD)/obj/%.o: %.c $(wildcard include/*.h include/shortfall/*.h models/*.h sim/*.h) $(BUILD)/gen/version.h
 	@mkdir -p $(dir $@)
@@ -91,27 +126,50 @@ $(BUILD)/tests/%: tests/%.c $(LIB) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -Isim -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcriterion
 
-run: deps
+run: deps-run
 	@$(MAKE) --no-print-directory all
 	$(BIN)/shortfall check $(DEFAULT_SCENARIO)
-	$(BIN)/shortfall run $(DEFAULT_SCENARIO) --force
+	@mkdir -p $(dir $(RESULTS))
+	$(BIN)/shortfall run $(DEFAULT_SCENARIO) --force -o $(RESULTS)
 
-# The figures of the analysis notebook for the default scenario (after
-# `make run`), as PNG in out/figures/.
-RESULTS := out/$(basename $(notdir $(DEFAULT_SCENARIO))).h5
-report: deps
-	@test -f $(RESULTS) || { echo "report: $(RESULTS) not found; run 'make run' first" >&2; exit 1; }
+# The figures of the analysis notebook for the default scenario, as PNG in
+# out/figures/; on a fresh clone the scenario runs first (as `make run`).
+report: deps-report
+	@test -f $(RESULTS) || { echo "report: $(RESULTS) not found; running the default scenario first"; \
+	  $(MAKE) --no-print-directory run; }
 	tools/report $(RESULTS) out/figures
 
+# make install [PREFIX=/usr/local] [DESTDIR=]: the program (and the MPI one
+# if built), tools/report as shortfall-report, and under share/shortfall the
+# notebooks, scenarios and batch examples it uses; README and docs under
+# share/doc/shortfall.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+prefix   = $(DESTDIR)$(PREFIX)
+install: all
+	install -d $(prefix)/bin $(prefix)/share/shortfall/tools $(prefix)/share/shortfall/notebooks/figures \
+	    $(prefix)/share/shortfall/scenarios $(prefix)/share/shortfall/examples/batches \
+	    $(prefix)/share/doc/shortfall/docs
+	install -m 755 $(BIN)/shortfall $(prefix)/bin/shortfall
+	if [ -x $(BIN)/shortfall-mpi ]; then install -m 755 $(BIN)/shortfall-mpi $(prefix)/bin/shortfall-mpi; fi
+	install -m 755 tools/report $(prefix)/share/shortfall/tools/report
+	ln -sf ../share/shortfall/tools/report $(prefix)/bin/shortfall-report
+	install -m 644 notebooks/*.ipynb notebooks/README.md $(prefix)/share/shortfall/notebooks/
+	install -m 644 notebooks/figures/*.png $(prefix)/share/shortfall/notebooks/figures/
+	install -m 644 scenarios/*.yaml scenarios/README.md $(prefix)/share/shortfall/scenarios/
+	install -m 644 examples/batches/*.yaml $(prefix)/share/shortfall/examples/batches/
+	install -m 644 README.md $(prefix)/share/doc/shortfall/
+	install -m 644 docs/*.md $(prefix)/share/doc/shortfall/docs/
+
 # The whole suite: unit tests, CLI tests, then the sanitizer pass.
-test: deps
+test: deps-test
 	@$(MAKE) --no-print-directory all $(TEST_BIN)
 	@tests/run-all --build $(BUILD) --bin $(BIN)/shortfall
 	@$(MAKE) --no-print-directory check-asan
 
 # Cluster tests: the MPI build against the serial one, and the Slurm
 # example on a single-node Slurm started for the test.
-test-cluster: deps
+test-cluster: deps-cluster
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory MPI=1 BIN=$(BIN) all
 	@SHORTFALL_MPI=$(BIN)/shortfall-mpi tests/run-all --cli-dir tests/cluster \
@@ -155,7 +213,7 @@ build/fuzz/results-corpus: $(BIN)/shortfall fuzz/seed-results.yaml fuzz/seed-bat
 	cp $@/tiny.h5 $@/tiny-lean.h5 $@/part.h5 build/fuzz/edit-seeds/
 	for i in 0 1 2; do printf "\\$$(printf %o $$i)" >build/fuzz/edits-corpus/seed$$i; \
 	    printf "\\$$(printf %o $$((i + 128)))" >build/fuzz/edits-corpus/reseal$$i; done
-fuzz: deps build/fuzz/fuzz_scenario build/fuzz/fuzz_results build/fuzz/fuzz_results_edits
+fuzz: deps-fuzz build/fuzz/fuzz_scenario build/fuzz/fuzz_results build/fuzz/fuzz_results_edits
 	@$(MAKE) --no-print-directory all build/fuzz/results-corpus
 	@mkdir -p build/fuzz/corpus && cp scenarios/*.yaml tests/bad/*.yaml build/fuzz/corpus/
 	build/fuzz/fuzz_scenario -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
