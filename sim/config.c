@@ -62,43 +62,7 @@
 /* Known names listed in a message when nothing is close enough. */
 #define MAX_LISTED_NAMES 12
 
-/* ---- Names ------------------------------------------------------------ */
-
-static const char *const node_kind_names[] = {"mine", "refiner", "plant",
-                                              "demand"};
-static const char *const shock_kind_names[] = {"export_restriction",
-                                               "tariff", "outage"};
-static const char *const iv_kind_names[] = {
-    "stockpile", "offtake",  "new_capacity",     "recycling",
-    "demand_reduction", "tariff", "hazard_multiplier"};
-static const char *const dist_kind_names[] = {
-    "fixed", "uniform", "exponential", "lognormal",
-    "gamma", "beta",    "weibull",     "triangular"};
-
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-const char *sf_node_kind_name(sf_node_kind kind)
-{
-    return (unsigned)kind < COUNT(node_kind_names) ? node_kind_names[kind]
-                                                   : "?";
-}
-
-const char *sf_shock_kind_name(sf_shock_kind kind)
-{
-    return (unsigned)kind < COUNT(shock_kind_names) ? shock_kind_names[kind]
-                                                    : "?";
-}
-
-const char *sf_iv_kind_name(sf_iv_kind kind)
-{
-    return (unsigned)kind < COUNT(iv_kind_names) ? iv_kind_names[kind] : "?";
-}
-
-const char *sf_dist_kind_name(sf_dist_kind kind)
-{
-    return (unsigned)kind < COUNT(dist_kind_names) ? dist_kind_names[kind]
-                                                   : "?";
-}
 
 /* ---- Schema: keys ----------------------------------------------------- */
 
@@ -824,7 +788,7 @@ static int parse_dist(loader *L, const yaml_node_t *n, dist_bound bound,
         goto out;
     }
     old = sf_cfg_push_key(&L->y, "dist");
-    rc = enum_at(L, dn, dist_kind_names, COUNT(dist_kind_names),
+    rc = enum_at(L, dn, sf_dist_kind_names, COUNT(sf_dist_kind_names),
                  "distribution", &kind);
     sf_cfg_pop(&L->y, old);
     if (rc < 0)
@@ -1320,8 +1284,8 @@ static int parse_node(loader *L, const yaml_node_t *map, int policy,
     if (rc == 0)
         rc = check_keys_without_kind(L, map, node_keys);
     if (rc == 0)
-        rc = enum_field(L, map, "kind", node_kind_names,
-                        COUNT(node_kind_names), "node kind", &kind);
+        rc = enum_field(L, map, "kind", sf_node_kind_names,
+                        COUNT(sf_node_kind_names), "node kind", &kind);
     if (rc < 0)
         goto out;
     nd->kind = (sf_node_kind)kind;
@@ -1382,7 +1346,7 @@ static int parse_node(loader *L, const yaml_node_t *map, int policy,
                              sf_cfg_get(&L->y, map, "output"),
                              "a %s must turn its input into a different "
                              "commodity, but input and output are both '%s'",
-                             node_kind_names[kind],
+                             sf_node_kind_names[kind],
                              q(L, L->sc->commodities[nd->output].id));
             sf_cfg_pop(&L->y, old);
             goto out;
@@ -1788,26 +1752,6 @@ static int add_shock_slot(loader *L, size_t *index)
     return 0;
 }
 
-static void free_cset(sf_country_set *s)
-{
-    free(s->idx);
-    s->idx = NULL;
-    s->n = 0;
-}
-
-static void free_shock(sf_shock *s)
-{
-    free(s->id);
-    free_cset(&s->exporter);
-    free_cset(&s->targets);
-    free_cset(&s->except);
-    free_cset(&s->importer);
-    free_cset(&s->country);
-    free(s->commodities);
-    free(s->nodes);
-    memset(s, 0, sizeof *s);
-}
-
 /* outage: nodes, or country with an optional node_kind. */
 static int parse_outage_scope(loader *L, const yaml_node_t *map, sf_shock *s)
 {
@@ -1836,8 +1780,8 @@ static int parse_outage_scope(loader *L, const yaml_node_t *map, sf_shock *s)
     if (country != NULL) {
         rc = cset_field(L, map, "country", true, true, false, &s->country);
         if (rc == 0 && kind_key != NULL) {
-            rc = enum_field(L, map, "node_kind", node_kind_names,
-                            COUNT(node_kind_names), "node kind", &kind);
+            rc = enum_field(L, map, "node_kind", sf_node_kind_names,
+                            COUNT(sf_node_kind_names), "node kind", &kind);
             if (rc == 0 && kind == SF_NODE_DEMAND) {
                 old = sf_cfg_push_key(&L->y, "node_kind");
                 rc = sf_cfg_fail(&L->y, SF_ERR_CONFLICT,
@@ -2024,8 +1968,8 @@ static int parse_shocks(loader *L, const yaml_node_t *list)
         if (rc == 0)
             rc = check_keys_without_kind(L, m, shock_keys);
         if (rc == 0)
-            rc = enum_field(L, m, "kind", shock_kind_names,
-                            COUNT(shock_kind_names), "shock kind", &kind);
+            rc = enum_field(L, m, "kind", sf_shock_kind_names,
+                            COUNT(sf_shock_kind_names), "shock kind", &kind);
         if (rc == 0)
             rc = sf_cfg_check_keys(&L->y, m, shock_keys, shock_kind_keys[kind],
                                    shock_kind_what[kind]);
@@ -2143,7 +2087,7 @@ static int parse_policy_tariff(loader *L, const yaml_node_t *map, int p,
                                   .name));
         goto out;
     }
-    free_shock(sh);
+    sf_shock_free(sh);
     sc->n_shocks--;
     *index = prev;
 out:
@@ -2261,8 +2205,8 @@ static int collect_policies(loader *L, const yaml_node_t *list,
             if (rc == 0)
                 rc = check_keys_without_kind(L, im, iv_keys);
             if (rc == 0)
-                rc = enum_field(L, im, "kind", iv_kind_names,
-                                COUNT(iv_kind_names), "intervention kind",
+                rc = enum_field(L, im, "kind", sf_iv_kind_names,
+                                COUNT(sf_iv_kind_names), "intervention kind",
                                 &kind);
             iv->kind = (sf_iv_kind)kind;
             if (rc == 0)
@@ -3367,81 +3311,7 @@ out:
     return rc;
 }
 
-void sf_scenario_free(sf_scenario *sc)
-{
-    if (sc == NULL)
-        return;
-    free(sc->file);
-    free(sc->text);
-    free(sc->name);
-    free(sc->description);
-    for (size_t i = 0; i < sc->n_countries; i++)
-        free(sc->countries[i]);
-    free(sc->countries);
-    for (size_t i = 0; i < sc->n_blocs; i++) {
-        free(sc->blocs[i].name);
-        free(sc->blocs[i].members.idx);
-    }
-    free(sc->blocs);
-    for (size_t i = 0; i < sc->n_commodities; i++) {
-        free(sc->commodities[i].id);
-        free(sc->commodities[i].unit);
-    }
-    free(sc->commodities);
-    for (size_t i = 0; i < sc->n_nodes; i++)
-        free(sc->nodes[i].id);
-    free(sc->nodes);
-    free(sc->links);
-    for (size_t i = 0; i < sc->n_shocks; i++)
-        free_shock(&sc->shocks[i]);
-    free(sc->shocks);
-    for (size_t i = 0; i < sc->regimes.n_states; i++)
-        free(sc->regimes.states[i]);
-    free(sc->regimes.states);
-    free(sc->regimes.transition);
-    free(sc->regimes.multiplier);
-    free(sc->triggers);
-    for (size_t i = 0; i < sc->n_policies; i++) {
-        free(sc->policies[i].name);
-        free(sc->policies[i].interventions);
-    }
-    free(sc->policies);
-    memset(sc, 0, sizeof *sc);
-}
-
-/* ---- Lookups ---------------------------------------------------------- */
-
-int sf_scenario_node_index(const sf_scenario *sc, const char *id)
-{
-    for (size_t i = 0; i < sc->n_nodes; i++)
-        if (strcmp(sc->nodes[i].id, id) == 0)
-            return (int)i;
-    return -1;
-}
-
-int sf_scenario_commodity_index(const sf_scenario *sc, const char *id)
-{
-    for (size_t i = 0; i < sc->n_commodities; i++)
-        if (strcmp(sc->commodities[i].id, id) == 0)
-            return (int)i;
-    return -1;
-}
-
-int sf_scenario_shock_index(const sf_scenario *sc, const char *id)
-{
-    for (size_t i = 0; i < sc->n_shocks; i++)
-        if (strcmp(sc->shocks[i].id, id) == 0)
-            return (int)i;
-    return -1;
-}
-
-int sf_scenario_policy_index(const sf_scenario *sc, const char *name)
-{
-    for (size_t i = 0; i < sc->n_policies; i++)
-        if (strcmp(sc->policies[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
+/* ---- Look-ups (the others are sim/scenario.c) ---------------------------- */
 
 const char *sf_scenario_policy_nearest(const sf_scenario *sc,
                                        const char *name)
@@ -3451,22 +3321,4 @@ const char *sf_scenario_policy_nearest(const sf_scenario *sc,
     for (size_t i = 0; i < sc->n_policies; i++)
         sf_cfg_near_add(&near, sc->policies[i].name);
     return sf_cfg_near_best(&near);
-}
-
-bool sf_country_set_has(const sf_country_set *set, int c)
-{
-    size_t lo = 0, hi = set->n;
-
-    if (set->all)
-        return true;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (set->idx[mid] == c)
-            return true;
-        if (set->idx[mid] < c)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
 }

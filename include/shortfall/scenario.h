@@ -1,10 +1,12 @@
 /*
  * scenario.h — a scenario file as validated, immutable structs.
  *
- * sim/config.c fills an sf_scenario from YAML (docs/scenarios.md is the
- * reference); every name has been resolved to an index, every "_months"
- * amount converted to units, every default applied.  Nothing here is
- * changed after loading.  Indices are 0-based; -1 means "none".
+ * The loader (sim/config.c) fills an sf_scenario from YAML
+ * (docs/scenarios.md is the reference); every name has been resolved to an
+ * index, every "_months" amount converted to units, every default applied.
+ * Nothing here is changed after loading.  Indices are 0-based; -1 means
+ * "none".  Freeing, the names and the look-ups below are sim/scenario.c,
+ * which needs nothing of the loader.
  */
 #ifndef SHORTFALL_SCENARIO_H
 #define SHORTFALL_SCENARIO_H
@@ -40,6 +42,8 @@ typedef enum {
     SF_DIST_WEIBULL,
     SF_DIST_TRIANGULAR
 } sf_dist_kind;
+
+#define SF_DIST_KIND_COUNT 8
 
 typedef struct {
     sf_dist_kind kind;
@@ -114,6 +118,8 @@ typedef enum {
     SF_SHOCK_OUTAGE
 } sf_shock_kind;
 
+#define SF_SHOCK_KIND_COUNT 3
+
 /* A shock, or a policy tariff (defined_by_policy >= 0).  Policy tariffs
  * share the shocks' id space so that triggers can name them. */
 typedef struct {
@@ -170,6 +176,8 @@ typedef enum {
     SF_IV_TARIFF,
     SF_IV_HAZARD_MULTIPLIER
 } sf_iv_kind;
+
+#define SF_IV_KIND_COUNT 7
 
 typedef struct {
     sf_iv_kind kind;
@@ -246,8 +254,16 @@ int sf_scenario_load_string(sf_scenario *sc, const char *text, size_t len,
                             const char *name, sf_error *err);
 
 void sf_scenario_free(sf_scenario *sc);
+/* Frees what a shock owns (its id, country sets and lists) and zeroes it. */
+void sf_shock_free(sf_shock *s);
 
-/* Names for messages and output. */
+/* The kinds' names as scenario files write them, indexed by kind. */
+extern const char *const sf_node_kind_names[SF_NODE_KIND_COUNT];
+extern const char *const sf_shock_kind_names[SF_SHOCK_KIND_COUNT];
+extern const char *const sf_iv_kind_names[SF_IV_KIND_COUNT];
+extern const char *const sf_dist_kind_names[SF_DIST_KIND_COUNT];
+
+/* Names for messages and output ("?" for a kind out of range). */
 const char *sf_node_kind_name(sf_node_kind kind);
 const char *sf_shock_kind_name(sf_shock_kind kind);
 const char *sf_iv_kind_name(sf_iv_kind kind);
