@@ -59,10 +59,16 @@ DEB_CLUSTER := libopenmpi-dev openmpi-bin libhdf5-openmpi-dev slurm-wlm munge
 DEB_FUZZ    := clang
 DEB_PKGS    := $(DEB_RUN) $(DEB_REPORT) $(DEB_TEST) $(DEB_CLUSTER) $(DEB_FUZZ)
 
-LIB_SRC  := $(filter-out sim/main.c $(if $(MPI),,sim/mpi.c),$(wildcard sim/*.c)) \
-            $(wildcard models/*.c)
+# The layers (docs/design.md): models/ is the science; sim/ the library
+# services (loader, engine, statistics, results files, batches), which
+# make libshortfall.a; sim/cli/ the command line, linked into the program.
+# The MPI parts of each are built only with MPI=1.
+MODEL_SRC := $(wildcard models/*.c)
+LIB_SRC  := $(filter-out $(if $(MPI),,%_mpi.c),$(wildcard sim/*.c)) $(MODEL_SRC)
+CLI_SRC  := $(filter-out sim/cli/main.c $(if $(MPI),,sim/cli/mpi.c),$(wildcard sim/cli/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-MAIN_OBJ := $(BUILD)/obj/sim/main.o
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(BUILD)/obj/sim/cli/main.o
 LIB      := $(BUILD)/libshortfall.a
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -70,7 +76,7 @@ DEFAULT_SCENARIO := scenarios/ree-magnets.yaml
 RESULTS  := out/$(basename $(notdir $(DEFAULT_SCENARIO))).h5
 
 .PHONY: all deps deps-run deps-report deps-test deps-cluster deps-fuzz print-deps run report \
-        install test test-cluster check-asan clean format fuzz FORCE
+        install test test-cluster check-asan check-layers clean format fuzz FORCE
 all: $(BIN)/$(EXE)
 
 # Installs the missing packages of a list with apt-get (as root).
@@ -102,9 +108,12 @@ print-deps:
 	@echo "test-cluster: $(DEB_RUN) $(DEB_REPORT) $(DEB_CLUSTER)"
 	@echo "fuzz: $(DEB_RUN) $(DEB_FUZZ)"
 
-$(BUILD)/obj/%.o: %.c $(wildcard include/*.h include/shortfall/*.h models/*.h sim/*.h) $(BUILD)/gen/version.h
+HEADERS  := $(wildcard include/*.h include/shortfall/*.h models/*.h sim/*.h sim/cli/*.h)
+$(BUILD)/obj/%.o: %.c $(HEADERS) $(BUILD)/gen/version.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(BUILD)/gen -c $< -o $@
+# The command line uses the library's private headers (sim/*.h).
+$(BUILD)/obj/sim/cli/%.o: CFLAGS += -Isim
 
 # The git commit recorded in results files; rewritten only when it changes.
 GIT_COMMIT = $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
@@ -114,17 +123,39 @@ $(BUILD)/gen/version.h: FORCE
 	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
 FORCE:
 
-$(LIB): $(LIB_OBJ)
+# Rebuilt when the list of its objects may have changed (the Makefile).
+$(LIB): $(LIB_OBJ) Makefile
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
-$(BIN)/$(EXE): $(MAIN_OBJ) $(LIB)
+$(BIN)/$(EXE): $(MAIN_OBJ) $(CLI_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The unit tests link against the library; the table's number formats
+# (sim/cli/numfmt.c) are the command line's, so their test adds them.
 $(BUILD)/tests/%: tests/%.c $(LIB) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -Isim -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcriterion
+	$(CC) $(CFLAGS) -Itests -Isim -Isim/cli -o $@ $< $(TEST_OBJ) $(LIB) $(LDFLAGS) $(LDLIBS) -lcriterion
+$(BUILD)/tests/test_numfmt: TEST_OBJ = $(BUILD)/obj/sim/cli/numfmt.o
+$(BUILD)/tests/test_numfmt: $(BUILD)/obj/sim/cli/numfmt.o
+
+# The layers hold: models/ links with the scenario structs, errors and
+# random numbers only (a program of models/*.o and sim/{scenario,error,rng}.o
+# without libyaml or HDF5 clears a month, tests/models_alone.c); the
+# library has no command-line code, and of its files only sim/error.c
+# (sf_bug_assert) and sim/cleanup.c (signals, temporary files) print,
+# exit or handle signals.
+MODEL_DEPS := $(MODEL_SRC:%.c=$(BUILD)/obj/%.o) $(addprefix $(BUILD)/obj/sim/,scenario.o error.o rng.o)
+check-layers: $(LIB) $(MODEL_DEPS) tests/models_alone.c
+	$(CC) $(CFLAGS) -o $(BUILD)/models_alone tests/models_alone.c $(MODEL_DEPS) \
+	    $(LDFLAGS) $(shell pkg-config --libs gsl) -lm
+	$(BUILD)/models_alone
+	@! nm -A $(LIB) | grep -E ' T (main|sf_cmd_|sf_print_summary|sf_summary_)' || \
+	    { echo "check-layers: command-line code in $(LIB)"; exit 1; }
+	@! nm -A $(LIB) | grep -vE '^[^:]*:(error|cleanup)\.o:' | \
+	    grep -wE 'U (f?printf|f?puts|putchar|fputc|fwrite|perror|exit|_exit|abort|signal|sigaction|raise)' || \
+	    { echo "check-layers: library code that prints, exits or handles signals"; exit 1; }
 
 run: deps-run
 	@$(MAKE) --no-print-directory all
@@ -184,13 +215,14 @@ check-asan:
 # Fuzzing the scenario loader and the results reader with libFuzzer (clang);
 # FUZZ_SECONDS each target.
 FUZZ_SECONDS ?= 300
-FUZZ_SRC := $(filter-out sim/main.c sim/mpi.c,$(wildcard sim/*.c)) $(wildcard models/*.c)
-FUZZ_DEPS := $(FUZZ_SRC) $(wildcard include/*.h include/shortfall/*.h sim/*.h fuzz/*.h)
+FUZZ_SRC := $(filter-out %_mpi.c,$(wildcard sim/*.c)) $(wildcard models/*.c) \
+            $(filter-out sim/cli/main.c sim/cli/mpi.c,$(wildcard sim/cli/*.c))
+FUZZ_DEPS := $(FUZZ_SRC) $(wildcard include/*.h include/shortfall/*.h sim/*.h sim/cli/*.h fuzz/*.h)
 # Each target is its one source file and the library's sources, built with
 # the fuzzer, ASan and UBSan (which stops at its first report).
 define fuzz_build
 	@mkdir -p $(dir $@) build/fuzz/gen && echo '#define SF_GIT_COMMIT "fuzz"' > build/fuzz/gen/version.h
-	clang -std=c11 -g -O1 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Isim -Ibuild/fuzz/gen \
+	clang -std=c11 -g -O1 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Isim -Isim/cli -Ibuild/fuzz/gen \
 	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $@ $< $(FUZZ_SRC) -lhdf5_hl $(shell pkg-config --libs $(PKGS)) -lm
 endef
@@ -241,7 +273,7 @@ fuzz: deps-fuzz build/fuzz/fuzz_scenario build/fuzz/fuzz_results build/fuzz/fuzz
 	@! grep -q ' at shortfall ' build/fuzz/triage.txt
 
 format:
-	clang-format -i include/*.h include/shortfall/*.h models/*.[ch] sim/*.[ch] tests/*.[ch]
+	clang-format -i include/*.h include/shortfall/*.h models/*.[ch] sim/*.[ch] sim/cli/*.[ch] tests/*.[ch]
 
 clean:
 	rm -rf build bin
