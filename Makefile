@@ -143,7 +143,8 @@ $(BUILD)/tests/test_numfmt: $(BUILD)/obj/sim/cli/numfmt.o
 # The layers hold: models/ links with the scenario structs, errors and
 # random numbers only (a program of models/*.o and sim/{scenario,error,rng}.o
 # without libyaml or HDF5 clears a month, tests/models_alone.c); the
-# library has no command-line code, and of its files only sim/error.c
+# library has no command-line code, exports only sf_ names (and the
+# generator gsl_rng_sf_philox4x32), and of its files only sim/error.c
 # (sf_bug_assert) and sim/cleanup.c (signals, temporary files) print,
 # exit or handle signals.
 MODEL_DEPS := $(MODEL_SRC:%.c=$(BUILD)/obj/%.o) $(addprefix $(BUILD)/obj/sim/,scenario.o error.o rng.o)
@@ -153,6 +154,8 @@ check-layers: $(LIB) $(MODEL_DEPS) tests/models_alone.c
 	$(BUILD)/models_alone
 	@! nm -A $(LIB) | grep -E ' T (main|sf_cmd_|sf_print_summary|sf_summary_)' || \
 	    { echo "check-layers: command-line code in $(LIB)"; exit 1; }
+	@! nm -A -g --defined-only $(LIB) | grep -vE ' (sf_|gsl_rng_sf_)' || \
+	    { echo "check-layers: names in $(LIB) without the sf_ prefix"; exit 1; }
 	@! nm -A $(LIB) | grep -vE '^[^:]*:(error|cleanup)\.o:' | \
 	    grep -wE 'U (f?printf|f?puts|putchar|fputc|fwrite|perror|exit|_exit|abort|signal|sigaction|raise)' || \
 	    { echo "check-layers: library code that prints, exits or handles signals"; exit 1; }

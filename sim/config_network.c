@@ -1,0 +1,1063 @@
+/*
+ * config_network.c — the loader's network (sim/config_loader.h):
+ * distributions, country sets and commodity lists (read wherever they
+ * occur), the header (name, horizon, trials, seed), commodities, blocs,
+ * nodes (also those new_capacity interventions define), the known
+ * countries, and links.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_loader.h"
+
+/* ^[A-Z][A-Z0-9_]{1,15}$ */
+static bool is_country_code(const char *s)
+{
+    size_t len = strlen(s);
+
+    if (len < 2 || len > 16 || s[0] < 'A' || s[0] > 'Z')
+        return false;
+    for (size_t i = 1; i < len; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+              s[i] == '_'))
+            return false;
+    return true;
+}
+
+/* ---- Distributions ---------------------------------------------------- */
+
+/* Distribution parameters, in the order of sf_dist.p. */
+static const char *const dist_params[][4] = {
+    {"value", NULL},         {"min", "max", NULL},   {"mean", NULL},
+    {"median", "sigma", NULL}, {"shape", "scale", NULL}, {"a", "b", NULL},
+    {"scale", "shape", NULL}, {"min", "mode", "max", NULL}};
+
+static const range_kind dist_ranges[][3] = {
+    {R_ANY},         {R_ANY, R_ANY}, {R_GT0},        {R_GT0, R_GE0},
+    {R_GT0, R_GT0},  {R_GT0, R_GT0}, {R_GT0, R_GT0}, {R_ANY, R_ANY, R_ANY}};
+
+/* A bound the role puts on a fixed value or on the limits of a bounded
+ * distribution (uniform, triangular); unbounded ones are clamped later. */
+static int dist_bound_check(loader *L, const yaml_node_t *n, double v,
+                            dist_bound bound, const char *label)
+{
+    if (bound == BOUND_UNIT && !(v >= 0 && v <= 1))
+        return sf_cfg_fail(&L->y, SF_ERR_RANGE, n,
+                           "%s must be in [0, 1], got %s", label,
+                           q(L, sf_cfg_scalar(n)));
+    if (bound == BOUND_NONNEG && !(v >= 0))
+        return sf_cfg_fail(&L->y, SF_ERR_RANGE, n, "%s must be >= 0, got %s",
+                           label, q(L, sf_cfg_scalar(n)));
+    return 0;
+}
+
+/* A distribution at n: a plain number (fixed) or {dist: NAME, params}. */
+static int parse_dist(loader *L, const yaml_node_t *n, dist_bound bound,
+                      const char *label, sf_dist *d)
+{
+    int rc = 0;
+    yaml_node_t *pn[3] = {NULL, NULL, NULL}, *dn;
+    const char *keys[5];
+    int kind = 0;
+    size_t np, old;
+
+    memset(d, 0, sizeof *d);
+    if (n->type == YAML_SCALAR_NODE) {
+        d->kind = SF_DIST_FIXED;
+        rc = sf_cfg_number(&L->y, n, &d->p[0]);
+        if (rc == 0)
+            rc = sf_ld_check_size_of(L, n, d->p[0]);
+        if (rc == 0)
+            rc = dist_bound_check(L, n, d->p[0], bound, label);
+        goto out;
+    }
+    if (n->type != YAML_MAPPING_NODE) {
+        rc = sf_cfg_fail(&L->y, SF_ERR_TYPE, n,
+                         "expected a number or a mapping with 'dist', got %s",
+                         sf_cfg_describe(&L->y, n));
+        goto out;
+    }
+    dn = sf_cfg_get(&L->y, n, "dist");
+    if (dn == NULL) {
+        rc = sf_cfg_fail_missing(&L->y, n, "dist");
+        goto out;
+    }
+    old = sf_cfg_push_key(&L->y, "dist");
+    rc = sf_ld_enum_at(L, dn, sf_dist_kind_names, COUNT(sf_dist_kind_names),
+                 "distribution", &kind);
+    sf_cfg_pop(&L->y, old);
+    if (rc < 0)
+        goto out;
+    d->kind = (sf_dist_kind)kind;
+    keys[0] = "dist";
+    for (np = 0; dist_params[kind][np] != NULL; np++)
+        keys[np + 1] = dist_params[kind][np];
+    keys[np + 1] = NULL;
+    rc = sf_cfg_check_keys(&L->y, n, keys, NULL, NULL);
+    for (size_t i = 0; i < np && rc == 0; i++) {
+        pn[i] = sf_cfg_get(&L->y, n, dist_params[kind][i]);
+        rc = sf_ld_num_field(L, n, dist_params[kind][i], true, dist_ranges[kind][i],
+                       &d->p[i], NULL);
+    }
+    if (rc < 0)
+        goto out;
+    /* Relations between parameters, reported at the later one. */
+    if (d->kind == SF_DIST_UNIFORM && d->p[1] < d->p[0]) {
+        old = sf_cfg_push_key(&L->y, "max");
+        rc = sf_cfg_fail(&L->y, SF_ERR_RANGE, pn[1],
+                         "must be >= min (%s), got %s",
+                         q(L, sf_cfg_scalar(pn[0])),
+                         q(L, sf_cfg_scalar(pn[1])));
+        sf_cfg_pop(&L->y, old);
+        goto out;
+    }
+    if (d->kind == SF_DIST_TRIANGULAR) {
+        const char *which = NULL, *rel = NULL, *other = NULL;
+        yaml_node_t *at = NULL, *ref = NULL;
+        if (d->p[1] < d->p[0]) {
+            which = "mode", rel = ">=", other = "min", at = pn[1], ref = pn[0];
+        } else if (d->p[2] < d->p[1]) {
+            which = "max", rel = ">=", other = "mode", at = pn[2], ref = pn[1];
+        } else if (!(d->p[0] < d->p[2])) {
+            which = "max", rel = ">", other = "min", at = pn[2], ref = pn[0];
+        }
+        if (which != NULL) {
+            old = sf_cfg_push_key(&L->y, which);
+            rc = sf_cfg_fail(&L->y, SF_ERR_RANGE, at,
+                             "must be %s %s (%s), got %s", rel, other,
+                             q(L, sf_cfg_scalar(ref)),
+                             q(L, sf_cfg_scalar(at)));
+            sf_cfg_pop(&L->y, old);
+            goto out;
+        }
+    }
+    /* The role's bounds apply to every value a bounded distribution can
+     * take: its fixed value, or its minimum and (for [0, 1]) maximum. */
+    if (bound != BOUND_NONE) {
+        int check[2] = {-1, -1};
+        if (d->kind == SF_DIST_FIXED) {
+            check[0] = 0;
+        } else if (d->kind == SF_DIST_UNIFORM) {
+            check[0] = 0, check[1] = bound == BOUND_UNIT ? 1 : -1;
+        } else if (d->kind == SF_DIST_TRIANGULAR) {
+            check[0] = 0, check[1] = bound == BOUND_UNIT ? 2 : -1;
+        }
+        for (int i = 0; i < 2 && rc == 0; i++) {
+            if (check[i] < 0)
+                continue;
+            old = sf_cfg_push_key(&L->y, dist_params[kind][check[i]]);
+            rc = dist_bound_check(L, pn[check[i]], d->p[check[i]], bound,
+                                  label);
+            sf_cfg_pop(&L->y, old);
+        }
+    }
+out:
+    return rc;
+}
+
+int sf_ld_dist_field(loader *L, const yaml_node_t *map, const char *key,
+                      bool required, dist_bound bound, const char *label,
+                      sf_dist *d, bool *given)
+{
+    int rc = 0;
+    yaml_node_t *n = sf_cfg_get(&L->y, map, key);
+    size_t old;
+
+    if (given != NULL)
+        *given = n != NULL;
+    if (n == NULL) {
+        if (required)
+            rc = sf_cfg_fail_missing(&L->y, map, key);
+        goto out;
+    }
+    old = sf_cfg_push_key(&L->y, key);
+    rc = parse_dist(L, n, bound, label, d);
+    sf_cfg_pop(&L->y, old);
+out:
+    return rc;
+}
+
+/* ---- Country sets and commodity lists --------------------------------- */
+
+typedef struct {
+    int *v;
+    size_t n, cap;
+} int_list;
+
+static int list_add(int_list *l, int x)
+{
+    int rc = sf_ld_grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v);
+
+    if (rc == 0)
+        l->v[l->n++] = x;
+    return rc;
+}
+
+/* One country code or bloc name at n, added to acc. */
+static int cset_name(loader *L, const yaml_node_t *n, int_list *acc)
+{
+    const char *s;
+    int rc = sf_cfg_string(&L->y, n, &s), b, c;
+
+    if (rc < 0)
+        goto out;
+    if (strcmp(s, "all") == 0) {
+        rc = sf_cfg_fail(&L->y, SF_ERR_CONFLICT, n,
+                         "'all' cannot be part of a list");
+        goto out;
+    }
+    b = sf_ld_nm_find(&L->bloc_names, s);
+    if (b >= 0) {
+        const sf_country_set *m = &L->sc->blocs[b].members;
+        L->country_entries += m->n;
+        if (L->country_entries > MAX_COUNTRY_ENTRIES) {
+            rc = sf_cfg_fail(&L->y, SF_ERR_LIMIT, n,
+                             "country sets name more than %d countries in "
+                             "all (bloc '%s' adds its %zu members each time "
+                             "it is named)",
+                             MAX_COUNTRY_ENTRIES, q(L, s), m->n);
+            goto out;
+        }
+        for (size_t i = 0; i < m->n && rc == 0; i++)
+            rc = list_add(acc, m->idx[i]);
+        if (rc < 0)
+            rc = nomem(L);
+        goto out;
+    }
+    c = sf_ld_nm_find(&L->country_ids, s);
+    if (c < 0) {
+        rc = sf_ld_unknown_name(L, n, "country or bloc", s, &L->country_ids,
+                          &L->bloc_names);
+        goto out;
+    }
+    L->country_entries++;
+    if (list_add(acc, c) < 0)
+        rc = nomem(L);
+out:
+    return rc;
+}
+
+/* A country set at n: "all" (when allowed), a country code or bloc name, or
+ * a list of them; blocs expand to their members. */
+static int parse_cset(loader *L, const yaml_node_t *n, bool allow_all,
+                      bool allow_empty, sf_country_set *out)
+{
+    int rc = 0;
+    int_list acc = {NULL, 0, 0};
+
+    memset(out, 0, sizeof *out);
+    if (n->type == YAML_SCALAR_NODE && strcmp(sf_cfg_scalar(n), "all") == 0) {
+        if (!allow_all)
+            rc = sf_cfg_fail(&L->y, SF_ERR_CONFLICT, n,
+                             "'all' is not allowed here; name the countries");
+        out->all = allow_all;
+        goto out;
+    }
+    if (n->type == YAML_SCALAR_NODE) {
+        rc = cset_name(L, n, &acc);
+    } else if (n->type == YAML_SEQUENCE_NODE) {
+        if (seq_len(n) == 0 && !allow_empty) {
+            rc = sf_cfg_fail(&L->y, SF_ERR_RANGE, n,
+                             "must name at least one country or bloc");
+            goto out;
+        }
+        rc = sf_ld_check_unique_items(L, n, "name");
+        for (size_t i = 0; i < seq_len(n) && rc == 0; i++) {
+            size_t old = sf_cfg_push_index(&L->y, i);
+            rc = cset_name(L, seq_item(L, n, i), &acc);
+            sf_cfg_pop(&L->y, old);
+        }
+    } else {
+        rc = sf_cfg_fail(&L->y, SF_ERR_TYPE, n,
+                         "expected a country code, a bloc name or a list of "
+                         "them, got %s",
+                         sf_cfg_describe(&L->y, n));
+    }
+    if (rc < 0)
+        goto out;
+    out->n = sf_ld_sort_unique(acc.v, acc.n);
+    out->idx = acc.v;
+    acc.v = NULL;
+out:
+    free(acc.v);
+    return rc;
+}
+
+int sf_ld_cset_field(loader *L, const yaml_node_t *map, const char *key,
+                      bool required, bool allow_all, bool allow_empty,
+                      sf_country_set *out)
+{
+    int rc = 0;
+    yaml_node_t *n = sf_cfg_get(&L->y, map, key);
+    size_t old;
+
+    if (n == NULL) {
+        if (required)
+            rc = sf_cfg_fail_missing(&L->y, map, key);
+        goto out;
+    }
+    old = sf_cfg_push_key(&L->y, key);
+    rc = parse_cset(L, n, allow_all, allow_empty, out);
+    sf_cfg_pop(&L->y, old);
+out:
+    return rc;
+}
+
+/* commodities: a list of ids, one id, or all. */
+int sf_ld_commodity_list_field(loader *L, const yaml_node_t *map,
+                                sf_shock *s)
+{
+    int rc = 0;
+    yaml_node_t *n = sf_cfg_get(&L->y, map, "commodities");
+    int_list acc = {NULL, 0, 0};
+    size_t old = 0;
+    int c;
+
+    if (n == NULL) {
+        rc = sf_cfg_fail_missing(&L->y, map, "commodities");
+        goto out;
+    }
+    old = sf_cfg_push_key(&L->y, "commodities");
+    if (n->type == YAML_SCALAR_NODE && strcmp(sf_cfg_scalar(n), "all") == 0) {
+        s->all_commodities = true;
+        goto pop;
+    }
+    if (n->type == YAML_SCALAR_NODE) {
+        rc = sf_ld_ref_at(L, n, &L->commodity_ids, "commodity", &c);
+        if (rc == 0 && list_add(&acc, c) < 0)
+            rc = nomem(L);
+    } else if (n->type == YAML_SEQUENCE_NODE) {
+        if (seq_len(n) == 0) {
+            rc = sf_cfg_fail(&L->y, SF_ERR_RANGE, n,
+                             "must name at least one commodity (or be all)");
+            goto pop;
+        }
+        rc = sf_ld_check_unique_items(L, n, "commodity");
+        for (size_t i = 0; i < seq_len(n) && rc == 0; i++) {
+            size_t o = sf_cfg_push_index(&L->y, i);
+            rc = sf_ld_ref_at(L, seq_item(L, n, i), &L->commodity_ids, "commodity",
+                        &c);
+            if (rc == 0 && list_add(&acc, c) < 0)
+                rc = nomem(L);
+            sf_cfg_pop(&L->y, o);
+        }
+    } else {
+        rc = sf_cfg_fail(&L->y, SF_ERR_TYPE, n,
+                         "expected a list of commodity ids or all, got %s",
+                         sf_cfg_describe(&L->y, n));
+    }
+    if (rc == 0) {
+        s->n_commodities = sf_ld_sort_unique(acc.v, acc.n);
+        s->commodities = acc.v;
+        acc.v = NULL;
+    }
+pop:
+    sf_cfg_pop(&L->y, old);
+out:
+    free(acc.v);
+    return rc;
+}
+
+/* ---- Top level, commodities, blocs ------------------------------------ */
+
+int sf_ld_parse_header(loader *L, const yaml_node_t *root)
+{
+    sf_scenario *sc = L->sc;
+    const char *s;
+    yaml_node_t *n = NULL;
+    long long v = 0;
+    int rc;
+
+    rc = sf_ld_str_field(L, root, "name", &s, &n);
+    const char *why = rc == 0 ? sf_cfg_name_problem(s) : NULL;
+    if (why != NULL) {
+        size_t old = sf_cfg_push_key(&L->y, "name");
+        rc = s[0] == '\0'
+                 ? sf_cfg_fail(&L->y, SF_ERR_RANGE, n, "must not be empty")
+                 : sf_cfg_fail(&L->y, SF_ERR_RANGE, n,
+                               "'%s' cannot be the scenario's "
+                               "name: it %s",
+                               q(L, s), why);
+        sf_cfg_pop(&L->y, old);
+    }
+    if (rc == 0)
+        rc = dup_str(L, s, &sc->name);
+    if (rc < 0)
+        goto out;
+    s = "";
+    if (sf_cfg_get(&L->y, root, "description") != NULL)
+        rc = sf_ld_str_field(L, root, "description", &s, NULL);
+    if (rc == 0)
+        rc = dup_str(L, s, &sc->description);
+    if (rc < 0)
+        goto out;
+    sc->horizon_months = 60;
+    if (sf_cfg_get(&L->y, root, "horizon_months") != NULL) {
+        rc = sf_ld_int_field(L, root, "horizon_months", 1, MAX_HORIZON, SF_ERR_LIMIT,
+                       &v);
+        sc->horizon_months = (int)v;
+    }
+    if (rc < 0)
+        goto out;
+    sc->trials = 10000;
+    if (sf_cfg_get(&L->y, root, "trials") != NULL)
+        rc = sf_ld_int_field(L, root, "trials", 1, MAX_TRIALS, SF_ERR_LIMIT,
+                       &sc->trials);
+    if (rc < 0)
+        goto out;
+    sc->seed = 1;
+    n = sf_cfg_get(&L->y, root, "seed");
+    if (n != NULL) {
+        size_t old = sf_cfg_push_key(&L->y, "seed");
+        rc = sf_cfg_uint64(&L->y, n, &sc->seed);
+        sf_cfg_pop(&L->y, old);
+    }
+out:
+    return rc;
+}
+
+static const char *const commodity_keys[] = {"id", "unit", "tariff_elasticity",
+                                             "price", NULL};
+
+int sf_ld_parse_commodities(loader *L, const yaml_node_t *list)
+{
+    sf_scenario *sc = L->sc;
+    int rc = 0;
+    size_t n;
+
+    rc = sf_cfg_expect(&L->y, list, YAML_SEQUENCE_NODE);
+    if (rc < 0)
+        goto out;
+    n = seq_len(list);
+    if (n == 0) {
+        rc = sf_cfg_fail(&L->y, SF_ERR_RANGE, list,
+                         "must list at least one commodity");
+        goto out;
+    }
+    sc->commodities = calloc(n, sizeof *sc->commodities);
+    if (sc->commodities == NULL) {
+        rc = nomem(L);
+        goto out;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        yaml_node_t *m = seq_item(L, list, i), *idn = NULL;
+        sf_commodity *c = &sc->commodities[i];
+        size_t old = sf_cfg_push_index(&L->y, i);
+        const char *s;
+        int prev;
+
+        sc->n_commodities = i + 1;
+        rc = sf_cfg_expect(&L->y, m, YAML_MAPPING_NODE);
+        if (rc == 0)
+            rc = sf_cfg_check_keys(&L->y, m, commodity_keys, NULL, NULL);
+        if (rc == 0)
+            rc = sf_ld_id_field(L, m, "id", &s, &idn);
+        if (rc == 0 && (prev = sf_ld_nm_find(&L->commodity_ids, s)) >= 0) {
+            size_t o = sf_cfg_push_key(&L->y, "id");
+            rc = sf_cfg_fail(&L->y, SF_ERR_DUPLICATE, idn,
+                             "commodity id '%s' is already used by "
+                             "commodities[%d]",
+                             q(L, s), prev);
+            sf_cfg_pop(&L->y, o);
+        }
+        if (rc == 0)
+            rc = dup_str(L, s, &c->id);
+        if (rc == 0 && sf_ld_nm_put(&L->commodity_ids, c->id, (int)i) < 0)
+            rc = nomem(L);
+        if (rc == 0)
+            rc = sf_ld_str_field(L, m, "unit", &s, NULL);
+        if (rc == 0)
+            rc = dup_str(L, s, &c->unit);
+        c->tariff_elasticity = 3;
+        c->price = 1;
+        if (rc == 0)
+            rc = sf_ld_num_field(L, m, "tariff_elasticity", false, R_GE0,
+                           &c->tariff_elasticity, NULL);
+        if (rc == 0)
+            rc = sf_ld_num_field(L, m, "price", false, R_GE0, &c->price, NULL);
+        c->loc = sf_cfg_loc(m);
+        sf_cfg_pop(&L->y, old);
+    }
+out:
+    return rc;
+}
+
+/* Bloc names and member codes; the members are resolved to country
+ * indices once every country is known. */
+int sf_ld_parse_blocs(loader *L, const yaml_node_t *map)
+{
+    sf_scenario *sc = L->sc;
+    int rc = 0;
+    size_t n;
+
+    rc = sf_cfg_expect(&L->y, map, YAML_MAPPING_NODE);
+    if (rc < 0)
+        goto out;
+    n = map_len(map);
+    if (n == 0)
+        goto out;
+    sc->blocs = calloc(n, sizeof *sc->blocs);
+    L->bloc_lists = calloc(n, sizeof *L->bloc_lists);
+    if (sc->blocs == NULL || L->bloc_lists == NULL) {
+        rc = nomem(L);
+        goto out;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        yaml_node_t *k = map_key(L, map, i);
+        const char *name = sf_cfg_scalar(k);
+        size_t old = sf_cfg_push_key(&L->y, name);
+
+        sc->n_blocs = i + 1;
+        sc->blocs[i].loc = sf_cfg_loc(k);
+        L->bloc_lists[i] = map_value(L, map, i);
+        rc = sf_ld_check_id(L, k, name);
+        if (rc == 0 && strcmp(name, "all") == 0)
+            rc = sf_cfg_fail(&L->y, SF_ERR_CONFLICT, k,
+                             "'all' is reserved and cannot name a bloc");
+        if (rc == 0)
+            rc = dup_str(L, name, &sc->blocs[i].name);
+        if (rc == 0 && sf_ld_nm_put(&L->bloc_names, sc->blocs[i].name, (int)i) < 0)
+            rc = nomem(L);
+        sf_cfg_pop(&L->y, old);
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const yaml_node_t *list = L->bloc_lists[i];
+        size_t old = sf_cfg_push_key(&L->y, sc->blocs[i].name);
+
+        rc = sf_cfg_expect(&L->y, list, YAML_SEQUENCE_NODE);
+        if (rc == 0 && seq_len(list) == 0)
+            rc = sf_cfg_fail(&L->y, SF_ERR_RANGE, list,
+                             "a bloc needs at least one country");
+        if (rc == 0)
+            rc = sf_ld_check_unique_items(L, list, "country");
+        for (size_t j = 0; rc == 0 && j < seq_len(list); j++) {
+            yaml_node_t *item = seq_item(L, list, j);
+            const char *code = sf_cfg_scalar(item);
+            size_t o = sf_cfg_push_index(&L->y, j);
+            if (sf_ld_nm_find(&L->bloc_names, code) >= 0)
+                rc = sf_cfg_fail(&L->y, SF_ERR_CONFLICT, item,
+                                 "'%s' is a bloc; bloc members must be "
+                                 "country codes",
+                                 q(L, code));
+            else if (!is_country_code(code))
+                rc = sf_cfg_fail(&L->y, SF_ERR_RANGE, item,
+                                 "'%s' is not a country code (2 to 16 capital "
+                                 "letters, digits or '_', starting with a "
+                                 "letter)",
+                                 q(L, code));
+            sf_cfg_pop(&L->y, o);
+        }
+        sf_cfg_pop(&L->y, old);
+    }
+out:
+    return rc;
+}
+
+/* ---- Nodes ------------------------------------------------------------ */
+
+static const char *const node_keys[] = {
+    "id",       "kind",   "country",          "input",
+    "output",   "capacity", "output_stock_cap", "yield",
+    "input_buffer_months", "initial_input_stock", "demand",
+    "growth",   "volatility", NULL};
+
+static const char *const node_kind_keys[][11] = {
+    {"id", "kind", "country", "output", "capacity", "output_stock_cap", NULL},
+    {"id", "kind", "country", "input", "output", "capacity",
+     "output_stock_cap", "yield", "input_buffer_months",
+     "initial_input_stock", NULL},
+    {"id", "kind", "country", "input", "output", "capacity",
+     "output_stock_cap", "yield", "input_buffer_months",
+     "initial_input_stock", NULL},
+    {"id", "kind", "country", "input", "demand", "growth", "volatility",
+     NULL}};
+
+const char *const sf_ld_node_kind_what[SF_NODE_KIND_COUNT] = {"a mine", "a refiner", "a plant",
+                                             "a demand node"};
+
+static int commodity_field(loader *L, const yaml_node_t *map, const char *key,
+                           int *out)
+{
+    return sf_ld_ref_field(L, map, key, &L->commodity_ids, "commodity", out, NULL);
+}
+
+/* Reads a node mapping into nd (its id not yet checked for uniqueness;
+ * *id_at receives the id's node).  policy >= 0: the node of a new_capacity
+ * intervention of that policy. */
+static int parse_node(loader *L, const yaml_node_t *map, int policy,
+                      sf_node *nd, node_extra *ex, yaml_node_t **id_at)
+{
+    int rc, kind = 0;
+    const char *s;
+    yaml_node_t *n;
+    bool given;
+    size_t old;
+
+    memset(nd, 0, sizeof *nd);
+    nd->input = nd->output = nd->country = -1;
+    nd->defined_by_policy = policy;
+    nd->loc = sf_cfg_loc(map);
+    ex->country = NULL;
+    rc = sf_cfg_expect(&L->y, map, YAML_MAPPING_NODE);
+    if (rc == 0)
+        rc = sf_ld_check_keys_without_kind(L, map, node_keys);
+    if (rc == 0)
+        rc = sf_ld_enum_field(L, map, "kind", sf_node_kind_names,
+                        COUNT(sf_node_kind_names), "node kind", &kind);
+    if (rc < 0)
+        goto out;
+    nd->kind = (sf_node_kind)kind;
+    if (policy >= 0 && nd->kind == SF_NODE_DEMAND) {
+        old = sf_cfg_push_key(&L->y, "kind");
+        rc = sf_cfg_fail(&L->y, SF_ERR_CONFLICT, sf_cfg_get(&L->y, map, "kind"),
+                         "new capacity must be a mine, refiner or plant, not "
+                         "a demand node");
+        sf_cfg_pop(&L->y, old);
+        goto out;
+    }
+    rc = sf_cfg_check_keys(&L->y, map, node_keys, node_kind_keys[kind],
+                           sf_ld_node_kind_what[kind]);
+    if (rc < 0)
+        goto out;
+    n = sf_cfg_get_key_node(&L->y, map, "initial_input_stock");
+    if (policy >= 0 && n != NULL) {
+        old = sf_cfg_push_key(&L->y, "initial_input_stock");
+        rc = sf_cfg_fail(&L->y, SF_ERR_CONFLICT, n,
+                         "'initial_input_stock' does not apply to new "
+                         "capacity: its input stock starts at 0");
+        sf_cfg_pop(&L->y, old);
+        goto out;
+    }
+    rc = sf_ld_id_field(L, map, "id", &s, id_at);
+    if (rc == 0)
+        rc = dup_str(L, s, &nd->id);
+    if (rc == 0)
+        rc = sf_ld_str_field(L, map, "country", &s, &n);
+    if (rc < 0)
+        goto out;
+    if (!is_country_code(s)) {
+        old = sf_cfg_push_key(&L->y, "country");
+        if (sf_ld_nm_find(&L->bloc_names, s) >= 0)
+            rc = sf_cfg_fail(&L->y, SF_ERR_RANGE, n,
+                             "'%s' is a bloc; a node needs one country code",
+                             q(L, s));
+        else
+            rc = sf_cfg_fail(&L->y, SF_ERR_RANGE, n,
+                             "'%s' is not a country code (2 to 16 capital "
+                             "letters, digits or '_', starting with a "
+                             "letter)",
+                             q(L, s));
+        sf_cfg_pop(&L->y, old);
+        goto out;
+    }
+    ex->country = s;
+    if (nd->kind != SF_NODE_MINE)
+        rc = commodity_field(L, map, "input", &nd->input);
+    if (rc == 0 && nd->kind != SF_NODE_DEMAND)
+        rc = commodity_field(L, map, "output", &nd->output);
+    if (rc < 0)
+        goto out;
+    if (nd->kind == SF_NODE_REFINER || nd->kind == SF_NODE_PLANT) {
+        if (nd->input == nd->output) {
+            old = sf_cfg_push_key(&L->y, "output");
+            rc = sf_cfg_fail(&L->y, SF_ERR_CONFLICT,
+                             sf_cfg_get(&L->y, map, "output"),
+                             "a %s must turn its input into a different "
+                             "commodity, but input and output are both '%s'",
+                             sf_node_kind_names[kind],
+                             q(L, L->sc->commodities[nd->output].id));
+            sf_cfg_pop(&L->y, old);
+            goto out;
+        }
+    }
+    if (nd->kind != SF_NODE_DEMAND) {
+        rc = sf_ld_num_field(L, map, "capacity", true, R_GE0, &nd->capacity, NULL);
+        if (rc == 0)
+            rc = sf_ld_num_field(L, map, "output_stock_cap", false, R_GE0,
+                           &nd->output_stock_cap, NULL);
+    }
+    if (rc == 0 &&
+        (nd->kind == SF_NODE_REFINER || nd->kind == SF_NODE_PLANT)) {
+        nd->yield = 1;
+        nd->input_buffer_months = 1;
+        rc = sf_ld_num_field(L, map, "yield", false, R_GT0, &nd->yield, NULL);
+        if (rc == 0)
+            rc = sf_ld_num_field(L, map, "input_buffer_months", false, R_GE0,
+                           &nd->input_buffer_months, NULL);
+        if (rc == 0)
+            rc = sf_ld_num_field(L, map, "initial_input_stock", false, R_GE0,
+                           &nd->initial_input_stock, &given);
+        /* The buffer target; new capacity starts empty (MODEL.md §7). */
+        if (rc == 0 && !given && policy < 0)
+            nd->initial_input_stock =
+                nd->input_buffer_months * nd->capacity / 12 / nd->yield;
+    }
+    if (rc == 0 && nd->kind == SF_NODE_DEMAND) {
+        rc = sf_ld_num_field(L, map, "demand", true, R_GE0, &nd->demand, NULL);
+        if (rc == 0)
+            rc = sf_ld_num_field(L, map, "growth", false, R_GT_M1, &nd->growth,
+                           NULL);
+        if (rc == 0)
+            rc = sf_ld_num_field(L, map, "volatility", false, R_GE0,
+                           &nd->volatility, NULL);
+        /* Demand at the horizon must stay within the size limit too (the
+         * factor alone must be finite: 0 x inf is NaN). */
+        double factor = pow(1 + nd->growth, L->sc->horizon_months / 12.0);
+        if (rc == 0 && !(isfinite(factor) && nd->demand * factor <= MAX_NUMBER)) {
+            old = sf_cfg_push_key(&L->y, "growth");
+            rc = sf_cfg_fail(&L->y, SF_ERR_RANGE,
+                             sf_cfg_get(&L->y, map, "growth"),
+                             "growing by %g a year for %d months multiplies "
+                             "demand %g by %g; the result must stay at most "
+                             "1e15",
+                             nd->growth, L->sc->horizon_months, nd->demand,
+                             factor);
+            sf_cfg_pop(&L->y, old);
+        }
+    }
+out:
+    return rc;
+}
+
+/* Appends a zeroed node slot (with its extra) and returns its index. */
+static int add_node_slot(loader *L, size_t *index)
+{
+    size_t cap = L->nodes_cap, cap2 = L->nodes_cap;
+    int rc = sf_ld_grow((void **)&L->sc->nodes, &cap, L->sc->n_nodes + 1,
+                  sizeof *L->sc->nodes);
+
+    if (rc == 0)
+        rc = sf_ld_grow((void **)&L->nx, &cap2, L->sc->n_nodes + 1, sizeof *L->nx);
+    if (rc < 0)
+        return nomem(L);
+    /* Both arrays grew by the same rule from the same capacity. */
+    sf_bug_assert(cap == cap2);
+    L->nodes_cap = cap;
+    *index = L->sc->n_nodes++;
+    /* A slot may be reused after a shared node was dropped from it. */
+    memset(&L->sc->nodes[*index], 0, sizeof L->sc->nodes[*index]);
+    memset(&L->nx[*index], 0, sizeof L->nx[*index]);
+    return 0;
+}
+
+static int dup_path(loader *L, char **out)
+{
+    return dup_str(L, sf_cfg_path(&L->y), out);
+}
+
+int sf_ld_parse_nodes(loader *L, const yaml_node_t *list)
+{
+    sf_scenario *sc = L->sc;
+    int rc = sf_cfg_expect(&L->y, list, YAML_SEQUENCE_NODE);
+
+    if (rc == 0 && seq_len(list) == 0)
+        rc = sf_cfg_fail(&L->y, SF_ERR_RANGE, list,
+                         "must list at least one node");
+    for (size_t i = 0; rc == 0 && i < seq_len(list); i++) {
+        size_t old = sf_cfg_push_index(&L->y, i), k = 0;
+        yaml_node_t *idn = NULL;
+        int prev;
+
+        rc = add_node_slot(L, &k);
+        if (rc == 0)
+            rc = dup_path(L, &L->nx[k].path);
+        if (rc == 0)
+            rc = parse_node(L, seq_item(L, list, i), -1, &sc->nodes[k],
+                            &L->nx[k], &idn);
+        if (rc == 0 && (prev = sf_ld_nm_find(&L->node_ids, sc->nodes[k].id)) >= 0) {
+            size_t o = sf_cfg_push_key(&L->y, "id");
+            rc = sf_cfg_fail(&L->y, SF_ERR_DUPLICATE, idn,
+                             "node id '%s' is already used by nodes[%d]",
+                             q(L, sc->nodes[k].id), prev);
+            sf_cfg_pop(&L->y, o);
+        }
+        if (rc == 0 && sf_ld_nm_put(&L->node_ids, sc->nodes[k].id, (int)k) < 0)
+            rc = nomem(L);
+        sf_cfg_pop(&L->y, old);
+    }
+    L->n_scenario_nodes = sc->n_nodes;
+    return rc;
+}
+
+/* Name of the first field in which two nodes differ, or NULL. */
+static const char *node_difference(const sf_node *a, const node_extra *ax,
+                                   const sf_node *b, const node_extra *bx)
+{
+    if (a->kind != b->kind)
+        return "kind";
+    if (strcmp(ax->country, bx->country) != 0)
+        return "country";
+    if (a->input != b->input)
+        return "input";
+    if (a->output != b->output)
+        return "output";
+    if (a->capacity != b->capacity)
+        return "capacity";
+    if (a->output_stock_cap != b->output_stock_cap)
+        return "output_stock_cap";
+    if (a->yield != b->yield)
+        return "yield";
+    if (a->input_buffer_months != b->input_buffer_months)
+        return "input_buffer_months";
+    return NULL;
+}
+
+/* The node of a new_capacity intervention of policy p: appended, or the
+ * same node another policy already defined. */
+int sf_ld_parse_policy_node(loader *L, const yaml_node_t *map, int p,
+                             int *index)
+{
+    sf_scenario *sc = L->sc;
+    size_t k = 0, old = sf_cfg_push_key(&L->y, "node");
+    yaml_node_t *idn = NULL;
+    int rc, prev;
+    const char *diff;
+
+    rc = add_node_slot(L, &k);
+    if (rc == 0)
+        rc = dup_path(L, &L->nx[k].path);
+    if (rc == 0)
+        rc = parse_node(L, map, p, &sc->nodes[k], &L->nx[k], &idn);
+    if (rc < 0)
+        goto out;
+    prev = sf_ld_nm_find(&L->node_ids, sc->nodes[k].id);
+    *index = (int)k;
+    if (prev < 0) {
+        if (sf_ld_nm_put(&L->node_ids, sc->nodes[k].id, (int)k) < 0)
+            rc = nomem(L);
+        L->nx[k].built_pass_a = p + 1;
+        goto out;
+    }
+    if (sc->nodes[prev].defined_by_policy < 0) {
+        size_t o = sf_cfg_push_key(&L->y, "id");
+        rc = sf_cfg_fail(&L->y, SF_ERR_DUPLICATE, idn,
+                         "node id '%s' is already used by nodes[%d]",
+                         q(L, sc->nodes[k].id), prev);
+        sf_cfg_pop(&L->y, o);
+        goto out;
+    }
+    if (L->nx[prev].built_pass_a == p + 1) {
+        size_t o = sf_cfg_push_key(&L->y, "id");
+        rc = sf_cfg_fail(&L->y, SF_ERR_DUPLICATE, idn,
+                         "this policy already builds node '%s'",
+                         q(L, sc->nodes[k].id));
+        sf_cfg_pop(&L->y, o);
+        goto out;
+    }
+    diff = node_difference(&sc->nodes[k], &L->nx[k], &sc->nodes[prev],
+                           &L->nx[prev]);
+    if (diff != NULL) {
+        rc = sf_cfg_fail(&L->y, SF_ERR_CONFLICT, map,
+                         "node '%s' differs in '%s' from its definition at "
+                         "%s; a node built by several policies must be "
+                         "identical in each",
+                         q(L, sc->nodes[k].id), diff, L->nx[prev].path);
+        goto out;
+    }
+    /* The same node again: drop the copy and share the first one. */
+    free(sc->nodes[k].id);
+    free(L->nx[k].path);
+    sc->n_nodes--;
+    L->nx[prev].built_pass_a = p + 1;
+    *index = prev;
+out:
+    sf_cfg_pop(&L->y, old);
+    return rc;
+}
+
+/* ---- Countries -------------------------------------------------------- */
+
+static int str_ptr_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The known countries: those of all nodes and all bloc members, sorted. */
+int sf_ld_build_countries(loader *L)
+{
+    sf_scenario *sc = L->sc;
+    const char **all = NULL;
+    size_t n = 0, total = sc->n_nodes;
+    int rc = 0;
+
+    for (size_t b = 0; b < sc->n_blocs; b++)
+        total += seq_len(L->bloc_lists[b]);
+    all = malloc((total > 0 ? total : 1) * sizeof *all);
+    if (all == NULL) {
+        rc = nomem(L);
+        goto out;
+    }
+    for (size_t i = 0; i < sc->n_nodes; i++)
+        all[n++] = L->nx[i].country;
+    for (size_t b = 0; b < sc->n_blocs; b++)
+        for (size_t j = 0; j < seq_len(L->bloc_lists[b]); j++)
+            all[n++] = sf_cfg_scalar(seq_item(L, L->bloc_lists[b], j));
+    qsort(all, n, sizeof *all, str_ptr_cmp);
+    sc->countries = calloc(n > 0 ? n : 1, sizeof *sc->countries);
+    if (sc->countries == NULL) {
+        rc = nomem(L);
+        goto out;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (i > 0 && strcmp(all[i], all[i - 1]) == 0)
+            continue;
+        rc = dup_str(L, all[i], &sc->countries[sc->n_countries]);
+        if (rc == 0 && sf_ld_nm_put(&L->country_ids, sc->countries[sc->n_countries],
+                              (int)sc->n_countries) < 0)
+            rc = nomem(L);
+        if (rc == 0)
+            sc->n_countries++;
+    }
+    if (rc < 0)
+        goto out;
+    for (size_t i = 0; i < sc->n_nodes; i++)
+        sc->nodes[i].country = sf_ld_nm_find(&L->country_ids, L->nx[i].country);
+    for (size_t b = 0; b < sc->n_blocs && rc == 0; b++) {
+        const yaml_node_t *list = L->bloc_lists[b];
+        sf_country_set *m = &sc->blocs[b].members;
+        m->idx = malloc(seq_len(list) * sizeof *m->idx);
+        if (m->idx == NULL) {
+            rc = nomem(L);
+            goto out;
+        }
+        for (size_t j = 0; j < seq_len(list); j++)
+            m->idx[j] = sf_ld_nm_find(&L->country_ids,
+                                sf_cfg_scalar(seq_item(L, list, j)));
+        m->n = sf_ld_sort_unique(m->idx, seq_len(list));
+        /* A member can never be a bloc (checked above), so a clash comes
+         * from the country of a node. */
+        if (sf_ld_nm_find(&L->country_ids, sc->blocs[b].name) >= 0) {
+            const char *node = "?";
+            for (size_t i = 0; i < sc->n_nodes; i++)
+                if (strcmp(L->nx[i].country, sc->blocs[b].name) == 0) {
+                    node = sc->nodes[i].id;
+                    break;
+                }
+            char path[SF_CFG_PATH_MAX];
+            snprintf(path, sizeof path, "blocs.%s", sc->blocs[b].name);
+            rc = sf_cfg_fail_at(&L->y, SF_ERR_DUPLICATE, sc->blocs[b].loc,
+                                path,
+                                "bloc name '%s' is also a country code (the "
+                                "country of node '%s')",
+                                q(L, sc->blocs[b].name), q(L, node));
+        }
+    }
+out:
+    free(all);
+    return rc;
+}
+
+/* ---- Links ------------------------------------------------------------ */
+
+static const char *const link_keys[] = {"from", "to", "weight", NULL};
+
+typedef struct {
+    int from, to;
+    size_t pos;
+} link_ref;
+
+static int link_ref_cmp(const void *a, const void *b)
+{
+    const link_ref *x = a, *y = b;
+
+    if (x->from != y->from)
+        return x->from < y->from ? -1 : 1;
+    if (x->to != y->to)
+        return x->to < y->to ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+int sf_ld_parse_links(loader *L, const yaml_node_t *list)
+{
+    sf_scenario *sc = L->sc;
+    link_ref *refs = NULL;
+    size_t n = 0, dup = SIZE_MAX, first = 0;
+    int rc = sf_cfg_expect(&L->y, list, YAML_SEQUENCE_NODE);
+
+    if (rc < 0)
+        goto out;
+    n = seq_len(list);
+    if (n == 0)
+        goto out;
+    sc->links = calloc(n, sizeof *sc->links);
+    refs = malloc(n * sizeof *refs);
+    if (sc->links == NULL || refs == NULL) {
+        rc = nomem(L);
+        goto out;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        yaml_node_t *m = seq_item(L, list, i), *fn = NULL, *tn = NULL;
+        sf_link *l = &sc->links[i];
+        size_t old = sf_cfg_push_index(&L->y, i);
+        const sf_node *from, *to;
+
+        sc->n_links = i + 1;
+        l->loc = sf_cfg_loc(m);
+        rc = sf_cfg_expect(&L->y, m, YAML_MAPPING_NODE);
+        if (rc == 0)
+            rc = sf_cfg_check_keys(&L->y, m, link_keys, NULL, NULL);
+        if (rc == 0)
+            rc = sf_ld_ref_field(L, m, "from", &L->node_ids, "node", &l->from, &fn);
+        if (rc == 0)
+            rc = sf_ld_ref_field(L, m, "to", &L->node_ids, "node", &l->to, &tn);
+        if (rc < 0)
+            goto next;
+        from = &sc->nodes[l->from];
+        to = &sc->nodes[l->to];
+        if (from->kind == SF_NODE_DEMAND) {
+            size_t o = sf_cfg_push_key(&L->y, "from");
+            rc = sf_cfg_fail(&L->y, SF_ERR_CONFLICT, fn,
+                             "node '%s' is a demand node and supplies nothing",
+                             q(L, from->id));
+            sf_cfg_pop(&L->y, o);
+        } else if (to->kind == SF_NODE_MINE) {
+            size_t o = sf_cfg_push_key(&L->y, "to");
+            rc = sf_cfg_fail(&L->y, SF_ERR_CONFLICT, tn,
+                             "node '%s' is a mine and buys nothing",
+                             q(L, to->id));
+            sf_cfg_pop(&L->y, o);
+        } else if (from->output != to->input) {
+            rc = sf_cfg_fail(&L->y, SF_ERR_CONFLICT, m,
+                             "node '%s' produces '%s' but node '%s' takes '%s'",
+                             q(L, from->id),
+                             q(L, sc->commodities[from->output].id),
+                             q(L, to->id),
+                             q(L, sc->commodities[to->input].id));
+        }
+        l->weight = from->capacity;
+        if (rc == 0)
+            rc = sf_ld_num_field(L, m, "weight", false, R_GT0, &l->weight,
+                           &l->weight_given);
+        refs[i].from = l->from;
+        refs[i].to = l->to;
+        refs[i].pos = i;
+    next:
+        sf_cfg_pop(&L->y, old);
+    }
+    if (rc < 0)
+        goto out;
+    qsort(refs, n, sizeof *refs, link_ref_cmp);
+    for (size_t i = 1; i < n; i++)
+        if (refs[i].from == refs[i - 1].from && refs[i].to == refs[i - 1].to &&
+            refs[i].pos < dup &&
+            (i < 2 || refs[i - 2].from != refs[i].from ||
+             refs[i - 2].to != refs[i].to)) {
+            dup = refs[i].pos;
+            first = refs[i - 1].pos;
+        }
+    if (dup != SIZE_MAX) {
+        size_t old = sf_cfg_push_index(&L->y, dup);
+        rc = sf_cfg_fail(&L->y, SF_ERR_DUPLICATE, seq_item(L, list, dup),
+                         "the link from '%s' to '%s' is already given by "
+                         "links[%zu]",
+                         q(L, sc->nodes[sc->links[dup].from].id),
+                         q(L, sc->nodes[sc->links[dup].to].id), first);
+        sf_cfg_pop(&L->y, old);
+    }
+out:
+    free(refs);
+    return rc;
+}
