@@ -474,6 +474,46 @@ static int int_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* An id used twice: s, read at `at` under key, is already the id of
+ * list[prev] ("commodity id 'a' is already used by commodities[0]"). */
+int sf_ld_id_taken(loader *L, const yaml_node_t *at, const char *key,
+                   const char *what, const char *list, const char *s,
+                   int prev)
+{
+    size_t old = sf_cfg_push_key(&L->y, key);
+    int rc = sf_cfg_fail(&L->y, SF_ERR_DUPLICATE, at,
+                         "%s '%s' is already used by %s[%d]", what, q(L, s),
+                         list, prev);
+
+    sf_cfg_pop(&L->y, old);
+    return rc;
+}
+
+/* Claims id s, read at `at` under key, for entry `index` of m: taken
+ * already (sf_ld_id_taken), or added; with copy, the map keys the copy of
+ * s made into *copy (which the scenario owns), else s itself. */
+int sf_ld_claim_id(loader *L, name_map *m, const yaml_node_t *at,
+                   const char *key, const char *what, const char *list,
+                   const char *s, int index, char **copy)
+{
+    int rc = 0, prev = sf_ld_nm_find(m, s);
+
+    if (prev >= 0) {
+        rc = sf_ld_id_taken(L, at, key, what, list, s, prev);
+        goto out;
+    }
+    if (copy != NULL) {
+        rc = dup_str(L, s, copy);
+        if (rc < 0)
+            goto out;
+        s = *copy;
+    }
+    if (sf_ld_nm_put(m, s, index) < 0)
+        rc = nomem(L);
+out:
+    return rc;
+}
+
 /* Sorts and removes repeats in place; returns the new length. */
 size_t sf_ld_sort_unique(int *v, size_t n)
 {

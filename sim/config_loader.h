@@ -230,6 +230,19 @@ int sf_ld_enum_field(loader *L, const yaml_node_t *map, const char *key,
 int sf_ld_check_unique_items(loader *L, const yaml_node_t *seq,
                               const char *what);
 
+/* An id used twice: s, read at `at` under key, is already the id of
+ * list[prev] ("commodity id 'a' is already used by commodities[0]"). */
+int sf_ld_id_taken(loader *L, const yaml_node_t *at, const char *key,
+                   const char *what, const char *list, const char *s,
+                   int prev);
+
+/* Claims id s, read at `at` under key, for entry `index` of m: taken
+ * already (sf_ld_id_taken), or added; with copy, the map keys the copy of
+ * s made into *copy (which the scenario owns), else s itself. */
+int sf_ld_claim_id(loader *L, name_map *m, const yaml_node_t *at,
+                   const char *key, const char *what, const char *list,
+                   const char *s, int index, char **copy);
+
 /* Sorts and removes repeats in place; returns the new length. */
 size_t sf_ld_sort_unique(int *v, size_t n);
 

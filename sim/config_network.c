@@ -447,7 +447,6 @@ int sf_ld_parse_commodities(loader *L, const yaml_node_t *list)
         sf_commodity *c = &sc->commodities[i];
         size_t old = sf_cfg_push_index(&L->y, i);
         const char *s;
-        int prev;
 
         sc->n_commodities = i + 1;
         rc = sf_cfg_expect(&L->y, m, YAML_MAPPING_NODE);
@@ -455,18 +454,10 @@ int sf_ld_parse_commodities(loader *L, const yaml_node_t *list)
             rc = sf_cfg_check_keys(&L->y, m, commodity_keys, NULL, NULL);
         if (rc == 0)
             rc = sf_ld_id_field(L, m, "id", &s, &idn);
-        if (rc == 0 && (prev = sf_ld_nm_find(&L->commodity_ids, s)) >= 0) {
-            size_t o = sf_cfg_push_key(&L->y, "id");
-            rc = sf_cfg_fail(&L->y, SF_ERR_DUPLICATE, idn,
-                             "commodity id '%s' is already used by "
-                             "commodities[%d]",
-                             q(L, s), prev);
-            sf_cfg_pop(&L->y, o);
-        }
         if (rc == 0)
-            rc = dup_str(L, s, &c->id);
-        if (rc == 0 && sf_ld_nm_put(&L->commodity_ids, c->id, (int)i) < 0)
-            rc = nomem(L);
+            rc = sf_ld_claim_id(L, &L->commodity_ids, idn, "id",
+                                "commodity id", "commodities", s, (int)i,
+                                &c->id);
         if (rc == 0)
             rc = sf_ld_str_field(L, m, "unit", &s, NULL);
         if (rc == 0)
@@ -759,7 +750,6 @@ int sf_ld_parse_nodes(loader *L, const yaml_node_t *list)
     for (size_t i = 0; rc == 0 && i < seq_len(list); i++) {
         size_t old = sf_cfg_push_index(&L->y, i), k = 0;
         yaml_node_t *idn = NULL;
-        int prev;
 
         rc = add_node_slot(L, &k);
         if (rc == 0)
@@ -767,15 +757,9 @@ int sf_ld_parse_nodes(loader *L, const yaml_node_t *list)
         if (rc == 0)
             rc = parse_node(L, seq_item(L, list, i), -1, &sc->nodes[k],
                             &L->nx[k], &idn);
-        if (rc == 0 && (prev = sf_ld_nm_find(&L->node_ids, sc->nodes[k].id)) >= 0) {
-            size_t o = sf_cfg_push_key(&L->y, "id");
-            rc = sf_cfg_fail(&L->y, SF_ERR_DUPLICATE, idn,
-                             "node id '%s' is already used by nodes[%d]",
-                             q(L, sc->nodes[k].id), prev);
-            sf_cfg_pop(&L->y, o);
-        }
-        if (rc == 0 && sf_ld_nm_put(&L->node_ids, sc->nodes[k].id, (int)k) < 0)
-            rc = nomem(L);
+        if (rc == 0)
+            rc = sf_ld_claim_id(L, &L->node_ids, idn, "id", "node id",
+                                "nodes", sc->nodes[k].id, (int)k, NULL);
         sf_cfg_pop(&L->y, old);
     }
     L->n_scenario_nodes = sc->n_nodes;
@@ -832,11 +816,8 @@ int sf_ld_parse_policy_node(loader *L, const yaml_node_t *map, int p,
         goto out;
     }
     if (sc->nodes[prev].defined_by_policy < 0) {
-        size_t o = sf_cfg_push_key(&L->y, "id");
-        rc = sf_cfg_fail(&L->y, SF_ERR_DUPLICATE, idn,
-                         "node id '%s' is already used by nodes[%d]",
-                         q(L, sc->nodes[k].id), prev);
-        sf_cfg_pop(&L->y, o);
+        rc = sf_ld_id_taken(L, idn, "id", "node id", "nodes",
+                            sc->nodes[k].id, prev);
         goto out;
     }
     if (L->nx[prev].built_pass_a == p + 1) {

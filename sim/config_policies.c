@@ -107,7 +107,6 @@ int sf_ld_collect_policies(loader *L, const yaml_node_t *list,
         sf_policy *pol = &sc->policies[p];
         size_t old = sf_cfg_push_index(&L->y, p), o;
         const char *s;
-        int prev;
 
         sc->n_policies = p + 1;
         pol->loc = sf_cfg_loc(m);
@@ -116,18 +115,10 @@ int sf_ld_collect_policies(loader *L, const yaml_node_t *list,
             rc = sf_cfg_check_keys(&L->y, m, policy_keys, NULL, NULL);
         if (rc == 0)
             rc = sf_ld_id_field(L, m, "name", &s, &nn);
-        if (rc == 0 && (prev = sf_ld_nm_find(&L->policy_names, s)) >= 0) {
-            o = sf_cfg_push_key(&L->y, "name");
-            rc = sf_cfg_fail(&L->y, SF_ERR_DUPLICATE, nn,
-                             "policy name '%s' is already used by "
-                             "policies[%d]",
-                             q(L, s), prev);
-            sf_cfg_pop(&L->y, o);
-        }
         if (rc == 0)
-            rc = dup_str(L, s, &pol->name);
-        if (rc == 0 && sf_ld_nm_put(&L->policy_names, pol->name, (int)p) < 0)
-            rc = nomem(L);
+            rc = sf_ld_claim_id(L, &L->policy_names, nn, "name",
+                                "policy name", "policies", s, (int)p,
+                                &pol->name);
         ivs = sf_cfg_get(&L->y, m, "interventions");
         if (rc < 0 || ivs == NULL)
             goto next;

@@ -248,7 +248,7 @@ int sf_ld_parse_shocks(loader *L, const yaml_node_t *list)
         yaml_node_t *m = seq_item(L, list, i), *idn = NULL;
         size_t old = sf_cfg_push_index(&L->y, i), k = 0;
         const char *s;
-        int kind = 0, prev;
+        int kind = 0;
         sf_shock *sh;
 
         rc = add_shock_slot(L, &k);
@@ -270,17 +270,9 @@ int sf_ld_parse_shocks(loader *L, const yaml_node_t *list)
         sh->kind = (sf_shock_kind)kind;
         if (rc == 0)
             rc = sf_ld_id_field(L, m, "id", &s, &idn);
-        if (rc == 0 && (prev = sf_ld_nm_find(&L->shock_ids, s)) >= 0) {
-            size_t o = sf_cfg_push_key(&L->y, "id");
-            rc = sf_cfg_fail(&L->y, SF_ERR_DUPLICATE, idn,
-                             "shock id '%s' is already used by shocks[%d]",
-                             q(L, s), prev);
-            sf_cfg_pop(&L->y, o);
-        }
         if (rc == 0)
-            rc = dup_str(L, s, &sh->id);
-        if (rc == 0 && sf_ld_nm_put(&L->shock_ids, sh->id, (int)k) < 0)
-            rc = nomem(L);
+            rc = sf_ld_claim_id(L, &L->shock_ids, idn, "id", "shock id",
+                                "shocks", s, (int)k, &sh->id);
         if (rc == 0)
             rc = parse_shock_body(L, m, sh, false);
     next:
@@ -356,17 +348,14 @@ int sf_ld_parse_policy_tariff(loader *L, const yaml_node_t *map, int p,
             rc = nomem(L);
         goto out;
     }
-    if (sc->shocks[prev].defined_by_policy < 0 ||
-        sc->shocks[prev].defined_by_policy == p) {
+    if (sc->shocks[prev].defined_by_policy < 0) {
+        rc = sf_ld_id_taken(L, idn, "id", "shock id", "shocks", s, prev);
+        goto out;
+    }
+    if (sc->shocks[prev].defined_by_policy == p) {
         size_t o = sf_cfg_push_key(&L->y, "id");
-        if (sc->shocks[prev].defined_by_policy < 0)
-            rc = sf_cfg_fail(&L->y, SF_ERR_DUPLICATE, idn,
-                             "shock id '%s' is already used by shocks[%d]",
-                             q(L, s), prev);
-        else
-            rc = sf_cfg_fail(&L->y, SF_ERR_DUPLICATE, idn,
-                             "this policy already defines tariff '%s'",
-                             q(L, s));
+        rc = sf_cfg_fail(&L->y, SF_ERR_DUPLICATE, idn,
+                         "this policy already defines tariff '%s'", q(L, s));
         sf_cfg_pop(&L->y, o);
         goto out;
     }
