@@ -575,23 +575,15 @@ static int commodity_field(loader *L, const yaml_node_t *map, const char *key,
     return sf_ld_ref_field(L, map, key, &L->commodity_ids, "commodity", out, NULL);
 }
 
-/* Reads a node mapping into nd (its id not yet checked for uniqueness;
- * *id_at receives the id's node).  policy >= 0: the node of a new_capacity
- * intervention of that policy. */
-static int parse_node(loader *L, const yaml_node_t *map, int policy,
-                      sf_node *nd, node_extra *ex, yaml_node_t **id_at)
+/* A node's kind, and its keys checked against the kind's; new capacity
+ * (policy >= 0) can be neither a demand node nor given an input stock. */
+static int node_kind(loader *L, const yaml_node_t *map, int policy,
+                     sf_node *nd)
 {
     int rc, kind = 0;
-    const char *s;
     yaml_node_t *n;
-    bool given;
     size_t old;
 
-    memset(nd, 0, sizeof *nd);
-    nd->input = nd->output = nd->country = -1;
-    nd->defined_by_policy = policy;
-    nd->loc = sf_cfg_loc(map);
-    ex->country = NULL;
     rc = sf_cfg_expect(&L->y, map, YAML_MAPPING_NODE);
     if (rc == 0)
         rc = sf_ld_check_keys_without_kind(L, map, node_keys);
@@ -622,6 +614,19 @@ static int parse_node(loader *L, const yaml_node_t *map, int policy,
         sf_cfg_pop(&L->y, old);
         goto out;
     }
+out:
+    return rc;
+}
+
+/* A node's id (*id_at receives its node) and country code. */
+static int node_id_country(loader *L, const yaml_node_t *map, sf_node *nd,
+                           node_extra *ex, yaml_node_t **id_at)
+{
+    int rc;
+    const char *s;
+    yaml_node_t *n;
+    size_t old;
+
     rc = sf_ld_id_field(L, map, "id", &s, id_at);
     if (rc == 0)
         rc = dup_str(L, s, &nd->id);
@@ -645,6 +650,16 @@ static int parse_node(loader *L, const yaml_node_t *map, int policy,
         goto out;
     }
     ex->country = s;
+out:
+    return rc;
+}
+
+/* A node's input and output commodities; a converter's must differ. */
+static int node_commodities(loader *L, const yaml_node_t *map, sf_node *nd)
+{
+    int rc = 0;
+    size_t old;
+
     if (nd->kind != SF_NODE_MINE)
         rc = commodity_field(L, map, "input", &nd->input);
     if (rc == 0 && nd->kind != SF_NODE_DEMAND)
@@ -658,12 +673,26 @@ static int parse_node(loader *L, const yaml_node_t *map, int policy,
                              sf_cfg_get(&L->y, map, "output"),
                              "a %s must turn its input into a different "
                              "commodity, but input and output are both '%s'",
-                             sf_node_kind_names[kind],
+                             sf_node_kind_names[nd->kind],
                              q(L, L->sc->commodities[nd->output].id));
             sf_cfg_pop(&L->y, old);
             goto out;
         }
     }
+out:
+    return rc;
+}
+
+/* A node's amounts: a producer's capacity and output stock cap, a
+ * converter's yield and input buffer, a demand node's demand, growth and
+ * volatility.  policy >= 0: new capacity, whose input stock starts at 0. */
+static int node_amounts(loader *L, const yaml_node_t *map, int policy,
+                        sf_node *nd)
+{
+    int rc = 0;
+    bool given;
+    size_t old;
+
     if (nd->kind != SF_NODE_DEMAND) {
         rc = sf_ld_num_field(L, map, "capacity", true, R_GE0, &nd->capacity, NULL);
         if (rc == 0)
@@ -709,7 +738,29 @@ static int parse_node(loader *L, const yaml_node_t *map, int policy,
             sf_cfg_pop(&L->y, old);
         }
     }
-out:
+    return rc;
+}
+
+/* Reads a node mapping into nd (its id not yet checked for uniqueness;
+ * *id_at receives the id's node).  policy >= 0: the node of a new_capacity
+ * intervention of that policy. */
+static int parse_node(loader *L, const yaml_node_t *map, int policy,
+                      sf_node *nd, node_extra *ex, yaml_node_t **id_at)
+{
+    int rc;
+
+    memset(nd, 0, sizeof *nd);
+    nd->input = nd->output = nd->country = -1;
+    nd->defined_by_policy = policy;
+    nd->loc = sf_cfg_loc(map);
+    ex->country = NULL;
+    rc = node_kind(L, map, policy, nd);
+    if (rc == 0)
+        rc = node_id_country(L, map, nd, ex, id_at);
+    if (rc == 0)
+        rc = node_commodities(L, map, nd);
+    if (rc == 0)
+        rc = node_amounts(L, map, policy, nd);
     return rc;
 }
 

@@ -384,24 +384,16 @@ static const char *const regime_keys[] = {"states", "start", "transitions",
 
 static const char *const trigger_keys[] = {"when", "raises", "factor", NULL};
 
-int sf_ld_parse_regimes(loader *L, const yaml_node_t *map)
+/* states: their names (at most MAX_REGIME_STATES), and the arrays they
+ * size: the transition matrix and the hazard multipliers (default 1). */
+static int regime_states(loader *L, const yaml_node_t *map, size_t *n_states)
 {
     sf_scenario *sc = L->sc;
     sf_regimes *r = &sc->regimes;
-    yaml_node_t *states, *tr, *mult;
-    bool *has_row = NULL;
+    yaml_node_t *states;
     size_t ns = 0, old;
     int rc;
 
-    rc = sf_cfg_expect(&L->y, map, YAML_MAPPING_NODE);
-    if (rc == 0)
-        rc = sf_cfg_check_keys(&L->y, map, regime_keys, NULL, NULL);
-    if (rc < 0)
-        goto out;
-    sc->has_regimes = true;
-    r->loc = sf_cfg_loc(map);
-    r->start = -1;
-    /* states */
     states = sf_cfg_get(&L->y, map, "states");
     if (states == NULL) {
         rc = sf_cfg_fail_missing(&L->y, map, "states");
@@ -427,9 +419,8 @@ int sf_ld_parse_regimes(loader *L, const yaml_node_t *map)
         r->transition = calloc(ns * ns, sizeof *r->transition);
         r->multiplier = calloc(ns * (sc->n_shocks > 0 ? sc->n_shocks : 1),
                                sizeof *r->multiplier);
-        has_row = calloc(ns, sizeof *has_row);
         if (r->states == NULL || r->transition == NULL ||
-            r->multiplier == NULL || has_row == NULL)
+            r->multiplier == NULL)
             rc = nomem(L);
     }
     for (size_t i = 0; rc == 0 && i < ns; i++) {
@@ -444,18 +435,30 @@ int sf_ld_parse_regimes(loader *L, const yaml_node_t *map)
         sf_cfg_pop(&L->y, o);
     }
     sf_cfg_pop(&L->y, old);
-    for (size_t i = 0; i < ns * sc->n_shocks; i++)
+    for (size_t i = 0; rc == 0 && i < ns * sc->n_shocks; i++)
         r->multiplier[i] = 1;
-    /* start */
-    if (rc == 0)
-        rc = sf_ld_ref_field(L, map, "start", &L->state_names, "state", &r->start,
-                       NULL);
-    if (rc < 0)
-        goto out;
-    /* transitions */
+    *n_states = ns;
+out:
+    return rc;
+}
+
+/* transitions: for every state a row of probabilities summing to 1. */
+static int regime_transitions(loader *L, const yaml_node_t *map, size_t ns)
+{
+    sf_regimes *r = &L->sc->regimes;
+    yaml_node_t *tr;
+    bool *has_row = NULL;
+    size_t old;
+    int rc;
+
     tr = sf_cfg_get(&L->y, map, "transitions");
     if (tr == NULL) {
         rc = sf_cfg_fail_missing(&L->y, map, "transitions");
+        goto out;
+    }
+    has_row = calloc(ns, sizeof *has_row);
+    if (has_row == NULL) {
+        rc = nomem(L);
         goto out;
     }
     old = sf_cfg_push_key(&L->y, "transitions");
@@ -496,9 +499,21 @@ int sf_ld_parse_regimes(loader *L, const yaml_node_t *map)
             rc = sf_cfg_fail_missing(&L->y, tr, r->states[i]);
     }
     sf_cfg_pop(&L->y, old);
-    if (rc < 0)
-        goto out;
-    /* multipliers */
+out:
+    free(has_row);
+    return rc;
+}
+
+/* multipliers (optional): per state, factors on the hazards of
+ * hazard-driven shocks. */
+static int regime_multipliers(loader *L, const yaml_node_t *map)
+{
+    sf_scenario *sc = L->sc;
+    sf_regimes *r = &sc->regimes;
+    yaml_node_t *mult;
+    size_t old;
+    int rc = 0;
+
     mult = sf_cfg_get(&L->y, map, "multipliers");
     if (mult == NULL)
         goto out;
@@ -536,7 +551,32 @@ int sf_ld_parse_regimes(loader *L, const yaml_node_t *map)
     }
     sf_cfg_pop(&L->y, old);
 out:
-    free(has_row);
+    return rc;
+}
+
+int sf_ld_parse_regimes(loader *L, const yaml_node_t *map)
+{
+    sf_regimes *r = &L->sc->regimes;
+    size_t ns = 0;
+    int rc;
+
+    rc = sf_cfg_expect(&L->y, map, YAML_MAPPING_NODE);
+    if (rc == 0)
+        rc = sf_cfg_check_keys(&L->y, map, regime_keys, NULL, NULL);
+    if (rc < 0)
+        goto out;
+    L->sc->has_regimes = true;
+    r->loc = sf_cfg_loc(map);
+    r->start = -1;
+    rc = regime_states(L, map, &ns);
+    if (rc == 0)
+        rc = sf_ld_ref_field(L, map, "start", &L->state_names, "state",
+                             &r->start, NULL);
+    if (rc == 0)
+        rc = regime_transitions(L, map, ns);
+    if (rc == 0)
+        rc = regime_multipliers(L, map);
+out:
     return rc;
 }
 
