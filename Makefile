@@ -146,9 +146,10 @@ $(BUILD)/tests/test_numfmt: $(BUILD)/obj/sim/cli/numfmt.o
 # library has no command-line code, exports only sf_ names (and the
 # generator gsl_rng_sf_philox4x32), and of its files only sim/error.c
 # (sf_bug_assert) and sim/cleanup.c (signals, temporary files) print,
-# exit or handle signals.
+# exit or handle signals, and nothing else in the program handles signals
+# or creates temporary files.
 MODEL_DEPS := $(MODEL_SRC:%.c=$(BUILD)/obj/%.o) $(addprefix $(BUILD)/obj/sim/,scenario.o error.o rng.o)
-check-layers: $(LIB) $(MODEL_DEPS) tests/models_alone.c
+check-layers: $(LIB) $(MODEL_DEPS) $(CLI_OBJ) $(MAIN_OBJ) tests/models_alone.c
 	$(CC) $(CFLAGS) -o $(BUILD)/models_alone tests/models_alone.c $(MODEL_DEPS) \
 	    $(LDFLAGS) $(shell pkg-config --libs gsl) -lm
 	$(BUILD)/models_alone
@@ -157,8 +158,11 @@ check-layers: $(LIB) $(MODEL_DEPS) tests/models_alone.c
 	@! nm -A -g --defined-only $(LIB) | grep -vE ' (sf_|gsl_rng_sf_)' || \
 	    { echo "check-layers: names in $(LIB) without the sf_ prefix"; exit 1; }
 	@! nm -A $(LIB) | grep -vE '^[^:]*:(error|cleanup)\.o:' | \
-	    grep -wE 'U (f?printf|f?puts|putchar|fputc|fwrite|perror|exit|_exit|abort|signal|sigaction|raise)' || \
+	    grep -wE 'U (f?printf|f?puts|putchar|fputc|fwrite|perror|exit|_exit|abort|signal|__sysv_signal|sigaction|raise)' || \
 	    { echo "check-layers: library code that prints, exits or handles signals"; exit 1; }
+	@! nm -A $(LIB) $(CLI_OBJ) $(MAIN_OBJ) | grep -vE '^[^:]*:(build/obj/sim/)?cleanup\.o:' | \
+	    grep -wE 'U (signal|__sysv_signal|sigaction|raise|mkstemps?(64)?)' || \
+	    { echo "check-layers: signals or temporary files handled outside sim/cleanup.c"; exit 1; }
 
 run: deps-run
 	@$(MAKE) --no-print-directory all

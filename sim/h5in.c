@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 
 #include <hdf5.h>
 
+#include "cleanup.h"
 #include "h5util.h"
 #include "shortfall/h5file.h"
 #include "shortfall/rng.h"
@@ -761,114 +761,50 @@ out:
     return ret;
 }
 
-/* ---- HDF5's own faults -----------------------------------------------------
- * HDF5 1.10.8 trusts the metadata of a file whose checksums are valid.  A
- * crafted file — a root group whose link info points at a fractal heap
- * that is not there, say — makes it read out of bounds and die of SIGSEGV
- * (h5dump and h5ls die the same way); nothing shortfall can check first
- * rules that out.  So while one of the readers above has an input file
- * open, a fatal signal ends the program with one error line naming the
- * file and exit status 2, as any damaged file gets, instead of a core
- * dump.  Outputs are written under temporary names and renamed only when
- * complete, so the file a refused `merge --force` or `--resume` would have
- * replaced is left as it was, and the temporary files are removed
- * (sf_h5_temp_remove_all).  Outside the readers a fault is a fault.
- * Builds with AddressSanitizer keep its report (sf_h5_guard_faults does
- * nothing there), and so does the fuzzer, which never turns this on. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SF_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SF_ASAN 1
-#endif
-#endif
-
-static const char *guard_prog;  /* "shortfall merge"; NULL: off */
-static char guard_msg[1100];
-static volatile sig_atomic_t guard_len;
-static int guard_depth;
-
-#ifndef SF_ASAN
-static void on_fault(int sig)
-{
-    sf_h5_temp_remove_all();
-    if (guard_len > 0) {
-        ssize_t w = write(STDERR_FILENO, guard_msg, (size_t)guard_len);
-        (void)w;
-        _exit(2);
-    }
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-#endif
-
-void sf_h5_guard_faults(const char *prog)
-{
-#ifndef SF_ASAN
-    static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-    sf_h5_handle_signals(sigs, sizeof sigs / sizeof sigs[0], on_fault);
-    guard_prog = prog;
-#else
-    (void)prog;
-#endif
-}
-
-static void guard_begin(const char *path)
-{
-    if (guard_prog == NULL || guard_depth++ > 0)
-        return;
-    int n = snprintf(guard_msg, sizeof guard_msg,
-                     "%s: %s: damaged results file (the HDF5 library failed "
-                     "on its metadata)\n",
-                     guard_prog, path);
-    guard_len = n < 0 ? 0 : n < (int)sizeof guard_msg ? n : (int)sizeof guard_msg - 1;
-}
-
-static void guard_end(void)
-{
-    if (guard_prog != NULL && --guard_depth == 0)
-        guard_len = 0;
-}
+/* ---- The readers, guarded -------------------------------------------------
+ * HDF5 itself faults on some crafted files: while a reader has a file open,
+ * a fatal signal ends the program with one line naming the file
+ * (sf_cleanup_guard_faults, sim/cleanup.c). */
 
 int sf_h5_read_info(const char *path, sf_h5_info *info, sf_error *err)
 {
-    guard_begin(path);
+    sf_cleanup_guard_begin(path);
     int ret = read_info(path, info, err);
-    guard_end();
+    sf_cleanup_guard_end();
     return ret;
 }
 
 int sf_h5_read_summaries(const char *path, const sf_h5_info *info,
                          sf_results *res, sf_error *err)
 {
-    guard_begin(path);
+    sf_cleanup_guard_begin(path);
     int ret = read_summaries(path, info, res, err);
-    guard_end();
+    sf_cleanup_guard_end();
     return ret;
 }
 
 int sf_h5_read_trials(const char *path, const sf_h5_info *info,
                       sf_results *res, sf_error *err)
 {
-    guard_begin(path);
+    sf_cleanup_guard_begin(path);
     int ret = read_trials(path, info, res, err);
-    guard_end();
+    sf_cleanup_guard_end();
     return ret;
 }
 
 bool sf_h5_is_batch(const char *path)
 {
-    guard_begin(path);
+    sf_cleanup_guard_begin(path);
     bool batch = is_batch(path);
-    guard_end();
+    sf_cleanup_guard_end();
     return batch;
 }
 
 int sf_h5_read_batch_info(const char *path, sf_h5_batch_info *bi,
                           sf_error *err)
 {
-    guard_begin(path);
+    sf_cleanup_guard_begin(path);
     int ret = read_batch_info(path, bi, err);
-    guard_end();
+    sf_cleanup_guard_end();
     return ret;
 }

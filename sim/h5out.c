@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include <mpi.h>
 #endif
 
+#include "cleanup.h"
 #include "h5util.h"
 #include "shortfall/h5file.h"
 
@@ -621,8 +621,7 @@ static int finish(sf_h5_out *o, int ret, sf_error *err)
             goto io;
         unlink(o->tmp_path);
     }
-    sf_h5_temp_drop(o->tmp_path);
-    free(o->tmp_path);
+    sf_cleanup_temp_done(o->tmp_path, false);
     o->tmp_path = NULL;
     return 0;
 io:
@@ -645,7 +644,6 @@ static int create_file(sf_h5_out *o, sf_error *err)
 
 int sf_h5_out_open(sf_h5_out *o, const char *path, bool force, sf_error *err)
 {
-    char *dir_copy = NULL, *base_copy = NULL;
     int ret = SF_ERR_NOMEM, fd;
     struct stat st;
 
@@ -660,36 +658,14 @@ int sf_h5_out_open(sf_h5_out *o, const char *path, bool force, sf_error *err)
         goto out;
     }
     o->path = strdup(path);
-    dir_copy = strdup(path);
-    base_copy = strdup(path);
-    if (o->path == NULL || dir_copy == NULL || base_copy == NULL)
-        goto nomem;
-    const char *dir = dirname(dir_copy), *base = basename(base_copy);
-    size_t len = strlen(dir) + strlen(base) + 32;
-    if ((o->tmp_path = malloc(len)) == NULL)
-        goto nomem;
-    snprintf(o->tmp_path, len, "%s/.%s.tmp-XXXXXX", dir, base);
-    fd = mkstemp(o->tmp_path);
-    if (fd < 0) {
-        ret = sf_error_set(err, SF_ERR_IO, "cannot write %s: %s", path,
-                           strerror(errno));
-        free(o->tmp_path);
-        o->tmp_path = NULL;
+    if (o->path == NULL) {
+        sf_error_set(err, ret, "%s", sf_strerror(ret));
         goto out;
     }
-    sf_h5_temp_add(o->tmp_path);
-    /* mkstemp makes the file private; give it the usual mode. */
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    close(fd);
-    ret = 0;
-    goto out;
-nomem:
-    sf_error_set(err, ret, "%s", sf_strerror(ret));
+    ret = sf_cleanup_temp_create(path, &o->tmp_path, &fd, err);
+    if (ret == 0)
+        close(fd);
 out:
-    free(dir_copy);
-    free(base_copy);
     return ret;
 }
 
@@ -713,10 +689,7 @@ static void stream_free(stream *st)
     if (st->scratch != NULL) {
         if (st->file >= 0)
             H5Fclose(st->file);
-        if (!st->borrowed)
-            unlink(st->scratch);
-        sf_h5_temp_drop(st->scratch);
-        free(st->scratch);
+        sf_cleanup_temp_done(st->scratch, !st->borrowed);
     }
     free(st->d);
     free(st->buf);
@@ -774,7 +747,7 @@ static int stream_begin(sf_h5_out *o, const sf_results *res,
         }
         snprintf(st->scratch, len, "%s.rows", o->tmp_path);
         if (!st->borrowed)
-            sf_h5_temp_add(st->scratch);
+            sf_cleanup_temp_add(st->scratch);
         sf_h5_quiet();
         if ((st->file = sf_h5_create_fapl(st->scratch, fapl)) < 0) {
             ret = sf_error_set(err, SF_ERR_HDF5, "cannot create %s (HDF5)",
@@ -1087,7 +1060,7 @@ int sf_h5_out_stream_end_mpi(sf_h5_out *o, const sf_results *res, bool root,
     st->file = -1;
     o->file = -1;
     if (f >= 0 && H5Fclose(f) < 0) {
-        sf_h5_temp_drop(scratch);
+        sf_cleanup_temp_drop(scratch);
         free(scratch);
         return sf_error_set(err, SF_ERR_HDF5, "writing %s failed (%s)",
                             o->path, sf_strerror(SF_ERR_HDF5));
@@ -1279,10 +1252,7 @@ void sf_h5_out_close(sf_h5_out *o)
     /* 0 is never an HDF5 id: a zeroed sf_h5_out has no open file. */
     if (o->file > 0)
         H5Fclose(o->file);
-    if (o->tmp_path != NULL && !o->borrowed)
-        unlink(o->tmp_path);
-    sf_h5_temp_drop(o->tmp_path);
-    free(o->tmp_path);
+    sf_cleanup_temp_done(o->tmp_path, !o->borrowed);
     free(o->path);
     memset(o, 0, sizeof *o);
 }

@@ -2,11 +2,9 @@
  * h5util.c — HDF5 helpers for netCDF-4-compatible files (see h5util.h).
  */
 #include <limits.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <hdf5_hl.h>
 #include <omp.h>
@@ -51,59 +49,6 @@ static hid_t order_tracking_gcpl(void)
         return -1;
     }
     return p;
-}
-
-/* --- temporary files ---------------------------------------------------- */
-
-static const char *volatile temps[SF_H5_TEMPS];
-
-void sf_h5_temp_add(const char *path)
-{
-    for (size_t i = 0; i < SF_H5_TEMPS; i++)
-        if (temps[i] == NULL) {
-            temps[i] = path;
-            return;
-        }
-}
-
-void sf_h5_temp_drop(const char *path)
-{
-    for (size_t i = 0; i < SF_H5_TEMPS; i++)
-        if (temps[i] == path)
-            temps[i] = NULL;
-}
-
-void sf_h5_temp_remove_all(void)
-{
-    for (size_t i = 0; i < SF_H5_TEMPS; i++) {
-        const char *p = temps[i];
-        if (p != NULL)
-            unlink(p);
-    }
-}
-
-static void remove_and_reraise(int sig)
-{
-    sf_h5_temp_remove_all();
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-void sf_h5_handle_signals(const int *sigs, size_t n, void (*handler)(int))
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = handler;
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < n; i++)
-        sigaction(sigs[i], &sa, NULL);
-}
-
-void sf_h5_temp_remove_on_signals(void)
-{
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-    sf_h5_handle_signals(sigs, sizeof sigs / sizeof sigs[0],
-                         remove_and_reraise);
 }
 
 hid_t sf_h5_create(const char *path)

@@ -21,20 +21,6 @@ void sf_h5_quiet(void);
 
 hid_t sf_h5_create(const char *path);
 
-/* Temporary files being written — a results file under its temporary name,
- * a scratch file of streamed rows — so that a signal that ends the program
- * does not leave them behind.  _add and _drop keep the list (a path must
- * be dropped before it is freed; at most SF_H5_TEMPS at once, more are not
- * listed); _remove_all unlinks every listed file and is async-signal-safe;
- * _remove_on_signals makes SIGINT, SIGTERM and SIGHUP remove them and
- * then end the program as the signal would have. */
-#define SF_H5_TEMPS 4
-void sf_h5_temp_add(const char *path);
-void sf_h5_temp_drop(const char *path);
-void sf_h5_temp_remove_all(void);
-void sf_h5_temp_remove_on_signals(void);
-/* Sets handler for each of the n signals (no flags, nothing blocked). */
-void sf_h5_handle_signals(const int *sigs, size_t n, void (*handler)(int));
 /* The same with a file access property list (MPI-IO for parallel runs). */
 hid_t sf_h5_create_fapl(const char *path, hid_t fapl);
 /* Opens the group, creating it (tracking creation order) if it is new. */

@@ -148,11 +148,6 @@ typedef struct {
  * the rest). */
 int sf_h5_read_info(const char *path, sf_h5_info *info, sf_error *err);
 
-/* From now on, a fatal signal while one of the readers below has a file
- * open ends the program with "PROG: FILE: damaged results file (...)" on
- * stderr and exit status 2: HDF5 1.10.8 itself faults on some crafted
- * files (see h5in.c).  No effect in AddressSanitizer builds. */
-void sf_h5_guard_faults(const char *prog);
 void sf_h5_info_free(sf_h5_info *info);
 
 /* A batch file or part: its root, and each variant group it holds read

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cleanup.h"
 #include "h5util.h"
 #include "shortfall/h5file.h"
 #include "shortfall/model.h"
@@ -239,36 +239,14 @@ int sf_summary_file_write(const char *results, const char *out,
                           sf_summary_format fmt, sf_error *err)
 {
     sf_summary_file sf;
-    char *dir_copy = strdup(out), *base_copy = strdup(out), *tmp = NULL;
+    char *tmp = NULL;
     FILE *f = NULL;
     int ret, fd = -1;
 
     memset(&sf, 0, sizeof sf);
-    if (dir_copy == NULL || base_copy == NULL) {
-        ret = sf_error_set(err, SF_ERR_NOMEM, "out of memory");
+    if ((ret = sf_summary_file_load(&sf, results, err)) != 0 ||
+        (ret = sf_cleanup_temp_create(out, &tmp, &fd, err)) != 0)
         goto out;
-    }
-    if ((ret = sf_summary_file_load(&sf, results, err)) != 0)
-        goto out;
-    const char *dir = dirname(dir_copy), *base = basename(base_copy);
-    size_t len = strlen(dir) + strlen(base) + 32;
-    if ((tmp = malloc(len)) == NULL) {
-        ret = sf_error_set(err, SF_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    snprintf(tmp, len, "%s/.%s.tmp-XXXXXX", dir, base);
-    if ((fd = mkstemp(tmp)) < 0) {
-        ret = sf_error_set(err, SF_ERR_IO, "cannot write %s: %s", out,
-                           strerror(errno));
-        free(tmp);
-        tmp = NULL;
-        goto out;
-    }
-    sf_h5_temp_add(tmp);
-    /* mkstemp makes the file private; give it the usual mode. */
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
     if ((f = fdopen(fd, "w")) == NULL) {
         close(fd);
         ret = sf_error_set(err, SF_ERR_IO, "cannot write %s: %s", out,
@@ -289,15 +267,8 @@ int sf_summary_file_write(const char *results, const char *out,
     }
     ret = 0;
 out:
-    if (tmp != NULL) {
-        if (ret != 0)
-            unlink(tmp);
-        sf_h5_temp_drop(tmp);
-        free(tmp);
-    }
+    sf_cleanup_temp_done(tmp, ret != 0);
     sf_summary_file_free(&sf);
-    free(dir_copy);
-    free(base_copy);
     return ret;
 }
 

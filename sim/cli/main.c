@@ -11,6 +11,7 @@
 #include <mpi.h>
 #endif
 
+#include "cleanup.h"
 #include "cli.h"
 #include "shortfall.h"
 #include "shortfall/h5file.h"
@@ -74,7 +75,7 @@ static int dispatch(int argc, char **argv)
     /* The programs that read results files name them if HDF5 faults. */
     static char prog[64];
     snprintf(prog, sizeof prog, "shortfall %s", cmd);
-    sf_h5_guard_faults(prog);
+    sf_cleanup_guard_faults(prog);
     if (strcmp(cmd, "check") == 0)
         return sf_cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "cleanup.h"
 #include "cli.h"
 #include "h5util.h"
 #include "shortfall/h5file.h"
@@ -538,7 +539,7 @@ int sf_cmd_merge(int argc, char **argv)
     }
     /* Ctrl-C or a job's end stops a merge at once, its temporary file
      * removed: nothing is written under OUT until the merge is complete. */
-    sf_h5_temp_remove_on_signals();
+    sf_cleanup_on_signals();
     if (sf_h5_is_batch(shards[0].path)) {
         const char **paths = malloc(n * sizeof *paths);
         for (size_t i = 0; paths && i < n; i++)

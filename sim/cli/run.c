@@ -18,6 +18,7 @@
 #include <gsl/gsl_errno.h>
 #include <omp.h>
 
+#include "cleanup.h"
 #include "cli.h"
 #include "h5util.h"
 #include "shortfall/engine.h"
@@ -61,7 +62,6 @@ typedef struct {
     const char *policy_names[MAX_POLICY_ARGS];
 } run_args;
 
-static volatile sig_atomic_t interrupted;
 /* What a first signal does now: STOP_TRIALS while trials run (and for
  * the whole of a batch), FINISH_FILE once a run's trials are all done. */
 enum { STOP_TRIALS = 1, FINISH_FILE = 2 };
@@ -75,14 +75,11 @@ static void say(const char *s)
     (void)n;
 }
 
-/* The first SIGINT or SIGTERM asks for a clean stop, and says so; from
- * then on one of them, or SIGHUP, ends the program at once, removing its
- * temporary files (sigaction, write and strlen are async-signal-safe). */
-static void on_signal(int sig)
+/* What the first SIGINT or SIGTERM, which asks for a clean stop, says
+ * (write and strlen are async-signal-safe); from then on one of them, or
+ * SIGHUP, ends the program at once, removing its temporary files. */
+static void on_signal(void)
 {
-    (void)sig;
-    interrupted = 1;
-    sf_h5_temp_remove_on_signals();
     if (progress_open) {
         progress_open = 0;
         say("\n");
@@ -478,7 +475,7 @@ static void show_progress(void *ctx, uint64_t done, uint64_t total)
     progress *p = ctx;
     double t = now();
     /* After a stop was asked for, its message is the last line. */
-    if (!p->on || interrupted || (t - p->last < 0.2 && done < total))
+    if (!p->on || *sf_cleanup_stop_flag() || (t - p->last < 0.2 && done < total))
         return;
     p->last = t;
     double rate = t > p->start ? (double)(done - p->start_done) /
@@ -620,13 +617,11 @@ static int resolve_policies(const sf_scenario *sc, const run_args *ra,
     return 0;
 }
 
+/* A clean stop on SIGINT and SIGTERM; past a file size limit, write()
+ * fails with EFBIG (an error we report) instead of killing the process. */
 static void install_handlers(void)
 {
-    static const int sigs[] = {SIGINT, SIGTERM};
-    sf_h5_handle_signals(sigs, sizeof sigs / sizeof sigs[0], on_signal);
-    /* Past a file size limit, write() should fail with EFBIG (an error we
-     * report), not kill the process. */
-    signal(SIGXFSZ, SIG_IGN);
+    sf_cleanup_stop_on_signals(on_signal);
 }
 
 /* --- the summary file (--summary) --------------------------------------- */
@@ -739,7 +734,7 @@ static int run_variant(const run_args *ra, const sf_batch *b, const char *text,
         omp_set_num_threads(ra->threads);
     opt.n_policies = n_pol;
     opt.policies = policies;
-    opt.stop = &interrupted;
+    opt.stop = sf_cleanup_stop_flag();
     if ((ret = sf_results_init(&res, &m, &opt, err)) != 0 ||
         (ret = sf_engine_run(&m, &opt, &res, err)) != 0 ||
         (ret = sf_results_summarise(&res, err)) != 0)
@@ -948,7 +943,7 @@ fail:
                 ? "shortfall run: "
                 : "",
             err.msg);
-    status = interrupted ? SF_EXIT_INTERRUPTED
+    status = *sf_cleanup_stop_flag() ? SF_EXIT_INTERRUPTED
              : ret == SF_ERR_NOMEM ? SF_EXIT_IO
                                    : sf_exit_code(ret);
 done:
@@ -1082,7 +1077,7 @@ int sf_cmd_run(int argc, char **argv)
         omp_set_num_threads(ra.threads);
     opt.n_policies = n_pol;
     opt.policies = policies;
-    opt.stop = &interrupted;
+    opt.stop = sf_cleanup_stop_flag();
     opt.progress = show_progress;
     opt.progress_ctx = &prog;
 
@@ -1152,7 +1147,7 @@ int sf_cmd_run(int argc, char **argv)
     if (sf_mpi_size() > 1) {
         /* Ranks stop together or not at all: no clean interrupt. */
         opt.stop = NULL;
-        signal(SIGXFSZ, SIG_IGN);
+        sf_cleanup_ignore_file_size();
         ret = sf_mpi_run(&m, &opt, &res, &out, &err);
         if (ret == 0)
             ret = sf_h5_out_stream_end_mpi(&out, &res, root, &err);
