@@ -147,9 +147,10 @@ $(BUILD)/tests/test_numfmt: $(BUILD)/obj/sim/cli/numfmt.o
 # generator gsl_rng_sf_philox4x32), and of its files only sim/error.c
 # (sf_bug_assert) and sim/cleanup.c (signals, temporary files) print,
 # exit or handle signals, and nothing else in the program handles signals
-# or creates temporary files.
+# or creates temporary files.  The compiler refuses an ignored result of
+# a fallible sf_ function (SF_MUST_CHECK; tests/ignored_result.c).
 MODEL_DEPS := $(MODEL_SRC:%.c=$(BUILD)/obj/%.o) $(addprefix $(BUILD)/obj/sim/,scenario.o error.o rng.o)
-check-layers: $(LIB) $(MODEL_DEPS) $(CLI_OBJ) $(MAIN_OBJ) tests/models_alone.c
+check-layers: $(LIB) $(MODEL_DEPS) $(CLI_OBJ) $(MAIN_OBJ) tests/models_alone.c tests/ignored_result.c
 	$(CC) $(CFLAGS) -o $(BUILD)/models_alone tests/models_alone.c $(MODEL_DEPS) \
 	    $(LDFLAGS) $(shell pkg-config --libs gsl) -lm
 	$(BUILD)/models_alone
@@ -163,6 +164,9 @@ check-layers: $(LIB) $(MODEL_DEPS) $(CLI_OBJ) $(MAIN_OBJ) tests/models_alone.c
 	@! nm -A $(LIB) $(CLI_OBJ) $(MAIN_OBJ) | grep -vE '^[^:]*:(build/obj/sim/)?cleanup\.o:' | \
 	    grep -wE 'U (signal|__sysv_signal|sigaction|raise|mkstemps?(64)?)' || \
 	    { echo "check-layers: signals or temporary files handled outside sim/cleanup.c"; exit 1; }
+	@n=$$($(CC) $(CFLAGS) -Wno-error -Isim -c -o /dev/null tests/ignored_result.c 2>&1 | \
+	    grep -c 'Wunused-result'); [ "$$n" -eq 7 ] || \
+	    { echo "check-layers: tests/ignored_result.c: $$n ignored results found, not 7"; exit 1; }
 
 run: deps-run
 	@$(MAKE) --no-print-directory all
@@ -201,7 +205,7 @@ install: all
 
 # The whole suite: unit tests, CLI tests, then the sanitizer pass.
 test: deps-test
-	@$(MAKE) --no-print-directory all $(TEST_BIN)
+	@$(MAKE) --no-print-directory all $(TEST_BIN) check-layers
 	@tests/run-all --build $(BUILD) --bin $(BIN)/shortfall
 	@$(MAKE) --no-print-directory check-asan
 

@@ -48,6 +48,15 @@ typedef struct {
 
 const char *sf_strerror(int code);
 
+/* On every function that can fail (returns 0 or SF_ERR_*, or a negative
+ * HDF5 id): the compiler warns, and -Werror stops the build, when a
+ * caller ignores the result. */
+#if defined(__GNUC__)
+#define SF_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define SF_MUST_CHECK
+#endif
+
 /* Sets err (if not NULL) and returns code; printf-style message. */
 int sf_error_set(sf_error *err, int code, const char *fmt, ...)
 #if defined(__GNUC__)

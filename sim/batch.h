@@ -33,6 +33,7 @@ typedef struct {
 /* True when the text is a YAML mapping with a top-level `batch` key. */
 bool sf_batch_detect(const char *text, size_t len);
 
+SF_MUST_CHECK
 int sf_batch_load(sf_batch *b, const char *text, size_t len, const char *file,
                   sf_error *err);
 void sf_batch_free(sf_batch *b);
@@ -45,6 +46,7 @@ double sf_batch_value(const sf_batch *b, size_t combo, size_t k);
 /* The scenario text with combination `combo` applied (YAML re-emitted;
  * comments are not kept).  On failure *problem says what went wrong and,
  * for a path that does not resolve, *bad_sweep which sweep. */
+SF_MUST_CHECK
 int sf_batch_variant_text(const sf_batch *b, const char *scen_text,
                           size_t len, size_t combo, char **out,
                           const char **problem, size_t *bad_sweep);
@@ -71,6 +73,7 @@ typedef struct {
  * is used in messages) and makes every variant's text and group name.  A
  * sweep path that does not resolve, or two variants with one name, is an
  * error before any trial runs. */
+SF_MUST_CHECK
 int sf_batch_expand(const sf_batch *b, const char *file, sf_batch_variants *v,
                     sf_error *err);
 void sf_batch_variants_free(sf_batch_variants *v);
@@ -88,6 +91,7 @@ void sf_sweep_unit(const sf_scenario *sc, const char *path, char *buf,
  * "duration_months.median"), lengthened by the parts before it
  * ("cn_controls.hazard_per_year") while two names would be the same.
  * names[k] are malloc'd; 0, or SF_ERR_NOMEM with none allocated. */
+SF_MUST_CHECK
 int sf_sweep_names(size_t n, const char *const *paths, char **names);
 
 #endif

@@ -46,6 +46,7 @@ void sf_cleanup_temp_remove_all(void);
  * target's directory, with the mode a new file gets (umask), listed.
  * *tmp (malloc'd) receives its name and *fd the open descriptor.  Fails
  * with SF_ERR_IO ("cannot write TARGET: reason") or SF_ERR_NOMEM. */
+SF_MUST_CHECK
 int sf_cleanup_temp_create(const char *target, char **tmp, int *fd,
                            sf_error *err);
 /* The end of a temporary file: unlinked if remove, dropped, freed. */

@@ -39,6 +39,7 @@ typedef struct {
 
 /* Parses text as exactly one YAML document and checks it as a whole: no
  * explicit tags, scalar keys without duplicates, bounded depth and size. */
+SF_MUST_CHECK
 int sf_cfg_open(sf_cfg *c, const char *text, size_t len, const char *file,
                 sf_error *err);
 void sf_cfg_close(sf_cfg *c);
@@ -103,19 +104,25 @@ const char *sf_cfg_name_problem(const char *s);
 yaml_node_t *sf_cfg_get(sf_cfg *c, const yaml_node_t *map, const char *key);
 yaml_node_t *sf_cfg_get_key_node(sf_cfg *c, const yaml_node_t *map,
                                  const char *key);
+SF_MUST_CHECK
 int sf_cfg_expect(sf_cfg *c, const yaml_node_t *n, yaml_node_type_t type);
 bool sf_cfg_is_null(const yaml_node_t *n);
 const char *sf_cfg_scalar(const yaml_node_t *n);
+SF_MUST_CHECK
 int sf_cfg_string(sf_cfg *c, const yaml_node_t *n, const char **out);
+SF_MUST_CHECK
 int sf_cfg_number(sf_cfg *c, const yaml_node_t *n, double *out);
+SF_MUST_CHECK
 int sf_cfg_integer(sf_cfg *c, const yaml_node_t *n, long long lo,
                    long long hi, int hi_code, long long *out);
+SF_MUST_CHECK
 int sf_cfg_uint64(sf_cfg *c, const yaml_node_t *n, unsigned long long *out);
 
 /* Checks the keys of map: a key not in all is SF_ERR_UNKNOWN_KEY (with the
  * nearest of valid, or of all when valid is NULL, as a suggestion); a key in
  * all but not in valid is SF_ERR_CONFLICT, "'k' does not apply to WHAT".
  * Both lists end with NULL. */
+SF_MUST_CHECK
 int sf_cfg_check_keys(sf_cfg *c, const yaml_node_t *map,
                       const char *const *all, const char *const *valid,
                       const char *what);

@@ -164,41 +164,50 @@ static inline const char *q(loader *L, const char *s)
 /* ---- sim/config_fields.c ------------------------------------------------- */
 
 /* Makes room for need elements of size elem in *arr, zeroing new ones. */
+SF_MUST_CHECK
 int sf_ld_grow(void **arr, size_t *cap, size_t need, size_t elem);
 
 /* The value of key in m, or -1. */
 int sf_ld_nm_find(const name_map *m, const char *key);
 
 /* Adds key (not yet present); returns 0 or SF_ERR_NOMEM. */
+SF_MUST_CHECK
 int sf_ld_nm_put(name_map *m, const char *key, int val);
 
 void sf_ld_nm_free(name_map *m);
 
 /* The size limit of every number (MAX_NUMBER). */
+SF_MUST_CHECK
 int sf_ld_check_size_of(loader *L, const yaml_node_t *n, double v);
 
 /* The size limit and the range r of v, read at n. */
+SF_MUST_CHECK
 int sf_ld_check_range(loader *L, const yaml_node_t *n, double v,
                        range_kind r);
 
 /* A number under key; absent: missing-key error if required, else *out is
  * left alone (the caller's default) and *given is false. */
+SF_MUST_CHECK
 int sf_ld_num_field(loader *L, const yaml_node_t *map, const char *key,
                      bool required, range_kind r, double *out, bool *given);
 
 /* A required integer in [lo, hi] under key; past hi is hi_code. */
+SF_MUST_CHECK
 int sf_ld_int_field(loader *L, const yaml_node_t *map, const char *key,
                      long long lo, long long hi, int hi_code, long long *out);
 
 /* A required string under key; *at receives its node when not NULL. */
+SF_MUST_CHECK
 int sf_ld_str_field(loader *L, const yaml_node_t *map, const char *key,
                      const char **out, yaml_node_t **at);
 
 /* s is a valid id (letters, digits, '_', '.', '-') and can name a
  * group of the results file. */
+SF_MUST_CHECK
 int sf_ld_check_id(loader *L, const yaml_node_t *n, const char *s);
 
 /* A required id under key (sf_ld_check_id); *at receives its node. */
+SF_MUST_CHECK
 int sf_ld_id_field(loader *L, const yaml_node_t *map, const char *key,
                     const char **out, yaml_node_t **at);
 
@@ -208,25 +217,30 @@ int sf_ld_unknown_name(loader *L, const yaml_node_t *n, const char *what,
                         const name_map *m2);
 
 /* Reads a name at n and resolves it in m. */
+SF_MUST_CHECK
 int sf_ld_ref_at(loader *L, const yaml_node_t *n, const name_map *m,
                   const char *what, int *out);
 
 /* A required name under key, resolved in m. */
+SF_MUST_CHECK
 int sf_ld_ref_field(loader *L, const yaml_node_t *map, const char *key,
                      const name_map *m, const char *what, int *out,
                      yaml_node_t **at);
 
 /* One of a fixed list of names (a kind, a distribution). */
+SF_MUST_CHECK
 int sf_ld_enum_at(loader *L, const yaml_node_t *n, const char *const *names,
                    size_t count, const char *what, int *out);
 
 /* A required name of a fixed list under key. */
+SF_MUST_CHECK
 int sf_ld_enum_field(loader *L, const yaml_node_t *map, const char *key,
                       const char *const *names, size_t count,
                       const char *what, int *out);
 
 /* Checks that a list holds strings and none twice (the first repeat in
  * file order is reported). */
+SF_MUST_CHECK
 int sf_ld_check_unique_items(loader *L, const yaml_node_t *seq,
                               const char *what);
 
@@ -239,6 +253,7 @@ int sf_ld_id_taken(loader *L, const yaml_node_t *at, const char *key,
 /* Claims id s, read at `at` under key, for entry `index` of m: taken
  * already (sf_ld_id_taken), or added; with copy, the map keys the copy of
  * s made into *copy (which the scenario owns), else s itself. */
+SF_MUST_CHECK
 int sf_ld_claim_id(loader *L, name_map *m, const yaml_node_t *at,
                    const char *key, const char *what, const char *list,
                    const char *s, int index, char **copy);
@@ -249,6 +264,7 @@ size_t sf_ld_sort_unique(int *v, size_t n);
 /* The keys of a mapping that has no kind yet (so that "knd" is reported
  * as a misspelling, not "kind" as missing); with a kind, the keys are
  * checked against the kind's own list instead. */
+SF_MUST_CHECK
 int sf_ld_check_keys_without_kind(loader *L, const yaml_node_t *map,
                                    const char *const *all);
 
@@ -259,78 +275,96 @@ extern const char *const sf_ld_node_kind_what[SF_NODE_KIND_COUNT];
 
 /* A distribution under key (a number, or {dist: NAME, params}) within
  * the role's bound; label names the role in messages. */
+SF_MUST_CHECK
 int sf_ld_dist_field(loader *L, const yaml_node_t *map, const char *key,
                       bool required, dist_bound bound, const char *label,
                       sf_dist *d, bool *given);
 
 /* A country set under key: "all" (when allowed), a country code or bloc
  * name, or a list of them (empty when allowed). */
+SF_MUST_CHECK
 int sf_ld_cset_field(loader *L, const yaml_node_t *map, const char *key,
                       bool required, bool allow_all, bool allow_empty,
                       sf_country_set *out);
 
 /* commodities: a list of ids, one id, or all. */
+SF_MUST_CHECK
 int sf_ld_commodity_list_field(loader *L, const yaml_node_t *map,
                                 sf_shock *s);
 
 /* The top level: name, description, horizon_months, trials, seed. */
+SF_MUST_CHECK
 int sf_ld_parse_header(loader *L, const yaml_node_t *root);
 
 /* commodities: */
+SF_MUST_CHECK
 int sf_ld_parse_commodities(loader *L, const yaml_node_t *list);
 
 /* Bloc names and member codes; the members are resolved to country
  * indices once every country is known. */
+SF_MUST_CHECK
 int sf_ld_parse_blocs(loader *L, const yaml_node_t *map);
 
 /* nodes: the scenario's own. */
+SF_MUST_CHECK
 int sf_ld_parse_nodes(loader *L, const yaml_node_t *list);
 
 /* The node of a new_capacity intervention of policy p: appended, or the
  * same node another policy already defined. */
+SF_MUST_CHECK
 int sf_ld_parse_policy_node(loader *L, const yaml_node_t *map, int p,
                              int *index);
 
 /* The known countries: those of all nodes and all bloc members, sorted. */
+SF_MUST_CHECK
 int sf_ld_build_countries(loader *L);
 
 /* links: */
+SF_MUST_CHECK
 int sf_ld_parse_links(loader *L, const yaml_node_t *list);
 
 /* ---- sim/config_shocks.c ------------------------------------------------- */
 
 /* shocks: */
+SF_MUST_CHECK
 int sf_ld_parse_shocks(loader *L, const yaml_node_t *list);
 
 /* A policy tariff: appended to the shocks, or the same tariff another
  * policy already defined. */
+SF_MUST_CHECK
 int sf_ld_parse_policy_tariff(loader *L, const yaml_node_t *map, int p,
                                int *index);
 
 /* regimes: states, start, transitions, multipliers. */
+SF_MUST_CHECK
 int sf_ld_parse_regimes(loader *L, const yaml_node_t *map);
 
 /* triggers: */
+SF_MUST_CHECK
 int sf_ld_parse_triggers(loader *L, const yaml_node_t *list);
 
 /* ---- sim/config_policies.c ----------------------------------------------- */
 
 /* First pass over policies: names, the kind and keys of every
  * intervention, and the nodes that new_capacity interventions define. */
+SF_MUST_CHECK
 int sf_ld_collect_policies(loader *L, const yaml_node_t *list,
                             const yaml_node_t *root);
 
 /* A shock reference that must be hazard-driven. */
+SF_MUST_CHECK
 int sf_ld_hazard_shock_field(loader *L, const yaml_node_t *map,
                               const char *key, const char *why, int *out);
 
 /* Second pass over policies: everything that names nodes or shocks. */
+SF_MUST_CHECK
 int sf_ld_parse_interventions(loader *L, const yaml_node_t *list);
 
 /* ---- sim/config_checks.c ------------------------------------------------- */
 
 /* The commodity graph (input -> output of every converter) must be
  * acyclic; on success order[] holds the commodities in topological order. */
+SF_MUST_CHECK
 int sf_ld_check_cycle(loader *L, int *order);
 
 /* Every demand node of the scenario's own nodes must be reachable from a
@@ -338,12 +372,14 @@ int sf_ld_check_cycle(loader *L, int *order);
  * producer can deliver when it has capacity and, for a converter, one of
  * its eligible suppliers can: those of its explicit links, or else every
  * scenario node whose output is its input. */
+SF_MUST_CHECK
 int sf_ld_check_supply(loader *L, const int *order);
 
 /* The limits on what the loaded scenario makes the simulator build: links
  * (given and implied), the links and nodes shocks reach, and the monthly
  * result cells.  Counted in time linear in the scenario, before anything
  * of that size is allocated (models/network.c builds the links). */
+SF_MUST_CHECK
 int sf_ld_check_size(loader *L, const yaml_node_t *root);
 
 #endif

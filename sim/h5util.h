@@ -15,40 +15,54 @@
 
 #include <hdf5.h>
 
+#include "shortfall.h"
+
 /* Silences HDF5's own error printing: errors are reported by return
  * value, with shortfall's messages. */
 void sf_h5_quiet(void);
 
+SF_MUST_CHECK
 hid_t sf_h5_create(const char *path);
 
 /* The same with a file access property list (MPI-IO for parallel runs). */
+SF_MUST_CHECK
 hid_t sf_h5_create_fapl(const char *path, hid_t fapl);
 /* Opens the group, creating it (tracking creation order) if it is new. */
+SF_MUST_CHECK
 hid_t sf_h5_group(hid_t parent, const char *name);
 
+SF_MUST_CHECK
 int sf_h5_attr_str(hid_t obj, const char *name, const char *value);
 /* An attribute holding n strings as one array of fixed-length strings
  * (read back with no access to HDF5's global heap, which a damaged file
  * can make the library read out of bounds). */
+SF_MUST_CHECK
 int sf_h5_attr_str_list(hid_t obj, const char *name, size_t n,
                         const char *const *values);
+SF_MUST_CHECK
 int sf_h5_attr_int(hid_t obj, const char *name, int value);
+SF_MUST_CHECK
 int sf_h5_attr_u64(hid_t obj, const char *name, uint64_t value);
+SF_MUST_CHECK
 int sf_h5_attr_double(hid_t obj, const char *name, double value);
 
 /* A 1-D coordinate variable named like its dimension, made a dimension
  * scale; returns the open dataset (to attach), which the caller closes. */
+SF_MUST_CHECK
 hid_t sf_h5_coord(hid_t grp, const char *name, hid_t type, size_t n,
                   const void *data, const char *units, const char *long_name);
 /* The same for the int64 sequence first, first + 1, ..., first + n - 1,
  * written a chunk at a time (the trial coordinate: n may be 10^9). */
+SF_MUST_CHECK
 hid_t sf_h5_coord_sequence(hid_t grp, const char *name, int64_t first,
                            size_t n, const char *units, const char *long_name);
+SF_MUST_CHECK
 hid_t sf_h5_coord_str(hid_t grp, const char *name, size_t n,
                       const char *const *values, const char *long_name);
 
 /* A variable of the given rank (0 = scalar) with scales[i] attached to
  * axis i, units and long_name attributes. */
+SF_MUST_CHECK
 int sf_h5_write_var(hid_t grp, const char *name, hid_t type, int rank,
                     const hsize_t *dims, const hid_t *scales,
                     const void *data, const char *units,
@@ -59,6 +73,7 @@ int sf_h5_write_var(hid_t grp, const char *name, hid_t type, int rank,
  * them (grown or cut with H5Dset_extent), chunked one column of
  * chunk_rows rows at a time, so that a column can be read back alone;
  * returned open. */
+SF_MUST_CHECK
 hid_t sf_h5_column_var(hid_t grp, const char *name, hid_t type, int rank,
                        const hsize_t *dims, hsize_t rows0, size_t chunk_rows);
 
@@ -86,16 +101,19 @@ typedef struct {
 
 /* Filters the chunks on all threads (as the datasets' pipelines would)
  * and writes them with H5Dwrite_chunk in order. */
+SF_MUST_CHECK
 int sf_h5_write_chunks(const sf_h5_chunk *chunks, size_t n,
                        sf_h5_chunk_buf *buf);
 void sf_h5_chunk_buf_free(sf_h5_chunk_buf *buf);
 
 /* Rows [first, first + n) of column col (ignored for rank 1) of d, as
  * mem_type. */
+SF_MUST_CHECK
 int sf_h5_read_column(hid_t d, int rank, size_t col, uint64_t first,
                       uint64_t n, hid_t mem_type, void *out);
 
 /* Attaches scales[i] to axis i of d and writes units and long_name. */
+SF_MUST_CHECK
 int sf_h5_describe_var(hid_t d, int rank, const hid_t *scales,
                        const char *units, const char *long_name);
 
@@ -104,12 +122,17 @@ int sf_h5_describe_var(hid_t d, int rank, const hid_t *scales,
  * integer of any plain integer type (1-8 bytes, every bit significant,
  * either byte order and sign) whose value fits the result; an IEEE
  * double. */
+SF_MUST_CHECK
 int sf_h5_read_attr_str(hid_t obj, const char *name, char **out);
+SF_MUST_CHECK
 int sf_h5_read_attr_u64(hid_t obj, const char *name, uint64_t *out);
+SF_MUST_CHECK
 int sf_h5_read_attr_int(hid_t obj, const char *name, int *out);
+SF_MUST_CHECK
 int sf_h5_read_attr_double(hid_t obj, const char *name, double *out);
 
 /* Reads a whole dataset of exactly n elements, converting to type. */
+SF_MUST_CHECK
 int sf_h5_read_var(hid_t grp, const char *name, hid_t type, size_t n,
                    void *out);
 

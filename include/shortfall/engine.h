@@ -172,6 +172,7 @@ typedef struct {
 uint64_t sf_run_waves(const sf_run_options *opt);
 
 /* Allocates empty results for opt's trials and policies (n_done = 0). */
+SF_MUST_CHECK
 int sf_results_init(sf_results *res, const sf_model *m,
                     const sf_run_options *opt, sf_error *err);
 
@@ -182,9 +183,11 @@ int sf_results_init(sf_results *res, const sf_model *m,
  * per-trial metrics and monthly accumulators; call sf_results_summarise
  * for the statistics.  wall_seconds accumulates.  After an error the
  * results are unusable (the accumulators may hold part of a wave). */
+SF_MUST_CHECK
 int sf_engine_run(const sf_model *m, const sf_run_options *opt,
                   sf_results *res, sf_error *err);
 
+SF_MUST_CHECK
 int sf_results_summarise(sf_results *res, sf_error *err);
 
 /* Part of a per-trial column of a streamed run: rows [first, first +
@@ -202,6 +205,7 @@ typedef int (*sf_column_fn)(void *ctx, const sf_results *res, size_t policy,
  * times over, and its quantiles and CVaR95 found by exact selection
  * (radix select on the values' bits), in memory that does not grow with
  * the trials. */
+SF_MUST_CHECK
 int sf_results_summarise_columns(sf_results *res, sf_column_fn column,
                                  void *ctx, sf_error *err);
 

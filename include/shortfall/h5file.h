@@ -42,11 +42,13 @@ typedef struct {
 
 /* Checks the target and creates the temporary file.  Fails with SF_ERR_IO
  * if the target exists and !force, or the directory is not writable. */
+SF_MUST_CHECK
 int sf_h5_out_open(sf_h5_out *o, const char *path, bool force, sf_error *err);
 
 /* Writes the results (summarised) to the temporary file and renames it to
  * the final name.  On failure the temporary file is removed, nothing is
  * left under the final name that was not there before, and err says why. */
+SF_MUST_CHECK
 int sf_h5_out_write(sf_h5_out *o, const sf_results *res,
                     const sf_h5_meta *meta, sf_error *err);
 
@@ -59,10 +61,13 @@ int sf_h5_out_write(sf_h5_out *o, const sf_results *res,
  * sf_results_summarise_columns' column reader (ctx: the sf_h5_out).
  * sf_h5_out_write then completes the file, cutting the per-trial
  * variables to the trials done. */
+SF_MUST_CHECK
 int sf_h5_out_stream_begin(sf_h5_out *o, const sf_results *res,
                            const sf_h5_meta *meta, sf_error *err);
+SF_MUST_CHECK
 int sf_h5_out_stream_rows(void *ctx, const sf_results *res, uint64_t from,
                           uint64_t to, sf_error *err);
+SF_MUST_CHECK
 int sf_h5_out_stream_column(void *ctx, const sf_results *res, size_t policy,
                             int what, size_t index, uint64_t first,
                             uint64_t count, double *out, sf_error *err);
@@ -75,11 +80,14 @@ int sf_h5_out_stream_column(void *ctx, const sf_results *res, size_t policy,
  * with nothing left calls it with from == to); _end_mpi closes the file
  * collectively, and on rank 0 reopens it for the statistics and
  * sf_h5_out_write. */
+SF_MUST_CHECK
 int sf_h5_out_stream_begin_mpi(sf_h5_out *o, const sf_results *res,
                                const sf_h5_meta *meta, sf_error *err);
+SF_MUST_CHECK
 int sf_h5_out_stream_rows_mpi(sf_h5_out *o, const sf_results *share,
                               uint64_t offset, uint64_t from, uint64_t to,
                               sf_error *err);
+SF_MUST_CHECK
 int sf_h5_out_stream_end_mpi(sf_h5_out *o, const sf_results *res,
                              bool root, sf_error *err);
 #endif
@@ -106,13 +114,16 @@ typedef struct {
     const char *run_options, *sources; /* parts only */
 } sf_h5_batch;
 
+SF_MUST_CHECK
 int sf_h5_batch_begin(sf_h5_out *o, const sf_h5_batch *b, sf_error *err);
 /* batch_trials: in a part, the variant's trials in the whole batch (its
  * group's attribute batch_trials, what `merge` checks the parts cover);
  * 0 in a whole batch file. */
+SF_MUST_CHECK
 int sf_h5_batch_add(sf_h5_out *o, const char *variant, const sf_results *res,
                     const sf_h5_meta *meta, const double *values,
                     size_t n_sweeps, uint64_t batch_trials, sf_error *err);
+SF_MUST_CHECK
 int sf_h5_batch_end(sf_h5_out *o, sf_error *err);
 
 /* Removes the temporary file if it is still there; frees the names. */
@@ -146,6 +157,7 @@ typedef struct {
  * A file that is not shortfall's, is of another format version, or is
  * damaged gives a clear error (SF_ERR_IO for unreadable, SF_ERR_FORMAT for
  * the rest). */
+SF_MUST_CHECK
 int sf_h5_read_info(const char *path, sf_h5_info *info, sf_error *err);
 
 void sf_h5_info_free(sf_h5_info *info);
@@ -167,6 +179,7 @@ typedef struct {
 /* True if path is a shortfall file of kind "batch" (false for anything
  * unreadable, which the reader then reports). */
 bool sf_h5_is_batch(const char *path);
+SF_MUST_CHECK
 int sf_h5_read_batch_info(const char *path, sf_h5_batch_info *bi,
                           sf_error *err);
 void sf_h5_batch_info_free(sf_h5_batch_info *bi);
@@ -174,16 +187,19 @@ void sf_h5_batch_info_free(sf_h5_batch_info *bi);
 /* The scenario's index of each policy group of the file (policies must
  * hold info->n_policies); a group the scenario does not have, or a
  * baseline that is not first, is SF_ERR_FORMAT. */
+SF_MUST_CHECK
 int sf_h5_policy_indices(const sf_scenario *sc, const sf_h5_info *info,
                          const char *path, int *policies, sf_error *err);
 
 /* Reads the summary statistics of every policy into results made with
  * sf_results_init for the same model and policies (for `info`). */
+SF_MUST_CHECK
 int sf_h5_read_summaries(const char *path, const sf_h5_info *info,
                          sf_results *res, sf_error *err);
 
 /* Reads per-trial rows, monthly accumulators and paths into such results,
  * setting n_done (for `--resume`). */
+SF_MUST_CHECK
 int sf_h5_read_trials(const char *path, const sf_h5_info *info,
                       sf_results *res, sf_error *err);
 

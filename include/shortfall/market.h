@@ -69,6 +69,7 @@ typedef struct {
     int rounds_used;   /* diagnostics: rounds of the last commodity */
 } sf_market_ws;
 
+SF_MUST_CHECK
 int sf_market_ws_init(sf_market_ws *w, const sf_model *m);
 void sf_market_ws_free(sf_market_ws *w);
 

@@ -78,10 +78,12 @@ typedef struct {
 /* Builds a CSR index with n_rows rows from row_of[i], the row of item i
  * (items with a negative row are left out); items keep their order within
  * a row.  0 or SF_ERR_NOMEM. */
+SF_MUST_CHECK
 int sf_csr_from_rows(sf_csr *c, size_t n_rows, const int *row_of,
                      size_t n_items);
 void sf_csr_free(sf_csr *c);
 
+SF_MUST_CHECK
 int sf_model_init(sf_model *m, const sf_scenario *sc, sf_error *err);
 void sf_model_free(sf_model *m);
 

@@ -44,6 +44,7 @@ typedef struct {
     sf_csr offtake_by_commodity; /* row = commodity: indices into offtake */
 } sf_policy_plan;
 
+SF_MUST_CHECK
 int sf_policy_plan_init(sf_policy_plan *pp, const sf_model *m, int policy,
                         sf_error *err);
 void sf_policy_plan_free(sf_policy_plan *pp);

@@ -49,6 +49,8 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "../shortfall.h"
+
 /* What a stream is for.  Purposes number the streams, so a value must
  * never be reused for something else: add new purposes at the end.  The
  * comments give the index convention (a, b); an unused index is 0.  One
@@ -90,6 +92,7 @@ typedef struct {
  * calls the GSL error handler on failure, which aborts unless the program
  * has called gsl_set_error_handler_off().  sf_rng_free is safe after a
  * failed init and on a zeroed struct. */
+SF_MUST_CHECK
 int sf_rng_init(sf_rng *r);
 void sf_rng_free(sf_rng *r);
 

@@ -247,9 +247,11 @@ typedef struct {
 /* Reads and validates a scenario file.  On failure returns a negative
  * SF_ERR_* code, err holds "file:line:col: key.path: message", and the
  * scenario is left safe to pass to sf_scenario_free. */
+SF_MUST_CHECK
 int sf_scenario_load(sf_scenario *sc, const char *path, sf_error *err);
 
 /* The same from text in memory; name is used in messages. */
+SF_MUST_CHECK
 int sf_scenario_load_string(sf_scenario *sc, const char *text, size_t len,
                             const char *name, sf_error *err);
 

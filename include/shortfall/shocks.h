@@ -34,6 +34,7 @@ typedef struct {
     double *episode_level;
 } sf_shock_history;
 
+SF_MUST_CHECK
 int sf_shock_history_init(sf_shock_history *h, int n_months, size_t n_shocks);
 void sf_shock_history_free(sf_shock_history *h);
 

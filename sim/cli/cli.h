@@ -88,6 +88,7 @@ typedef struct {
     sf_batch batch; /* parsed from the file's batch_text: the sweeps */
 } sf_summary_file;
 
+SF_MUST_CHECK
 int sf_summary_file_load(sf_summary_file *sf, const char *path, sf_error *err);
 void sf_summary_file_free(sf_summary_file *sf);
 
@@ -98,6 +99,7 @@ char *sf_summary_path(const char *results, sf_summary_format fmt);
 
 /* Reads results file `results` and writes its summary in fmt to out,
  * under a temporary name renamed into place when complete. */
+SF_MUST_CHECK
 int sf_summary_file_write(const char *results, const char *out,
                           sf_summary_format fmt, sf_error *err);
 

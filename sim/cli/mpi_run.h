@@ -13,10 +13,12 @@ int sf_mpi_rank(void);
 int sf_mpi_size(void);
 /* Runs opt's trials over all ranks; on rank 0 res (made by
  * sf_results_init for opt) receives every rank's trials. */
+SF_MUST_CHECK
 int sf_mpi_run(const sf_model *m, const sf_run_options *opt, sf_results *res,
                sf_h5_out *out, sf_error *err);
 /* Rank 0 has opened the output (status `ret`): every rank learns the
  * outcome and the temporary file's name. */
+SF_MUST_CHECK
 int sf_mpi_share_output(sf_h5_out *out, const char *path, int ret,
                         sf_error *err);
 #else
