@@ -8,6 +8,10 @@
  * The file is written under a temporary name in the target's directory and
  * renamed when complete, so a crash, a full disk or an HDF5 error never
  * leaves a half-written file under the final name.
+ *
+ * This file is the writer itself; the streamed per-trial rows are
+ * sim/h5out_rows.c, their MPI writer sim/h5out_mpi.c and batch files
+ * sim/h5out_batch.c (what they share: h5out_internal.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,41 +25,15 @@
 
 #include <hdf5.h>
 #include <hdf5_hl.h>
-#ifdef SF_MPI
-#include <mpi.h>
-#endif
 
 #include "cleanup.h"
+#include "h5out_internal.h"
 #include "h5util.h"
 #include "shortfall/h5file.h"
 
 /* Units a unit kind's variables are written for: demand nodes, regions
  * (the countries with demand) and the world. */
 static const char *const kind_text[3] = {"demand node", "region", "world"};
-
-/* Per-trial variables being streamed: one dataset per policy, metric and
- * unit kind (VARS_PER_POLICY - 1 of them) and months_active (the last). */
-#define VARS_PER_POLICY (SF_M_COUNT * 3 + 1)
-typedef struct {
-    hid_t file;      /* the results file, or the scratch file */
-    char *scratch;   /* the scratch file's name (--no-trials), or NULL */
-    bool borrowed;   /* do not remove the scratch file (MPI rank > 0) */
-    size_t n_pol;
-    hid_t *d;        /* [p * VARS_PER_POLICY + m * 3 + kind], months_active
-                        last; -1 for a variable with no columns */
-    size_t chunk_rows;
-    /* The variables start empty and grow wave by wave (a serial run);
-     * otherwise they start at the run's full size and are cut at the end
-     * if it stops early (MPI, where the extent is collective).  Cutting
-     * costs HDF5 1.10 time in proportion to the rows cut: 8 s for an
-     * interrupted run of 2^32 trials. */
-    bool grow;
-    uint64_t rows;   /* rows the variables have (grow) */
-    double *buf;     /* one wave's columns */
-    sf_h5_chunk *chunks;
-    size_t n_chunks_max;
-    sf_h5_chunk_buf zbuf; /* compressed chunks */
-} stream;
 
 typedef struct {
     const sf_results *res;
@@ -503,7 +481,7 @@ out:
     return ret;
 }
 
-static void utc_now(char *buf, size_t n)
+void sf_h5o_utc_now(char *buf, size_t n)
 {
     time_t t = time(NULL);
     struct tm tm;
@@ -511,13 +489,13 @@ static void utc_now(char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int write_root(hid_t f, const sf_results *res, const sf_h5_meta *meta)
+int sf_h5o_write_root(hid_t f, const sf_results *res, const sf_h5_meta *meta)
 {
     const sf_scenario *sc = res->model->sc;
     char created[32];
     int ret = 0;
 
-    utc_now(created, sizeof created);
+    sf_h5o_utc_now(created, sizeof created);
 #define TRY(x)                                                                 \
     if (ret == 0)                                                              \
     ret = (x)
@@ -551,7 +529,7 @@ static int write_root(hid_t f, const sf_results *res, const sf_h5_meta *meta)
 }
 
 /* A scenario's group (named `name`) with one subgroup per policy mix. */
-static int write_scenario_group(hid_t parent, const char *name,
+int sf_h5o_write_scenario_group(hid_t parent, const char *name,
                                 const sf_results *res, const sf_h5_meta *meta,
                                 const stream *st, hid_t *group_out)
 {
@@ -598,7 +576,7 @@ out:
 
 /* Closes the file and moves it to its final name; on failure removes
  * the temporary file and says why. */
-static int finish(sf_h5_out *o, int ret, sf_error *err)
+int sf_h5o_finish(sf_h5_out *o, int ret, sf_error *err)
 {
     if (o->file > 0 && H5Fclose(o->file) < 0 && ret == 0)
         ret = SF_ERR_HDF5;
@@ -632,7 +610,7 @@ fail:
     return ret;
 }
 
-static int create_file(sf_h5_out *o, sf_error *err)
+int sf_h5o_create_file(sf_h5_out *o, sf_error *err)
 {
     sf_h5_quiet();
     o->file = sf_h5_create(o->tmp_path);
@@ -669,443 +647,6 @@ out:
     return ret;
 }
 
-/* --- streaming per-trial rows -------------------------------------------- */
-
-static double seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void stream_free(stream *st)
-{
-    if (st == NULL)
-        return;
-    if (st->d != NULL)
-        for (size_t i = 0; i < st->n_pol * VARS_PER_POLICY; i++)
-            if (st->d[i] >= 0)
-                H5Dclose(st->d[i]);
-    if (st->scratch != NULL) {
-        if (st->file >= 0)
-            H5Fclose(st->file);
-        sf_cleanup_temp_done(st->scratch, !st->borrowed);
-    }
-    free(st->d);
-    free(st->buf);
-    free(st->chunks);
-    sf_h5_chunk_buf_free(&st->zbuf);
-    free(st);
-}
-
-static int stream_begin(sf_h5_out *o, const sf_results *res,
-                        const sf_h5_meta *meta, hid_t fapl, size_t chunk_rows,
-                        bool grow, sf_error *err)
-{
-    const sf_model *m = res->model;
-    size_t U = res->n_units, K = m->n_shocks, W = res->rows_held;
-    stream *st = calloc(1, sizeof *st);
-    hid_t sg = -1, pg = -1;
-    int ret = SF_ERR_NOMEM;
-
-    if (err != NULL)
-        err->code = 0;
-    if (st == NULL)
-        goto fail;
-    o->stream = st;
-    st->file = -1;
-    st->n_pol = res->n_policies;
-    st->grow = grow;
-    st->chunk_rows = res->n_trials < chunk_rows ? res->n_trials : chunk_rows;
-    if (st->chunk_rows == 0)
-        st->chunk_rows = 1;
-    st->n_chunks_max = res->n_policies * (SF_M_COUNT * U + K) *
-                       ((W + st->chunk_rows - 1) / st->chunk_rows);
-    st->d = malloc(st->n_pol * VARS_PER_POLICY * sizeof *st->d);
-    st->buf = malloc((res->n_policies * W * (SF_M_COUNT * U + K) + 1) *
-                     sizeof(double));
-    st->chunks = malloc((st->n_chunks_max + 1) * sizeof *st->chunks);
-    if (st->d == NULL || st->buf == NULL || st->chunks == NULL)
-        goto fail;
-    for (size_t i = 0; i < st->n_pol * VARS_PER_POLICY; i++)
-        st->d[i] = -1;
-    ret = SF_ERR_HDF5;
-    st->borrowed = o->borrowed;
-    if (meta->write_trials) {
-        sf_h5_quiet();
-        if ((o->file = sf_h5_create_fapl(o->tmp_path, fapl)) < 0) {
-            ret = sf_error_set(err, SF_ERR_HDF5, "cannot create %s (HDF5)",
-                               o->tmp_path);
-            goto fail;
-        }
-        st->file = o->file;
-    } else {
-        size_t len = strlen(o->tmp_path) + 8;
-        if ((st->scratch = malloc(len)) == NULL) {
-            ret = SF_ERR_NOMEM;
-            goto fail;
-        }
-        snprintf(st->scratch, len, "%s.rows", o->tmp_path);
-        if (!st->borrowed)
-            sf_cleanup_temp_add(st->scratch);
-        sf_h5_quiet();
-        if ((st->file = sf_h5_create_fapl(st->scratch, fapl)) < 0) {
-            ret = sf_error_set(err, SF_ERR_HDF5, "cannot create %s (HDF5)",
-                               st->scratch);
-            goto fail;
-        }
-    }
-    if ((sg = sf_h5_group(st->file, m->sc->name)) < 0)
-        goto fail;
-    for (size_t p = 0; p < res->n_policies; p++) {
-        hid_t *d = &st->d[p * VARS_PER_POLICY];
-        if ((pg = sf_h5_group(sg, m->sc->policies[res->pol[p].policy].name)) <
-            0)
-            goto fail;
-        for (int mt = 0; mt < SF_M_COUNT; mt++)
-            for (sf_unit_kind k = SF_UNITS_NODE; k <= SF_UNITS_WORLD; k++) {
-                char name[128];
-                size_t first, count;
-                sf_results_unit_range(res, k, &first, &count);
-                if (count == 0)
-                    continue;
-                snprintf(name, sizeof name, "%s%s",
-                         sf_metric_name((sf_metric)mt), sf_unit_kind_suffix[k]);
-                hsize_t dims[2] = {res->n_trials, count};
-                if ((d[mt * 3 + k] = sf_h5_column_var(
-                         pg, name, H5T_NATIVE_DOUBLE,
-                         k == SF_UNITS_WORLD ? 1 : 2, dims,
-                         grow ? 0 : res->n_trials, st->chunk_rows)) <
-                    0)
-                    goto fail;
-            }
-        if (K > 0) {
-            hsize_t dims[2] = {res->n_trials, K};
-            if ((d[VARS_PER_POLICY - 1] =
-                     sf_h5_column_var(pg, "months_active", H5T_NATIVE_INT32, 2,
-                                      dims, grow ? 0 : res->n_trials,
-                                      st->chunk_rows)) < 0)
-                goto fail;
-        }
-        H5Gclose(pg);
-        pg = -1;
-    }
-    H5Gclose(sg);
-    return 0;
-fail:
-    if (pg >= 0)
-        H5Gclose(pg);
-    if (sg >= 0)
-        H5Gclose(sg);
-    if (err != NULL && err->code == 0)
-        sf_error_set(err, ret, "writing %s failed (%s)", o->path,
-                     sf_strerror(ret));
-    return ret;
-}
-
-/* A streamed write failed: the file being written, and the likely why. */
-static int write_failed(const sf_h5_out *o, sf_error *err)
-{
-    const stream *st = o->stream;
-    return sf_error_set(err, SF_ERR_HDF5,
-                        "writing %s failed (%s: disk full, file size limit "
-                        "or an HDF5 error)",
-                        st->scratch ? st->scratch : o->path,
-                        sf_strerror(SF_ERR_HDF5));
-}
-
-int sf_h5_out_stream_begin(sf_h5_out *o, const sf_results *res,
-                           const sf_h5_meta *meta, sf_error *err)
-{
-    return stream_begin(o, res, meta, H5P_DEFAULT, SF_BLOCK_TRIALS, true, err);
-}
-
-/* Grows every streamed variable to `to` rows. */
-static int grow_to(stream *st, uint64_t to)
-{
-    for (size_t i = 0; i < st->n_pol * VARS_PER_POLICY; i++) {
-        hid_t d = st->d[i], sp;
-        hsize_t dims[2] = {0, 0};
-        if (d < 0)
-            continue;
-        if ((sp = H5Dget_space(d)) < 0)
-            return SF_ERR_HDF5;
-        int ok = H5Sget_simple_extent_dims(sp, dims, NULL) >= 0;
-        H5Sclose(sp);
-        dims[0] = to;
-        if (!ok || H5Dset_extent(d, dims) < 0)
-            return SF_ERR_HDF5;
-    }
-    st->rows = to;
-    return 0;
-}
-
-int sf_h5_out_stream_rows(void *ctx, const sf_results *res, uint64_t from,
-                          uint64_t to, sf_error *err)
-{
-    sf_h5_out *o = ctx;
-    stream *st = o->stream;
-    size_t U = res->n_units, K = res->model->n_shocks;
-    size_t rows = (size_t)(to - from), base = (size_t)(from - res->row0);
-    size_t cr = st->chunk_rows, n = 0;
-    double *col = st->buf;
-
-    sf_bug_assert(from % cr == 0 && to >= from &&
-                  base + rows <= res->rows_held);
-    for (size_t p = 0; p < res->n_policies; p++) {
-        const sf_policy_results *pr = &res->pol[p];
-        const hid_t *d = &st->d[p * VARS_PER_POLICY];
-        for (int mt = 0; mt < SF_M_COUNT; mt++)
-            for (sf_unit_kind k = SF_UNITS_NODE; k <= SF_UNITS_WORLD; k++) {
-                size_t first, count;
-                sf_results_unit_range(res, k, &first, &count);
-                for (size_t c = 0; c < count; c++) {
-                    for (size_t r = 0; r < rows; r++)
-                        col[r] = pr->metric[mt][(base + r) * U + first + c];
-                    for (size_t r0 = 0; r0 < rows; r0 += cr) {
-                        sf_h5_chunk *ch = &st->chunks[n++];
-                        *ch = (sf_h5_chunk){d[mt * 3 + k],
-                                            k == SF_UNITS_WORLD ? 1 : 2,
-                                            sizeof(double), 0, cr,
-                                            from + r0, c,
-                                            rows - r0 < cr ? rows - r0 : cr,
-                                            &col[r0]};
-                    }
-                    col += rows;
-                }
-            }
-        int32_t *icol = (int32_t *)col;
-        for (size_t k = 0; k < K; k++) {
-            for (size_t r = 0; r < rows; r++)
-                icol[r] = pr->shock_months[(base + r) * K + k];
-            for (size_t r0 = 0; r0 < rows; r0 += cr) {
-                sf_h5_chunk *ch = &st->chunks[n++];
-                *ch = (sf_h5_chunk){d[VARS_PER_POLICY - 1], 2, sizeof(int32_t),
-                                    1, cr, from + r0, k,
-                                    rows - r0 < cr ? rows - r0 : cr,
-                                    &icol[r0]};
-            }
-            col += rows; /* a double's room per int32: simple and enough */
-            icol = (int32_t *)col;
-        }
-    }
-    sf_bug_assert(n <= st->n_chunks_max);
-    double t0 = seconds();
-    int bad = st->grow && to > st->rows && grow_to(st, to) != 0;
-    bad = bad || sf_h5_write_chunks(st->chunks, n, &st->zbuf) != 0;
-    o->stream_seconds += seconds() - t0;
-    if (bad)
-        return write_failed(o, err);
-    return 0;
-}
-
-int sf_h5_out_stream_column(void *ctx, const sf_results *res, size_t policy,
-                            int what, size_t index, uint64_t first,
-                            uint64_t count, double *out, sf_error *err)
-{
-    sf_h5_out *o = ctx;
-    const stream *st = o->stream;
-    const hid_t *d = &st->d[policy * VARS_PER_POLICY];
-    hid_t ds;
-    int rank = 2;
-    size_t col = index;
-
-    if (what == SF_COLUMN_SHOCK) {
-        ds = d[VARS_PER_POLICY - 1];
-    } else {
-        sf_unit_kind k = SF_UNITS_NODE;
-        size_t u0, nu;
-        for (;; k++) {
-            sf_results_unit_range(res, k, &u0, &nu);
-            if (index < u0 + nu || k == SF_UNITS_WORLD)
-                break;
-        }
-        ds = d[what * 3 + (int)k];
-        col = index - u0;
-        rank = k == SF_UNITS_WORLD ? 1 : 2;
-    }
-    if (sf_h5_read_column(ds, rank, col, first, count, H5T_NATIVE_DOUBLE,
-                          out) != 0)
-        return sf_error_set(err, SF_ERR_HDF5,
-                            "reading back the trials from %s failed",
-                            st->scratch ? st->scratch : o->path);
-    return 0;
-}
-
-#ifdef SF_MPI
-int sf_h5_out_stream_begin_mpi(sf_h5_out *o, const sf_results *res,
-                               const sf_h5_meta *meta, sf_error *err)
-{
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    int ret = SF_ERR_HDF5;
-
-    if (fapl >= 0 && H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL) >= 0)
-        /* Chunks of a whole wave: parallel HDF5 1.10 spends a fixed cost
-         * on every chunk of a collective filtered write (chunk ownership
-         * and allocation agreed between ranks). */
-        ret = stream_begin(o, res, meta, fapl, res->rows_held, false, err);
-    else
-        sf_error_set(err, ret, "cannot set up MPI-IO for %s", o->path);
-    if (fapl >= 0)
-        H5Pclose(fapl);
-    return ret;
-}
-
-/* One collective write of rows [row, row + rows) (none when rows is 0) of
- * a [n, cols] variable (cols 0: a [n] variable) from data. */
-static int write_rows_collective(hid_t d, hid_t type, uint64_t row,
-                                 size_t rows, size_t cols, const void *data)
-{
-    int rank = cols == 0 ? 1 : 2;
-    hsize_t start[2] = {row, 0}, count[2] = {rows, cols ? cols : 1};
-    hsize_t mdims[1] = {rows * (cols ? cols : 1)};
-    hid_t fs = H5Dget_space(d), ms = -1, dx = H5Pcreate(H5P_DATASET_XFER);
-    int ret = SF_ERR_HDF5;
-    static const double none = 0.0;
-
-    if (fs < 0 || dx < 0 || H5Pset_dxpl_mpio(dx, H5FD_MPIO_COLLECTIVE) < 0)
-        goto out;
-    if (rows == 0 || mdims[0] == 0) {
-        /* Filtered datasets are written collectively: a rank with nothing
-         * to write still takes part, with empty selections. */
-        mdims[0] = 1;
-        if ((ms = H5Screate_simple(1, mdims, NULL)) < 0 ||
-            H5Sselect_none(ms) < 0 || H5Sselect_none(fs) < 0)
-            goto out;
-        data = &none;
-    } else if ((ms = H5Screate_simple(1, mdims, NULL)) < 0 ||
-               H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count,
-                                   NULL) < 0) {
-        goto out;
-    }
-    (void)rank;
-    if (H5Dwrite(d, type, ms, fs, dx, data) >= 0)
-        ret = 0;
-out:
-    if (fs >= 0)
-        H5Sclose(fs);
-    if (ms >= 0)
-        H5Sclose(ms);
-    if (dx >= 0)
-        H5Pclose(dx);
-    return ret;
-}
-
-int sf_h5_out_stream_rows_mpi(sf_h5_out *o, const sf_results *share,
-                              uint64_t offset, uint64_t from, uint64_t to,
-                              sf_error *err)
-{
-    stream *st = o->stream;
-    size_t U = share->n_units, K = share->model->n_shocks;
-    size_t rows = (size_t)(to - from), base = (size_t)(from - share->row0);
-    double *buf = st->buf;
-    int ret = 0;
-
-    sf_bug_assert(rows == 0 || base + rows <= share->rows_held);
-    double t0 = seconds();
-    for (size_t p = 0; p < st->n_pol && ret == 0; p++) {
-        const sf_policy_results *pr = &share->pol[p];
-        const hid_t *d = &st->d[p * VARS_PER_POLICY];
-        for (int mt = 0; mt < SF_M_COUNT && ret == 0; mt++)
-            for (sf_unit_kind k = SF_UNITS_NODE; k <= SF_UNITS_WORLD; k++) {
-                size_t first, count;
-                sf_results_unit_range(share, k, &first, &count);
-                if (d[mt * 3 + k] < 0)
-                    continue;
-                for (size_t r = 0; r < rows; r++)
-                    for (size_t c = 0; c < count; c++)
-                        buf[r * count + c] =
-                            pr->metric[mt][(base + r) * U + first + c];
-                if ((ret = write_rows_collective(
-                         d[mt * 3 + k], H5T_NATIVE_DOUBLE, offset + from, rows,
-                         k == SF_UNITS_WORLD ? 0 : count, buf)) != 0)
-                    break;
-            }
-        if (ret == 0 && d[VARS_PER_POLICY - 1] >= 0) {
-            int32_t *ib = (int32_t *)buf;
-            for (size_t r = 0; r < rows; r++)
-                for (size_t k = 0; k < K; k++)
-                    ib[r * K + k] = pr->shock_months[(base + r) * K + k];
-            ret = write_rows_collective(d[VARS_PER_POLICY - 1],
-                                        H5T_NATIVE_INT32, offset + from, rows,
-                                        K, ib);
-        }
-    }
-    o->stream_seconds += seconds() - t0;
-    if (ret != 0)
-        return write_failed(o, err);
-    return 0;
-}
-
-int sf_h5_out_stream_end_mpi(sf_h5_out *o, const sf_results *res, bool root,
-                             sf_error *err)
-{
-    stream *st = o->stream;
-    const sf_scenario *sc = res->model->sc;
-    char *scratch = NULL;
-    hid_t f;
-    int ret = SF_ERR_HDF5;
-
-    /* Close everything collectively, keeping the scratch file's name. */
-    if (st->scratch != NULL) {
-        scratch = st->scratch;
-        st->scratch = NULL;
-    }
-    for (size_t i = 0; i < st->n_pol * VARS_PER_POLICY; i++)
-        if (st->d[i] >= 0) {
-            H5Dclose(st->d[i]);
-            st->d[i] = -1;
-        }
-    f = st->file;
-    st->file = -1;
-    o->file = -1;
-    if (f >= 0 && H5Fclose(f) < 0) {
-        sf_cleanup_temp_drop(scratch);
-        free(scratch);
-        return sf_error_set(err, SF_ERR_HDF5, "writing %s failed (%s)",
-                            o->path, sf_strerror(SF_ERR_HDF5));
-    }
-    st->scratch = scratch;
-    if (!root)
-        return 0;
-    /* Rank 0 alone reopens it, serially, for the rest. */
-    f = H5Fopen(scratch ? scratch : o->tmp_path, H5F_ACC_RDWR, H5P_DEFAULT);
-    if (f < 0)
-        goto fail;
-    st->file = f;
-    if (scratch == NULL)
-        o->file = f;
-    hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
-    if (dapl < 0 ||
-        H5Pset_chunk_cache(dapl, 0, 0, H5D_CHUNK_CACHE_W0_DEFAULT) < 0)
-        goto fail;
-    for (size_t p = 0; p < st->n_pol; p++) {
-        hid_t *d = &st->d[p * VARS_PER_POLICY];
-        char path[512];
-        for (int i = 0; i < VARS_PER_POLICY; i++) {
-            if (i == VARS_PER_POLICY - 1)
-                snprintf(path, sizeof path, "%s/%s/months_active", sc->name,
-                         sc->policies[res->pol[p].policy].name);
-            else
-                snprintf(path, sizeof path, "%s/%s/%s%s", sc->name,
-                         sc->policies[res->pol[p].policy].name,
-                         sf_metric_name((sf_metric)(i / 3)),
-                         sf_unit_kind_suffix[i % 3]);
-            if (H5Lexists(f, path, H5P_DEFAULT) > 0 &&
-                (d[i] = H5Dopen2(f, path, dapl)) < 0) {
-                H5Pclose(dapl);
-                goto fail;
-            }
-        }
-    }
-    H5Pclose(dapl);
-    return 0;
-fail:
-    return sf_error_set(err, ret, "reopening %s failed (%s)", o->path,
-                        sf_strerror(ret));
-}
-#endif
-
 int sf_h5_out_write(sf_h5_out *o, const sf_results *res,
                     const sf_h5_meta *meta, sf_error *err)
 {
@@ -1116,138 +657,27 @@ int sf_h5_out_write(sf_h5_out *o, const sf_results *res,
         err->code = 0;
     if (st != NULL && st->scratch != NULL) {
         /* --no-trials: the streamed rows are not part of the results. */
-        stream_free(st);
+        sf_h5o_stream_free(st);
         o->stream = st = NULL;
     }
     if (o->file <= 0)
-        ret = create_file(o, err);
+        ret = sf_h5o_create_file(o, err);
     if (ret == 0) {
-        ret = write_root(o->file, res, meta);
+        ret = sf_h5o_write_root(o->file, res, meta);
         if (ret == 0)
-            ret = write_scenario_group(o->file, res->model->sc->name, res,
-                                       meta, st, NULL);
+            ret = sf_h5o_write_scenario_group(
+                o->file, res->model->sc->name, res, meta, st, NULL);
     }
-    stream_free(st);
+    sf_h5o_stream_free(st);
     o->stream = NULL;
-    return finish(o, ret, err);
-}
-
-int sf_h5_batch_begin(sf_h5_out *o, const sf_h5_batch *b, sf_error *err)
-{
-    char created[32];
-    int ret;
-    hid_t v = -1, sc = -1;
-
-    if (err != NULL)
-        err->code = 0;
-    if ((ret = create_file(o, err)) != 0)
-        return finish(o, ret, err);
-    utc_now(created, sizeof created);
-#define TRY(x)                                                                 \
-    if (ret == 0)                                                              \
-    ret = (x)
-    TRY(sf_h5_attr_str(o->file, "software", SF_SOFTWARE));
-    TRY(sf_h5_attr_str(o->file, "version", SF_VERSION));
-    TRY(sf_h5_attr_int(o->file, "format_version", SF_FORMAT_VERSION));
-    TRY(sf_h5_attr_str(o->file, "kind", "batch"));
-    TRY(sf_h5_attr_str(o->file, "git_commit", b->git_commit));
-    TRY(sf_h5_attr_str(o->file, "created", created));
-    TRY(sf_h5_attr_str(o->file, "command_line", b->command_line));
-    TRY(sf_h5_attr_str(o->file, "batch_name", b->name));
-    TRY(sf_h5_attr_str(o->file, "batch_file", b->file));
-    TRY(sf_h5_attr_str(o->file, "batch_text", b->text));
-    if (b->part) {
-        TRY(sf_h5_attr_int(o->file, "part", 1));
-        TRY(sf_h5_attr_str(o->file, "run_options",
-                           b->run_options ? b->run_options : ""));
-        TRY(sf_h5_attr_str(o->file, "scenario_sources",
-                           b->sources ? b->sources : ""));
-    }
-#undef TRY
-    if (ret != 0)
-        return finish(o, ret, err);
-    /* The names again as fixed-length strings, which is what `merge` and
-     * `check` read (sf_h5_attr_str_list). */
-    if (sf_h5_attr_str_list(o->file, "variant_names", b->n_variants,
-                            (const char *const *)b->variants) != 0 ||
-        sf_h5_attr_str_list(o->file, "variant_scenarios", b->n_variants,
-                            (const char *const *)b->scenarios) != 0)
-        return finish(o, SF_ERR_HDF5, err);
-    v = sf_h5_coord_str(o->file, "variant", b->n_variants, b->variants,
-                        "variant: a scenario with one combination of swept "
-                        "values; its results are the group of that name");
-    ret = v < 0 ? SF_ERR_HDF5 : 0;
-    if (ret == 0) {
-        hsize_t d[1] = {b->n_variants};
-        hid_t t = H5Tcopy(H5T_C_S1);
-        H5Tset_size(t, H5T_VARIABLE);
-        H5Tset_cset(t, H5T_CSET_UTF8);
-        /* The scenario of each variant, as an auxiliary coordinate. */
-        hid_t sp = H5Screate_simple(1, d, NULL);
-        sc = H5Dcreate2(o->file, "scenario", t, sp, H5P_DEFAULT, H5P_DEFAULT,
-                        H5P_DEFAULT);
-        H5Sclose(sp);
-        if (sc < 0 || H5Dwrite(sc, t, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                               b->scenarios) < 0 ||
-            H5DSattach_scale(sc, v, 0) < 0 ||
-            sf_h5_attr_str(sc, "long_name", "scenario of the variant") != 0)
-            ret = SF_ERR_HDF5;
-        H5Tclose(t);
-    }
-    double *col = malloc((b->n_variants + 1) * sizeof *col);
-    if (col == NULL && ret == 0)
-        ret = SF_ERR_NOMEM;
-    for (size_t k = 0; ret == 0 && k < b->n_sweeps; k++) {
-        char name[32], ln[512];
-        for (size_t i = 0; i < b->n_variants; i++)
-            col[i] = b->sweep_values[i * b->n_sweeps + k];
-        snprintf(name, sizeof name, "sweep_%zu", k);
-        snprintf(ln, sizeof ln, "swept value of %s", b->sweep_paths[k]);
-        hsize_t d[1] = {b->n_variants};
-        hid_t s1[1] = {v};
-        ret = sf_h5_write_var(o->file, name, H5T_NATIVE_DOUBLE, 1, d, s1, col,
-                              "1", ln);
-    }
-    free(col);
-    if (sc >= 0)
-        H5Dclose(sc);
-    if (v >= 0)
-        H5Dclose(v);
-    return ret != 0 ? finish(o, ret, err) : 0;
-}
-
-int sf_h5_batch_add(sf_h5_out *o, const char *variant, const sf_results *res,
-                    const sf_h5_meta *meta, const double *values,
-                    size_t n_sweeps, uint64_t batch_trials, sf_error *err)
-{
-    hid_t g = -1;
-    int ret = write_scenario_group(o->file, variant, res, meta, NULL, &g);
-    if (ret == 0)
-        ret = write_root(g, res, meta);
-    if (ret == 0 && batch_trials > 0)
-        ret = sf_h5_attr_u64(g, "batch_trials", batch_trials);
-    for (size_t k = 0; ret == 0 && k < n_sweeps; k++) {
-        char name[32];
-        snprintf(name, sizeof name, "sweep_%zu", k);
-        ret = sf_h5_attr_double(g, name, values[k]);
-    }
-    if (g >= 0)
-        H5Gclose(g);
-    return ret != 0 ? finish(o, ret, err) : 0;
-}
-
-int sf_h5_batch_end(sf_h5_out *o, sf_error *err)
-{
-    if (err != NULL)
-        err->code = 0;
-    return finish(o, 0, err);
+    return sf_h5o_finish(o, ret, err);
 }
 
 void sf_h5_out_close(sf_h5_out *o)
 {
     if (o == NULL)
         return;
-    stream_free(o->stream);
+    sf_h5o_stream_free(o->stream);
     o->stream = NULL;
     /* 0 is never an HDF5 id: a zeroed sf_h5_out has no open file. */
     if (o->file > 0)
