@@ -115,6 +115,33 @@ static int parse_sweep(sf_cfg *c, const yaml_node_t *map, sf_sweep *sw)
     return 0;
 }
 
+/* combine: 'grid' or 'zip' (which needs sweeps of equal length). */
+static int parse_combine(sf_cfg *c, yaml_node_t *n, sf_batch *b)
+{
+    size_t old = sf_cfg_push_key(c, "combine");
+    const char *s;
+    int ret;
+
+    if ((ret = sf_cfg_string(c, n, &s)) != 0)
+        return ret;
+    if (strcmp(s, "zip") == 0) {
+        b->zip = true;
+    } else if (strcmp(s, "grid") != 0) {
+        return sf_cfg_fail(c, SF_ERR_UNKNOWN_REF, n,
+                           "combine is 'grid' (every combination) or "
+                           "'zip' (the i-th values together), got '%s'",
+                           sf_cfg_q(c, s));
+    }
+    for (size_t k = 1; b->zip && k < b->n_sweeps; k++)
+        if (b->sweeps[k].n_values != b->sweeps[0].n_values)
+            return sf_cfg_fail(c, SF_ERR_CONFLICT, n,
+                               "combine: zip needs sweeps of equal length "
+                               "(%zu and %zu values)",
+                               b->sweeps[0].n_values, b->sweeps[k].n_values);
+    sf_cfg_pop(c, old);
+    return 0;
+}
+
 int sf_batch_load(sf_batch *b, const char *text, size_t len, const char *file,
                   sf_error *err)
 {
@@ -203,30 +230,9 @@ int sf_batch_load(sf_batch *b, const char *text, size_t len, const char *file,
         }
         sf_cfg_pop(&c, old);
     }
-    if ((n = sf_cfg_get(&c, root, "combine")) != NULL) {
-        old = sf_cfg_push_key(&c, "combine");
-        if ((ret = sf_cfg_string(&c, n, &s)) != 0)
-            goto out;
-        if (strcmp(s, "zip") == 0) {
-            b->zip = true;
-        } else if (strcmp(s, "grid") != 0) {
-            ret = sf_cfg_fail(&c, SF_ERR_UNKNOWN_REF, n,
-                              "combine is 'grid' (every combination) or "
-                              "'zip' (the i-th values together), got '%s'",
-                              sf_cfg_q(&c, s));
-            goto out;
-        }
-        for (size_t k = 1; b->zip && k < b->n_sweeps; k++)
-            if (b->sweeps[k].n_values != b->sweeps[0].n_values) {
-                ret = sf_cfg_fail(&c, SF_ERR_CONFLICT, n,
-                                  "combine: zip needs sweeps of equal length "
-                                  "(%zu and %zu values)",
-                                  b->sweeps[0].n_values,
-                                  b->sweeps[k].n_values);
-                goto out;
-            }
-        sf_cfg_pop(&c, old);
-    }
+    if ((n = sf_cfg_get(&c, root, "combine")) != NULL &&
+        (ret = parse_combine(&c, n, b)) != 0)
+        goto out;
     if ((n = sf_cfg_get(&c, root, "trials")) != NULL) {
         old = sf_cfg_push_key(&c, "trials");
         if ((ret = sf_cfg_integer(&c, n, 1, 1000000000000LL, SF_ERR_LIMIT,

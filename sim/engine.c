@@ -561,6 +561,23 @@ int sf_results_init(sf_results *res, const sf_model *m,
     return 0;
 }
 
+/* The threads' monthly counts added into the results.  Integer sums:
+ * the total does not depend on the order. */
+static void add_thread_counts(sf_results *res, const thread_ws *ws, int threads,
+                              size_t cells)
+{
+    for (int th = 0; th < threads; th++)
+        for (size_t p = 0; p < res->n_policies; p++) {
+            sf_policy_results *pr = &res->pol[p];
+            for (size_t c = 0; c < cells; c++) {
+                pr->month_short[c] += ws[th].short_counts[p][c];
+                pr->month_frac_sum[c] += ws[th].frac_sums[p][c];
+                pr->month_hist[c * (SF_HIST_BINS + 1)] +=
+                    ws[th].zero_counts[p][c];
+            }
+        }
+}
+
 int sf_engine_run(const sf_model *m, const sf_run_options *opt,
                   sf_results *res, sf_error *err)
 {
@@ -665,17 +682,7 @@ int sf_engine_run(const sf_model *m, const sf_run_options *opt,
             (opt->enough != NULL && opt->enough(opt->enough_ctx, res)))
             break;
     }
-    /* Integer sums: the total does not depend on the order. */
-    for (int th = 0; th < threads; th++)
-        for (size_t p = 0; p < res->n_policies; p++) {
-            sf_policy_results *pr = &res->pol[p];
-            for (size_t c = 0; c < cells; c++) {
-                pr->month_short[c] += ws[th].short_counts[p][c];
-                pr->month_frac_sum[c] += ws[th].frac_sums[p][c];
-                pr->month_hist[c * (SF_HIST_BINS + 1)] +=
-                    ws[th].zero_counts[p][c];
-            }
-        }
+    add_thread_counts(res, ws, threads, cells);
     ret = 0;
     goto out;
 nomem:

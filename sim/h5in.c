@@ -630,6 +630,48 @@ out:
     return ret;
 }
 
+/* Each variant group of a batch file or part, read as a run (and, of a
+ * part, its batch_trials); groups: the names of the root's groups. */
+static int read_batch_groups(hid_t f, const char *path, const names_ctx *groups,
+                             sf_h5_batch_info *bi, sf_error *err)
+{
+    int ret = 0;
+
+    for (size_t i = 0; i < groups->n && ret == 0; i++) {
+        const char *name = groups->names[i];
+        bool known = false;
+        for (size_t j = 0; j < bi->n_variants && !known; j++)
+            known = strcmp(bi->variants[j], name) == 0;
+        if (!known) {
+            ret = sf_error_set(err, SF_ERR_FORMAT,
+                               "%s: damaged batch file (group /%s is not in "
+                               "its variant coordinate)",
+                               path, name);
+            break;
+        }
+        hid_t g = H5Gopen2(f, name, H5P_DEFAULT);
+        if (g < 0) {
+            ret = sf_error_set(err, SF_ERR_FORMAT,
+                               "%s: damaged batch file (no group /%s)", path,
+                               name);
+            break;
+        }
+        bi->n_groups++;
+        ret = read_run(f, g, path, name, &bi->groups[i], err);
+        if (ret == 0 && bi->part &&
+            (sf_h5_read_attr_u64(g, "batch_trials", &bi->batch_trials[i]) !=
+                 0 ||
+             bi->batch_trials[i] <
+                 bi->groups[i].first_trial + bi->groups[i].n_trials))
+            ret = sf_error_set(err, SF_ERR_FORMAT,
+                               "%s: damaged batch part (attribute "
+                               "batch_trials of /%s missing or inconsistent)",
+                               path, name);
+        H5Gclose(g);
+    }
+    return ret;
+}
+
 static int read_batch_info(const char *path, sf_h5_batch_info *bi,
                            sf_error *err)
 {
@@ -718,38 +760,7 @@ static int read_batch_info(const char *path, sf_h5_batch_info *bi,
         ret = sf_error_set(err, SF_ERR_NOMEM, "%s", sf_strerror(SF_ERR_NOMEM));
         goto out;
     }
-    for (size_t i = 0; i < groups.n && ret == 0; i++) {
-        const char *name = groups.names[i];
-        bool known = false;
-        for (size_t j = 0; j < bi->n_variants && !known; j++)
-            known = strcmp(bi->variants[j], name) == 0;
-        if (!known) {
-            ret = sf_error_set(err, SF_ERR_FORMAT,
-                               "%s: damaged batch file (group /%s is not in "
-                               "its variant coordinate)",
-                               path, name);
-            break;
-        }
-        hid_t g = H5Gopen2(f, name, H5P_DEFAULT);
-        if (g < 0) {
-            ret = sf_error_set(err, SF_ERR_FORMAT,
-                               "%s: damaged batch file (no group /%s)", path,
-                               name);
-            break;
-        }
-        bi->n_groups++;
-        ret = read_run(f, g, path, name, &bi->groups[i], err);
-        if (ret == 0 && bi->part &&
-            (sf_h5_read_attr_u64(g, "batch_trials", &bi->batch_trials[i]) !=
-                 0 ||
-             bi->batch_trials[i] < bi->groups[i].first_trial +
-                                       bi->groups[i].n_trials))
-            ret = sf_error_set(err, SF_ERR_FORMAT,
-                               "%s: damaged batch part (attribute "
-                               "batch_trials of /%s missing or inconsistent)",
-                               path, name);
-        H5Gclose(g);
-    }
+    ret = read_batch_groups(f, path, &groups, bi, err);
 out:
     for (size_t i = 0; i < groups.n; i++)
         free(groups.names[i]);

@@ -493,6 +493,34 @@ done:
     return status;
 }
 
+/* OUT, --force and the shards (into shards, which holds argc; *n of
+ * them): 0 to go on, -1 after --help, or an exit code. */
+static int parse_args(int argc, char **argv, const char **out_path, bool *force,
+                      shard *shards, size_t *n)
+{
+    for (int a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "-h") == 0 || strcmp(argv[a], "--help") == 0) {
+            merge_usage(stdout);
+            return -1;
+        } else if (strcmp(argv[a], "--force") == 0) {
+            *force = true;
+        } else if (argv[a][0] == '-') {
+            fprintf(stderr, "shortfall merge: unknown option '%s'\n", argv[a]);
+            merge_usage(stderr);
+            return SF_EXIT_USAGE;
+        } else if (*out_path == NULL) {
+            *out_path = argv[a];
+        } else {
+            shards[(*n)++].path = argv[a];
+        }
+    }
+    if (*out_path == NULL || *n == 0 || *n > MAX_SHARDS) {
+        merge_usage(stderr);
+        return SF_EXIT_USAGE;
+    }
+    return 0;
+}
+
 int sf_cmd_merge(int argc, char **argv)
 {
     const char *out_path = NULL;
@@ -514,28 +542,9 @@ int sf_cmd_merge(int argc, char **argv)
     shards = calloc((size_t)argc, sizeof *shards);
     if (shards == NULL)
         return SF_EXIT_IO;
-    for (int a = 1; a < argc; a++) {
-        if (strcmp(argv[a], "-h") == 0 || strcmp(argv[a], "--help") == 0) {
-            merge_usage(stdout);
-            free(shards);
-            return SF_EXIT_OK;
-        } else if (strcmp(argv[a], "--force") == 0) {
-            force = true;
-        } else if (argv[a][0] == '-') {
-            fprintf(stderr, "shortfall merge: unknown option '%s'\n", argv[a]);
-            merge_usage(stderr);
-            free(shards);
-            return SF_EXIT_USAGE;
-        } else if (out_path == NULL) {
-            out_path = argv[a];
-        } else {
-            shards[n++].path = argv[a];
-        }
-    }
-    if (out_path == NULL || n == 0 || n > MAX_SHARDS) {
-        merge_usage(stderr);
+    if ((status = parse_args(argc, argv, &out_path, &force, shards, &n)) != 0) {
         free(shards);
-        return SF_EXIT_USAGE;
+        return status < 0 ? SF_EXIT_OK : status;
     }
     /* Ctrl-C or a job's end stops a merge at once, its temporary file
      * removed: nothing is written under OUT until the merge is complete. */

@@ -300,12 +300,13 @@ static const char *common_demand_unit(const sf_summary_set *s)
     return u;
 }
 
-static void write_table(FILE *f, const sf_summary_set *s)
+/* What the table is of: the run, or the batch and its variants and
+ * sweeps; then what the columns mean. */
+static void write_table_heading(FILE *f, const sf_summary_set *s,
+                                const char *unit)
 {
     bool batch = s->runs[0].variant != NULL;
-    const char *unit = common_demand_unit(s);
     size_t ns = batch ? s->n_sweeps : 0;
-    table t;
 
     fputs("\n", f);
     if (!batch) {
@@ -348,6 +349,16 @@ static void write_table(FILE *f, const sf_summary_set *s)
             "significant digit, P95 and CVaR95 to the mean's "
             "(docs/cli.md).\n\n",
             unit ? unit : "in each variant's unit (column unit)");
+}
+
+static void write_table(FILE *f, const sf_summary_set *s)
+{
+    bool batch = s->runs[0].variant != NULL;
+    const char *unit = common_demand_unit(s);
+    size_t ns = batch ? s->n_sweeps : 0;
+    table t;
+
+    write_table_heading(f, s, unit);
 
     /* Columns: [variant, sweeps...,] policy, region, [unit,] values. */
     size_t nc = (batch ? 1 + ns : 0) + 2 + (unit ? 0 : 1) + 7, c = 0;
@@ -666,6 +677,45 @@ static void json_key(FILE *f, bool *first, const char *key)
     fputs(": ", f);
 }
 
+/* A variant's name and swept values (with their units) as fields. */
+static void json_variant(FILE *f, bool *ff, const sf_summary_run *run,
+                         char **fields, size_t ns)
+{
+    json_key(f, ff, "variant");
+    json_str(f, run->variant);
+    for (size_t k = 0; k < ns; k++) {
+        char unit_key[SF_FMT_LEN + 300];
+        json_key(f, ff, fields[k]);
+        json_num(f, run->sweep_values[k]);
+        snprintf(unit_key, sizeof unit_key, "%s_unit", fields[k]);
+        json_key(f, ff, unit_key);
+        json_str(f, run->sweep_units[k]);
+    }
+}
+
+/* The baseline's mean months active per trial of the footer's shocks. */
+static void json_months_active(FILE *f, const sf_results *res)
+{
+    const sf_scenario *sc = res->model->sc;
+    bool fk = true;
+
+    fputs("[", f);
+    for (size_t k = 0; k < res->model->n_shocks; k++)
+        if (footer_shock(res, k)) {
+            bool fs = true;
+            fputs(fk ? "{" : ", {", f);
+            fk = false;
+            json_key(f, &fs, "shock");
+            json_str(f, sc->shocks[k].id);
+            json_key(f, &fs, "mean");
+            json_num(f, res->pol[0].shock_summary[k].mean);
+            json_key(f, &fs, "se");
+            json_num(f, res->pol[0].shock_summary[k].se);
+            fputs("}", f);
+        }
+    fputs("]", f);
+}
+
 static void write_json(FILE *f, const sf_summary_set *s)
 {
     bool batch = s->runs[0].variant != NULL, first = true;
@@ -711,18 +761,8 @@ static void write_json(FILE *f, const sf_summary_set *s)
         const sf_scenario *sc = res->model->sc;
         bool ff = true;
         fputs(i ? ",\n  {" : "  {", f);
-        if (batch) {
-            json_key(f, &ff, "variant");
-            json_str(f, run->variant);
-            for (size_t k = 0; k < ns; k++) {
-                char unit_key[SF_FMT_LEN + 300];
-                json_key(f, &ff, fields[k]);
-                json_num(f, run->sweep_values[k]);
-                snprintf(unit_key, sizeof unit_key, "%s_unit", fields[k]);
-                json_key(f, &ff, unit_key);
-                json_str(f, run->sweep_units[k]);
-            }
-        }
+        if (batch)
+            json_variant(f, &ff, run, fields, ns);
         json_key(f, &ff, "scenario");
         json_str(f, sc->name);
         json_key(f, &ff, "scenario_file");
@@ -748,22 +788,8 @@ static void write_json(FILE *f, const sf_summary_set *s)
         json_key(f, &ff, "wall_seconds");
         json_num(f, res->wall_seconds);
         json_key(f, &ff, "months_active");
-        fputs("[", f);
-        bool fk = true;
-        for (size_t k = 0; k < res->model->n_shocks; k++)
-            if (footer_shock(res, k)) {
-                bool fs = true;
-                fputs(fk ? "{" : ", {", f);
-                fk = false;
-                json_key(f, &fs, "shock");
-                json_str(f, sc->shocks[k].id);
-                json_key(f, &fs, "mean");
-                json_num(f, res->pol[0].shock_summary[k].mean);
-                json_key(f, &fs, "se");
-                json_num(f, res->pol[0].shock_summary[k].se);
-                fputs("}", f);
-            }
-        fputs("]}", f);
+        json_months_active(f, res);
+        fputs("}", f);
     }
     fputs("\n]", f);
     json_key(f, &first, "records");
@@ -779,19 +805,8 @@ static void write_json(FILE *f, const sf_summary_set *s)
                 get_record(res, p, r, &rc);
                 fputs(any ? ",\n  {" : "  {", f);
                 any = true;
-                if (batch) {
-                    json_key(f, &ff, "variant");
-                    json_str(f, run->variant);
-                    for (size_t k = 0; k < ns; k++) {
-                        char unit_key[SF_FMT_LEN + 300];
-                        json_key(f, &ff, fields[k]);
-                        json_num(f, run->sweep_values[k]);
-                        snprintf(unit_key, sizeof unit_key, "%s_unit",
-                                 fields[k]);
-                        json_key(f, &ff, unit_key);
-                        json_str(f, run->sweep_units[k]);
-                    }
-                }
+                if (batch)
+                    json_variant(f, &ff, run, fields, ns);
                 json_key(f, &ff, "scenario");
                 json_str(f, res->model->sc->name);
                 json_key(f, &ff, "policy");
