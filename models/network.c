@@ -3,7 +3,7 @@
  * month loop reads: node arrays, the commodity clearing order, eligible
  * links grouped by buyer and by supplier, and what each shock covers.
  *
- * The scenario has already been checked (sim/config.c): the commodity graph
+ * The scenario has already been checked (sim/config*.c): the commodity graph
  * is acyclic and every reference resolves, so failures here are only
  * out-of-memory or broken invariants.
  */
@@ -298,7 +298,7 @@ static int push_item(int **v, size_t *n, size_t *cap, int x)
 /* The shock-by-link and shock-by-node CSRs of what each shock covers, in
  * increasing link and node order.  Only candidates are tested: the links
  * leaving a restriction's or tariff's exporter countries, the nodes of an
- * outage's countries or list (sim/config.c bounds their total), so the
+ * outage's countries or list (sim/config_checks.c bounds their total), so the
  * cost is not shocks x links. */
 static int compile_coverage(sf_model *m, const sf_scenario *sc)
 {

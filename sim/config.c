@@ -1,8 +1,8 @@
 /*
  * config.c — the scenario loader: reads a scenario file, checks it against
- * the schema (docs/scenarios.md, MODEL.md §3, §4, §7) and fills an
- * sf_scenario with every name resolved, every default applied and every
- * "_months" amount converted to units.  This file runs the passes and
+ * the schema (docs/scenarios.md; docs/model.md: The network, Shocks,
+ * Policies) and fills an sf_scenario with every name resolved, every
+ * default applied and every "_months" amount converted to units.  This file runs the passes and
  * holds the entry points; the parts of the schema are the other
  * sim/config_*.c files (their map is sim/config_loader.h), and the YAML
  * document layer (message format, key paths, typed scalars) is

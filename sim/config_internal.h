@@ -1,6 +1,6 @@
 /*
  * config_internal.h — the YAML layer under the scenario loader, shared by
- * sim/config.c (the schema) and sim/yamlnode.c (the document): one loaded
+ * sim/config*.c (the schema) and sim/yamlnode.c (the document): one loaded
  * YAML document, the key path of the value being read, and typed readers
  * that report every problem as "file:line:col: key.path: message".
  *

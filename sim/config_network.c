@@ -710,7 +710,7 @@ static int node_amounts(loader *L, const yaml_node_t *map, int policy,
         if (rc == 0)
             rc = sf_ld_num_field(L, map, "initial_input_stock", false, R_GE0,
                            &nd->initial_input_stock, &given);
-        /* The buffer target; new capacity starts empty (MODEL.md §7). */
+        /* The buffer target; new capacity starts empty (docs/model.md, Policies). */
         if (rc == 0 && !given && policy < 0)
             nd->initial_input_stock =
                 nd->input_buffer_months * nd->capacity / 12 / nd->yield;

@@ -2,7 +2,7 @@
  * scenario.c — what every layer needs of a loaded scenario, without the
  * loader: the names of the kinds, freeing, look-ups by id and country-set
  * membership.  models/ depends on this file (and on sim/error.c and
- * sim/rng.c) only, not on the YAML loader (sim/config.c).
+ * sim/rng.c) only, not on the YAML loader (sim/config*.c).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * libyaml's document API, the whole-document checks (one document, no
  * explicit tags, no duplicate keys, bounded alias expansion and depth),
  * the key path and the message format, typed scalar readers and the
- * "did you mean" suggestions.  The schema itself is in sim/config.c.
+ * "did you mean" suggestions.  The schema itself is in sim/config*.c.
  */
 #include <errno.h>
 #include <math.h>

@@ -2,7 +2,7 @@
  * distributions.h — sampling, mean and text of an sf_dist (the parameter
  * layout is in scenario.h).
  *
- * Parameters are assumed valid (sim/config.c checks them when loading):
+ * Parameters are assumed valid (the loader, sim/config*.c, checks them):
  * positive scales, shapes, sigmas and means, min <= mode <= max.
  */
 #ifndef SHORTFALL_DISTRIBUTIONS_H

@@ -73,9 +73,10 @@ int sf_h5_out_stream_column(void *ctx, const sf_results *res, size_t policy,
                             uint64_t count, double *out, sf_error *err);
 
 #ifdef SF_MPI
-/* MPI runs (sim/mpi.c).  Every rank takes part: _begin_mpi creates the
- * file (or the scratch file) on MPI-IO with the per-trial variables;
- * _rows_mpi writes rows [from, to) of a rank's share, whose first row is
+/* MPI runs (sim/cli/mpi.c; written by sim/h5out_mpi.c).  Every rank
+ * takes part: _begin_mpi creates the file (or the scratch file) on
+ * MPI-IO with the per-trial variables; _rows_mpi writes rows [from, to)
+ * of a rank's share, whose first row is
  * `offset` in the run, with one collective write per variable (a rank
  * with nothing left calls it with from == to); _end_mpi closes the file
  * collectively, and on rank 0 reopens it for the statistics and

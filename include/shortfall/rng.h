@@ -4,7 +4,8 @@
  *
  * Every random draw in shortfall is a pure function of (seed, trial,
  * purpose, a, b) and of its position in that stream, never of the thread,
- * the trial order or the draws made before it (MODEL.md §5, DESIGN.md §4).
+ * the trial order or the draws made before it (docs/model.md and
+ * docs/design.md, Random numbers).
  * A counter-based generator makes that cheap: sf_rng_set() rewrites the
  * key and counter of a per-thread gsl_rng in place, after which
  * gsl_rng_uniform(r->gsl) and every gsl_ran_*(r->gsl, ...) draw that

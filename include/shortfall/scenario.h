@@ -1,7 +1,7 @@
 /*
  * scenario.h — a scenario file as validated, immutable structs.
  *
- * The loader (sim/config.c) fills an sf_scenario from YAML
+ * The loader (sim/config*.c) fills an sf_scenario from YAML
  * (docs/scenarios.md is the reference); every name has been resolved to an
  * index, every "_months" amount converted to units, every default applied.
  * Nothing here is changed after loading.  Indices are 0-based; -1 means

@@ -1,6 +1,6 @@
 /*
  * cli.h — the command line: options of each subcommand, and the
- * subcommands themselves.  Only sim/main.c and these files print.
+ * subcommands themselves.  Only sim/cli/main.c and these files print.
  */
 #ifndef SHORTFALL_CLI_H
 #define SHORTFALL_CLI_H
@@ -31,10 +31,10 @@ int sf_cmd_run(int argc, char **argv);
 int sf_cmd_info(int argc, char **argv);
 int sf_cmd_merge(int argc, char **argv);
 
-/* The summary table of a run (sim/summary.c). */
+/* The summary table of a run (sim/cli/summary.c). */
 void sf_print_summary(FILE *f, const sf_results *res);
 
-/* Summaries of a results file (sim/summary.c; docs/cli.md): the table, or
+/* Summaries of a results file (sim/cli/summary.c; docs/cli.md): the table, or
  * one CSV or JSON record per mix and region (and variant). */
 typedef enum {
     SF_SUMMARY_TABLE,
@@ -71,7 +71,7 @@ void sf_summary_write(FILE *f, const sf_summary_set *s, sf_summary_format fmt);
 /* "table", "csv" or "json" as an sf_summary_format; -1 for anything else. */
 int sf_summary_format_parse(const char *s);
 
-/* A results file read for its summaries (sim/info.c): every run or
+/* A results file read for its summaries (sim/cli/info.c): every run or
  * variant it holds, with its scenario, model and summary statistics. */
 typedef struct {
     sf_summary_set set;

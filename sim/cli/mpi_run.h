@@ -1,5 +1,5 @@
 /*
- * mpi_run.h — running trials across MPI ranks (sim/mpi.c, MPI build only;
+ * mpi_run.h — running trials across MPI ranks (sim/cli/mpi.c, MPI build only;
  * in the serial build sf_mpi_rank() is 0 and sf_mpi_size() 1).
  */
 #ifndef SHORTFALL_MPI_RUN_H

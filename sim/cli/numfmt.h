@@ -1,5 +1,5 @@
 /*
- * numfmt.h — numbers as the summary table shows them (sim/numfmt.c): fixed
+ * numfmt.h — numbers as the summary table shows them (sim/cli/numfmt.c): fixed
  * notation with ',' between thousands, a standard error to two
  * significant digits and its mean to the same decimal place.  Pure
  * functions of their arguments: no locale, no state.
