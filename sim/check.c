@@ -65,7 +65,7 @@ static void print_commodities(FILE *f, const sf_model *m)
     for (size_t k = 0; k < m->n_commodities; k++) {
         const sf_commodity *c = &sc->commodities[m->order[k]];
         fprintf(f, "  %-3zu %-16s %-12s %10g %10g\n", k + 1, c->id, c->unit,
-                c->tariff_elasticity, c->price);
+                c->substitution_elasticity, c->price);
     }
 }
 

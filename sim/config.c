@@ -55,6 +55,12 @@
  * multiplies, divides, compounds or sums over 2^32 trials and 12000 months
  * stays finite (1e308 demands gave infinite and NaN shortfalls). */
 #define MAX_NUMBER 1e15
+/* Market version 2 (docs/model.md): a substitution elasticity sigma and a
+ * price cap M this bounded keep M^sigma (the widest spread of weights a
+ * buyer sees) within 1e150; elasticities of demand and supply likewise. */
+#define MAX_SUBSTITUTION 50.0
+#define MAX_ELASTICITY 10.0
+#define MAX_PRICE_CAP 1000.0
 /* How far a row of transition probabilities may sum away from 1. */
 #define ROW_SUM_TOLERANCE 1e-9
 /* Rounding slack on the sum of offtake shares on one supplier. */
@@ -105,26 +111,29 @@ const char *sf_dist_kind_name(sf_dist_kind kind)
 static const char *const top_keys[] = {
     "name",   "description", "horizon_months", "trials", "seed",
     "blocs",  "commodities", "nodes",          "links",  "shocks",
-    "regimes", "triggers",   "policies",       NULL};
+    "regimes", "triggers",   "policies",       "currency", NULL};
 
-static const char *const commodity_keys[] = {"id", "unit", "tariff_elasticity",
-                                             "price", NULL};
+static const char *const commodity_keys[] = {
+    "id",    "unit",  "price", "substitution_elasticity", "tariff_elasticity",
+    "demand_elasticity", "supply_elasticity", "price_cap", NULL};
 
 static const char *const node_keys[] = {
     "id",       "kind",   "country",          "input",
     "output",   "capacity", "output_stock_cap", "yield",
     "input_buffer_months", "initial_input_stock", "demand",
-    "growth",   "volatility", NULL};
-static const char *const node_kind_keys[][11] = {
+    "growth",   "volatility", "elasticity", "inventory_months",
+    "inventory_refill_months", "release_price", NULL};
+static const char *const node_kind_keys[][12] = {
     {"id", "kind", "country", "output", "capacity", "output_stock_cap", NULL},
     {"id", "kind", "country", "input", "output", "capacity",
      "output_stock_cap", "yield", "input_buffer_months",
-     "initial_input_stock", NULL},
+     "initial_input_stock", "elasticity", NULL},
     {"id", "kind", "country", "input", "output", "capacity",
      "output_stock_cap", "yield", "input_buffer_months",
-     "initial_input_stock", NULL},
+     "initial_input_stock", "elasticity", NULL},
     {"id", "kind", "country", "input", "demand", "growth", "volatility",
-     NULL}};
+     "elasticity", "inventory_months", "inventory_refill_months",
+     "release_price", NULL}};
 static const char *const node_kind_what[] = {"a mine", "a refiner", "a plant",
                                              "a demand node"};
 
@@ -155,13 +164,14 @@ static const char *const policy_keys[] = {"name", "interventions", NULL};
 static const char *const iv_keys[] = {
     "kind",     "node",     "initial",          "initial_months",
     "capacity", "capacity_months", "max_release_months", "refill_months",
-    "buyer",    "supplier", "share",            "lead_time_months",
+    "release_price", "buyer",    "supplier", "share",            "lead_time_months",
     "ramp_months", "completion_probability", "id", "importer",
     "exporter", "commodities", "rate",          "schedule",
     "hazard_per_year", "duration_months", "shock", "factor", NULL};
-static const char *const iv_kind_keys[][9] = {
+static const char *const iv_kind_keys[][10] = {
     {"kind", "node", "initial", "initial_months", "capacity",
-     "capacity_months", "max_release_months", "refill_months", NULL},
+     "capacity_months", "max_release_months", "refill_months",
+     "release_price", NULL},
     {"kind", "buyer", "supplier", "share", NULL},
     {"kind", "node", "lead_time_months", "ramp_months",
      "completion_probability", NULL},
@@ -477,6 +487,32 @@ static int num_field(loader *L, const yaml_node_t *map, const char *key,
         *out = v;
     sf_cfg_pop(&L->y, old);
 out:
+    return rc;
+}
+
+/* A number under key within (lo, hi] or [lo, hi] (lo_open says which);
+ * absent: *out is left alone and *given is false. */
+static int bounded_field(loader *L, const yaml_node_t *map, const char *key,
+                         double lo, bool lo_open, double hi, double *out,
+                         bool *given)
+{
+    double v = *out;
+    bool g = false;
+    int rc = num_field(L, map, key, false, R_ANY, &v, &g);
+
+    if (given != NULL)
+        *given = g;
+    if (rc < 0 || !g)
+        return rc;
+    if ((lo_open ? v > lo : v >= lo) && v <= hi) {
+        *out = v;
+        return 0;
+    }
+    size_t old = sf_cfg_push_key(&L->y, key);
+    rc = sf_cfg_fail(&L->y, SF_ERR_RANGE, sf_cfg_get(&L->y, map, key),
+                     "must be in %c%g, %g], got %s", lo_open ? '(' : '[', lo,
+                     hi, q(L, sf_cfg_scalar(sf_cfg_get(&L->y, map, key))));
+    sf_cfg_pop(&L->y, old);
     return rc;
 }
 
@@ -1130,6 +1166,11 @@ static int parse_header(loader *L, const yaml_node_t *root)
         rc = str_field(L, root, "description", &s, NULL);
     if (rc == 0)
         rc = dup_str(L, s, &sc->description);
+    s = "USD";
+    if (rc == 0 && sf_cfg_get(&L->y, root, "currency") != NULL)
+        rc = str_field(L, root, "currency", &s, NULL);
+    if (rc == 0)
+        rc = dup_str(L, s, &sc->currency);
     if (rc < 0)
         goto out;
     sc->horizon_months = 60;
@@ -1154,6 +1195,28 @@ static int parse_header(loader *L, const yaml_node_t *root)
         sf_cfg_pop(&L->y, old);
     }
 out:
+    return rc;
+}
+
+/* substitution_elasticity, or tariff_elasticity, its version-1 name; not
+ * both. */
+static int substitution_field(loader *L, const yaml_node_t *m,
+                              sf_commodity *c)
+{
+    bool a = false, b = false;
+    int rc = bounded_field(L, m, "substitution_elasticity", 0, true,
+                           MAX_SUBSTITUTION, &c->substitution_elasticity, &a);
+    if (rc == 0)
+        rc = bounded_field(L, m, "tariff_elasticity", 0, true,
+                           MAX_SUBSTITUTION, &c->substitution_elasticity, &b);
+    if (rc == 0 && a && b) {
+        size_t old = sf_cfg_push_key(&L->y, "tariff_elasticity");
+        rc = sf_cfg_fail(&L->y, SF_ERR_CONFLICT,
+                         sf_cfg_get_key_node(&L->y, m, "tariff_elasticity"),
+                         "'tariff_elasticity' is the old name of "
+                         "'substitution_elasticity'; give one of them");
+        sf_cfg_pop(&L->y, old);
+    }
     return rc;
 }
 
@@ -1206,13 +1269,24 @@ static int parse_commodities(loader *L, const yaml_node_t *list)
             rc = str_field(L, m, "unit", &s, NULL);
         if (rc == 0)
             rc = dup_str(L, s, &c->unit);
-        c->tariff_elasticity = 3;
+        c->substitution_elasticity = 3;
         c->price = 1;
+        c->demand_elasticity = -1; /* by buyer kind */
+        c->supply_elasticity = 1;
+        c->price_cap = 10;
         if (rc == 0)
-            rc = num_field(L, m, "tariff_elasticity", false, R_GE0,
-                           &c->tariff_elasticity, NULL);
+            rc = substitution_field(L, m, c);
         if (rc == 0)
-            rc = num_field(L, m, "price", false, R_GE0, &c->price, NULL);
+            rc = num_field(L, m, "price", false, R_GT0, &c->price, NULL);
+        if (rc == 0)
+            rc = bounded_field(L, m, "demand_elasticity", 0, false,
+                               MAX_ELASTICITY, &c->demand_elasticity, NULL);
+        if (rc == 0)
+            rc = bounded_field(L, m, "supply_elasticity", 0, false,
+                               MAX_ELASTICITY, &c->supply_elasticity, NULL);
+        if (rc == 0)
+            rc = bounded_field(L, m, "price_cap", 1, true, MAX_PRICE_CAP,
+                               &c->price_cap, NULL);
         c->loc = sf_cfg_loc(m);
         sf_cfg_pop(&L->y, old);
     }
@@ -1410,6 +1484,26 @@ static int parse_node(loader *L, const yaml_node_t *map, int policy,
             nd->initial_input_stock =
                 nd->input_buffer_months * nd->capacity / 12 / nd->yield;
     }
+    if (rc == 0 && nd->kind != SF_NODE_MINE) {
+        const sf_commodity *c = &L->sc->commodities[nd->input];
+        nd->elasticity = c->demand_elasticity >= 0 ? c->demand_elasticity
+                         : nd->kind == SF_NODE_DEMAND ? 0.2
+                                                      : 0.1;
+        rc = bounded_field(L, map, "elasticity", 0, false, MAX_ELASTICITY,
+                           &nd->elasticity, NULL);
+    }
+    if (rc == 0 && nd->kind == SF_NODE_DEMAND) {
+        nd->inventory_refill_months = 12;
+        nd->release_price = 1.5;
+        rc = num_field(L, map, "inventory_months", false, R_GE0,
+                       &nd->inventory_months, NULL);
+        if (rc == 0)
+            rc = num_field(L, map, "inventory_refill_months", false, R_GT0,
+                           &nd->inventory_refill_months, NULL);
+        if (rc == 0)
+            rc = num_field(L, map, "release_price", false, R_GT0,
+                           &nd->release_price, NULL);
+    }
     if (rc == 0 && nd->kind == SF_NODE_DEMAND) {
         rc = num_field(L, map, "demand", true, R_GE0, &nd->demand, NULL);
         if (rc == 0)
@@ -1517,6 +1611,8 @@ static const char *node_difference(const sf_node *a, const node_extra *ax,
         return "yield";
     if (a->input_buffer_months != b->input_buffer_months)
         return "input_buffer_months";
+    if (a->elasticity != b->elasticity)
+        return "elasticity";
     return NULL;
 }
 
@@ -2417,6 +2513,10 @@ static int parse_stockpile(loader *L, const yaml_node_t *m, int p,
         rc = num_field(L, m, "refill_months", false, R_GE0, &v, &a);
     if (rc == 0 && a)
         iv->refill = v * month;
+    iv->release_price = sc->nodes[iv->node].release_price;
+    if (rc == 0)
+        rc = num_field(L, m, "release_price", false, R_GT0, &iv->release_price,
+                       NULL);
 out:
     return rc;
 }
@@ -3375,6 +3475,7 @@ void sf_scenario_free(sf_scenario *sc)
     free(sc->text);
     free(sc->name);
     free(sc->description);
+    free(sc->currency);
     for (size_t i = 0; i < sc->n_countries; i++)
         free(sc->countries[i]);
     free(sc->countries);

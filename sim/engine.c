@@ -483,7 +483,7 @@ static int engine_init(engine *e, const sf_model *m, const sf_run_options *opt,
     for (size_t l = 0; l < m->n_links; l++) {
         e->attr_base[l] = m->link_weight[l];
         e->eta[l] = m->sc->commodities[m->output[m->link_from[l]]]
-                        .tariff_elasticity;
+                        .substitution_elasticity;
     }
     ret = 0;
 out:

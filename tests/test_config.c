@@ -118,7 +118,7 @@ Test(config, toy_magnets, .fini = cleanup)
     cr_assert_eq(sc.n_commodities, 3);
     cr_expect_str_eq(sc.commodities[0].id, "concentrate");
     cr_expect_str_eq(sc.commodities[0].unit, "t REO");
-    cr_expect_eq(sc.commodities[1].tariff_elasticity, 3);
+    cr_expect_eq(sc.commodities[1].substitution_elasticity, 3);
     cr_expect_eq(sc.commodities[2].price, 1);
     cr_expect_eq(sf_scenario_commodity_index(&sc, "magnet"), 2);
     cr_expect_eq(sf_scenario_commodity_index(&sc, "nope"), -1);
@@ -382,7 +382,7 @@ Test(config, every_construct, .fini = cleanup)
                "asia");
 
     cr_expect_eq(sc.commodities[0].price, 2.5);
-    cr_expect_eq(sc.commodities[0].tariff_elasticity, 0);
+    cr_expect_eq(sc.commodities[0].substitution_elasticity, 0);
 
     /* Nodes: seven of the scenario, then the one policy-built plant that
      * both "mix" and "build_only" share. */
