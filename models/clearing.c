@@ -161,6 +161,8 @@ int sf_clearing_ws_init(sf_clearing_ws *w, size_t max_suppliers,
         (w->open = calloc(l1, sizeof(int))) == NULL ||
         (w->pbar = calloc(b1, sizeof(double))) == NULL ||
         (w->price = calloc(s1, sizeof(double))) == NULL ||
+        (w->efac = calloc(s1, sizeof(double))) == NULL ||
+        (w->log_avail = calloc(s1, sizeof(double))) == NULL ||
         (w->gfac = calloc(g1, sizeof(double))) == NULL ||
         (w->gjac = calloc(g1 * v1, sizeof(double))) == NULL ||
         (w->gw = calloc(g1, sizeof(double))) == NULL ||
@@ -185,7 +187,7 @@ void sf_clearing_ws_free(sf_clearing_ws *w)
                    w->vtry, w->h,     w->size, w->jac,  w->a,    w->lam_l,
                    w->pbar, w->dq_y,  w->dq_g, w->order, w->load, w->spare,
                    w->room, w->rem,   w->lfac, w->price, w->gfac,
-                   w->gjac, w->gw};
+                   w->gjac, w->gw,    w->efac, w->log_avail};
     for (size_t k = 0; k < sizeof d / sizeof *d; k++)
         free(d[k]);
     free(w->is_bound);
@@ -250,8 +252,14 @@ static double evaluate(const sf_market_graph *g, const sf_clearing_in *in,
     size_t ns = g->ns, nv = g->ns + g->ng;
     double P = in->P, sigma = in->sigma, cap = in->M * in->P;
 
+    /* Per supplier (marked ones only: the others sell to nobody): its
+     * price, and exp(-sigma v), its weight factor on links with no
+     * premium. */
     for (size_t i = 0; i < ns; i++)
-        w->price[i] = P * exp(v[i]);
+        if (w->mark[i]) {
+            w->price[i] = P * exp(v[i]);
+            w->efac[i] = exp(-sigma * v[i]);
+        }
     /* uncapped[c]: some open link of group c has a licensed price below
      * the cap (else its premium changes nothing any more). */
     for (size_t c = 0; c < g->ng; c++)
@@ -271,7 +279,7 @@ static double evaluate(const sf_market_graph *g, const sf_clearing_in *in,
             double pre, a;
             if (lam == 0.0) {
                 pre = p;
-                a = in->attr[k] * exp(-sigma * v[i]);
+                a = in->attr[k] * w->efac[i];
                 w->dq_y[k] = 1.0;
                 w->dq_g[k] = P / p;
             } else {
@@ -360,7 +368,7 @@ static double evaluate(const sf_market_graph *g, const sf_clearing_in *in,
             int l = g->sup_link[x];
             size += out->x[l] * w->lfac[l];
         }
-        double log_s = log(in->avail[k]) + min2(0.0, in->beta * v[k]);
+        double log_s = w->log_avail[k] + min2(0.0, in->beta * v[k]);
         w->r[k] = size > 0.0 ? log(size) - log_s : NO_ORDERS;
         w->size[k] = size;
         classify(w, v, k);
@@ -625,6 +633,8 @@ static void setup(const sf_market_graph *g, const sf_clearing_in *in,
                     w->mark[ns + (size_t)g->lk_group[x]] = 1;
         }
     for (size_t i = 0; i < ns; i++) {
+        if (w->mark[i])
+            w->log_avail[i] = log(in->avail[i]);
         w->lo[i] = -ln_m;
         w->hi[i] = ln_m;
         w->v[i] = clamp(out->y[i], -ln_m, ln_m);

@@ -102,7 +102,7 @@ typedef struct {
     int *perm, *touched;
     /* Per link and buyer. */
     double *a, *lam_l, *pbar, *dq_y, *dq_g, *lfac;
-    double *price, *gfac;
+    double *price, *gfac, *efac, *log_avail;
     /* Quotas filled in proportion: gjac[c * vars + j] is the derivative of
      * the log of group c's flow shares; gw the per-buyer weights. */
     double *gjac, *gw;

@@ -26,7 +26,7 @@
 #define SF_MARKET_TOL 1e-6
 
 typedef struct {
-    size_t n_nodes, n_links, n_groups;
+    size_t n_nodes, n_links, n_groups, n_commodities;
 
     /* Inputs for the month, set by the caller. */
     double *cap;   /* node capacity this month, output units: nameplate/12
@@ -68,8 +68,17 @@ typedef struct {
     double *c_avail, *c_plan, *c_eps, *c_attr, *c_tau1, *c_quota, *c_y,
         *c_lam, *c_x, *c_q, *c_pre, *c_dem, *c_recv, *c_sold;
     sf_clearing_ws cws;
+    /* Per commodity, the last clearing's inputs and starting prices
+     * (key) and its solution (val): the solver is a pure function of
+     * them, so a commodity whose inputs and start are bit for bit the
+     * same as last time takes the stored solution, with the same bits.
+     * key_len[c] is 0 until a first clearing. */
+    double **key, **val;
+    size_t *key_len;
+    uint64_t reused;
 
-    /* Solver diagnostics, summed over the months cleared since reset. */
+    /* Solver diagnostics, over every commodity-month this workspace
+     * cleared since sf_market_ws_init (sf_market_reset keeps them). */
     uint64_t solves, iterations;
     int max_iterations;
     double max_residual;
