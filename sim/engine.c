@@ -710,10 +710,6 @@ int sf_engine_run(const sf_model *m, const sf_run_options *opt,
     /* Integer sums and maxima: the totals do not depend on the order. */
     for (int th = 0; th < threads; th++) {
         const sf_market_ws *mw = &ws[th].mw;
-        if (getenv("SF_DEBUG_SOLVER"))
-            fprintf(stderr, "thread %d: solves %lu reused %lu iterations %lu\n",
-                    th, (unsigned long)mw->solves, (unsigned long)mw->reused,
-                    (unsigned long)mw->iterations);
         res->solver_solves += mw->solves;
         res->solver_iterations += mw->iterations;
         if (mw->max_iterations > res->solver_max_iterations)
