@@ -466,8 +466,14 @@ static void serve_demand(const sf_model *m, const sf_policy_plan *pp,
         double priced_out = net - d_need;
         double rationed = max2(0.0, d_need - used);
         double unmet = net - used;
-        if (unmet <= SF_MARKET_TOL * need)
+        if (unmet <= SF_MARKET_TOL * need) {
             unmet = priced_out = rationed = 0.0;
+        } else if (rationed <= SF_MARKET_TOL * need) {
+            /* What the solver's tolerance leaves unfilled is not a
+             * physical shortage: it counts with the orders given up. */
+            priced_out += rationed;
+            rationed = 0.0;
+        }
         w->priced_out[j] = priced_out;
         w->rationed[j] = rationed;
 
