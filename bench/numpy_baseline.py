@@ -397,9 +397,14 @@ class Market:
 
     def __init__(self, sc, c, pols):
         self.c = c
-        self.S = np.flatnonzero(sc.output == c)
-        self.B = np.flatnonzero(sc.input == c)
-        L = np.flatnonzero(np.isin(sc.link_to, self.B))
+        # nodes that exist in some mix run (a project of a mix not run
+        # would only carry zeros)
+        live = np.zeros(sc.n_nodes, bool)
+        for p in pols:
+            live |= sc.pols[p]["built"]
+        self.S = np.flatnonzero((sc.output == c) & live)
+        self.B = np.flatnonzero((sc.input == c) & live)
+        L = np.flatnonzero(np.isin(sc.link_to, self.B) & np.isin(sc.link_from, self.S))
         to = np.searchsorted(self.B, sc.link_to[L])
         o = np.argsort(to, kind="stable")
         self.L, self.to = L[o], to[o]
@@ -429,6 +434,17 @@ class Market:
                 if l in pos:
                     self.Ginc[x, pos[l]] = 1
         self.Gmask = self.Ginc > 0
+        self.glinks = [np.flatnonzero(r) for r in self.Gmask]
+        # The Jacobian's static parts.  C[l, k]: link l moves with unknown
+        # k (its supplier's price, the premia of its groups) and counts in
+        # equation k (its supplier's balance, its groups' flows).
+        K = nS + nG
+        C = np.concatenate([self.Ifr, self.Ginc.T], axis=1)
+        self.IRB = (C[:, :, None] * self.Ito[:, None, :]).reshape(nL, K * nB)
+        self.IBC = (self.Ito[:, :, None] * C[:, None, :]).reshape(nL, nB * K)
+        IRC = (C[:, :, None] * C[:, None, :]).reshape(nL, K * K)
+        self.irc_cols = np.flatnonzero(IRC.any(axis=0))     # (mostly zero)
+        self.IRC = IRC[:, self.irc_cols]
         self.GincT = self.Ginc.T.copy()
         # pairs of groups that share links (the same flow when their
         # ordering links coincide)
@@ -503,10 +519,16 @@ class Market:
     def vmax(self, d, a, v, arg=False):
         """The premium bound of each group: every licensed price of its
         ordering links at the cap (with arg, also the link that sets it)."""
-        base = a[:, None, :] - v[:, :, None]
-        base = np.where(self.Gmask[None] & d.ordl[:, None, :], base, np.inf)
-        vm = np.maximum(0.0, self.M - base.min(axis=2))
-        return (vm, base.argmin(axis=2)) if arg else vm
+        R = a.shape[0]
+        lo = np.empty((R, self.nG))
+        at = np.empty((R, self.nG), int)
+        for g, ls in enumerate(self.glinks):
+            base = np.where(d.ordl[:, ls], a[:, ls] - v[:, g:g + 1], np.inf)
+            lo[:, g] = base.min(axis=1)
+            if arg:
+                at[:, g] = ls[base.argmin(axis=1)]
+        vm = np.maximum(0.0, self.M - lo)
+        return (vm, at) if arg else vm
 
     def phi(self, d, u, v, jac=False):
         """The complementarity residual Phi (zero at a solution) and, with
@@ -514,6 +536,7 @@ class Market:
         ln X_i (log excess supply), Phi_i = u_i - clip(u_i - F_i, lo, hi).
         Group g: G_g = ln Q_g - ln flow_g (log slack), Phi_g = v_g -
         clip(v_g - G_g, 0, vmax_g)."""
+        R = u.shape[0]
         m = self.demand(d, u, v)
         x = m["x"]
         X = x @ self.Ifr
@@ -526,7 +549,10 @@ class Market:
         if self.nG:
             Fg = x @ self.GincT
             Fgs = np.where(Fg > 0, Fg, 1.0)
-            vm, lstar = self.vmax(d, m["a"], v, arg=True)
+            if d.actg.any():
+                vm, lstar = self.vmax(d, m["a"], v, arg=True)
+            else:
+                vm, lstar = np.zeros((R, self.nG)), np.zeros((R, self.nG), int)
             G = np.where(d.actg, np.log(np.where(d.Q > 0, d.Q, 1.0)) - np.log(Fgs), 0.0)
             zv = v - G
             phv = np.where(d.actg, v - np.clip(zv, 0.0, vm), 0.0)
@@ -539,31 +565,34 @@ class Market:
         m.update(X=X, ph=ph)
         if not jac:
             return m
-        R, nS, nG, nL = u.shape[0], self.nS, self.nG, self.nL
+        nS, nG, nL, nB = self.nS, self.nG, self.nL, self.nB
         K = nS + nG
-        # Z[l, k] = d ln q_l / d theta_k  (zero on a capped link)
-        # (the left derivative at the cap itself)
+        # d ln q_l / d theta_k = g_l C[l, k] e_k, with g_l = 1/a_l (0 on a
+        # capped link; the left derivative at the cap itself) and e = (p/P
+        # for prices, 1 for premia).  d ln x_l / d ln q_m = -sigma (l == m)
+        # + [same buyer] coef_m, coef_m = s_m (sigma - eps [pb > P]
+        # ((1 - sigma) q_m / pb + sigma)).  So the Jacobian of the flows
+        # d flow_row / d theta_k = sum_b FR[row, b] gb[b, k]
+        #                          - sigma sum_l x_l g_l C[l, row] C[l, k] e_k
+        # with FR the flows by equation and buyer and gb[b, k] = e_k
+        # sum_{l to b} coef_l g_l C[l, k].
         gl = np.where(m["a"] <= self.M * (1 + 1e-12), 1.0 / m["a"], 0.0)
-        Z = np.zeros((R, nL, K))
-        Z[:, self.ar_l, self.fr] = gl * m["eu"][:, self.fr]
-        if nG:
-            Z[:, :, nS:] = gl[:, :, None] * self.GincT[None]
-        # d ln x_l / d ln q_m = -sigma (l==m) + [same buyer] coef_m, with
-        # coef_m = s_m (sigma - eps [pb > P] ((1 - sigma) q_m / pb + sigma))
+        e = np.concatenate([m["eu"], np.ones((R, nG))], axis=1)
         pbs = np.where(m["pb"] > 0, m["pb"], 1.0)
         epa = np.where(m["above"], self.eps, 0.0)
         coef = m["s"] * (self.sigma - epa[:, self.to] * (
             (1 - self.sigma) * m["q"] / pbs[:, self.to] + self.sigma))
-        gb = self.bysum(coef[:, :, None] * Z)              # [R, nB, K]
-        xd = x[:, :, None] * (gb[:, self.to, :] - self.sigma * Z)
-        dX = np.tensordot(xd, self.Ifr, axes=([1], [0])).transpose(0, 2, 1)
-        Ju = -dX / Xs[:, :, None]
-        Ju[:, self.ar_s, self.ar_s] += self.beta * (u < 0)
+        gb = ((coef * gl) @ self.IBC).reshape(R, nB, K) * e[:, None, :]
+        FR = (x @ self.IRB).reshape(R, K, nB)
+        own = np.zeros((R, K * K))
+        own[:, self.irc_cols] = (x * gl) @ self.IRC
+        dflow = FR @ gb - self.sigma * own.reshape(R, K, K) * e[:, None, :]
         if nG:
-            dF = np.tensordot(xd, self.GincT, axes=([1], [0])).transpose(0, 2, 1)
-            J = np.concatenate([Ju, -dF / Fgs[:, :, None]], axis=1)
+            tot = np.concatenate([Xs, Fgs], axis=1)
         else:
-            J = Ju
+            tot = Xs
+        J = -dflow / tot[:, :, None]
+        J[:, self.ar_s, self.ar_s] += self.beta * (u < 0)
         eye = np.eye(K)
         J = np.where(free[:, :, None], J, eye[None])
         if nG and up_v.any():
@@ -595,19 +624,25 @@ class Market:
             v = np.where(d.actg, np.minimum(v, self.vmax(d, a, v)), 0.0)
         return u, v
 
+    KEEP = ("x", "s", "D", "Zb", "c", "X", "a")   # what clear() uses
+
     def solve(self, d, u, v, st):
         """Semismooth Newton on Phi, rows vectorised, each row on its own
-        step length: a step is capped at a factor of e in price (1 in log
-        price; a premium moves by at most max(1, v) units of P), projected
-        into the bounds, and halved until the sum of squares of Phi falls
-        (Armijo, 1e-4); a row whose halvings all fail takes the best of
-        them if it is lower, else the full capped step (a flat region:
-        a price walking to its bound).  Stops at max |Phi| <= TOL."""
+        step length: a price step is capped at a factor of e (1 in log
+        price; premia are kept within [0, vmax] by the projection alone),
+        projected into the bounds, and halved until the sum of squares of
+        Phi falls (Armijo, 1e-4); a row whose halvings all fail takes the
+        best of them if it is lower, else the full capped step (a flat
+        region: a price walking to its bound).  Stops at max |Phi| <= TOL.
+        Returns u, v, iterations and max |Phi| per row, and the market at
+        the solution (the KEEP fields of phi)."""
         nS = self.nS
         m = self.phi(d, u, v)
+        cur = {k: m[k] for k in self.KEEP}
         err = np.abs(m["ph"]).max(axis=1) if m["ph"].shape[1] else np.zeros(len(u))
         iters = np.zeros(len(u), int)
         work = np.flatnonzero(err > NEWTON_TOL)
+        stale = []
         k = 0
         while work.size and k < NEWTON_MAXIT:
             k += 1
@@ -623,8 +658,6 @@ class Market:
                 step = np.einsum("rij,rj->ri", np.linalg.pinv(J), m["rhs"])
             du, dv = step[:, :nS], step[:, nS:]
             big = np.abs(du).max(axis=1) if nS else np.zeros(len(work))
-            if self.nG:
-                big = np.maximum(big, (np.abs(dv) / np.maximum(1.0, vw)).max(axis=1))
             alpha = np.minimum(1.0, 1.0 / np.maximum(big, 1e-300))
             psi0 = (ph ** 2).sum(axis=1)
             nu, nv, nerr = uw.copy(), vw.copy(), np.zeros(len(work))
@@ -635,7 +668,8 @@ class Market:
                 dp = dw.take(pend)
                 cu, cv = self.project(dp, uw[pend] + alpha[pend, None] * du[pend],
                                       vw[pend] + alpha[pend, None] * dv[pend])
-                cph = self.phi(dp, cu, cv)["ph"]
+                cm = self.phi(dp, cu, cv)
+                cph = cm["ph"]
                 cpsi = (cph ** 2).sum(axis=1)
                 cerr = np.abs(cph).max(axis=1)
                 if ls == 0:
@@ -647,6 +681,9 @@ class Market:
                 ok = cpsi <= (1 - 1e-4 * alpha[pend]) * psi0[pend]
                 oi = pend[ok]
                 nu[oi], nv[oi], nerr[oi] = cu[ok], cv[ok], cerr[ok]
+                rows = work[oi]
+                for key in self.KEEP:
+                    cur[key][rows] = cm[key][ok]
                 pend = pend[~ok]
                 if not pend.size:
                     break
@@ -657,11 +694,17 @@ class Market:
                 nu[li], nv[li], nerr[li] = bu[li], bv[li], berr[li]
                 nu[fi], nv[fi], nerr[fi] = fu[fi], fv[fi], ferr[fi]
                 st["forced"] += len(fi)
+                stale.append(work[pend])
             u[work], v[work] = nu, nv
             iters[work] += 1
             err[work] = nerr
             work = work[nerr > NEWTON_TOL]
-        return u, v, iters, err
+        if stale:
+            rows = np.unique(np.concatenate(stale))
+            m = self.phi(d.take(rows), u[rows], v[rows])
+            for key in self.KEEP:
+                cur[key][rows] = m[key]
+        return u, v, iters, err, cur
 
     def excess(self, d, u, v, m):
         """The relative excess the specification bounds (1e-9): at each
@@ -798,8 +841,9 @@ class Market:
             d = Rows(A=Ap, N=Np, tau=tau, open=open_, ordl=ordl, acts=acts)
         iters, err = np.zeros(R, int), np.zeros(R)
         if R and (acts.any() or (nG and actg.any())):
-            u[:], v[:], iters, err = self.solve(d, u, v, st)
-        m = self.phi(d, u, v)
+            u[:], v[:], iters, err, m = self.solve(d, u, v, st)
+        else:
+            m = self.phi(d, u, v)
         exc = self.excess(d, u, v, m)
         if nG:
             d.actg_q = gact
