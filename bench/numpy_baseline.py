@@ -4,7 +4,122 @@ written the way an analyst would write it in NumPy: an independent
 implementation, vectorised over trials, for benchmarking and for
 cross-checking shortfall.
 
-(header to be completed)
+    numpy_baseline.py SCENARIO.yaml -n N --seed S [--policy NAME]... [--json]
+    numpy_baseline.py SCENARIO.yaml --trace [-n 1] [--policy NAME]...
+
+Every array has rows = policy mixes x trials (mix-major) as its first axis:
+all mixes run together on common random numbers, every draw made once per
+trial and repeated for each mix.  The month loop and the commodity loop
+are Python; everything inside a month is vectorised over rows, links and
+nodes.  Trials run in chunks of --chunk (1024: temporaries of a few
+hundred kB).  Draws come from numpy.random.default_rng(seed), so the
+random streams differ from shortfall's (Philox keyed by trial); only the
+distributions agree, and means must agree within Monte Carlo error.
+
+Prints per mix and region (and the world) the mean cumulative shortfall,
+priced-out and rationed need and buyer cost, months active per shock and
+the world price index per commodity; --json gives these with standard
+errors (plus tariff paid, price_mean/price_peak and solver figures) as one
+JSON object; --trace prints trial 0 of every mix month by month (prices,
+supply, plans, orders, flows, quotas and premia, demand and stocks).
+Only Debian's python3 with python3-numpy and python3-yaml is needed.
+
+THE SOLVER (designed here, independently of shortfall's).  For one
+commodity and month the unknowns are u_i = ln(p_i/P) in [-ln M, ln M] per
+supplier and v_g = premium/P in [0, vmax_g] per quota group in force, vmax_g
+putting every licensed price of the group at the cap.  With F_i = ln S_i(p_i)
+- ln(orders_i) and G_g = ln Q_g - ln(flow_g), the conditions of docs/model.md
+are Phi = 0 for
+
+    Phi_i = u_i - clip(u_i - F_i, -ln M, ln M),   Phi_g = v_g - clip(v_g - G_g, 0, vmax_g)
+
+(the mid function of a box-constrained complementarity problem).  A
+semismooth Newton method solves it on all rows at once, each row with its
+own step: analytic Jacobian (the logit in log delivered prices, the kinked
+demand, the held-back supply; a row at a bound is the bound's, and at the
+premium bound the exact row of a_l* - M, which keeps the step on the cap);
+a free row that depends on nothing (a buyer that takes what it takes at
+any price) moves one unit towards the bound its residual points to;
+price steps capped at a factor of e; projection into the bounds; Armijo
+halving of the step on sum(Phi^2).  Warm start: last month's prices of the
+same row, or the mix's reference month.  Stops at max |Phi| <= 1e-10; the
+run reports the largest |Phi| left, the largest relative excess as the
+specification defines it (1e-9 at every supplier and quota not at a
+bound), and the mean and largest Newton iterations per commodity-month.
+
+QUESTIONS docs/model.md LEAVES OPEN, AND THE ANSWERS CHOSEN HERE (the
+cross-check with shortfall exists to find out whether the C code agrees):
+
+ 1. Offtake price.  A contract pays "the supplier's clearing price plus
+    tariff": p_i (1 + tau), no quota premium, although it ships within the
+    quota.  Its pre-tariff price p_i counts in the buyer's average prices.
+ 2. What the market clears after offtake.  The supplier offers
+    (A_i - o_i) min(1, (p/P)^beta) (it holds back only what contracts left)
+    and the buyer orders (N_j - o_j) min(1, (Pbar/P)^-eps) (the elasticity
+    applies to the rest of its plan; contracted amounts are taken at any
+    price).
+ 3. A quota that still binds with every licensed price at the cap.  The
+    supplier's balance counts the orders on the group's links, not the
+    quota; the excess over the quota is cut in the conservation pass and
+    the matching output stays unsold.  So the restricting country's home
+    price is higher than if the balance counted what the quota lets out
+    (two-tier market, s = 0.8, eps = 0.5: home price 0.658 against 0.600;
+    the flows are the same).
+ 4. Open link.  Its supplier has output left after contracts (A_i - o_i >
+    1e-12 A_i) and none of its groups in force was used up by contracts
+    (Q_g - o_g > 1e-12 Q_g).  A group nobody orders on has premium 0.
+ 5. Two groups in force on the same ordering links (gallium: the permanent
+    CN licensing and cn_controls, both CN -> all).  One flow, two quotas:
+    only the smaller binds and carries the premium, the other's is 0 (the
+    document says such a link "carries both premia"; only their sum is
+    determined).  Both limits are held in the conservation pass.
+ 6. Conservation and rationing rounds.  In a round a link is filled at the
+    smaller of its supplier's and its groups' fill factors.  Unfilled
+    orders are offered again over all of the buyer's links whose supplier
+    has output left and whose groups have room (the same link too, if it
+    now has room), in proportion to w q^-sigma at the solution's prices,
+    until no buyer has more than 1e-9 of its market plan left to place.
+    "Output left" is A_i less what it shipped, output held back below the
+    reference price included.
+ 7. Priced out and rationed.  Given up = market plan - orders; rationed =
+    orders - market receipts; both taken from refills first: priced_out =
+    min(U, max(0, given up - refills)), rationed = U - priced_out, U the
+    unmet need.  A buyer with no open link orders its whole market plan
+    and all of it is rationed.
+ 8. "Some need rationed" (the release and calm tests) means rationed need
+    above 1e-6 of the need, the document's rounding threshold applied to
+    the rationed part too: a solved market can leave 1e-10 unfilled.
+ 9. "Average price before tariffs" (release and calm): the receipt-weighted
+    pre-tariff price of this month's receipts, premia included, offtake
+    included at p_i; no receipts: M P.  Recycled supply does not count.
+10. Release prices per stock: the inventory uses the node's release_price,
+    the stockpile its own (default: the node's).
+11. Refills.  Receipts beyond the need go to the inventory first (up to
+    its refill request), then to the stockpile.  The inventory asks
+    min(size/inventory_refill_months, size - level), size =
+    inventory_months x demand/12 (fixed; no growth); the stockpile
+    min(refill, capacity - level).  Month -1 counts as calm: a stock that
+    starts below capacity refills in month 0, and in the reference month.
+12. Reference month.  Policy tariffs whose schedule covers month 0 are in
+    force (a random rate at its distribution's mean: the reference is the
+    same for every trial); the mix's offtake contracts and the refills of
+    item 11 are part of it; recycling at month 0.
+13. Quota history.  A group's monthly flow is all its links carry
+    (contracts, market, rationing rounds), recorded every month whether
+    or not its restriction is in force.  A quota is fixed at each onset (a
+    scheduled restriction's start month, each new episode of a hazard one)
+    and held for the episode.
+14. buyer_cost = sum received (Pbar - P) with received = contracts and
+    market receipts (not recycled supply) and Pbar the delivered price,
+    tariffs and premia included; tariff_paid = receipts x tau x pre-tariff
+    price.
+15. Price index weights: each buyer's whole planned purchases, contracts
+    included, over the buyers that exist in the mix; a buyer with a plan
+    and no receipts counts at M P.
+16. A supplier with something to sell and no open link to a buyer with a
+    plan has the floor price P/M (orders 0 <= S_i).
+17. When vmax_g = 0 (the group's suppliers at the cap) the premium is 0
+    and either inequality holds.
 """
 import argparse
 import json
@@ -565,7 +680,7 @@ class Market:
         m.update(X=X, ph=ph)
         if not jac:
             return m
-        nS, nG, nL, nB = self.nS, self.nG, self.nL, self.nB
+        nS, nG, nB = self.nS, self.nG, self.nB
         K = nS + nG
         # d ln q_l / d theta_k = g_l C[l, k] e_k, with g_l = 1/a_l (0 on a
         # capped link; the left derivative at the cap itself) and e = (p/P
