@@ -69,7 +69,9 @@ typedef struct {
 } writer;
 
 static const struct {
-    const char *units; /* "demand" = the demand nodes' commodity unit */
+    /* "demand" = the demand nodes' commodity unit, "currency" = the
+     * scenario's currency */
+    const char *units;
     const char *long_name;
 } metric_meta[SF_M_COUNT] = {
     {"demand", "cumulative shortfall"},
@@ -79,11 +81,17 @@ static const struct {
     {"months", "months short (shortfall > 0.1% of need)"},
     {"months", "longest run of short months"},
     {"demand", "lowest end-of-month stockpile"},
-    {"price units", "tariff paid"},
+    {"currency", "tariff paid (receipts x tariff x price before tariff)"},
+    {"demand", "cumulative need given up at the price (before releases)"},
+    {"demand", "cumulative need ordered and not filled (before releases)"},
+    {"currency", "extra spending over reference prices (receipts x "
+                 "(average price paid - reference price))"},
 };
 
 static const char *units_of(const writer *w, const char *u)
 {
+    if (strcmp(u, "currency") == 0)
+        return w->res->model->sc->currency;
     return strcmp(u, "demand") == 0 ? sf_model_demand_unit(w->res->model) : u;
 }
 

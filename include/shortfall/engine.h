@@ -41,7 +41,10 @@ typedef enum {
     SF_M_MONTHS_SHORT, /* months short */
     SF_M_LONGEST_RUN,  /* longest run of short months */
     SF_M_MIN_STOCK,    /* lowest end-of-month stockpile, units */
-    SF_M_TARIFF,       /* tariff paid, price units */
+    SF_M_TARIFF,       /* tariff paid, in the scenario's currency */
+    SF_M_PRICED_OUT,   /* need given up at the price, units */
+    SF_M_RATIONED,     /* need ordered and not filled, units */
+    SF_M_BUYER_COST,   /* extra spending over reference prices, currency */
     SF_M_COUNT
 } sf_metric;
 
@@ -116,6 +119,12 @@ typedef struct {
     uint64_t n_paths;       /* trials whose monthly paths are kept */
     sf_policy_results *pol; /* pol[0] is the baseline */
     double wall_seconds;
+    /* The market solver over the run's commodity-months: how many were
+     * cleared, the Newton iterations they took in all and at most, and
+     * the largest residual (relative excess demand) left. */
+    uint64_t solver_solves, solver_iterations;
+    int solver_max_iterations;
+    double solver_max_residual;
     /* Bytes the statistics of a streamed run may hold (see
      * sf_results_summarise_columns). */
     uint64_t stats_memory;

@@ -447,6 +447,15 @@ static void write_table(FILE *f, const sf_summary_set *s)
             months_active(f, res);
             fputs("\n", f);
         }
+        if (res->solver_solves > 0)
+            fprintf(f,
+                    "Market solver: %" PRIu64 " commodity-months cleared, "
+                    "%.2f Newton iterations each on average, at most %d; "
+                    "largest relative excess demand left %.1e\n",
+                    res->solver_solves,
+                    (double)res->solver_iterations /
+                        (double)res->solver_solves,
+                    res->solver_max_iterations, res->solver_max_residual);
     } else if (s->runs[0].res->model->n_shocks > 0) {
         fputs("\nMean months active per trial (baseline):\n", f);
         for (size_t i = 0; i < s->n_runs; i++) {
