@@ -127,6 +127,10 @@ void sf_market_reset(sf_market_ws *w, const sf_model *m,
     }
     for (size_t g = 0; g < m->n_groups; g++)
         w->lam[g] = 0.0;
+    /* A trial reuses only its own clearings: which trial a thread ran
+     * before must not change the solver's counts (sf_results). */
+    for (size_t c = 0; c < m->n_commodities; c++)
+        w->key_len[c] = 0;
 }
 
 void sf_market_link_weights(const sf_model *m, sf_market_ws *w)

@@ -710,12 +710,9 @@ int sf_engine_run(const sf_model *m, const sf_run_options *opt,
     /* Integer sums and maxima: the totals do not depend on the order. */
     for (int th = 0; th < threads; th++) {
         const sf_market_ws *mw = &ws[th].mw;
-        res->solver_solves += mw->solves;
-        res->solver_iterations += mw->iterations;
-        if (mw->max_iterations > res->solver_max_iterations)
-            res->solver_max_iterations = mw->max_iterations;
-        if (mw->max_residual > res->solver_max_residual)
-            res->solver_max_residual = mw->max_residual;
+        sf_solver_stats s = {mw->solves, mw->iterations, mw->max_iterations,
+                             mw->max_residual};
+        sf_solver_stats_add(&res->solver, &s);
     }
     for (int th = 0; th < threads; th++)
         for (size_t p = 0; p < res->n_policies; p++) {
@@ -740,6 +737,16 @@ out:
     engine_free(&e);
     res->wall_seconds += now_seconds() - t0;
     return ret;
+}
+
+void sf_solver_stats_add(sf_solver_stats *a, const sf_solver_stats *b)
+{
+    a->solves += b->solves;
+    a->iterations += b->iterations;
+    if (b->max_iterations > a->max_iterations)
+        a->max_iterations = b->max_iterations;
+    if (b->max_residual > a->max_residual)
+        a->max_residual = b->max_residual;
 }
 
 const char *const sf_unit_kind_suffix[3] = {"", "_region", "_world"};

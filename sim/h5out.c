@@ -551,6 +551,13 @@ static int write_root(hid_t f, const sf_results *res, const sf_h5_meta *meta)
     TRY(sf_h5_attr_double(f, "target_rse", meta->target_rse));
     TRY(sf_h5_attr_str(f, "target_unit",
                        meta->target_unit ? meta->target_unit : "world"));
+    /* The market solver (docs/output.md). */
+    TRY(sf_h5_attr_u64(f, "solver_solves", res->solver.solves));
+    TRY(sf_h5_attr_u64(f, "solver_iterations", res->solver.iterations));
+    TRY(sf_h5_attr_int(f, "solver_max_iterations",
+                       res->solver.max_iterations));
+    TRY(sf_h5_attr_double(f, "solver_max_residual",
+                          res->solver.max_residual));
     TRY(sf_h5_attr_str(f, "scenario_name", sc->name));
     TRY(sf_h5_attr_str(f, "scenario_file", sc->file));
     TRY(sf_h5_attr_str(f, "scenario_text", sc->text ? sc->text : ""));

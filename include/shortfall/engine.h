@@ -58,6 +58,20 @@ typedef enum {
 #define SF_N_QUANTILES 5
 extern const double sf_quantile_levels[SF_N_QUANTILES];
 
+/* The market solver over a run's commodity-months: how many were cleared,
+ * the Newton iterations they took in all and at most (a clearing taken
+ * unchanged from the month before counts 0), and the largest residual
+ * (relative excess demand) left.  Per trial these are fixed, so the
+ * totals are the same for any thread count, shards or ranks. */
+typedef struct {
+    uint64_t solves, iterations;
+    int max_iterations;
+    double max_residual;
+} sf_solver_stats;
+
+/* Adds b's counts to a's. */
+void sf_solver_stats_add(sf_solver_stats *a, const sf_solver_stats *b);
+
 typedef struct {
     double mean, sd, se;
     double q[SF_N_QUANTILES];
@@ -119,12 +133,7 @@ typedef struct {
     uint64_t n_paths;       /* trials whose monthly paths are kept */
     sf_policy_results *pol; /* pol[0] is the baseline */
     double wall_seconds;
-    /* The market solver over the run's commodity-months: how many were
-     * cleared, the Newton iterations they took in all and at most, and
-     * the largest residual (relative excess demand) left. */
-    uint64_t solver_solves, solver_iterations;
-    int solver_max_iterations;
-    double solver_max_residual;
+    sf_solver_stats solver;
     /* Bytes the statistics of a streamed run may hold (see
      * sf_results_summarise_columns). */
     uint64_t stats_memory;

@@ -72,7 +72,8 @@ typedef struct {
      * (key) and its solution (val): the solver is a pure function of
      * them, so a commodity whose inputs and start are bit for bit the
      * same as last time takes the stored solution, with the same bits.
-     * key_len[c] is 0 until a first clearing. */
+     * key_len[c] is 0 until a first clearing, and again from the start
+     * of every trial (sf_market_reset). */
     double **key, **val;
     size_t *key_len;
     uint64_t reused;

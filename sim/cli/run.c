@@ -1142,6 +1142,7 @@ int sf_cmd_run(int argc, char **argv)
         if ((ret = sf_h5_read_trials(ra.resume, &info, &res, &err)) != 0)
             goto fail;
         res.wall_seconds = info.wall_seconds;
+        res.solver = info.solver;
     }
 
     prog.on = root && (ra.progress == PROGRESS_ALWAYS ||
