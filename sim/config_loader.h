@@ -40,6 +40,11 @@
 /* Supplier-buyer links, given and implied (every producer of a buyer's
  * input serves it unless the buyer has given links). */
 #define MAX_LINKS 1000000
+/* Unknowns of one commodity's market: its producers' prices and the
+ * premia of the export restrictions covering it.  models/clearing.c solves
+ * them with a dense Newton step, memory n^2 doubles per thread and time
+ * n^3 per iteration: 2,000 is 32 MB and far beyond any real market. */
+#define MAX_MARKET_UNKNOWNS 2000
 /* Links and nodes the shocks reach, summed over shocks: the links leaving
  * the exporter countries of each restriction or tariff, the nodes of each
  * outage's countries or list. */
