@@ -423,6 +423,7 @@ static int compile_demand(sf_model *m)
                                sizeof(int));
     region_of_country = malloc((m->n_countries ? m->n_countries : 1) *
                                sizeof(int));
+    m->region_of_country = region_of_country;
     if (!m->demand_nodes || !m->demand_region || !m->region_country ||
         !region_of_country)
         goto out;
@@ -445,7 +446,218 @@ static int compile_demand(sf_model *m)
         }
     ret = 0;
 out:
-    free(region_of_country);
+    return ret;
+}
+
+/* The market parameters of every commodity and node (docs/model.md). */
+static int compile_market(sf_model *m, const sf_scenario *sc)
+{
+    size_t nc = m->n_commodities ? m->n_commodities : 1;
+    size_t nn = m->n_nodes ? m->n_nodes : 1;
+
+    m->c_price = calloc(nc, sizeof(double));
+    m->c_sigma = calloc(nc, sizeof(double));
+    m->c_beta = calloc(nc, sizeof(double));
+    m->c_cap = calloc(nc, sizeof(double));
+    m->elasticity = calloc(nn, sizeof(double));
+    m->inventory = calloc(nn, sizeof(double));
+    m->inventory_refill = calloc(nn, sizeof(double));
+    m->release_price = calloc(nn, sizeof(double));
+    if (!m->c_price || !m->c_sigma || !m->c_beta || !m->c_cap ||
+        !m->elasticity || !m->inventory || !m->inventory_refill ||
+        !m->release_price)
+        return SF_ERR_NOMEM;
+    for (size_t c = 0; c < m->n_commodities; c++) {
+        const sf_commodity *k = &sc->commodities[c];
+        m->c_price[c] = k->price;
+        m->c_sigma[c] = k->substitution_elasticity;
+        m->c_beta[c] = k->supply_elasticity;
+        m->c_cap[c] = k->price_cap;
+    }
+    for (size_t i = 0; i < m->n_nodes; i++) {
+        const sf_node *nd = &sc->nodes[i];
+        m->elasticity[i] = nd->elasticity;
+        if (nd->kind == SF_NODE_DEMAND) {
+            m->inventory[i] = nd->inventory_months * nd->demand / 12.0;
+            m->inventory_refill[i] = m->inventory[i] /
+                                     nd->inventory_refill_months;
+            m->release_price[i] = nd->release_price;
+        }
+    }
+    return 0;
+}
+
+/* Quota groups: the links each export restriction covers, split by
+ * commodity, in increasing link order. */
+static int compile_groups(sf_model *m, const sf_scenario *sc)
+{
+    int ret = SF_ERR_NOMEM;
+    size_t ng = 0, nl = m->shock_links.start[m->n_shocks];
+    int *row = malloc((nl ? nl : 1) * sizeof *row);
+    int *gshock = NULL;
+
+    m->group_shock = malloc((nl ? nl : 1) * sizeof(int));
+    m->group_commodity = malloc((nl ? nl : 1) * sizeof(int));
+    gshock = malloc((nl ? nl : 1) * sizeof(int));
+    if (!row || !m->group_shock || !m->group_commodity || !gshock)
+        goto out;
+    /* row[x]: the group of the x-th covered link (in shock_links order). */
+    for (size_t k = 0; k < m->n_shocks; k++) {
+        size_t g0 = ng;
+        for (size_t x = m->shock_links.start[k];
+             x < m->shock_links.start[k + 1]; x++)
+            row[x] = -1;
+        if (sc->shocks[k].kind != SF_SHOCK_EXPORT_RESTRICTION)
+            continue;
+        for (size_t x = m->shock_links.start[k];
+             x < m->shock_links.start[k + 1]; x++) {
+            int c = m->output[m->link_from[m->shock_links.item[x]]];
+            size_t g = g0;
+            while (g < ng && m->group_commodity[g] != c)
+                g++;
+            if (g == ng) {
+                m->group_shock[ng] = (int)k;
+                m->group_commodity[ng] = c;
+                ng++;
+            }
+            row[x] = (int)g;
+        }
+    }
+    m->n_groups = ng;
+    /* The groups' links: rows by group of the covered links. */
+    sf_csr by_group = {0};
+    if (sf_csr_from_rows(&by_group, ng, row, nl))
+        goto out;
+    for (size_t x = 0; x < by_group.start[ng]; x++)
+        by_group.item[x] = m->shock_links.item[by_group.item[x]];
+    m->group_links = by_group;
+    for (size_t g = 0; g < ng; g++)
+        gshock[g] = m->group_shock[g];
+    if (sf_csr_from_rows(&m->shock_groups, m->n_shocks, gshock, ng))
+        goto out;
+    ret = 0;
+out:
+    free(row);
+    free(gshock);
+    return ret;
+}
+
+/* Each commodity's market graph (models/clearing.h): its suppliers and
+ * buyers in node order, links grouped by buyer (in by_buyer order), and
+ * the quota groups of the commodity with each link's memberships. */
+static int compile_graphs(sf_model *m)
+{
+    size_t nc = m->n_commodities, nn = m->n_nodes;
+    int ret = SF_ERR_NOMEM;
+    int *gloc = malloc((m->n_groups ? m->n_groups : 1) * sizeof *gloc);
+    /* Per link, its groups (a link is in at most one group per shock). */
+    int *lrow = NULL;
+    sf_csr link_groups = {0};
+    size_t nmem = m->group_links.start[m->n_groups];
+
+    m->graph = calloc(nc ? nc : 1, sizeof *m->graph);
+    m->sup_local = malloc((nn ? nn : 1) * sizeof(int));
+    m->buy_local = malloc((nn ? nn : 1) * sizeof(int));
+    m->link_local = malloc((m->n_links ? m->n_links : 1) * sizeof(int));
+    lrow = malloc((nmem ? nmem : 1) * sizeof *lrow);
+    if (!gloc || !m->graph || !m->sup_local || !m->buy_local ||
+        !m->link_local || !lrow)
+        goto out;
+    for (size_t i = 0; i < nn; i++)
+        m->sup_local[i] = m->buy_local[i] = -1;
+    /* link_groups: rows = links, items = indices into group_links.item;
+     * the group of membership x is found through mem_group. */
+    int *mem_group = malloc((nmem ? nmem : 1) * sizeof *mem_group);
+    if (mem_group == NULL)
+        goto out;
+    for (size_t g = 0; g < m->n_groups; g++)
+        for (size_t x = m->group_links.start[g];
+             x < m->group_links.start[g + 1]; x++) {
+            lrow[x] = m->group_links.item[x];
+            mem_group[x] = (int)g;
+        }
+    if (sf_csr_from_rows(&link_groups, m->n_links, lrow, nmem)) {
+        free(mem_group);
+        goto out;
+    }
+    for (size_t c = 0; c < nc; c++) {
+        sf_market_graph *g = &m->graph[c];
+        size_t s0 = m->suppliers.start[c], s1 = m->suppliers.start[c + 1];
+        size_t b0 = m->buyers.start[c], b1 = m->buyers.start[c + 1];
+        g->ns = s1 - s0;
+        g->nb = b1 - b0;
+        for (size_t k = s0; k < s1; k++)
+            m->sup_local[m->suppliers.item[k]] = (int)(k - s0);
+        for (size_t k = b0; k < b1; k++)
+            m->buy_local[m->buyers.item[k]] = (int)(k - b0);
+        for (size_t x = 0; x < m->n_groups; x++)
+            gloc[x] = -1;
+        for (size_t x = 0; x < m->n_groups; x++)
+            if (m->group_commodity[x] == (int)c)
+                gloc[x] = (int)g->ng++;
+        for (size_t k = b0; k < b1; k++) {
+            int j = m->buyers.item[k];
+            g->nl += m->by_buyer.start[j + 1] - m->by_buyer.start[j];
+        }
+        size_t nl = g->nl, mem = 0;
+        g->sup_node = malloc((g->ns ? g->ns : 1) * sizeof(int));
+        g->buy_node = malloc((g->nb ? g->nb : 1) * sizeof(int));
+        g->buy_start = calloc(g->nb + 1, sizeof(size_t));
+        g->lk_sup = malloc((nl ? nl : 1) * sizeof(int));
+        g->lk_link = malloc((nl ? nl : 1) * sizeof(int));
+        g->lk_gstart = calloc(nl + 1, sizeof(size_t));
+        g->group_id = malloc((g->ng ? g->ng : 1) * sizeof(int));
+        if (!g->sup_node || !g->buy_node || !g->buy_start || !g->lk_sup ||
+            !g->lk_link || !g->lk_gstart || !g->group_id)
+            break;
+        for (size_t k = s0; k < s1; k++)
+            g->sup_node[k - s0] = m->suppliers.item[k];
+        for (size_t x = 0; x < m->n_groups; x++)
+            if (gloc[x] >= 0)
+                g->group_id[gloc[x]] = (int)x;
+        size_t l = 0;
+        for (size_t k = b0; k < b1; k++) {
+            int j = m->buyers.item[k];
+            g->buy_node[k - b0] = j;
+            for (size_t y = m->by_buyer.start[j]; y < m->by_buyer.start[j + 1];
+                 y++) {
+                int lk = m->by_buyer.item[y];
+                g->lk_sup[l] = m->sup_local[m->link_from[lk]];
+                g->lk_link[l] = lk;
+                m->link_local[lk] = (int)l;
+                mem += link_groups.start[lk + 1] - link_groups.start[lk];
+                l++;
+            }
+            g->buy_start[k - b0 + 1] = l;
+        }
+        g->lk_group = malloc((mem ? mem : 1) * sizeof(int));
+        if (g->lk_group == NULL)
+            break;
+        mem = 0;
+        for (l = 0; l < nl; l++) {
+            int lk = g->lk_link[l];
+            g->lk_gstart[l] = mem;
+            for (size_t y = link_groups.start[lk]; y < link_groups.start[lk + 1];
+                 y++)
+                g->lk_group[mem++] = gloc[mem_group[link_groups.item[y]]];
+        }
+        g->lk_gstart[nl] = mem;
+        if (sf_market_graph_index(g))
+            break;
+        m->max_suppliers = g->ns > m->max_suppliers ? g->ns : m->max_suppliers;
+        m->max_buyers = g->nb > m->max_buyers ? g->nb : m->max_buyers;
+        m->max_clink = nl > m->max_clink ? nl : m->max_clink;
+        m->max_cgroups = g->ng > m->max_cgroups ? g->ng : m->max_cgroups;
+        if (c + 1 == nc)
+            ret = 0;
+    }
+    if (nc == 0)
+        ret = 0;
+    free(mem_group);
+out:
+    free(gloc);
+    free(lrow);
+    sf_csr_free(&link_groups);
     return ret;
 }
 
@@ -465,7 +677,10 @@ int sf_model_init(sf_model *m, const sf_scenario *sc, sf_error *err)
         (ret = compile_order(m, sc)) != 0 ||
         (ret = compile_links(m, sc)) != 0 ||
         (ret = compile_coverage(m, sc)) != 0 ||
-        (ret = compile_demand(m)) != 0)
+        (ret = compile_demand(m)) != 0 ||
+        (ret = compile_market(m, sc)) != 0 ||
+        (ret = compile_groups(m, sc)) != 0 ||
+        (ret = compile_graphs(m)) != 0)
         goto out;
 out:
     if (ret != 0)
@@ -505,6 +720,26 @@ void sf_model_free(sf_model *m)
     free(m->demand_nodes);
     free(m->region_country);
     free(m->demand_region);
+    free(m->region_of_country);
+    free(m->c_price);
+    free(m->c_sigma);
+    free(m->c_beta);
+    free(m->c_cap);
+    free(m->elasticity);
+    free(m->inventory);
+    free(m->inventory_refill);
+    free(m->release_price);
+    free(m->group_shock);
+    free(m->group_commodity);
+    sf_csr_free(&m->group_links);
+    sf_csr_free(&m->shock_groups);
+    if (m->graph)
+        for (size_t c = 0; c < m->n_commodities; c++)
+            sf_market_graph_free(&m->graph[c]);
+    free(m->graph);
+    free(m->sup_local);
+    free(m->buy_local);
+    free(m->link_local);
     memset(m, 0, sizeof *m);
 }
 

@@ -23,12 +23,14 @@ static int alloc_plan(sf_policy_plan *pp, size_t n_nodes, size_t n_shocks)
     pp->stock_capacity = calloc(nn, sizeof(double));
     pp->stock_release = calloc(nn, sizeof(double));
     pp->stock_refill = calloc(nn, sizeof(double));
+    pp->stock_release_price = calloc(nn, sizeof(double));
     pp->recycle_share = calloc(nn, sizeof(double));
     pp->recycle_ramp = calloc(nn, sizeof(double));
     pp->reduce_share = calloc(nn, sizeof(double));
     if (!pp->shock_on || !pp->hazard_mult || !pp->built || !pp->project ||
         !pp->has_stockpile || !pp->stock_initial || !pp->stock_capacity ||
         !pp->stock_release || !pp->stock_refill || !pp->recycle_share ||
+        !pp->stock_release_price ||
         !pp->recycle_ramp || !pp->reduce_share)
         return SF_ERR_NOMEM;
     return 0;
@@ -47,6 +49,12 @@ int sf_policy_plan_init(sf_policy_plan *pp, const sf_model *m, int policy,
     pp->shock_plan = policy;
     if ((ret = alloc_plan(pp, m->n_nodes, m->n_shocks)) != 0)
         goto out;
+    pp->ref_y = calloc(m->n_nodes ? m->n_nodes : 1, sizeof(double));
+    pp->ref_flow = calloc(m->n_groups ? m->n_groups : 1, sizeof(double));
+    if (pp->ref_y == NULL || pp->ref_flow == NULL) {
+        ret = SF_ERR_NOMEM;
+        goto out;
+    }
     for (size_t k = 0; k < m->n_shocks; k++) {
         pp->shock_on[k] = sc->shocks[k].defined_by_policy < 0;
         pp->hazard_mult[k] = 1.0;
@@ -64,6 +72,7 @@ int sf_policy_plan_init(sf_policy_plan *pp, const sf_model *m, int policy,
             pp->stock_capacity[i] = iv->capacity;
             pp->stock_release[i] = iv->max_release;
             pp->stock_refill[i] = iv->refill;
+            pp->stock_release_price[i] = iv->release_price;
             break;
         case SF_IV_OFFTAKE:
             pp->n_offtake++;
@@ -143,6 +152,9 @@ void sf_policy_plan_free(sf_policy_plan *pp)
     free(pp->stock_capacity);
     free(pp->stock_release);
     free(pp->stock_refill);
+    free(pp->stock_release_price);
+    free(pp->ref_y);
+    free(pp->ref_flow);
     free(pp->recycle_share);
     free(pp->recycle_ramp);
     free(pp->reduce_share);

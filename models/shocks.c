@@ -21,11 +21,12 @@ int sf_shock_history_init(sf_shock_history *h, int n_months, size_t n_shocks)
     h->regime = calloc((size_t)n_months, sizeof *h->regime);
     h->level = calloc(cells, sizeof *h->level);
     h->active = calloc(cells, sizeof *h->active);
+    h->onset = calloc(cells, sizeof *h->onset);
     h->changed = calloc((size_t)n_months, sizeof *h->changed);
     h->episode_end = calloc(n_shocks ? n_shocks : 1, sizeof *h->episode_end);
     h->episode_level = calloc(n_shocks ? n_shocks : 1,
                               sizeof *h->episode_level);
-    if (!h->regime || !h->level || !h->active || !h->changed ||
+    if (!h->regime || !h->level || !h->active || !h->onset || !h->changed ||
         !h->episode_end || !h->episode_level)
         return SF_ERR_NOMEM;
     return 0;
@@ -38,6 +39,7 @@ void sf_shock_history_free(sf_shock_history *h)
     free(h->regime);
     free(h->level);
     free(h->active);
+    free(h->onset);
     free(h->changed);
     free(h->episode_end);
     free(h->episode_level);
@@ -138,14 +140,18 @@ void sf_shocks_sample(const sf_model *m, const sf_policy_plan *pp,
     for (int t = 0; t < h->n_months; t++) {
         double *level = &h->level[(size_t)t * K];
         unsigned char *active = &h->active[(size_t)t * K];
+        unsigned char *onset = &h->onset[(size_t)t * K];
+        bool any_onset = false;
         for (size_t k = 0; k < K; k++) {
             const sf_shock *s = &sc->shocks[k];
             bool on = false;
+            onset[k] = 0;
             if (!pp->shock_on[k]) {
                 on = false;
             } else if (s->scheduled) {
                 on = t >= s->start_month &&
                      t < s->start_month + s->duration_months;
+                onset[k] = t == s->start_month;
             } else if (t < h->episode_end[k]) {
                 on = true;
             } else if (s->hazard_per_year > 0.0) {
@@ -167,13 +173,15 @@ void sf_shocks_sample(const sf_model *m, const sf_policy_plan *pp,
                         shock_level(s, sf_dist_sample(&s->severity, rng->gsl));
                     h->episode_end[k] = t + dur;
                     on = true;
+                    onset[k] = 1;
                 }
             }
             active[k] = on;
             level[k] = on ? h->episode_level[k] : 0.0;
+            any_onset = any_onset || onset[k];
         }
         h->changed[t] =
-            t == 0 || memcmp(level, level - K, K * sizeof *level) != 0 ||
+            t == 0 || any_onset || memcmp(level, level - K, K * sizeof *level) != 0 ||
             memcmp(active, active - K, K * sizeof *active) != 0;
     }
 }

@@ -714,7 +714,8 @@ void sf_sweep_unit(const sf_scenario *sc, const char *path, char *buf, size_t n)
     static const char *const plain[] = {
         "severity", "rate",   "share",      "completion_probability",
         "factor",   "weight", "volatility", "tariff_elasticity",
-        "seed",     NULL};
+        "substitution_elasticity", "demand_elasticity", "supply_elasticity",
+        "elasticity", "price_cap", "seed", NULL};
     char parts[PATH_PARTS][128];
     bool sel[PATH_PARTS];
     size_t np;

@@ -31,7 +31,7 @@
 static const char *const top_keys[] = {
     "name",   "description", "horizon_months", "trials", "seed",
     "blocs",  "commodities", "nodes",          "links",  "shocks",
-    "regimes", "triggers",   "policies",       NULL};
+    "regimes", "triggers",   "policies",       "currency", NULL};
 
 /* ---- Entry points ----------------------------------------------------- */
 

@@ -310,6 +310,33 @@ int sf_ld_check_size(loader *L, const yaml_node_t *root)
     }
     if (rc < 0)
         goto out;
+    /* Market unknowns: producers, and restrictions that may cover the
+     * commodity (each is a quota group of its market). */
+    for (size_t c = 0; c < nc && rc == 0; c++) {
+        size_t quotas = 0;
+        for (size_t k = 0; k < sc->n_shocks; k++) {
+            const sf_shock *sh = &sc->shocks[k];
+            bool covers = sh->all_commodities;
+            for (size_t x = 0; !covers && x < sh->n_commodities; x++)
+                covers = sh->commodities[x] == (int)c;
+            quotas += sh->kind == SF_SHOCK_EXPORT_RESTRICTION && covers;
+        }
+        if (producers[c] + quotas > MAX_MARKET_UNKNOWNS) {
+            char path[64];
+            snprintf(path, sizeof path, "commodities[%zu]", c);
+            rc = sf_cfg_fail_at(
+                &L->y, SF_ERR_LIMIT, sc->commodities[c].loc, path,
+                "'%s' has %zu producers and %zu export restrictions that "
+                "cover it: its market would solve for %zu prices and quota "
+                "premia at once, more than the limit of %d (the market "
+                "solver's memory grows with the square of that number); "
+                "merge producers into fewer nodes",
+                q(L, sc->commodities[c].id), producers[c], quotas,
+                producers[c] + quotas, MAX_MARKET_UNKNOWNS);
+        }
+    }
+    if (rc < 0)
+        goto out;
     for (size_t i = 0; i < nn; i++)
         if (sc->nodes[i].output >= 0)
             from_country[sc->nodes[i].country] += implicit[sc->nodes[i].output];

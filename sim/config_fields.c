@@ -192,6 +192,30 @@ out:
     return rc;
 }
 
+int sf_ld_bounded_field(loader *L, const yaml_node_t *map, const char *key,
+                        double lo, bool lo_open, double hi, double *out,
+                        bool *given)
+{
+    double v = *out;
+    bool g = false;
+    int rc = sf_ld_num_field(L, map, key, false, R_ANY, &v, &g);
+
+    if (given != NULL)
+        *given = g;
+    if (rc < 0 || !g)
+        return rc;
+    if ((lo_open ? v > lo : v >= lo) && v <= hi) {
+        *out = v;
+        return 0;
+    }
+    size_t old = sf_cfg_push_key(&L->y, key);
+    rc = sf_cfg_fail(&L->y, SF_ERR_RANGE, sf_cfg_get(&L->y, map, key),
+                     "must be in %c%g, %g], got %s", lo_open ? '(' : '[', lo,
+                     hi, q(L, sf_cfg_scalar(sf_cfg_get(&L->y, map, key))));
+    sf_cfg_pop(&L->y, old);
+    return rc;
+}
+
 int sf_ld_int_field(loader *L, const yaml_node_t *map, const char *key,
                      long long lo, long long hi, int hi_code, long long *out)
 {

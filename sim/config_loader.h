@@ -40,6 +40,11 @@
 /* Supplier-buyer links, given and implied (every producer of a buyer's
  * input serves it unless the buyer has given links). */
 #define MAX_LINKS 1000000
+/* Unknowns of one commodity's market: its producers' prices and the
+ * premia of the export restrictions covering it.  models/clearing.c solves
+ * them with a dense Newton step, memory n^2 doubles per thread and time
+ * n^3 per iteration: 2,000 is 32 MB and far beyond any real market. */
+#define MAX_MARKET_UNKNOWNS 2000
 /* Links and nodes the shocks reach, summed over shocks: the links leaving
  * the exporter countries of each restriction or tariff, the nodes of each
  * outage's countries or list. */
@@ -60,6 +65,12 @@
  * multiplies, divides, compounds or sums over 2^32 trials and 12000 months
  * stays finite (1e308 demands gave infinite and NaN shortfalls). */
 #define MAX_NUMBER 1e15
+/* Market version 2 (docs/model.md): a substitution elasticity sigma and a
+ * price cap M this bounded keep M^sigma (the widest spread of weights a
+ * buyer sees) within 1e150; elasticities of demand and supply likewise. */
+#define MAX_SUBSTITUTION 50.0
+#define MAX_ELASTICITY 10.0
+#define MAX_PRICE_CAP 1000.0
 /* How far a row of transition probabilities may sum away from 1. */
 #define ROW_SUM_TOLERANCE 1e-9
 /* Rounding slack on the sum of offtake shares on one supplier. */
@@ -190,6 +201,12 @@ int sf_ld_check_range(loader *L, const yaml_node_t *n, double v,
 SF_MUST_CHECK
 int sf_ld_num_field(loader *L, const yaml_node_t *map, const char *key,
                      bool required, range_kind r, double *out, bool *given);
+
+/* A number under key within (lo, hi] or [lo, hi] (lo_open says which);
+ * absent: *out is left alone and *given is false. */
+int sf_ld_bounded_field(loader *L, const yaml_node_t *map, const char *key,
+                        double lo, bool lo_open, double hi, double *out,
+                        bool *given);
 
 /* A required integer in [lo, hi] under key; past hi is hi_code. */
 SF_MUST_CHECK

@@ -392,6 +392,11 @@ int sf_ld_parse_header(loader *L, const yaml_node_t *root)
         rc = sf_ld_str_field(L, root, "description", &s, NULL);
     if (rc == 0)
         rc = dup_str(L, s, &sc->description);
+    s = "USD";
+    if (rc == 0 && sf_cfg_get(&L->y, root, "currency") != NULL)
+        rc = sf_ld_str_field(L, root, "currency", &s, NULL);
+    if (rc == 0)
+        rc = dup_str(L, s, &sc->currency);
     if (rc < 0)
         goto out;
     sc->horizon_months = 60;
@@ -419,8 +424,33 @@ out:
     return rc;
 }
 
-static const char *const commodity_keys[] = {"id", "unit", "tariff_elasticity",
-                                             "price", NULL};
+static const char *const commodity_keys[] = {
+    "id",    "unit",  "price", "substitution_elasticity", "tariff_elasticity",
+    "demand_elasticity", "supply_elasticity", "price_cap", NULL};
+
+/* substitution_elasticity, or tariff_elasticity, its version-1 name; not
+ * both. */
+static int substitution_field(loader *L, const yaml_node_t *m,
+                              sf_commodity *c)
+{
+    bool a = false, b = false;
+    int rc = sf_ld_bounded_field(L, m, "substitution_elasticity", 0, true,
+                                 MAX_SUBSTITUTION,
+                                 &c->substitution_elasticity, &a);
+    if (rc == 0)
+        rc = sf_ld_bounded_field(L, m, "tariff_elasticity", 0, true,
+                                 MAX_SUBSTITUTION,
+                                 &c->substitution_elasticity, &b);
+    if (rc == 0 && a && b) {
+        size_t old = sf_cfg_push_key(&L->y, "tariff_elasticity");
+        rc = sf_cfg_fail(&L->y, SF_ERR_CONFLICT,
+                         sf_cfg_get_key_node(&L->y, m, "tariff_elasticity"),
+                         "'tariff_elasticity' is the old name of "
+                         "'substitution_elasticity'; give one of them");
+        sf_cfg_pop(&L->y, old);
+    }
+    return rc;
+}
 
 int sf_ld_parse_commodities(loader *L, const yaml_node_t *list)
 {
@@ -462,13 +492,26 @@ int sf_ld_parse_commodities(loader *L, const yaml_node_t *list)
             rc = sf_ld_str_field(L, m, "unit", &s, NULL);
         if (rc == 0)
             rc = dup_str(L, s, &c->unit);
-        c->tariff_elasticity = 3;
+        c->substitution_elasticity = 3;
         c->price = 1;
+        c->demand_elasticity = -1; /* by buyer kind */
+        c->supply_elasticity = 1;
+        c->price_cap = 10;
         if (rc == 0)
-            rc = sf_ld_num_field(L, m, "tariff_elasticity", false, R_GE0,
-                           &c->tariff_elasticity, NULL);
+            rc = substitution_field(L, m, c);
         if (rc == 0)
-            rc = sf_ld_num_field(L, m, "price", false, R_GE0, &c->price, NULL);
+            rc = sf_ld_num_field(L, m, "price", false, R_GT0, &c->price, NULL);
+        if (rc == 0)
+            rc = sf_ld_bounded_field(L, m, "demand_elasticity", 0, false,
+                                     MAX_ELASTICITY, &c->demand_elasticity,
+                                     NULL);
+        if (rc == 0)
+            rc = sf_ld_bounded_field(L, m, "supply_elasticity", 0, false,
+                                     MAX_ELASTICITY, &c->supply_elasticity,
+                                     NULL);
+        if (rc == 0)
+            rc = sf_ld_bounded_field(L, m, "price_cap", 1, true, MAX_PRICE_CAP,
+                                     &c->price_cap, NULL);
         c->loc = sf_cfg_loc(m);
         sf_cfg_pop(&L->y, old);
     }
@@ -553,18 +596,20 @@ static const char *const node_keys[] = {
     "id",       "kind",   "country",          "input",
     "output",   "capacity", "output_stock_cap", "yield",
     "input_buffer_months", "initial_input_stock", "demand",
-    "growth",   "volatility", NULL};
+    "growth",   "volatility", "elasticity", "inventory_months",
+    "inventory_refill_months", "release_price", NULL};
 
-static const char *const node_kind_keys[][11] = {
+static const char *const node_kind_keys[][12] = {
     {"id", "kind", "country", "output", "capacity", "output_stock_cap", NULL},
     {"id", "kind", "country", "input", "output", "capacity",
      "output_stock_cap", "yield", "input_buffer_months",
-     "initial_input_stock", NULL},
+     "initial_input_stock", "elasticity", NULL},
     {"id", "kind", "country", "input", "output", "capacity",
      "output_stock_cap", "yield", "input_buffer_months",
-     "initial_input_stock", NULL},
+     "initial_input_stock", "elasticity", NULL},
     {"id", "kind", "country", "input", "demand", "growth", "volatility",
-     NULL}};
+     "elasticity", "inventory_months", "inventory_refill_months",
+     "release_price", NULL}};
 
 const char *const sf_ld_node_kind_what[SF_NODE_KIND_COUNT] = {"a mine", "a refiner", "a plant",
                                              "a demand node"};
@@ -715,6 +760,26 @@ static int node_amounts(loader *L, const yaml_node_t *map, int policy,
             nd->initial_input_stock =
                 nd->input_buffer_months * nd->capacity / 12 / nd->yield;
     }
+    if (rc == 0 && nd->kind != SF_NODE_MINE) {
+        const sf_commodity *c = &L->sc->commodities[nd->input];
+        nd->elasticity = c->demand_elasticity >= 0 ? c->demand_elasticity
+                         : nd->kind == SF_NODE_DEMAND ? 0.2
+                                                      : 0.1;
+        rc = sf_ld_bounded_field(L, map, "elasticity", 0, false,
+                                 MAX_ELASTICITY, &nd->elasticity, NULL);
+    }
+    if (rc == 0 && nd->kind == SF_NODE_DEMAND) {
+        nd->inventory_refill_months = 12;
+        nd->release_price = 1.5;
+        rc = sf_ld_num_field(L, map, "inventory_months", false, R_GE0,
+                             &nd->inventory_months, NULL);
+        if (rc == 0)
+            rc = sf_ld_num_field(L, map, "inventory_refill_months", false,
+                                 R_GT0, &nd->inventory_refill_months, NULL);
+        if (rc == 0)
+            rc = sf_ld_num_field(L, map, "release_price", false, R_GT0,
+                                 &nd->release_price, NULL);
+    }
     if (rc == 0 && nd->kind == SF_NODE_DEMAND) {
         rc = sf_ld_num_field(L, map, "demand", true, R_GE0, &nd->demand, NULL);
         if (rc == 0)
@@ -837,6 +902,8 @@ static const char *node_difference(const sf_node *a, const node_extra *ax,
         return "yield";
     if (a->input_buffer_months != b->input_buffer_months)
         return "input_buffer_months";
+    if (a->elasticity != b->elasticity)
+        return "elasticity";
     return NULL;
 }
 

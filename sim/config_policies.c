@@ -20,14 +20,15 @@ static const char *const policy_keys[] = {"name", "interventions", NULL};
 static const char *const iv_keys[] = {
     "kind",     "node",     "initial",          "initial_months",
     "capacity", "capacity_months", "max_release_months", "refill_months",
-    "buyer",    "supplier", "share",            "lead_time_months",
+    "release_price", "buyer",    "supplier", "share",            "lead_time_months",
     "ramp_months", "completion_probability", "id", "importer",
     "exporter", "commodities", "rate",          "schedule",
     "hazard_per_year", "duration_months", "shock", "factor", NULL};
 
-static const char *const iv_kind_keys[][9] = {
+static const char *const iv_kind_keys[][10] = {
     {"kind", "node", "initial", "initial_months", "capacity",
-     "capacity_months", "max_release_months", "refill_months", NULL},
+     "capacity_months", "max_release_months", "refill_months",
+     "release_price", NULL},
     {"kind", "buyer", "supplier", "share", NULL},
     {"kind", "node", "lead_time_months", "ramp_months",
      "completion_probability", NULL},
@@ -299,6 +300,10 @@ static int parse_stockpile(loader *L, const yaml_node_t *m, int p,
         rc = sf_ld_num_field(L, m, "refill_months", false, R_GE0, &v, &a);
     if (rc == 0 && a)
         iv->refill = v * month;
+    iv->release_price = sc->nodes[iv->node].release_price;
+    if (rc == 0)
+        rc = sf_ld_num_field(L, m, "release_price", false, R_GT0,
+                             &iv->release_price, NULL);
 out:
     return rc;
 }

@@ -21,6 +21,7 @@
 #define _DEFAULT_SOURCE /* MADV_HUGEPAGE */
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -50,6 +51,7 @@
 /* Running metrics of one unit within a trial. */
 typedef struct {
     double shortfall, need, peak, min_stock, tariff;
+    double priced_out, rationed, cost;
     int months_short, run, longest;
 } unit_state;
 
@@ -63,6 +65,10 @@ typedef struct {
     bool *completes;
     unit_state *us;         /* per unit */
     double *month_s, *month_n, *month_level, *month_tariff; /* per unit */
+    double *month_po, *month_rat, *month_cost;              /* per unit */
+    /* Per quota group, its flow in each of the last 12 months
+     * ([g * 12 + t % 12]): what a quota starting now is a share of. */
+    double *flows;
     uint64_t **short_counts; /* per policy: [t * U + u] */
     uint64_t **frac_sums;    /* per policy: [t * U + u], fixed point */
     /* Per policy: [t * U + u], the histograms' bin 0 (no shortfall), by far
@@ -84,8 +90,6 @@ typedef struct {
     sf_results *res;
     sf_policy_plan *plans; /* per policy position */
     double *need_base;     /* [t * n_demand + d]: demand/12 * growth^t */
-    double *attr_base;     /* per link: weight, for tau = 0 */
-    double *eta;           /* per link: elasticity of its commodity */
     int n_months;
     size_t n_units;
 } engine;
@@ -123,6 +127,10 @@ static void thread_ws_free(thread_ws *w, size_t n_pol)
     free(w->month_n);
     free(w->month_level);
     free(w->month_tariff);
+    free(w->month_po);
+    free(w->month_rat);
+    free(w->month_cost);
+    free(w->flows);
     memset(w, 0, sizeof *w);
 }
 
@@ -159,56 +167,81 @@ static int thread_ws_init(thread_ws *w, const engine *e)
     w->month_n = calloc(U, sizeof(double));
     w->month_level = calloc(U, sizeof(double));
     w->month_tariff = calloc(U, sizeof(double));
+    w->month_po = calloc(U, sizeof(double));
+    w->month_rat = calloc(U, sizeof(double));
+    w->month_cost = calloc(U, sizeof(double));
+    w->flows = calloc(12 * (m->n_groups ? m->n_groups : 1), sizeof(double));
     if (!w->noise || !w->lead || !w->completes || !w->us || !w->month_s ||
-        !w->month_n || !w->month_level || !w->month_tariff)
+        !w->month_n || !w->month_level || !w->month_tariff || !w->month_po ||
+        !w->month_rat || !w->month_cost || !w->flows)
         return SF_ERR_NOMEM;
     return 0;
 }
 
-/* Licence fractions, tariffs, attractiveness and capacity factors from the
- * shocks active in month t. */
+/* Capacity factors, tariffs and link weights, and the quotas in force,
+ * from the shocks of month t.  A restriction that begins now fixes each
+ * of its quota groups at (1 - s) times the group's mean flow over the last
+ * twelve months; one that goes on keeps its quotas. */
 static void apply_shocks(const engine *e, const sf_shock_history *h, int t,
-                         sf_market_ws *mw)
+                         const double *flows, sf_market_ws *mw)
 {
     const sf_model *m = e->m;
     size_t K = h->n_shocks;
     const double *level = &h->level[(size_t)t * K];
     const unsigned char *active = &h->active[(size_t)t * K];
-    bool any_tariff = false;
+    const unsigned char *onset = &h->onset[(size_t)t * K];
 
     for (size_t i = 0; i < m->n_nodes; i++)
         mw->f[i] = 1.0;
-    for (size_t l = 0; l < m->n_links; l++) {
-        mw->r[l] = 1.0;
+    for (size_t l = 0; l < m->n_links; l++)
         mw->tau[l] = 0.0;
-    }
     for (size_t k = 0; k < K; k++) {
-        if (!active[k])
-            continue;
         double s = level[k];
         switch (m->sc->shocks[k].kind) {
         case SF_SHOCK_EXPORT_RESTRICTION:
-            for (size_t x = m->shock_links.start[k];
-                 x < m->shock_links.start[k + 1]; x++)
-                mw->r[m->shock_links.item[x]] *= 1.0 - s;
+            for (size_t x = m->shock_groups.start[k];
+                 x < m->shock_groups.start[k + 1]; x++) {
+                int g = m->shock_groups.item[x];
+                if (!active[k]) {
+                    mw->quota[g] = -1.0;
+                } else if (onset[k] || mw->quota[g] < 0.0) {
+                    double sum = 0.0;
+                    for (int a = 0; a < 12; a++)
+                        sum += flows[(size_t)g * 12 + (size_t)a];
+                    mw->quota[g] = (1.0 - s) * (sum / 12.0);
+                }
+            }
             break;
         case SF_SHOCK_TARIFF:
+            if (!active[k])
+                break;
             for (size_t x = m->shock_links.start[k];
                  x < m->shock_links.start[k + 1]; x++)
                 mw->tau[m->shock_links.item[x]] += s;
-            any_tariff = any_tariff || s > 0.0;
             break;
         case SF_SHOCK_OUTAGE:
+            if (!active[k])
+                break;
             for (size_t x = m->shock_nodes.start[k];
                  x < m->shock_nodes.start[k + 1]; x++)
                 mw->f[m->shock_nodes.item[x]] *= 1.0 - s;
             break;
         }
     }
-    for (size_t l = 0; l < m->n_links; l++)
-        mw->attr[l] = any_tariff && mw->tau[l] != 0.0
-                          ? e->attr_base[l] * pow(1.0 + mw->tau[l], -e->eta[l])
-                          : e->attr_base[l];
+    sf_market_link_weights(m, mw);
+}
+
+/* Each quota group's flow of month t, into the twelve-month history. */
+static void record_flows(const sf_model *m, const sf_market_ws *mw, int t,
+                         double *flows)
+{
+    for (size_t g = 0; g < m->n_groups; g++) {
+        double sum = 0.0;
+        for (size_t x = m->group_links.start[g]; x < m->group_links.start[g + 1];
+             x++)
+            sum += mw->ship[m->group_links.item[x]];
+        flows[g * 12 + (size_t)(t % 12)] = sum;
+    }
 }
 
 static void sample_noise(const engine *e, thread_ws *w, uint64_t trial)
@@ -259,7 +292,8 @@ static void record_month(const engine *e, thread_ws *w, size_t p, int t,
 
     for (size_t u = 0; u < U; u++)
         w->month_s[u] = w->month_n[u] = w->month_level[u] =
-            w->month_tariff[u] = 0.0;
+            w->month_tariff[u] = w->month_po[u] = w->month_rat[u] =
+                w->month_cost[u] = 0.0;
     if (row < e->res->n_paths)
         for (size_t d = 0; d < D; d++)
             e->res->pol[p].path[((size_t)row * (size_t)e->n_months +
@@ -273,6 +307,10 @@ static void record_month(const engine *e, thread_ws *w, size_t p, int t,
             w->month_n[units[k]] += mw->need[j];
             w->month_level[units[k]] += mw->level[j];
             w->month_tariff[units[k]] += mw->tariff[j];
+            w->month_po[units[k]] += mw->priced_out[j];
+            w->month_rat[units[k]] += mw->rationed[j];
+            w->month_cost[units[k]] +=
+                mw->recv[j] * (mw->pbar[j] - m->c_price[m->input[j]]);
         }
     }
     for (size_t u = 0; u < U; u++) {
@@ -283,6 +321,9 @@ static void record_month(const engine *e, thread_ws *w, size_t p, int t,
         s->shortfall += S;
         s->need += N;
         s->tariff += w->month_tariff[u];
+        s->priced_out += w->month_po[u];
+        s->rationed += w->month_rat[u];
+        s->cost += w->month_cost[u];
         if (frac > s->peak)
             s->peak = frac;
         if (w->month_level[u] < s->min_stock)
@@ -326,6 +367,9 @@ static void store_trial(const engine *e, thread_ws *w, size_t p,
         pr->metric[SF_M_MIN_STOCK][at] = isinf(s->min_stock) ? 0.0
                                                               : s->min_stock;
         pr->metric[SF_M_TARIFF][at] = s->tariff;
+        pr->metric[SF_M_PRICED_OUT][at] = s->priced_out;
+        pr->metric[SF_M_RATIONED][at] = s->rationed;
+        pr->metric[SF_M_BUYER_COST][at] = s->cost;
     }
     for (size_t k = 0; k < K; k++) {
         int32_t n = 0;
@@ -364,9 +408,14 @@ static void run_trial(const engine *e, thread_ws *w, uint64_t trial)
         }
         sf_market_reset(mw, m, pp);
         units_reset(w, e->n_units);
+        for (size_t g = 0; g < m->n_groups; g++) {
+            mw->quota[g] = -1.0;
+            for (int a = 0; a < 12; a++)
+                w->flows[g * 12 + (size_t)a] = pp->ref_flow[g];
+        }
         for (int t = 0; t < e->n_months; t++) {
             if (h->changed[t])
-                apply_shocks(e, h, t, mw);
+                apply_shocks(e, h, t, w->flows, mw);
             for (size_t i = 0; i < m->n_nodes; i++)
                 if (pp->project[i] && w->completes[i])
                     mw->cap[i] =
@@ -380,6 +429,7 @@ static void run_trial(const engine *e, thread_ws *w, uint64_t trial)
                               (1.0 - pp->reduce_share[j]);
             }
             sf_market_month(m, pp, t, mw);
+            record_flows(m, mw, t, w->flows);
             record_month(e, w, p, t, row);
         }
         store_trial(e, w, p, row, h);
@@ -465,13 +515,12 @@ static int engine_init(engine *e, const sf_model *m, const sf_run_options *opt,
     e->n_units = res->n_units;
     e->plans = calloc(res->n_policies, sizeof *e->plans);
     e->need_base = calloc(T * (D ? D : 1), sizeof(double));
-    e->attr_base = calloc(m->n_links ? m->n_links : 1, sizeof(double));
-    e->eta = calloc(m->n_links ? m->n_links : 1, sizeof(double));
-    if (!e->plans || !e->need_base || !e->attr_base || !e->eta)
+    if (!e->plans || !e->need_base)
         goto out;
     for (size_t p = 0; p < res->n_policies; p++)
         if ((ret = sf_policy_plan_init(&e->plans[p], m, opt->policies[p],
-                                       err)) != 0)
+                                       err)) != 0 ||
+            (ret = sf_market_reference(m, &e->plans[p], err)) != 0)
             goto out;
     sf_policy_plans_share_shocks(e->plans, res->n_policies, m->n_shocks);
     for (size_t t = 0; t < T; t++)
@@ -480,11 +529,6 @@ static int engine_init(engine *e, const sf_model *m, const sf_run_options *opt,
             e->need_base[t * D + d] =
                 m->demand_month[j] * pow(m->growth_month[j], (double)t);
         }
-    for (size_t l = 0; l < m->n_links; l++) {
-        e->attr_base[l] = m->link_weight[l];
-        e->eta[l] = m->sc->commodities[m->output[m->link_from[l]]]
-                        .tariff_elasticity;
-    }
     ret = 0;
 out:
     if (ret == SF_ERR_NOMEM)
@@ -499,8 +543,6 @@ static void engine_free(engine *e)
             sf_policy_plan_free(&e->plans[p]);
     free(e->plans);
     free(e->need_base);
-    free(e->attr_base);
-    free(e->eta);
 }
 
 static double now_seconds(void)
@@ -566,6 +608,13 @@ int sf_results_init(sf_results *res, const sf_model *m,
 static void add_thread_counts(sf_results *res, const thread_ws *ws, int threads,
                               size_t cells)
 {
+    /* Integer sums and maxima: the totals do not depend on the order. */
+    for (int th = 0; th < threads; th++) {
+        const sf_market_ws *mw = &ws[th].mw;
+        sf_solver_stats s = {mw->solves, mw->iterations, mw->max_iterations,
+                             mw->max_residual};
+        sf_solver_stats_add(&res->solver, &s);
+    }
     for (int th = 0; th < threads; th++)
         for (size_t p = 0; p < res->n_policies; p++) {
             sf_policy_results *pr = &res->pol[p];
@@ -698,6 +747,16 @@ out:
     return ret;
 }
 
+void sf_solver_stats_add(sf_solver_stats *a, const sf_solver_stats *b)
+{
+    a->solves += b->solves;
+    a->iterations += b->iterations;
+    if (b->max_iterations > a->max_iterations)
+        a->max_iterations = b->max_iterations;
+    if (b->max_residual > a->max_residual)
+        a->max_residual = b->max_residual;
+}
+
 const char *const sf_unit_kind_suffix[3] = {"", "_region", "_world"};
 
 void sf_results_unit_range(const sf_results *res, sf_unit_kind k,
@@ -739,6 +798,7 @@ const char *sf_metric_name(sf_metric m)
 {
     static const char *names[SF_M_COUNT] = {
         "shortfall_cum", "need_cum",     "shortfall_frac", "peak_frac",
-        "months_short",  "longest_run", "min_stockpile",  "tariff_paid"};
+        "months_short",  "longest_run", "min_stockpile",  "tariff_paid",
+        "priced_out_cum", "rationed_cum", "buyer_cost"};
     return (int)m >= 0 && m < SF_M_COUNT ? names[m] : "?";
 }

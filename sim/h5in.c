@@ -200,6 +200,23 @@ static int read_run(hid_t f, hid_t obj, const char *path, const char *group,
                             "%s)",
                             path, group ? " on /" : "", group ? group : "");
     info->has_trials = has_trials != 0;
+    /* The market solver's counts; a file from before market version 2
+     * has none (all 0). */
+    if (H5Aexists(obj, "solver_solves") > 0 &&
+        (sf_h5_read_attr_u64(obj, "solver_solves", &info->solver.solves) ||
+         sf_h5_read_attr_u64(obj, "solver_iterations",
+                             &info->solver.iterations) ||
+         sf_h5_read_attr_int(obj, "solver_max_iterations",
+                             &info->solver.max_iterations) ||
+         sf_h5_read_attr_double(obj, "solver_max_residual",
+                                &info->solver.max_residual) ||
+         info->solver.max_iterations < 0 ||
+         !(info->solver.max_residual >= 0) ||
+         !isfinite(info->solver.max_residual)))
+        return sf_error_set(err, SF_ERR_FORMAT,
+                            "%s: damaged results file (solver attributes "
+                            "of %s missing or out of range)",
+                            path, where);
     /* A batch variant's swept values: sweep_0, sweep_1, ... */
     for (size_t k = 0; group != NULL; k++) {
         char name[32];

@@ -47,7 +47,9 @@ typedef struct {
 } writer;
 
 static const struct {
-    const char *units; /* "demand" = the demand nodes' commodity unit */
+    /* "demand" = the demand nodes' commodity unit, "currency" = the
+     * scenario's currency */
+    const char *units;
     const char *long_name;
 } metric_meta[SF_M_COUNT] = {
     {"demand", "cumulative shortfall"},
@@ -57,11 +59,17 @@ static const struct {
     {"months", "months short (shortfall > 0.1% of need)"},
     {"months", "longest run of short months"},
     {"demand", "lowest end-of-month stockpile"},
-    {"price units", "tariff paid"},
+    {"currency", "tariff paid (receipts x tariff x price before tariff)"},
+    {"demand", "cumulative need given up at the price (before releases)"},
+    {"demand", "cumulative need ordered and not filled (before releases)"},
+    {"currency", "extra spending over reference prices (receipts x "
+                 "(average price paid - reference price))"},
 };
 
 static const char *units_of(const writer *w, const char *u)
 {
+    if (strcmp(u, "currency") == 0)
+        return w->res->model->sc->currency;
     return strcmp(u, "demand") == 0 ? sf_model_demand_unit(w->res->model) : u;
 }
 
@@ -521,6 +529,13 @@ int sf_h5o_write_root(hid_t f, const sf_results *res, const sf_h5_meta *meta)
     TRY(sf_h5_attr_double(f, "target_rse", meta->target_rse));
     TRY(sf_h5_attr_str(f, "target_unit",
                        meta->target_unit ? meta->target_unit : "world"));
+    /* The market solver (docs/output.md). */
+    TRY(sf_h5_attr_u64(f, "solver_solves", res->solver.solves));
+    TRY(sf_h5_attr_u64(f, "solver_iterations", res->solver.iterations));
+    TRY(sf_h5_attr_int(f, "solver_max_iterations",
+                       res->solver.max_iterations));
+    TRY(sf_h5_attr_double(f, "solver_max_residual",
+                          res->solver.max_residual));
     TRY(sf_h5_attr_str(f, "scenario_name", sc->name));
     TRY(sf_h5_attr_str(f, "scenario_file", sc->file));
     TRY(sf_h5_attr_str(f, "scenario_text", sc->text ? sc->text : ""));

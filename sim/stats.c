@@ -812,6 +812,7 @@ void sf_results_add_totals(sf_results *res, const sf_results *part)
     }
     res->n_done += part->n_done;
     res->wall_seconds += part->wall_seconds;
+    sf_solver_stats_add(&res->solver, &part->solver);
     if (part->threads > res->threads)
         res->threads = part->threads;
 }

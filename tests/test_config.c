@@ -118,7 +118,7 @@ Test(config, toy_magnets, .fini = cleanup)
     cr_assert_eq(sc.n_commodities, 3);
     cr_expect_str_eq(sc.commodities[0].id, "concentrate");
     cr_expect_str_eq(sc.commodities[0].unit, "t REO");
-    cr_expect_eq(sc.commodities[1].tariff_elasticity, 3);
+    cr_expect_eq(sc.commodities[1].substitution_elasticity, 3);
     cr_expect_eq(sc.commodities[2].price, 1);
     cr_expect_eq(sf_scenario_commodity_index(&sc, "magnet"), 2);
     cr_expect_eq(sf_scenario_commodity_index(&sc, "nope"), -1);
@@ -246,7 +246,7 @@ static const char full_yaml[] =
     "  allies: [US, JP]\n"
     "  asia: [JP, KR]\n"
     "commodities:\n"
-    "  - {id: ore, unit: t, price: 2.5, tariff_elasticity: 0}\n"
+    "  - {id: ore, unit: t, price: 2.5, tariff_elasticity: 0.5}\n"
     "  - {id: metal, unit: t}\n"
     "  - {id: part, unit: pcs}\n"
     "nodes:\n"
@@ -382,7 +382,7 @@ Test(config, every_construct, .fini = cleanup)
                "asia");
 
     cr_expect_eq(sc.commodities[0].price, 2.5);
-    cr_expect_eq(sc.commodities[0].tariff_elasticity, 0);
+    cr_expect_eq(sc.commodities[0].substitution_elasticity, 0.5);
 
     /* Nodes: seven of the scenario, then the one policy-built plant that
      * both "mix" and "build_only" share. */
@@ -653,7 +653,45 @@ static const bad_case bad_cases[] = {
     {"name: x\ncommodities:\n  - {id: a b, unit: t}\nnodes: []\n", SF_ERR_RANGE,
      "commodities[0].id: 'a b' is not a valid name"},
     {"name: x\ncommodities:\n  - {id: a, unit: t, price: -1}\nnodes: []\n", SF_ERR_RANGE,
-     "commodities[0].price: must be >= 0, got -1"},
+     "commodities[0].price: must be > 0, got -1"},
+    /* Market version 2 keys: ranges, the old name of sigma, where each
+     * key applies. */
+    {"name: x\ncommodities:\n  - {id: a, unit: t, price: 0}\nnodes: []\n", SF_ERR_RANGE,
+     "commodities[0].price: must be > 0, got 0"},
+    {"name: x\ncommodities:\n  - {id: a, unit: t, substitution_elasticity: 0}\nnodes: []\n",
+     SF_ERR_RANGE, "commodities[0].substitution_elasticity: must be in (0, 50], got 0"},
+    {"name: x\ncommodities:\n  - {id: a, unit: t, tariff_elasticity: 51}\nnodes: []\n",
+     SF_ERR_RANGE, "commodities[0].tariff_elasticity: must be in (0, 50], got 51"},
+    {"name: x\ncommodities:\n  - {id: a, unit: t, tariff_elasticity: 2,\n"
+     "     substitution_elasticity: 2}\nnodes: []\n",
+     SF_ERR_CONFLICT, "commodities[0].tariff_elasticity: 'tariff_elasticity' is the old name of 'substitution_elasticity'"},
+    {"name: x\ncommodities:\n  - {id: a, unit: t, demand_elasticity: -0.1}\nnodes: []\n",
+     SF_ERR_RANGE, "commodities[0].demand_elasticity: must be in [0, 10], got -0.1"},
+    {"name: x\ncommodities:\n  - {id: a, unit: t, supply_elasticity: 11}\nnodes: []\n",
+     SF_ERR_RANGE, "commodities[0].supply_elasticity: must be in [0, 10], got 11"},
+    {"name: x\ncommodities:\n  - {id: a, unit: t, price_cap: 1}\nnodes: []\n",
+     SF_ERR_RANGE, "commodities[0].price_cap: must be in (1, 1000], got 1"},
+    {"name: x\ncommodities:\n  - {id: a, unit: t, price_cap: 1001}\nnodes: []\n",
+     SF_ERR_RANGE, "commodities[0].price_cap: must be in (1, 1000], got 1001"},
+    {BASE "  - {id: d2, kind: demand, country: AU, input: metal, demand: 1, elasticity: -1}\n",
+     SF_ERR_RANGE, "nodes[3].elasticity: must be in [0, 10], got -1"},
+    {BASE "  - {id: d2, kind: demand, country: AU, input: metal, demand: 1, inventory_months: -1}\n",
+     SF_ERR_RANGE, "nodes[3].inventory_months: must be >= 0, got -1"},
+    {BASE "  - {id: d2, kind: demand, country: AU, input: metal, demand: 1,\n"
+          "     inventory_refill_months: 0}\n",
+     SF_ERR_RANGE, "nodes[3].inventory_refill_months: must be > 0, got 0"},
+    {BASE "  - {id: d2, kind: demand, country: AU, input: metal, demand: 1, release_price: 0}\n",
+     SF_ERR_RANGE, "nodes[3].release_price: must be > 0, got 0"},
+    {BASE "  - {id: m2, kind: mine, country: AU, output: ore, capacity: 1, elasticity: 1}\n",
+     SF_ERR_CONFLICT, "nodes[3].elasticity: 'elasticity' does not apply to a mine"},
+    {BASE "  - {id: r2, kind: refiner, country: AU, input: ore, output: metal, capacity: 1,\n"
+          "     inventory_months: 1}\n",
+     SF_ERR_CONFLICT, "nodes[3].inventory_months: 'inventory_months' does not apply to a refiner"},
+    {BASE "policies:\n  - name: a\n    interventions:\n"
+          "      - {kind: stockpile, node: users, initial: 5, release_price: -2}\n",
+     SF_ERR_RANGE, "policies[0].interventions[0].release_price: must be > 0, got -2"},
+    {BASE "currency: [USD]\n",
+     SF_ERR_TYPE, "currency:"},
     {BASE "  - {id: m2, kind: mine, country: AU, input: ore, output: ore, capacity: 1}\n",
      SF_ERR_CONFLICT, "nodes[3].input: 'input' does not apply to a mine"},
     {BASE "  - {id: d2, kind: demand, country: AU, input: ore, demand: 1, capacity: 2}\n",
@@ -1143,4 +1181,61 @@ Test(config, bad_corpus)
     }
     for (size_t k = 0; k < N_CODES; k++)
         cr_expect(seen[k], "no file in tests/bad provokes %s", codes[k].name);
+}
+
+/* Market version 2: each key read, each default, and a buyer's elasticity
+ * resolved from its node, its commodity or its kind. */
+Test(config, market_keys_and_their_defaults)
+{
+    static const char *yaml =
+        "name: m\n"
+        "currency: EUR\n"
+        "commodities:\n"
+        "  - {id: ore, unit: t, price: 2.5, substitution_elasticity: 4,\n"
+        "     demand_elasticity: 0.3, supply_elasticity: 0.5, price_cap: 6}\n"
+        "  - {id: metal, unit: t, tariff_elasticity: 2}\n"
+        "nodes:\n"
+        "  - {id: mine, kind: mine, country: AU, output: ore, capacity: 100}\n"
+        "  - {id: r1, kind: refiner, country: CN, input: ore, output: metal,\n"
+        "     capacity: 90}\n"
+        "  - {id: r2, kind: refiner, country: CN, input: ore, output: metal,\n"
+        "     capacity: 90, elasticity: 0.05}\n"
+        "  - {id: d1, kind: demand, country: US, input: metal, demand: 120,\n"
+        "     inventory_months: 3, inventory_refill_months: 6, release_price: 2}\n"
+        "  - {id: d2, kind: demand, country: US, input: metal, demand: 60}\n"
+        "policies:\n"
+        "  - name: baseline\n"
+        "  - name: s\n"
+        "    interventions:\n"
+        "      - {kind: stockpile, node: d1, initial: 10}\n"
+        "      - {kind: stockpile, node: d2, initial: 10, release_price: 3}\n";
+    sf_scenario msc;
+    sf_error err = {0};
+    cr_assert_eq(sf_scenario_load_string(&msc, yaml, strlen(yaml), "m.yaml",
+                                         &err),
+                 0, "%s", err.msg);
+    cr_expect_str_eq(msc.currency, "EUR");
+    const sf_commodity *ore = &msc.commodities[0], *metal = &msc.commodities[1];
+    cr_expect_eq(ore->price, 2.5);
+    cr_expect_eq(ore->substitution_elasticity, 4);
+    cr_expect_eq(ore->demand_elasticity, 0.3);
+    cr_expect_eq(ore->supply_elasticity, 0.5);
+    cr_expect_eq(ore->price_cap, 6);
+    cr_expect_eq(metal->price, 1);
+    cr_expect_eq(metal->substitution_elasticity, 2); /* the old name */
+    cr_expect_eq(metal->supply_elasticity, 1);
+    cr_expect_eq(metal->price_cap, 10);
+    cr_expect_eq(msc.nodes[1].elasticity, 0.3);  /* the commodity's */
+    cr_expect_eq(msc.nodes[2].elasticity, 0.05); /* its own */
+    cr_expect_eq(msc.nodes[3].elasticity, 0.2);  /* a demand node's default */
+    cr_expect_eq(msc.nodes[3].inventory_months, 3);
+    cr_expect_eq(msc.nodes[3].inventory_refill_months, 6);
+    cr_expect_eq(msc.nodes[3].release_price, 2);
+    cr_expect_eq(msc.nodes[4].inventory_months, 0);
+    cr_expect_eq(msc.nodes[4].inventory_refill_months, 12);
+    cr_expect_eq(msc.nodes[4].release_price, 1.5);
+    /* A stockpile's release price: its own, else its node's. */
+    cr_expect_eq(msc.policies[1].interventions[0].release_price, 2);
+    cr_expect_eq(msc.policies[1].interventions[1].release_price, 3);
+    sf_scenario_free(&msc);
 }

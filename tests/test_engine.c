@@ -4,6 +4,7 @@
  * errors the run reports, and determinism across threads and seeds.
  */
 #include <math.h>
+#include <stdio.h>
 
 #include "sim_fixture.h"
 
@@ -344,10 +345,20 @@ Test(engine, policies_have_their_exact_effects)
     cr_assert_gt(st->mean, 40.0);
     cr_assert_gt(f.res.pol[3].shock_summary[1].mean, 0.0);
     cr_assert_eq(f.res.pol[0].shock_summary[1].mean, 0.0);
-    /* The policy tariff is paid on every delivered unit: 20 months x 10 x
-     * 0.1 (the 4 ban months deliver nothing). */
+    /* The policy tariff (market version 2): the mine's price p solves
+     * 10 p = 10 (1.1 p)^-0.2 (supply held back below the reference price,
+     * demand priced out above it), p = 1.1^(-0.2/1.2); the node receives
+     * 10 p a month, pays 10 p x p x 0.1 of tariff and gives up 10 (1 - p)
+     * in each of the 20 months outside the ban. */
+    double p = pow(1.1, -0.2 / 1.2);
     cr_assert_float_eq(fixture_summary(&f, 4, SF_M_TARIFF, "us_d")->mean,
-                       20.0, 1e-9);
+                       20.0 * 10.0 * p * p * 0.1, 1e-7);
+    cr_assert_float_eq(fixture_summary(&f, 4, SF_M_SHORTFALL, "us_d")->mean,
+                       40.0 + 20.0 * 10.0 * (1.0 - p), 1e-7);
+    cr_assert_float_eq(fixture_summary(&f, 4, SF_M_PRICED_OUT, "us_d")->mean,
+                       20.0 * 10.0 * (1.0 - p), 1e-7);
+    cr_assert_float_eq(fixture_summary(&f, 4, SF_M_RATIONED, "us_d")->mean,
+                       40.0, 1e-9);
     cr_assert_eq(f.res.pol[4].shock_summary[2].mean, 24.0);
     cr_assert_eq(f.res.pol[0].shock_summary[2].mean, 0.0);
     fixture_free(&f);
@@ -666,4 +677,152 @@ Test(engine, statistics_from_columns_in_any_memory_are_the_same_bits)
         }
     }
     fixture_free(&a);
+}
+
+/* --- market version 2 through the whole engine ------------------------- */
+
+/* Two-tier prices under a quota (docs/model.md): a CN mine of 2N, CN and
+ * US nodes of N each (eps 0.5), a restriction CN -> all of severity s
+ * from month `start`.  The reference month sends N to the US, so the
+ * quota is (1 - s) N: the US is short s N a month while it lasts, all of
+ * it priced out, and CN is never short. */
+Test(engine, a_quota_from_the_reference_month_gives_two_tier_prices)
+{
+    double ss[] = {0.5, 0.25, 0.6};
+    double Ns[] = {100.0, 7.0, 2500.0};
+    for (int a = 0; a < 3; a++) {
+        char yaml[1024];
+        double s = ss[a], N = Ns[a];
+        snprintf(yaml, sizeof yaml,
+                 "name: tier\nhorizon_months: 12\n"
+                 "commodities: [{id: ore, unit: t, demand_elasticity: 0.5}]\n"
+                 "nodes:\n"
+                 "  - {id: cn_mine, kind: mine, country: CN, output: ore, capacity: %.17g}\n"
+                 "  - {id: cn_d, kind: demand, country: CN, input: ore, demand: %.17g}\n"
+                 "  - {id: us_d, kind: demand, country: US, input: ore, demand: %.17g}\n"
+                 "shocks:\n"
+                 "  - {id: r, kind: export_restriction, exporter: CN, commodities: all,\n"
+                 "     targets: all, severity: %.17g, schedule: {start_month: %d,\n"
+                 "     duration_months: 6}}\n",
+                 24 * N, 12 * N, 12 * N, s, a);
+        fixture f;
+        fixture_load(&f, yaml);
+        fixture_run(&f, 4, 1, 1);
+        const sf_summary *us = fixture_summary(&f, 0, SF_M_SHORTFALL, "us_d");
+        const sf_summary *po = fixture_summary(&f, 0, SF_M_PRICED_OUT, "us_d");
+        const sf_summary *cn = fixture_summary(&f, 0, SF_M_SHORTFALL, "cn_d");
+        cr_assert_float_eq(us->mean, 6 * s * N, 1e-6 * N, "s %g N %g: %.12g", s,
+                           N, us->mean);
+        cr_assert_float_eq(po->mean, 6 * s * N, 1e-6 * N, "priced out");
+        cr_assert_eq(cn->mean, 0.0);
+        fixture_free(&f);
+    }
+}
+
+/* A quota is a share of the last twelve months' flows.  An outage halves
+ * the CN mine in months 0-5 (price 4: each node gets N/2), then a
+ * restriction of severity 0.5 begins in month 8: the US flows of months
+ * -4..7 are N (the reference month) x 4, N/2 x 6, N x 2, a mean of 3N/4,
+ * so the quota is 3N/8 and the US is short 5N/8 a month (at the price
+ * (3/8)^-2 = 7.1, within the cap). */
+Test(engine, a_quota_is_a_share_of_the_last_twelve_months)
+{
+    fixture f;
+    fixture_load(&f,
+                 "name: hist\nhorizon_months: 10\n"
+                 "commodities: [{id: ore, unit: t, demand_elasticity: 0.5}]\n"
+                 "nodes:\n"
+                 "  - {id: cn_mine, kind: mine, country: CN, output: ore, capacity: 2400}\n"
+                 "  - {id: cn_d, kind: demand, country: CN, input: ore, demand: 1200}\n"
+                 "  - {id: us_d, kind: demand, country: US, input: ore, demand: 1200}\n"
+                 "shocks:\n"
+                 "  - {id: out, kind: outage, nodes: [cn_mine], severity: 0.5,\n"
+                 "     schedule: {start_month: 0, duration_months: 6}}\n"
+                 "  - {id: r, kind: export_restriction, exporter: CN, commodities: all,\n"
+                 "     targets: all, severity: 0.5, schedule: {start_month: 8,\n"
+                 "     duration_months: 2}}\n");
+    fixture_run(&f, 2, 1, 1);
+    /* Months 0-5: 50 short in each node; months 8-9: 62.5 in the US. */
+    const sf_summary *us = fixture_summary(&f, 0, SF_M_SHORTFALL, "us_d");
+    const sf_summary *cn = fixture_summary(&f, 0, SF_M_SHORTFALL, "cn_d");
+    cr_assert_float_eq(cn->mean, 6 * 50.0, 1e-6, "CN %.12g", cn->mean);
+    cr_assert_float_eq(us->mean, 6 * 50.0 + 2 * 62.5, 1e-6, "US %.12g",
+                       us->mean);
+    fixture_free(&f);
+}
+
+/* The same scenario with its nodes and links listed in another order
+ * gives the same results, unit by unit and trial by trial (to the
+ * solver's tolerance).  Shocks keep their order and no node draws demand
+ * noise: random streams are keyed by the position of a shock or node in
+ * the file (docs/model.md, "Random numbers"). */
+static const char *order_fwd =
+    "name: ord\nhorizon_months: 24\nseed: 3\n"
+    "commodities: [{id: ore, unit: t}, {id: magnet, unit: t}]\n"
+    "nodes:\n"
+    "  - {id: cn_m, kind: mine, country: CN, output: ore, capacity: 900}\n"
+    "  - {id: au_m, kind: mine, country: AU, output: ore, capacity: 300}\n"
+    "  - {id: cn_p, kind: plant, country: CN, input: ore, output: magnet, capacity: 700}\n"
+    "  - {id: jp_p, kind: plant, country: JP, input: ore, output: magnet, capacity: 300}\n"
+    "  - {id: cn_d, kind: demand, country: CN, input: magnet, demand: 600}\n"
+    "  - {id: us_d, kind: demand, country: US, input: magnet, demand: 300}\n"
+    "links:\n"
+    "  - {from: cn_m, to: cn_p}\n  - {from: au_m, to: cn_p}\n"
+    "  - {from: cn_m, to: jp_p, weight: 100}\n  - {from: au_m, to: jp_p, weight: 300}\n"
+    "shocks:\n"
+    "  - {id: r, kind: export_restriction, exporter: CN, commodities: all, targets: all,\n"
+    "     severity: {dist: beta, a: 4, b: 2}, hazard_per_year: 1, duration_months: 4}\n"
+    "  - {id: t, kind: tariff, importer: US, exporter: CN, commodities: all, rate: 0.3,\n"
+    "     schedule: {start_month: 0, duration_months: 24}}\n"
+    "  - {id: o, kind: outage, nodes: [au_m], severity: 0.5, hazard_per_year: 1,\n"
+    "     duration_months: 2}\n";
+static const char *order_rev =
+    "name: ord\nhorizon_months: 24\nseed: 3\n"
+    "commodities: [{id: ore, unit: t}, {id: magnet, unit: t}]\n"
+    "nodes:\n"
+    "  - {id: us_d, kind: demand, country: US, input: magnet, demand: 300}\n"
+    "  - {id: cn_d, kind: demand, country: CN, input: magnet, demand: 600}\n"
+    "  - {id: jp_p, kind: plant, country: JP, input: ore, output: magnet, capacity: 300}\n"
+    "  - {id: cn_p, kind: plant, country: CN, input: ore, output: magnet, capacity: 700}\n"
+    "  - {id: au_m, kind: mine, country: AU, output: ore, capacity: 300}\n"
+    "  - {id: cn_m, kind: mine, country: CN, output: ore, capacity: 900}\n"
+    "links:\n"
+    "  - {from: au_m, to: jp_p, weight: 300}\n  - {from: cn_m, to: jp_p, weight: 100}\n"
+    "  - {from: au_m, to: cn_p}\n  - {from: cn_m, to: cn_p}\n"
+    "shocks:\n"
+    "  - {id: r, kind: export_restriction, exporter: CN, commodities: all, targets: all,\n"
+    "     severity: {dist: beta, a: 4, b: 2}, hazard_per_year: 1, duration_months: 4}\n"
+    "  - {id: t, kind: tariff, importer: US, exporter: CN, commodities: all, rate: 0.3,\n"
+    "     schedule: {start_month: 0, duration_months: 24}}\n"
+    "  - {id: o, kind: outage, nodes: [au_m], severity: 0.5, hazard_per_year: 1,\n"
+    "     duration_months: 2}\n";
+
+Test(engine, the_order_of_nodes_and_links_does_not_matter)
+{
+    fixture a, b;
+    fixture_load(&a, order_fwd);
+    fixture_load(&b, order_rev);
+    fixture_run(&a, 300, 3, 2);
+    fixture_run(&b, 300, 3, 2);
+    const char *units[] = {"cn_d", "us_d", "CN", "US", "world"};
+    sf_metric ms[] = {SF_M_SHORTFALL, SF_M_PRICED_OUT, SF_M_RATIONED,
+                      SF_M_BUYER_COST, SF_M_TARIFF};
+    for (size_t u = 0; u < 5; u++) {
+        size_t ua = 0, ub = 0;
+        while (strcmp(sf_results_unit_name(&a.res, ua), units[u]) != 0)
+            ua++;
+        while (strcmp(sf_results_unit_name(&b.res, ub), units[u]) != 0)
+            ub++;
+        for (size_t k = 0; k < sizeof ms / sizeof *ms; k++)
+            for (uint64_t t = 0; t < 300; t++) {
+                double x = a.res.pol[0].metric[ms[k]][t * a.res.n_units + ua];
+                double y = b.res.pol[0].metric[ms[k]][t * b.res.n_units + ub];
+                cr_assert(fabs(x - y) <= 1e-7 * (1.0 + fabs(x)),
+                          "%s of %s, trial %llu: %.12g vs %.12g",
+                          sf_metric_name(ms[k]), units[u],
+                          (unsigned long long)t, x, y);
+            }
+    }
+    fixture_free(&a);
+    fixture_free(&b);
 }

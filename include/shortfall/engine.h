@@ -41,7 +41,10 @@ typedef enum {
     SF_M_MONTHS_SHORT, /* months short */
     SF_M_LONGEST_RUN,  /* longest run of short months */
     SF_M_MIN_STOCK,    /* lowest end-of-month stockpile, units */
-    SF_M_TARIFF,       /* tariff paid, price units */
+    SF_M_TARIFF,       /* tariff paid, in the scenario's currency */
+    SF_M_PRICED_OUT,   /* need given up at the price, units */
+    SF_M_RATIONED,     /* need ordered and not filled, units */
+    SF_M_BUYER_COST,   /* extra spending over reference prices, currency */
     SF_M_COUNT
 } sf_metric;
 
@@ -54,6 +57,20 @@ typedef enum {
 /* Quantile levels of every summary. */
 #define SF_N_QUANTILES 5
 extern const double sf_quantile_levels[SF_N_QUANTILES];
+
+/* The market solver over a run's commodity-months: how many were cleared,
+ * the Newton iterations they took in all and at most (a clearing taken
+ * unchanged from the month before counts 0), and the largest residual
+ * (relative excess demand) left.  Per trial these are fixed, so the
+ * totals are the same for any thread count, shards or ranks. */
+typedef struct {
+    uint64_t solves, iterations;
+    int max_iterations;
+    double max_residual;
+} sf_solver_stats;
+
+/* Adds b's counts to a's. */
+void sf_solver_stats_add(sf_solver_stats *a, const sf_solver_stats *b);
 
 typedef struct {
     double mean, sd, se;
@@ -116,6 +133,7 @@ typedef struct {
     uint64_t n_paths;       /* trials whose monthly paths are kept */
     sf_policy_results *pol; /* pol[0] is the baseline */
     double wall_seconds;
+    sf_solver_stats solver;
     /* Bytes the statistics of a streamed run may hold (see
      * sf_results_summarise_columns). */
     uint64_t stats_memory;

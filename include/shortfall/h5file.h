@@ -141,6 +141,7 @@ typedef struct {
     uint64_t seed, n_trials, n_done, first_trial, n_paths;
     int threads;
     double wall_seconds;
+    sf_solver_stats solver; /* all 0 in a file from before market v2 */
     bool complete;
     bool has_trials;
     double target_rse; /* 0: the run had no precision target */

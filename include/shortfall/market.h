@@ -1,84 +1,112 @@
 /*
- * market.h — one month of the market: clear every commodity in order
- * (offtake, then proportional rounds with licences, tariffs and rationing),
- * let converters produce, then serve demand and stockpiles.
+ * market.h — one month of the market, version 2 (docs/model.md, "One
+ * month"): every commodity in clearing order is produced, planned for,
+ * served by offtake contracts and cleared at prices (models/clearing.c);
+ * then demand nodes are served, with private inventories and strategic
+ * stockpiles released only in disrupted months and refilled only after
+ * calm ones.
  *
- * The workspace holds the state that carries from month to month (stocks)
- * and scratch for the clearing; it is allocated once per thread and reset
- * per trial, never allocated in the month loop.
+ * The workspace holds the state that carries from month to month (stocks,
+ * prices) and scratch for the clearing; it is allocated once per thread
+ * and reset per trial, never allocated in the month loop.
  */
 #ifndef SHORTFALL_MARKET_H
 #define SHORTFALL_MARKET_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
+#include "clearing.h"
 #include "model.h"
 #include "policy.h"
 
-/* Market rounds per commodity and month (docs/model.md). */
-#define SF_MARKET_ROUNDS 16
-
-/* A request or shortfall smaller than this fraction of its size is
- * rounding error, not an unmet order: it ends the rounds and is not
- * counted as shortfall. */
-#define SF_MARKET_TOL 1e-12
+/* Unmet need at most this fraction of the need is rounding, not a
+ * shortage; a price within this fraction of the reference counts as at
+ * it. */
+#define SF_MARKET_TOL 1e-6
 
 typedef struct {
-    size_t n_nodes, n_links;
+    size_t n_nodes, n_links, n_groups, n_commodities;
 
     /* Inputs for the month, set by the caller. */
-    double *cap;  /* node capacity this month, output units: nameplate/12
-                     times the ramp of a new facility (0 if not built) */
-    double *f;    /* node capacity factor from outages */
-    double *r;    /* link licence fraction */
-    double *tau;  /* link tariff */
-    double *attr; /* link attractiveness w (1 + tau)^-eta */
-    double *need; /* demand node need, after demand reduction */
+    double *cap;   /* node capacity this month, output units: nameplate/12
+                      times the ramp of a new facility (0 if not built) */
+    double *f;     /* node capacity factor from outages */
+    double *tau;   /* link tariff */
+    double *attr;  /* link weight w (1 + tau)^-sigma */
+    double *need;  /* demand node need, after demand reduction */
+    double *quota; /* quota group: this month's quota, < 0 not in force */
 
     /* State carried from month to month. */
     double *in_stock;  /* converter input stock S_j */
     double *out_stock; /* producer output stock */
     double *level;     /* demand node stockpile */
-    bool *short_last;  /* demand node was short last month */
+    double *inv;       /* demand node private inventory */
+    bool *calm_last;   /* demand node: last month was calm (refills) */
+    double *y;         /* supplier: ln(p / P), the price search's start */
+    double *lam;       /* quota group: premium / P */
 
-    /* Results of the month, per node or link. */
-    double *prod;      /* producer output */
-    double *curtailed; /* producer output lost past the stock cap */
-    double *recv;      /* buyer receipts */
-    double *recycled;  /* demand node secondary supply */
-    double *shortfall; /* demand node shortfall S_j(t) */
-    double *released;  /* demand node stockpile release */
-    double *tariff;    /* buyer tariff paid (receipts x tau x price) */
-    double *ship;      /* link flow */
+    /* Results of the month, per node, link or commodity. */
+    double *prod;       /* producer output */
+    double *curtailed;  /* producer output lost past the stock cap */
+    double *recv;       /* buyer receipts */
+    double *plan;       /* buyer planned purchases N_j */
+    double *ordered;    /* buyer orders at the price D_j (offtake included) */
+    double *pbar;       /* buyer average price paid, tariffs included */
+    double *pbar_pre;   /* the same before tariffs (premia included) */
+    double *tariff;     /* buyer tariff paid */
+    double *recycled;   /* demand node secondary supply */
+    double *priced_out; /* demand node need given up at the price */
+    double *rationed;   /* demand node need ordered and not filled */
+    double *released;   /* demand node stock release */
+    double *shortfall;  /* demand node shortfall S_j(t) */
+    double *ship;       /* link flow */
+    double *index;      /* commodity: world price index */
 
-    /* Scratch.  base[j] is the running part of buyer j's request: full-rate
-     * input of a converter, need less recycling of a demand node — what an
-     * export licence covers (not buffer top-ups or stockpile refills). */
-    double *supply, *spare, *request, *base, *rem, *load, *fill, *lic;
-    double *conv_recv; /* converter receipts awaiting production */
-    /* Round scratch.  Within one commodity's clearing a link that cannot
-     * take an order never can again (licences and attractiveness are
-     * fixed for the month, a supplier's spare only falls, restricted links
-     * drop out after round 1), nor can a buyer whose request is met.  So
-     * each round works on the buyers still open (open[0..n_open)) and on
-     * each one's links still usable (live[by_buyer.start[j] ..] + n_live[j],
-     * in by_buyer order), and later rounds skip what earlier ones ruled
-     * out — the same operations in the same order, fewer tests. */
-    int *open, *live, *n_live;
-    size_t n_open;
-    int rounds_used;   /* diagnostics: rounds of the last commodity */
+    /* Scratch. */
+    double *supply, *conv_recv, *inv_ask, *sp_ask, *ot_amount, *ot_link;
+    double *c_avail, *c_plan, *c_eps, *c_attr, *c_tau1, *c_quota, *c_y,
+        *c_lam, *c_x, *c_q, *c_pre, *c_dem, *c_recv, *c_sold;
+    sf_clearing_ws cws;
+    /* Per commodity, the last clearing's inputs and starting prices
+     * (key) and its solution (val): the solver is a pure function of
+     * them, so a commodity whose inputs and start are bit for bit the
+     * same as last time takes the stored solution, with the same bits.
+     * key_len[c] is 0 until a first clearing, and again from the start
+     * of every trial (sf_market_reset). */
+    double **key, **val;
+    size_t *key_len;
+    uint64_t reused;
+
+    /* Solver diagnostics, over every commodity-month this workspace
+     * cleared since sf_market_ws_init (sf_market_reset keeps them). */
+    uint64_t solves, iterations;
+    int max_iterations;
+    double max_residual;
 } sf_market_ws;
 
 SF_MUST_CHECK
 int sf_market_ws_init(sf_market_ws *w, const sf_model *m);
 void sf_market_ws_free(sf_market_ws *w);
 
-/* Start of a trial: stocks as at t = 0 under the mix. */
+/* Start of a trial: stocks as at t = 0 under the mix, prices at the mix's
+ * reference month (pp->ref_y). */
 void sf_market_reset(sf_market_ws *w, const sf_model *m,
                      const sf_policy_plan *pp);
 
-/* One month t; the caller has set cap, f, r, tau, attr and need. */
+/* One month t; the caller has set cap, f, tau, attr, need and quota. */
 void sf_market_month(const sf_model *m, const sf_policy_plan *pp, int t,
                      sf_market_ws *w);
+
+/* The mix's reference month (docs/model.md, "Export quotas"): month 0
+ * with no shock episode, the mix's own policy tariffs (at their mean
+ * rate), no demand noise, new capacity not yet built and stocks at their
+ * initial levels.  Fills pp->ref_y (each supplier's price) and
+ * pp->ref_flow (each quota group's flow).  0 or SF_ERR_NOMEM. */
+int sf_market_reference(const sf_model *m, sf_policy_plan *pp,
+                        sf_error *err);
+
+/* attr of every link from its tariff: w (1 + tau)^-sigma. */
+void sf_market_link_weights(const sf_model *m, sf_market_ws *w);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "clearing.h"
 #include "scenario.h"
 
 /* A compressed sparse row index: the items of row r are
@@ -73,6 +74,31 @@ typedef struct {
     size_t n_regions;
     int *region_country; /* country of each region */
     int *demand_region;  /* region of each demand node */
+    int *region_of_country; /* per country: its region, or -1 */
+
+    /* Market version 2.  Per commodity: reference price P, substitution
+     * elasticity sigma, supply elasticity beta, price cap multiple M. */
+    double *c_price, *c_sigma, *c_beta, *c_cap;
+    /* Per node: a buyer's price elasticity; a demand node's private
+     * inventory (units), its refill per month (units) and release price
+     * (multiple of P). */
+    double *elasticity, *inventory, *inventory_refill, *release_price;
+
+    /* Quota groups: one per export restriction and commodity it covers,
+     * holding the covered links of that commodity (docs/model.md, "Export
+     * quotas").  group_links rows are groups; shock_groups rows are
+     * shocks. */
+    size_t n_groups;
+    int *group_shock, *group_commodity;
+    sf_csr group_links, shock_groups;
+
+    /* Each commodity's market in local indices (its suppliers, buyers,
+     * links by buyer, quota groups), and each node's local index as a
+     * supplier of its output and as a buyer of its input. */
+    sf_market_graph *graph;
+    int *sup_local, *buy_local;
+    int *link_local; /* per link: its index in its commodity's graph */
+    size_t max_suppliers, max_buyers, max_clink, max_cgroups;
 } sf_model;
 
 /* Builds a CSR index with n_rows rows from row_of[i], the row of item i

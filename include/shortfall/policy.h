@@ -35,6 +35,7 @@ typedef struct {
     /* Demand nodes: stockpile (units), recycling and demand reduction. */
     bool *has_stockpile;
     double *stock_initial, *stock_capacity, *stock_release, *stock_refill;
+    double *stock_release_price; /* multiple of P */
     double *recycle_share, *recycle_ramp;
     double *reduce_share;
 
@@ -42,6 +43,12 @@ typedef struct {
     size_t n_offtake;
     sf_offtake *offtake;
     sf_csr offtake_by_commodity; /* row = commodity: indices into offtake */
+
+    /* The mix's reference month (models/market.c, sf_market_reference):
+     * each supplier's log price relative to its reference price (per
+     * node), and each quota group's monthly flow. */
+    double *ref_y;
+    double *ref_flow;
 } sf_policy_plan;
 
 SF_MUST_CHECK

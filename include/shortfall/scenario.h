@@ -67,8 +67,12 @@ typedef struct {
 typedef struct {
     char *id;
     char *unit;
-    double tariff_elasticity; /* eta, default 3 */
-    double price;             /* per unit, default 1 */
+    double price;                   /* reference price P, default 1 */
+    /* sigma, default 3 (tariff_elasticity is its version-1 name) */
+    double substitution_elasticity;
+    double demand_elasticity;       /* -1: by buyer kind (0.2 / 0.1) */
+    double supply_elasticity;       /* beta, default 1 */
+    double price_cap;               /* M, default 10 */
     sf_loc loc;
 } sf_commodity;
 
@@ -98,6 +102,12 @@ typedef struct {
     double demand;     /* units per year at t = 0 */
     double growth;     /* fraction per year, default 0 */
     double volatility; /* sigma of the monthly lognormal factor, default 0 */
+    double inventory_months;        /* private stock, default 0 */
+    double inventory_refill_months; /* default 12 */
+    double release_price; /* multiple of P above which stocks release, 1.5 */
+    /* buyers (converters, demand): short-run price elasticity, resolved
+     * from the commodity's demand_elasticity or the kind's default */
+    double elasticity;
     /* -1 for a node of the scenario's nodes: list; otherwise the index of
      * the first policy whose new_capacity intervention defines it. */
     int defined_by_policy;
@@ -189,6 +199,7 @@ typedef struct {
     double capacity;    /* default initial */
     double max_release; /* units per month, default INFINITY */
     double refill;      /* units per month, default 0 */
+    double release_price; /* multiple of P, default the node's */
     /* offtake */
     int supplier;
     double share; /* offtake, recycling, demand_reduction */
@@ -215,6 +226,7 @@ typedef struct {
     size_t text_len;
     char *name;
     char *description; /* "" when absent */
+    char *currency;    /* "USD" when absent */
     int horizon_months; /* default 60 */
     long long trials;   /* default 10000 */
     unsigned long long seed; /* default 1 */

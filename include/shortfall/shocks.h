@@ -26,8 +26,10 @@ typedef struct {
      * active[] says which. */
     double *level;
     unsigned char *active;
-    /* changed[t]: month t's row of level/active differs from month t-1's
-     * (always true for t = 0). */
+    /* onset[t * n_shocks + k]: an episode of shock k begins in month t. */
+    unsigned char *onset;
+    /* changed[t]: month t's row of level/active differs from month t-1's,
+     * or an episode begins (always true for t = 0). */
     unsigned char *changed;
     /* Scratch for the sampler. */
     int *episode_end;

@@ -65,7 +65,7 @@ static void print_commodities(FILE *f, const sf_model *m)
     for (size_t k = 0; k < m->n_commodities; k++) {
         const sf_commodity *c = &sc->commodities[m->order[k]];
         fprintf(f, "  %-3zu %-16s %-12s %10g %10g\n", k + 1, c->id, c->unit,
-                c->tariff_elasticity, c->price);
+                c->substitution_elasticity, c->price);
     }
 }
 
@@ -412,8 +412,9 @@ static size_t warn_unbought(FILE *f, const sf_model *m, const char *file)
  * nodes the baseline has, no shock, each demand node's month-0 need
  * (no growth, no volatility; less the baseline's demand reduction) — with
  * every stock empty and none being built up (no converter input buffer,
- * no producer output stock, no stockpile), so that only capacity and the
- * market's own rules (links, weights, yields, offtake, rationing) decide.
+ * no producer output stock, no inventory or stockpile), so that only
+ * capacity and the market's own rules (links, weights, yields, offtake,
+ * prices) decide: short means priced out or rationed.
  * A node short by more than SF_SHORT_THRESHOLD of its need is reported:
  * stocks can only postpone that shortfall.  (A node that no supplier can
  * reach at all is an error when the scenario loads.) */
@@ -440,17 +441,17 @@ static size_t warn_short_at_month0(FILE *f, const sf_model *m, const char *file)
     for (size_t i = 0; i < m->n_nodes; i++) {
         w.cap[i] = pp.built[i] && !pp.project[i] ? m->cap_month[i] : 0.0;
         w.f[i] = 1.0;
-        w.in_stock[i] = w.out_stock[i] = w.level[i] = 0.0;
-        w.short_last[i] = true; /* no stockpile refill */
+        w.in_stock[i] = w.out_stock[i] = w.level[i] = w.inv[i] = 0.0;
+        w.calm_last[i] = false; /* no refill of any stock */
         w.need[i] = m->kind[i] == SF_NODE_DEMAND
                         ? m->demand_month[i] * (1.0 - pp.reduce_share[i])
                         : 0.0;
     }
-    for (size_t l = 0; l < m->n_links; l++) {
-        w.r[l] = 1.0;
+    for (size_t l = 0; l < m->n_links; l++)
         w.tau[l] = 0.0;
-        w.attr[l] = m->link_weight[l];
-    }
+    sf_market_link_weights(m, &w);
+    for (size_t g = 0; g < m->n_groups; g++)
+        w.quota[g] = -1.0;
     sf_market_month(&flat, &pp, 0, &w);
     for (size_t d = 0; d < m->n_demand; d++) {
         int j = m->demand_nodes[d];

@@ -73,6 +73,7 @@ static int load_run(const char *path, const sf_h5_info *info, sf_scenario *sc,
     res->n_done = info->n_done;
     res->threads = info->threads;
     res->wall_seconds = info->wall_seconds;
+    res->solver = info->solver;
     return sf_h5_read_summaries(path, info, res, err);
 }
 

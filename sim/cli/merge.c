@@ -146,6 +146,7 @@ static int read_shard(const sf_model *m, const sf_run_options *all,
         (ret = sf_h5_read_trials(path, info, part, err)) != 0)
         return ret;
     part->wall_seconds = info->wall_seconds;
+    part->solver = info->solver;
     part->threads = info->threads;
     return 0;
 }

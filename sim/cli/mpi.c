@@ -66,6 +66,28 @@ static int reduce_u64(uint64_t *mine, uint64_t *total, size_t n, bool root)
     return 0;
 }
 
+/* Adds every rank's solver counts to rank 0's results (sums and maxima:
+ * the same in any order). */
+static int reduce_solver(const sf_solver_stats *mine, sf_solver_stats *total,
+                         bool root)
+{
+    uint64_t sums[2] = {mine->solves, mine->iterations}, sum_all[2] = {0, 0};
+    int iters = 0;
+    double resid = 0.0;
+    if (MPI_Reduce(sums, sum_all, 2, MPI_UINT64_T, MPI_SUM, 0,
+                   MPI_COMM_WORLD) != MPI_SUCCESS ||
+        MPI_Reduce(&mine->max_iterations, &iters, 1, MPI_INT, MPI_MAX, 0,
+                   MPI_COMM_WORLD) != MPI_SUCCESS ||
+        MPI_Reduce(&mine->max_residual, &resid, 1, MPI_DOUBLE, MPI_MAX, 0,
+                   MPI_COMM_WORLD) != MPI_SUCCESS)
+        return SF_ERR_IO;
+    if (root) {
+        sf_solver_stats all = {sum_all[0], sum_all[1], iters, resid};
+        sf_solver_stats_add(total, &all);
+    }
+    return 0;
+}
+
 /* The options of rank r's share: a contiguous run of whole blocks. */
 static sf_run_options share_of(const sf_run_options *opt, int r, int n_ranks)
 {
@@ -176,6 +198,8 @@ int sf_mpi_run(const sf_model *m, const sf_run_options *opt, sf_results *res,
             ret = reduce_u64(mp->month_hist, rp->month_hist,
                              cells * (SF_HIST_BINS + 1), root);
     }
+    if (ret == 0)
+        ret = reduce_solver(&part.solver, &res->solver, root);
     /* The monthly paths of the run's first trials, from the ranks that
      * ran them. */
     size_t path_row = (size_t)res->n_months * res->model->n_demand;

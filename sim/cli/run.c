@@ -500,6 +500,7 @@ static int open_output(run_state *s)
                                         &s->err)) != 0)
             return GO_FAIL;
         s->res.wall_seconds = s->info.wall_seconds;
+        s->res.solver = s->info.solver;
     }
     return GO_ON;
 }

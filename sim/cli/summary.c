@@ -458,6 +458,15 @@ static void write_table(FILE *f, const sf_summary_set *s)
             months_active(f, res);
             fputs("\n", f);
         }
+        if (res->solver.solves > 0)
+            fprintf(f,
+                    "Market solver: %" PRIu64 " commodity-months cleared, "
+                    "%.2f Newton iterations each on average, at most %d; "
+                    "largest relative excess demand left %.1e\n",
+                    res->solver.solves,
+                    (double)res->solver.iterations /
+                        (double)res->solver.solves,
+                    res->solver.max_iterations, res->solver.max_residual);
     } else if (s->runs[0].res->model->n_shocks > 0) {
         fputs("\nMean months active per trial (baseline):\n", f);
         for (size_t i = 0; i < s->n_runs; i++) {
@@ -787,6 +796,14 @@ static void write_json(FILE *f, const sf_summary_set *s)
         fprintf(f, "%d", res->threads);
         json_key(f, &ff, "wall_seconds");
         json_num(f, res->wall_seconds);
+        json_key(f, &ff, "solver_solves");
+        fprintf(f, "%" PRIu64, res->solver.solves);
+        json_key(f, &ff, "solver_iterations");
+        fprintf(f, "%" PRIu64, res->solver.iterations);
+        json_key(f, &ff, "solver_max_iterations");
+        fprintf(f, "%d", res->solver.max_iterations);
+        json_key(f, &ff, "solver_max_residual");
+        json_num(f, res->solver.max_residual);
         json_key(f, &ff, "months_active");
         json_months_active(f, res);
         fputs("}", f);

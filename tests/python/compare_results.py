@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """compare_results.py A.h5 B.h5 — exit 0 if every dataset of every group
 is bitwise identical in both files (same names, shapes, types, values) and
-the root attributes that describe the experiment agree; prints what
-differs otherwise.  Timing and invocation attributes (created, wall
+the root attributes that describe the experiment agree (the market
+solver's counts among them); prints what differs otherwise.  Timing and invocation attributes (created, wall
 seconds, threads, command line) may differ.
 
 Batch files: the root's batch attributes (kind, batch_name, batch_text,
@@ -40,7 +40,9 @@ for name in sorted(set(da) & set(db)):
         diffs.append(f"{name}: values")
 RUN_KEYS = ("software", "version", "format_version", "seed", "trials",
             "trials_done", "complete", "first_trial", "horizon_months",
-            "scenario_name", "scenario_text", "paths", "has_trials")
+            "scenario_name", "scenario_text", "paths", "has_trials",
+            "solver_solves", "solver_iterations", "solver_max_iterations",
+            "solver_max_residual")
 BATCH_KEYS = ("kind", "batch_name", "batch_text", "part", "run_options",
               "scenario_sources")
 
