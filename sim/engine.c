@@ -81,6 +81,11 @@ typedef struct {
      * mix: 370 MB for ree-magnets over 600 months) and adding it up took
      * seconds — after an interrupt, too. */
     uint64_t **zero_counts;
+    uint64_t **price_sums; /* per policy: [t * C + c], fixed point */
+    /* The trial's price index so far: per commodity its sum over months
+     * and highest month; per commodity and region ([c * R + r]) the
+     * highest month, and this month's sums over the region's buyers. */
+    double *p_sum, *p_peak, *p_rpeak, *p_rnum, *p_rden;
     uint64_t slice; /* trials claimed at a time (SLICE_SECONDS_*) */
 } thread_ws;
 
@@ -90,6 +95,9 @@ typedef struct {
     sf_results *res;
     sf_policy_plan *plans; /* per policy position */
     double *need_base;     /* [t * n_demand + d]: demand/12 * growth^t */
+    /* Per commodity and region, [c * R + r]: whether the region has a
+     * buyer of the commodity (if not, it has no price index). */
+    bool *region_buys;
     int n_months;
     size_t n_units;
 } engine;
@@ -117,6 +125,15 @@ static void thread_ws_free(thread_ws *w, size_t n_pol)
         for (size_t p = 0; p < n_pol; p++)
             free(w->zero_counts[p]);
     free(w->zero_counts);
+    if (w->price_sums)
+        for (size_t p = 0; p < n_pol; p++)
+            free(w->price_sums[p]);
+    free(w->price_sums);
+    free(w->p_sum);
+    free(w->p_peak);
+    free(w->p_rpeak);
+    free(w->p_rnum);
+    free(w->p_rden);
     free(w->short_counts);
     free(w->frac_sums);
     free(w->noise);
@@ -138,7 +155,7 @@ static int thread_ws_init(thread_ws *w, const engine *e)
 {
     const sf_model *m = e->m;
     size_t n_pol = e->res->n_policies, U = e->n_units, T = (size_t)e->n_months;
-    size_t cells = T * U;
+    size_t cells = T * U, C = m->n_commodities, CR = C * m->n_regions;
 
     memset(w, 0, sizeof *w);
     w->slice = 1;
@@ -148,7 +165,9 @@ static int thread_ws_init(thread_ws *w, const engine *e)
     w->short_counts = calloc(n_pol, sizeof *w->short_counts);
     w->frac_sums = calloc(n_pol, sizeof *w->frac_sums);
     w->zero_counts = calloc(n_pol, sizeof *w->zero_counts);
-    if (!w->hist || !w->short_counts || !w->frac_sums || !w->zero_counts)
+    w->price_sums = calloc(n_pol, sizeof *w->price_sums);
+    if (!w->hist || !w->short_counts || !w->frac_sums || !w->zero_counts ||
+        !w->price_sums)
         return SF_ERR_NOMEM;
     for (size_t p = 0; p < n_pol; p++) {
         if (sf_shock_history_init(&w->hist[p], e->n_months, m->n_shocks))
@@ -156,9 +175,18 @@ static int thread_ws_init(thread_ws *w, const engine *e)
         w->short_counts[p] = calloc(cells, sizeof(uint64_t));
         w->frac_sums[p] = calloc(cells, sizeof(uint64_t));
         w->zero_counts[p] = calloc(cells, sizeof(uint64_t));
-        if (!w->short_counts[p] || !w->frac_sums[p] || !w->zero_counts[p])
+        w->price_sums[p] = calloc(T * (C ? C : 1), sizeof(uint64_t));
+        if (!w->short_counts[p] || !w->frac_sums[p] || !w->zero_counts[p] ||
+            !w->price_sums[p])
             return SF_ERR_NOMEM;
     }
+    w->p_sum = calloc(C ? C : 1, sizeof(double));
+    w->p_peak = calloc(C ? C : 1, sizeof(double));
+    w->p_rpeak = calloc(CR ? CR : 1, sizeof(double));
+    w->p_rnum = calloc(CR ? CR : 1, sizeof(double));
+    w->p_rden = calloc(CR ? CR : 1, sizeof(double));
+    if (!w->p_sum || !w->p_peak || !w->p_rpeak || !w->p_rnum || !w->p_rden)
+        return SF_ERR_NOMEM;
     w->noise = calloc(T * (m->n_demand ? m->n_demand : 1), sizeof(double));
     w->lead = calloc(m->n_nodes ? m->n_nodes : 1, sizeof(int));
     w->completes = calloc(m->n_nodes ? m->n_nodes : 1, sizeof(bool));
@@ -347,6 +375,72 @@ static void record_month(const engine *e, thread_ws *w, size_t p, int t,
     }
 }
 
+size_t sf_price_bin(double x, double M)
+{
+    double b = nearbyint((log(x) / log(M) + 1.0) * 0.5 * (SF_PRICE_BINS - 1));
+    if (!(b > 0.0)) /* also NaN: no index */
+        return 0;
+    return b >= SF_PRICE_BINS - 1 ? SF_PRICE_BINS - 1 : (size_t)b;
+}
+
+double sf_price_bin_centre(size_t b, double M)
+{
+    return pow(M, 2.0 * (double)b / (SF_PRICE_BINS - 1) - 1.0);
+}
+
+static void prices_reset(const engine *e, thread_ws *w)
+{
+    size_t C = e->m->n_commodities, R = e->m->n_regions;
+    for (size_t c = 0; c < C; c++) {
+        w->p_sum[c] = 0.0;
+        w->p_peak[c] = -INFINITY;
+    }
+    for (size_t x = 0; x < C * R; x++)
+        w->p_rpeak[x] = -INFINITY;
+}
+
+/* Adds month t's price indices of policy position p: the world index of
+ * each commodity (the market's), and each region's, the same mean over
+ * the region's buyers in the same order. */
+static void record_prices(const engine *e, thread_ws *w, size_t p, int t)
+{
+    const sf_model *m = e->m;
+    const sf_market_ws *mw = &w->mw;
+    size_t C = m->n_commodities, R = m->n_regions;
+
+    for (size_t c = 0; c < C; c++) {
+        double P = m->c_price[c], x = mw->index[c];
+        size_t cell = (size_t)t * C + c;
+        w->p_sum[c] += x;
+        if (x > w->p_peak[c])
+            w->p_peak[c] = x;
+        w->price_sums[p][cell] += (uint64_t)llround(x / P * SF_PRICE_ONE);
+        uint64_t *count = &e->res->pol[p].price_hist[cell * SF_PRICE_BINS +
+                                                     sf_price_bin(x / P,
+                                                                  m->c_cap[c])];
+#pragma omp atomic update
+        *count += 1;
+        if (R == 0)
+            continue;
+        double *num = &w->p_rnum[c * R], *den = &w->p_rden[c * R];
+        for (size_t r = 0; r < R; r++)
+            num[r] = den[r] = 0.0;
+        for (size_t k = m->buyers.start[c]; k < m->buyers.start[c + 1]; k++) {
+            int j = m->buyers.item[k];
+            int r = m->region_of_country[m->country[j]];
+            if (r >= 0 && mw->plan[j] > 0.0) {
+                num[r] += mw->plan[j] * mw->pbar[j];
+                den[r] += mw->plan[j];
+            }
+        }
+        for (size_t r = 0; r < R; r++) {
+            double xr = den[r] > 0.0 ? num[r] / den[r] : P;
+            if (e->region_buys[c * R + r] && xr > w->p_rpeak[c * R + r])
+                w->p_rpeak[c * R + r] = xr;
+        }
+    }
+}
+
 static void store_trial(const engine *e, thread_ws *w, size_t p,
                         uint64_t row, const sf_shock_history *h)
 {
@@ -376,6 +470,16 @@ static void store_trial(const engine *e, thread_ws *w, size_t p,
         for (int t = 0; t < h->n_months; t++)
             n += h->active[(size_t)t * K + k];
         pr->shock_months[(size_t)row * K + k] = n;
+    }
+    size_t C = e->m->n_commodities, R = e->m->n_regions;
+    size_t NP = sf_results_price_columns(e->res);
+    double *out = &pr->price[(size_t)row * NP];
+    for (size_t c = 0; c < C; c++) {
+        out[c] = w->p_sum[c] / (double)e->n_months;
+        out[C + c] = w->p_peak[c];
+        for (size_t r = 0; r < R; r++)
+            out[2 * C + c * R + r] =
+                e->region_buys[c * R + r] ? w->p_rpeak[c * R + r] : NAN;
     }
 }
 
@@ -408,6 +512,7 @@ static void run_trial(const engine *e, thread_ws *w, uint64_t trial)
         }
         sf_market_reset(mw, m, pp);
         units_reset(w, e->n_units);
+        prices_reset(e, w);
         for (size_t g = 0; g < m->n_groups; g++) {
             mw->quota[g] = -1.0;
             for (int a = 0; a < 12; a++)
@@ -431,6 +536,7 @@ static void run_trial(const engine *e, thread_ws *w, uint64_t trial)
             sf_market_month(m, pp, t, mw);
             record_flows(m, mw, t, w->flows);
             record_month(e, w, p, t, row);
+            record_prices(e, w, p, t);
         }
         store_trial(e, w, p, row, h);
     }
@@ -494,8 +600,14 @@ static int results_alloc(sf_results *res, const sf_model *m)
         pr->month_hist = calloc_counts(T * U * (SF_HIST_BINS + 1));
         pr->path = calloc(res->n_paths * T * (m->n_demand ? m->n_demand : 1) + 1,
                           sizeof(double));
+        size_t C = m->n_commodities ? m->n_commodities : 1;
+        pr->price = calloc(n * (sf_results_price_columns(res) + 1),
+                           sizeof(double));
+        pr->price_sum = calloc(T * C, sizeof(uint64_t));
+        pr->price_hist = calloc_counts(T * C * SF_PRICE_BINS);
         if (!pr->shock_months || !pr->month_frac_sum || !pr->month_short ||
-            !pr->month_hist || !pr->path)
+            !pr->month_hist || !pr->path || !pr->price || !pr->price_sum ||
+            !pr->price_hist)
             return SF_ERR_NOMEM;
     }
     return 0;
@@ -515,8 +627,16 @@ static int engine_init(engine *e, const sf_model *m, const sf_run_options *opt,
     e->n_units = res->n_units;
     e->plans = calloc(res->n_policies, sizeof *e->plans);
     e->need_base = calloc(T * (D ? D : 1), sizeof(double));
-    if (!e->plans || !e->need_base)
+    size_t C = m->n_commodities, R = m->n_regions;
+    e->region_buys = calloc(C * R > 0 ? C * R : 1, sizeof(bool));
+    if (!e->plans || !e->need_base || !e->region_buys)
         goto out;
+    for (size_t c = 0; c < C; c++)
+        for (size_t k = m->buyers.start[c]; k < m->buyers.start[c + 1]; k++) {
+            int r = m->region_of_country[m->country[m->buyers.item[k]]];
+            if (r >= 0)
+                e->region_buys[c * R + (size_t)r] = true;
+        }
     for (size_t p = 0; p < res->n_policies; p++)
         if ((ret = sf_policy_plan_init(&e->plans[p], m, opt->policies[p],
                                        err)) != 0 ||
@@ -543,6 +663,7 @@ static void engine_free(engine *e)
             sf_policy_plan_free(&e->plans[p]);
     free(e->plans);
     free(e->need_base);
+    free(e->region_buys);
 }
 
 static double now_seconds(void)
@@ -624,6 +745,9 @@ static void add_thread_counts(sf_results *res, const thread_ws *ws, int threads,
                 pr->month_hist[c * (SF_HIST_BINS + 1)] +=
                     ws[th].zero_counts[p][c];
             }
+            for (size_t c = 0; c < (size_t)res->n_months * res->model->n_commodities;
+                 c++)
+                pr->price_sum[c] += ws[th].price_sums[p][c];
         }
 }
 
@@ -792,6 +916,12 @@ const char *sf_results_unit_name(const sf_results *res, size_t u)
     if (u < m->n_demand + m->n_regions)
         return m->sc->countries[m->region_country[u - m->n_demand]];
     return "world";
+}
+
+size_t sf_results_price_columns(const sf_results *res)
+{
+    const sf_model *m = res->model;
+    return m->n_commodities * (2 + m->n_regions);
 }
 
 const char *sf_metric_name(sf_metric m)

@@ -17,6 +17,7 @@
 #include <hdf5.h>
 
 #include "cleanup.h"
+#include "h5prices.h"
 #include "h5util.h"
 #include "shortfall/h5file.h"
 #include "shortfall/rng.h"
@@ -461,6 +462,8 @@ static int read_summaries(const char *path, const sf_h5_info *info,
                 pr->shock_summary[k].se = r.buf[k];
         else
             r.ret = SF_ERR_FORMAT;
+        if (r.ret == 0)
+            r.ret = sf_h5p_read_summaries(r.grp, res, p);
         H5Gclose(r.grp);
         H5Fclose(f);
         if (r.ret != 0)
@@ -522,6 +525,8 @@ static int read_trials(const char *path, const sf_h5_info *info,
             sf_h5_read_var(r.grp, "shortfall_path", H5T_NATIVE_DOUBLE,
                            res->n_paths * T * D, pr->path) != 0)
             r.ret = SF_ERR_FORMAT;
+        if (r.ret == 0)
+            r.ret = sf_h5p_read_trials(r.grp, res, p, n);
         H5Gclose(r.grp);
         H5Fclose(f);
         if (r.ret != 0)

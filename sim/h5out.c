@@ -28,6 +28,7 @@
 
 #include "cleanup.h"
 #include "h5out_internal.h"
+#include "h5prices.h"
 #include "h5util.h"
 #include "shortfall/h5file.h"
 
@@ -476,6 +477,10 @@ static int write_policy(writer *w, hid_t parent, size_t p,
     write_summaries(w, pr);
     write_monthly(w, pr);
     write_shock_summary(w, pr);
+    if (w->ret == 0)
+        w->ret = sf_h5p_write(w->grp, res, p, w->trial, w->month, w->region,
+                              w->quantile, meta->write_trials,
+                              w->st ? &w->st->pd[p * SF_H5P_VARS] : NULL);
     if (p > 0)
         write_paired(w, pr);
     if (meta->write_trials)

@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "h5out_internal.h"
+#include "h5prices.h"
 #include "h5util.h"
 #include "shortfall/h5file.h"
 
@@ -114,6 +115,9 @@ int sf_h5_out_stream_rows_mpi(sf_h5_out *o, const sf_results *share,
                                         H5T_NATIVE_INT32, offset + from, rows,
                                         K, ib);
         }
+        if (ret == 0)
+            ret = sf_h5p_stream_rows_mpi(&st->pd[p * SF_H5P_VARS], share, p,
+                                         offset, from, base, rows, buf);
     }
     o->stream_seconds += sf_h5o_seconds() - t0;
     if (ret != 0)
@@ -140,6 +144,8 @@ int sf_h5_out_stream_end_mpi(sf_h5_out *o, const sf_results *res, bool root,
             H5Dclose(st->d[i]);
             st->d[i] = -1;
         }
+    for (size_t p = 0; p < st->n_pol; p++)
+        sf_h5p_close(&st->pd[p * SF_H5P_VARS]);
     f = st->file;
     st->file = -1;
     o->file = -1;
@@ -180,6 +186,12 @@ int sf_h5_out_stream_end_mpi(sf_h5_out *o, const sf_results *res, bool root,
                 H5Pclose(dapl);
                 goto fail;
             }
+        }
+        snprintf(path, sizeof path, "%s/%s", sc->name,
+                 sc->policies[res->pol[p].policy].name);
+        if (sf_h5p_reopen(f, path, dapl, &st->pd[p * SF_H5P_VARS]) != 0) {
+            H5Pclose(dapl);
+            goto fail;
         }
     }
     H5Pclose(dapl);

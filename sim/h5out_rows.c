@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "h5out_internal.h"
+#include "h5prices.h"
 #include "h5util.h"
 #include "shortfall/h5file.h"
 
@@ -33,12 +34,15 @@ void sf_h5o_stream_free(stream *st)
         for (size_t i = 0; i < st->n_pol * VARS_PER_POLICY; i++)
             if (st->d[i] >= 0)
                 H5Dclose(st->d[i]);
+    for (size_t p = 0; st->pd != NULL && p < st->n_pol; p++)
+        sf_h5p_close(&st->pd[p * SF_H5P_VARS]);
     if (st->scratch != NULL) {
         if (st->file >= 0)
             H5Fclose(st->file);
         sf_cleanup_temp_done(st->scratch, !st->borrowed);
     }
     free(st->d);
+    free(st->pd);
     free(st->buf);
     free(st->chunks);
     sf_h5_chunk_buf_free(&st->zbuf);
@@ -51,6 +55,7 @@ int sf_h5o_stream_begin(sf_h5_out *o, const sf_results *res,
 {
     const sf_model *m = res->model;
     size_t U = res->n_units, K = m->n_shocks, W = res->rows_held;
+    size_t NP = sf_results_price_columns(res);
     stream *st = calloc(1, sizeof *st);
     hid_t sg = -1, pg = -1;
     int ret = SF_ERR_NOMEM;
@@ -66,16 +71,20 @@ int sf_h5o_stream_begin(sf_h5_out *o, const sf_results *res,
     st->chunk_rows = res->n_trials < chunk_rows ? res->n_trials : chunk_rows;
     if (st->chunk_rows == 0)
         st->chunk_rows = 1;
-    st->n_chunks_max = res->n_policies * (SF_M_COUNT * U + K) *
+    st->n_chunks_max = res->n_policies * (SF_M_COUNT * U + K + NP) *
                        ((W + st->chunk_rows - 1) / st->chunk_rows);
     st->d = malloc(st->n_pol * VARS_PER_POLICY * sizeof *st->d);
-    st->buf = malloc((res->n_policies * W * (SF_M_COUNT * U + K) + 1) *
+    st->pd = malloc(st->n_pol * SF_H5P_VARS * sizeof *st->pd);
+    st->buf = malloc((res->n_policies * W * (SF_M_COUNT * U + K + NP) + 1) *
                      sizeof(double));
     st->chunks = malloc((st->n_chunks_max + 1) * sizeof *st->chunks);
-    if (st->d == NULL || st->buf == NULL || st->chunks == NULL)
+    if (st->d == NULL || st->pd == NULL || st->buf == NULL ||
+        st->chunks == NULL)
         goto fail;
     for (size_t i = 0; i < st->n_pol * VARS_PER_POLICY; i++)
         st->d[i] = -1;
+    for (size_t i = 0; i < st->n_pol * SF_H5P_VARS; i++)
+        st->pd[i] = -1;
     ret = SF_ERR_HDF5;
     st->borrowed = o->borrowed;
     if (meta->write_trials) {
@@ -134,6 +143,9 @@ int sf_h5o_stream_begin(sf_h5_out *o, const sf_results *res,
                                       st->chunk_rows)) < 0)
                 goto fail;
         }
+        if (sf_h5p_stream_create(pg, res, grow, st->chunk_rows,
+                                 &st->pd[p * SF_H5P_VARS]) != 0)
+            goto fail;
         H5Gclose(pg);
         pg = -1;
     }
@@ -184,6 +196,9 @@ static int grow_to(stream *st, uint64_t to)
         if (!ok || H5Dset_extent(d, dims) < 0)
             return SF_ERR_HDF5;
     }
+    for (size_t p = 0; p < st->n_pol; p++)
+        if (sf_h5p_grow(&st->pd[p * SF_H5P_VARS], to) != 0)
+            return SF_ERR_HDF5;
     st->rows = to;
     return 0;
 }
@@ -217,7 +232,7 @@ int sf_h5_out_stream_rows(void *ctx, const sf_results *res, uint64_t from,
                                             sizeof(double), 0, cr,
                                             from + r0, c,
                                             rows - r0 < cr ? rows - r0 : cr,
-                                            &col[r0]};
+                                            &col[r0], 0};
                     }
                     col += rows;
                 }
@@ -231,11 +246,14 @@ int sf_h5_out_stream_rows(void *ctx, const sf_results *res, uint64_t from,
                 *ch = (sf_h5_chunk){d[VARS_PER_POLICY - 1], 2, sizeof(int32_t),
                                     1, cr, from + r0, k,
                                     rows - r0 < cr ? rows - r0 : cr,
-                                    &icol[r0]};
+                                    &icol[r0], 0};
             }
             col += rows; /* a double's room per int32: simple and enough */
             icol = (int32_t *)col;
         }
+        n += sf_h5p_stream_chunks(res, p, &st->pd[p * SF_H5P_VARS], from,
+                                  base, rows, cr, col, &st->chunks[n]);
+        col += sf_results_price_columns(res) * rows;
     }
     sf_bug_assert(n <= st->n_chunks_max);
     double t0 = sf_h5o_seconds();
@@ -258,6 +276,14 @@ int sf_h5_out_stream_column(void *ctx, const sf_results *res, size_t policy,
     int rank = 2;
     size_t col = index;
 
+    if (what == SF_COLUMN_PRICE) {
+        if (sf_h5p_read_column(res, &st->pd[policy * SF_H5P_VARS], index,
+                               first, count, out) != 0)
+            return sf_error_set(err, SF_ERR_HDF5,
+                                "reading back the trials from %s failed",
+                                st->scratch ? st->scratch : o->path);
+        return 0;
+    }
     if (what == SF_COLUMN_SHOCK) {
         ds = d[VARS_PER_POLICY - 1];
     } else {

@@ -451,7 +451,8 @@ out:
 hid_t sf_h5_column_var(hid_t grp, const char *name, hid_t type, int rank,
                        const hsize_t *dims, hsize_t rows0, size_t chunk_rows)
 {
-    hsize_t chunk[2] = {chunk_rows, 1}, cur[2] = {rows0, rank > 1 ? dims[1] : 0};
+    hsize_t chunk[3] = {chunk_rows, 1, 1},
+            cur[3] = {rows0, rank > 1 ? dims[1] : 0, rank > 2 ? dims[2] : 0};
     bool shuffle = H5Tget_size(type) > 1 && H5Tget_class(type) == H5T_INTEGER;
     hid_t sp = H5Screate_simple(rank, cur, dims);
     hid_t p = H5Pcreate(H5P_DATASET_CREATE), d = -1, dapl = -1;
@@ -562,7 +563,7 @@ int sf_h5_write_chunks(const sf_h5_chunk *chunks, size_t n,
     if (failed)
         return SF_ERR_HDF5;
     for (size_t c = 0; c < n; c++) {
-        hsize_t offset[2] = {chunks[c].row, chunks[c].col};
+        hsize_t offset[3] = {chunks[c].row, chunks[c].col, chunks[c].col2};
         if (H5Dwrite_chunk(chunks[c].d, H5P_DEFAULT, 0, offset, buf->len[c],
                            buf->out + c * bound_max) < 0)
             return SF_ERR_HDF5;
@@ -580,15 +581,25 @@ void sf_h5_chunk_buf_free(sf_h5_chunk_buf *buf)
 int sf_h5_read_column(hid_t d, int rank, size_t col, uint64_t first,
                       uint64_t n, hid_t mem_type, void *out)
 {
-    hsize_t start[2] = {first, col}, count[2] = {n, 1}, mdims[1] = {n};
+    hsize_t start[3] = {first, col, 0}, count[3] = {n, 1, 1}, mdims[1] = {n};
+    hsize_t dims[3] = {0, 0, 0};
     hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, mdims, NULL);
     int ret = SF_ERR_HDF5;
 
+    /* Rank 3: col numbers the [axis 1, axis 2] cells row by row. */
+    if (rank == 3 && fs >= 0 &&
+        (H5Sget_simple_extent_ndims(fs) != 3 ||
+         H5Sget_simple_extent_dims(fs, dims, NULL) != 3 || dims[2] == 0))
+        goto out;
+    if (rank == 3) {
+        start[1] = col / dims[2];
+        start[2] = col % dims[2];
+    }
     if (fs >= 0 && ms >= 0 && (n == 0 || (
         H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
         H5Dread(d, mem_type, ms, fs, H5P_DEFAULT, out) >= 0)))
         ret = 0;
-    (void)rank;
+out:
     if (fs >= 0)
         H5Sclose(fs);
     if (ms >= 0)

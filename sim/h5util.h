@@ -68,8 +68,8 @@ int sf_h5_write_var(hid_t grp, const char *name, hid_t type, int rank,
                     const void *data, const char *units,
                     const char *long_name);
 
-/* Per-trial variables written as the run goes (streaming): a [rows] or
- * [rows, columns] variable of at most dims[0] rows, created with rows0 of
+/* Per-trial variables written as the run goes (streaming): a [rows],
+ * [rows, columns] or [rows, columns, columns2] variable of at most dims[0] rows, created with rows0 of
  * them (grown or cut with H5Dset_extent), chunked one column of
  * chunk_rows rows at a time, so that a column can be read back alone;
  * returned open. */
@@ -89,6 +89,7 @@ typedef struct {
     hsize_t row, col;
     size_t rows;
     const void *data;
+    hsize_t col2; /* rank 3: the column's index on the third axis */
 } sf_h5_chunk;
 
 /* Room for compressed chunks, reused from call to call. */
@@ -106,8 +107,8 @@ int sf_h5_write_chunks(const sf_h5_chunk *chunks, size_t n,
                        sf_h5_chunk_buf *buf);
 void sf_h5_chunk_buf_free(sf_h5_chunk_buf *buf);
 
-/* Rows [first, first + n) of column col (ignored for rank 1) of d, as
- * mem_type. */
+/* Rows [first, first + n) of column col (ignored for rank 1; for rank 3,
+ * the cell col / columns2, col % columns2) of d, as mem_type. */
 SF_MUST_CHECK
 int sf_h5_read_column(hid_t d, int rank, size_t col, uint64_t first,
                       uint64_t n, hid_t mem_type, void *out);

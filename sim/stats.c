@@ -22,6 +22,15 @@
 
 #include "shortfall/engine.h"
 
+/* Every statistic NaN: no values, or a NaN among them (a region's price
+ * index where it has no buyer of the commodity). */
+static void summary_nan(sf_summary *s)
+{
+    for (int q = 0; q < SF_N_QUANTILES; q++)
+        s->q[q] = NAN;
+    s->mean = s->sd = s->se = s->cvar95 = s->p_any = NAN;
+}
+
 /* Summary of n values x[0], x[stride], ...; sorted is scratch of n, or x
  * itself when stride is 1 (x is then left sorted). */
 static void summarise(const double *x, size_t stride, size_t n,
@@ -42,6 +51,10 @@ static void summarise(const double *x, size_t stride, size_t n,
         sorted[i] = v;
         sum += v;
         nonzero += v > 0.0;
+    }
+    if (isnan(sum)) {
+        summary_nan(s);
+        return;
     }
     s->mean = sum / (double)n;
     for (size_t i = 0; i < n; i++) {
@@ -100,12 +113,31 @@ static double hist_quantile(const uint64_t *h, uint64_t n, double level)
     return 1.0;
 }
 
+/* A quantile of a price histogram: the centre of the smallest bin whose
+ * cumulative count reaches level * n, in currency. */
+static double price_quantile(const uint64_t *h, uint64_t n, double level,
+                             double P, double M)
+{
+    if (n == 0)
+        return NAN;
+    double want = ceil(level * (double)n);
+    uint64_t need = want < 1.0 ? 1 : (uint64_t)want, cum = 0;
+    size_t b = 0;
+    for (; b < SF_PRICE_BINS - 1; b++) {
+        cum += h[b];
+        if (cum >= need)
+            break;
+    }
+    return P * sf_price_bin_centre(b, M);
+}
+
 /* The statistics' arrays of one policy, and its fan chart, which comes
  * from the integer accumulators alone. */
 static int summarise_monthly(sf_results *res, sf_policy_results *pr)
 {
     size_t U = res->n_units, T = (size_t)res->n_months;
     size_t K = res->model->n_shocks, n = res->n_done;
+    size_t C = res->model->n_commodities, NP = sf_results_price_columns(res);
 
     pr->summary = calloc(SF_M_COUNT * U, sizeof *pr->summary);
     pr->month_frac_mean = calloc(T * U, sizeof(double));
@@ -115,10 +147,24 @@ static int summarise_monthly(sf_results *res, sf_policy_results *pr)
     /* The paired comparison, for every mix but the baseline. */
     if (pr != &res->pol[0])
         pr->avoided = calloc(U, sizeof *pr->avoided);
+    pr->price_summary = calloc(NP ? NP : 1, sizeof *pr->price_summary);
+    pr->price_month_mean = calloc(T * C + 1, sizeof(double));
+    pr->price_month_q = calloc(SF_N_QUANTILES * T * C + 1, sizeof(double));
     if (!pr->summary || !pr->month_frac_mean || !pr->month_frac_q ||
         !pr->month_p_short || !pr->shock_summary ||
-        (pr != &res->pol[0] && !pr->avoided))
+        (pr != &res->pol[0] && !pr->avoided) || !pr->price_summary ||
+        !pr->price_month_mean || !pr->price_month_q)
         return SF_ERR_NOMEM;
+    for (size_t x = 0; x < T * C; x++) {
+        size_t c = x % C;
+        double P = res->model->c_price[c], M = res->model->c_cap[c];
+        pr->price_month_mean[x] =
+            n ? (double)pr->price_sum[x] / SF_PRICE_ONE / (double)n * P : NAN;
+        for (int q = 0; q < SF_N_QUANTILES; q++)
+            pr->price_month_q[(size_t)q * T * C + x] =
+                price_quantile(&pr->price_hist[x * SF_PRICE_BINS], n,
+                               sf_quantile_levels[q], P, M);
+    }
     for (size_t c = 0; c < T * U; c++) {
         pr->month_frac_mean[c] =
             n ? (double)pr->month_frac_sum[c] / SF_FRAC_ONE / (double)n : NAN;
@@ -135,6 +181,7 @@ int sf_results_summarise(sf_results *res, sf_error *err)
 {
     size_t U = res->n_units;
     size_t K = res->model->n_shocks, n = res->n_done;
+    size_t NP = sf_results_price_columns(res);
     double *scratch = malloc(2 * (n ? n : 1) * sizeof(double));
     int ret = SF_ERR_NOMEM;
 
@@ -169,6 +216,8 @@ int sf_results_summarise(sf_results *res, sf_error *err)
                 scratch[n + i] = pr->shock_months[i * K + k];
             summarise(scratch + n, 1, n, scratch, &pr->shock_summary[k]);
         }
+        for (size_t i = 0; i < NP; i++)
+            summarise(&pr->price[i], NP, n, scratch, &pr->price_summary[i]);
         if (p > 0) {
             for (size_t u = 0; u < U; u++)
                 pair(res->pol[0].metric[SF_M_SHORTFALL],
@@ -503,6 +552,11 @@ static int summarise_bounded(const col_src *c, uint64_t n, uint64_t band_max,
     }
     if ((ret = select_ranks(c, n, mo, t, nt, err)) != 0)
         goto out;
+    if (isnan(mo->sum)) { /* as summarise */
+        summary_nan(s);
+        ret = 0;
+        goto out;
+    }
     s->mean = mo->sum / (double)n;
     s->sd = n > 1 ? sqrt(mo->ss / (double)(n - 1)) : 0.0;
     s->se = s->sd / sqrt((double)n);
@@ -536,6 +590,7 @@ static int summarise_columns_bounded(sf_results *res, sf_column_fn column,
                                      void *ctx, uint64_t memory, sf_error *err)
 {
     size_t U = res->n_units, K = res->model->n_shocks;
+    size_t NP = sf_results_price_columns(res);
     uint64_t n = res->n_done;
     uint64_t band_max = memory / 2 / sizeof(double);
     col_src c = {.column = column, .ctx = ctx, .res = res};
@@ -559,12 +614,17 @@ static int summarise_columns_bounded(sf_results *res, sf_column_fn column,
         }
         c.policy = p;
         c.paired = false;
-        for (size_t col = 0; col < SF_M_COUNT * U + K; col++) {
+        for (size_t col = 0; col < SF_M_COUNT * U + K + NP; col++) {
             bool shock = col >= SF_M_COUNT * U;
             c.what = shock ? SF_COLUMN_SHOCK : (int)(col / U);
             c.index = shock ? col - SF_M_COUNT * U : col % U;
             sf_summary *s = shock ? &pr->shock_summary[c.index]
                                   : &pr->summary[col];
+            if (col >= SF_M_COUNT * U + K) {
+                c.what = SF_COLUMN_PRICE;
+                c.index = col - SF_M_COUNT * U - K;
+                s = &pr->price_summary[c.index];
+            }
             if ((ret = summarise_bounded(&c, n, band_max, s, &mo, err)) != 0)
                 goto out;
         }
@@ -598,11 +658,15 @@ static int read_batch(sf_column_fn column, void *ctx, const sf_results *res,
                       size_t p, size_t c0, size_t nc, double *buf, size_t n1,
                       sf_error *err)
 {
-    size_t U = res->n_units;
+    size_t U = res->n_units, K = res->model->n_shocks;
     for (size_t i = 0; i < nc; i++) {
         size_t c = c0 + i;
         int what = c < SF_M_COUNT * U ? (int)(c / U) : SF_COLUMN_SHOCK;
         size_t index = c < SF_M_COUNT * U ? c % U : c - SF_M_COUNT * U;
+        if (c >= SF_M_COUNT * U + K) {
+            what = SF_COLUMN_PRICE;
+            index = c - SF_M_COUNT * U - K;
+        }
         int ret = column(ctx, res, p, what, index, 0, res->n_done,
                          &buf[i * n1], err);
         if (ret != 0)
@@ -659,7 +723,7 @@ int sf_results_summarise_columns(sf_results *res, sf_column_fn column,
                          sf_strerror(ret));
             goto out;
         }
-        size_t n_cols = SF_M_COUNT * U + K;
+        size_t n_cols = SF_M_COUNT * U + K + sf_results_price_columns(res);
         if ((ret = read_batch(column, ctx, res, p, 0,
                               n_cols < batch ? n_cols : batch, cols, n1,
                               err)) != 0)
@@ -685,6 +749,8 @@ int sf_results_summarise_columns(sf_results *res, sf_column_fn column,
                         c < SF_M_COUNT * U
                             ? &pr->summary[c]
                             : &pr->shock_summary[c - SF_M_COUNT * U];
+                    if (c >= SF_M_COUNT * U + K)
+                        s = &pr->price_summary[c - SF_M_COUNT * U - K];
                     summarise(&cur[i * n1], 1, n, &cur[i * n1], s);
                 }
             }
@@ -735,6 +801,11 @@ void sf_results_free_statistics(sf_results *res)
         free(pr->month_p_short);
         free(pr->shock_summary);
         free(pr->avoided);
+        free(pr->price_summary);
+        free(pr->price_month_mean);
+        free(pr->price_month_q);
+        pr->price_summary = NULL;
+        pr->price_month_mean = pr->price_month_q = NULL;
         pr->summary = pr->shock_summary = NULL;
         pr->avoided = NULL;
         pr->month_frac_mean = pr->month_frac_q = pr->month_p_short = NULL;
@@ -756,6 +827,9 @@ void sf_results_free(sf_results *res)
             free(pr->month_short);
             free(pr->month_hist);
             free(pr->path);
+            free(pr->price);
+            free(pr->price_sum);
+            free(pr->price_hist);
         }
     free(res->pol);
     memset(res, 0, sizeof *res);
@@ -765,6 +839,7 @@ void sf_results_copy_rows(sf_results *res, const sf_results *part,
                           uint64_t from, uint64_t to)
 {
     size_t U = res->n_units, K = res->model->n_shocks;
+    size_t NP = sf_results_price_columns(res);
     uint64_t offset = part->first_trial - res->first_trial;
 
     sf_bug_assert(part->first_trial >= res->first_trial && part->row0 == 0 &&
@@ -782,6 +857,8 @@ void sf_results_copy_rows(sf_results *res, const sf_results *part,
                    rows * U * sizeof(double));
         memcpy(&d->shock_months[dst * K], &s->shock_months[src * K],
                rows * K * sizeof(int32_t));
+        memcpy(&d->price[dst * NP], &s->price[src * NP],
+               rows * NP * sizeof(double));
     }
 }
 
@@ -804,6 +881,10 @@ void sf_results_add_totals(sf_results *res, const sf_results *part)
         }
         for (size_t c = 0; c < cells * (SF_HIST_BINS + 1); c++)
             dst->month_hist[c] += src->month_hist[c];
+        for (size_t c = 0; c < T * m->n_commodities; c++)
+            dst->price_sum[c] += src->price_sum[c];
+        for (size_t c = 0; c < T * m->n_commodities * SF_PRICE_BINS; c++)
+            dst->price_hist[c] += src->price_hist[c];
         /* A part kept the paths of its own first trials. */
         for (uint64_t r = 0; r < part->n_paths && offset + r < res->n_paths;
              r++)

@@ -190,6 +190,17 @@ static void assert_same_results(const sf_results *a, const sf_results *b,
                                   n * U * sizeof(double)) == 0;
         same = same && memcmp(x->shock_months, y->shock_months,
                               n * K * sizeof(int32_t)) == 0;
+        size_t NP = sf_results_price_columns(a);
+        size_t pc = (size_t)a->n_months * a->model->n_commodities;
+        same = same && memcmp(x->price, y->price, n * NP * sizeof(double)) == 0;
+        same = same && memcmp(x->price_sum, y->price_sum,
+                              pc * sizeof(uint64_t)) == 0;
+        same = same && memcmp(x->price_hist, y->price_hist,
+                              pc * SF_PRICE_BINS * sizeof(uint64_t)) == 0;
+        same = same && memcmp(x->price_summary, y->price_summary,
+                              NP * sizeof(sf_summary)) == 0;
+        same = same && memcmp(x->price_month_q, y->price_month_q,
+                              SF_N_QUANTILES * pc * sizeof(double)) == 0;
         same = same && memcmp(x->month_frac_sum, y->month_frac_sum,
                               cells * sizeof(uint64_t)) == 0;
         same = same && memcmp(x->month_hist, y->month_hist,
@@ -603,8 +614,11 @@ static int column_from_rows(void *ctx, const sf_results *res, size_t policy,
     const sf_policy_results *pr = &res->pol[policy];
     size_t U = res->n_units, K = res->model->n_shocks;
     (void)err;
+    size_t NP = sf_results_price_columns(res);
     for (uint64_t i = 0; i < count; i++)
-        out[i] = what == SF_COLUMN_SHOCK
+        out[i] = what == SF_COLUMN_PRICE
+                     ? pr->price[(first + i) * NP + index]
+                 : what == SF_COLUMN_SHOCK
                      ? (double)pr->shock_months[(first + i) * K + index]
                      : pr->metric[what][(first + i) * U + index];
     *(uint64_t *)ctx += count;
@@ -627,15 +641,18 @@ Test(engine, statistics_from_columns_in_any_memory_are_the_same_bits)
         fixture_run(&a, trials[i], 23, 2);
         size_t U = a.res.n_units, K = a.m.n_shocks;
         size_t P = a.res.n_policies;
-        sf_summary *sum[8], *shock[8];
+        size_t NP = sf_results_price_columns(&a.res);
+        sf_summary *sum[8], *shock[8], *price[8];
         sf_paired *avoided[8];
         cr_assert_leq(P, 8);
         for (size_t p = 0; p < P; p++) {
             sum[p] = a.res.pol[p].summary;
             shock[p] = a.res.pol[p].shock_summary;
             avoided[p] = a.res.pol[p].avoided;
+            price[p] = a.res.pol[p].price_summary;
             a.res.pol[p].summary = a.res.pol[p].shock_summary = NULL;
             a.res.pol[p].avoided = NULL;
+            a.res.pol[p].price_summary = NULL;
         }
         for (size_t j = 0; j < sizeof memory / sizeof *memory; j++) {
             uint64_t rows_read = 0;
@@ -656,6 +673,12 @@ Test(engine, statistics_from_columns_in_any_memory_are_the_same_bits)
                           "shock summary differs: %llu trials, %llu bytes",
                           (unsigned long long)trials[i],
                           (unsigned long long)memory[j]);
+                /* Bitwise, NaN columns (a region with no buyer) too. */
+                cr_assert(memcmp(pr->price_summary, price[p],
+                                 NP * sizeof *price[p]) == 0,
+                          "price summary differs: %llu trials, %llu bytes",
+                          (unsigned long long)trials[i],
+                          (unsigned long long)memory[j]);
                 if (p > 0)
                     cr_assert(memcmp(pr->avoided, avoided[p],
                                      U * sizeof *avoided[p]) == 0,
@@ -674,6 +697,7 @@ Test(engine, statistics_from_columns_in_any_memory_are_the_same_bits)
             free(sum[p]);
             free(shock[p]);
             free(avoided[p]);
+            free(price[p]);
         }
     }
     fixture_free(&a);
@@ -825,4 +849,148 @@ Test(engine, the_order_of_nodes_and_links_does_not_matter)
     }
     fixture_free(&a);
     fixture_free(&b);
+}
+
+/* --- the price outputs ------------------------------------------------- */
+
+/* The price column of variable v (0 price_mean, 1 price_peak, 2
+ * price_peak_region) of commodity c (and region r) in trial row i. */
+static double price_of(const sf_results *res, size_t p, uint64_t i, int v,
+                       size_t c, size_t r)
+{
+    size_t C = res->model->n_commodities, R = res->model->n_regions;
+    size_t col = v < 2 ? (size_t)v * C + c : 2 * C + c * R + r;
+    return res->pol[p].price[i * sf_results_price_columns(res) + col];
+}
+
+/* A scheduled full ban with nothing in stock: in the ban's months the US
+ * buyer plans to buy and receives nothing, so its average price, and the
+ * world and US indices, are the cap M P exactly (docs/model.md); the fan
+ * chart's every quantile there is the top bin's centre, M P, and its mean
+ * M P.  Swept over P and M. */
+Test(engine, a_full_ban_puts_the_price_index_at_the_cap)
+{
+    const double Ps[] = {1.0, 3.0, 250.0}, Ms[] = {10.0, 5.0, 1000.0};
+    for (int a = 0; a < 3; a++) {
+        char yaml[1024];
+        double P = Ps[a], M = Ms[a];
+        snprintf(yaml, sizeof yaml,
+                 "name: ban\nhorizon_months: 24\n"
+                 "commodities: [{id: metal, unit: t, price: %.17g, "
+                 "price_cap: %.17g}]\n"
+                 "nodes:\n"
+                 "  - {id: au_mine, kind: mine, country: AU, output: metal, capacity: 120}\n"
+                 "  - {id: us_d, kind: demand, country: US, input: metal, demand: 120}\n"
+                 "shocks:\n"
+                 "  - {id: ban, kind: export_restriction, exporter: AU, commodities: all,\n"
+                 "     targets: all, schedule: {start_month: 6, duration_months: 4}}\n",
+                 P, M);
+        fixture f;
+        fixture_load(&f, yaml);
+        fixture_run(&f, 3, 1, 1);
+        const sf_policy_results *pr = &f.res.pol[0];
+        for (uint64_t i = 0; i < 3; i++) {
+            cr_assert_eq(price_of(&f.res, 0, i, 1, 0, 0), M * P,
+                         "P %g M %g: peak %.17g", P, M,
+                         price_of(&f.res, 0, i, 1, 0, 0));
+            cr_assert_eq(price_of(&f.res, 0, i, 2, 0, 0), M * P, "US peak");
+        }
+        cr_assert_eq(pr->price_summary[1].mean, M * P);
+        cr_assert_eq(pr->price_summary[1].q[3], M * P);
+        for (int t = 6; t < 10; t++) {
+            cr_assert_eq(pr->price_month_mean[t], M * P, "month %d: %.17g", t,
+                         pr->price_month_mean[t]);
+            for (int q = 0; q < SF_N_QUANTILES; q++)
+                cr_assert_eq(pr->price_month_q[(size_t)q * 24 + (size_t)t],
+                             M * P, "month %d quantile %d", t, q);
+            cr_assert_eq(pr->price_hist[(size_t)t * SF_PRICE_BINS +
+                                        SF_PRICE_BINS - 1],
+                         3);
+        }
+        fixture_free(&f);
+    }
+}
+
+/* No shocks, capacity that meets demand exactly at the reference price,
+ * nothing stocked: every buyer pays P, so price_mean and price_peak are P
+ * exactly, the fan chart sits in the middle bin (exactly P).  The ore's
+ * only buyer is a JP refiner: the US region has no ore index (NaN, with
+ * NaN statistics), JP has one. */
+Test(engine, a_balanced_calm_market_is_at_the_reference_price)
+{
+    fixture f;
+    fixture_load(&f,
+                 "name: calm\nhorizon_months: 36\n"
+                 "commodities: [{id: ore, unit: t, price: 2},\n"
+                 "              {id: metal, unit: kg, price: 50, price_cap: 4}]\n"
+                 "nodes:\n"
+                 "  - {id: m, kind: mine, country: AU, output: ore, capacity: 240}\n"
+                 "  - {id: r, kind: refiner, country: JP, input: ore, output: metal,\n"
+                 "     capacity: 240}\n"
+                 "  - {id: us_d, kind: demand, country: US, input: metal, demand: 120}\n"
+                 "  - {id: jp_d, kind: demand, country: JP, input: metal, demand: 120}\n");
+    fixture_run(&f, 50, 5, 2);
+    const double P[2] = {2.0, 50.0};
+    size_t R = f.m.n_regions, us = 0, jp = 1;
+    cr_assert_eq(R, 2);
+    if (strcmp(f.sc.countries[f.m.region_country[0]], "JP") == 0) {
+        us = 1;
+        jp = 0;
+    }
+    const sf_policy_results *pr = &f.res.pol[0];
+    for (size_t c = 0; c < 2; c++) {
+        for (uint64_t i = 0; i < 50; i++) {
+            cr_assert_eq(price_of(&f.res, 0, i, 0, c, 0), P[c], "mean %.17g",
+                         price_of(&f.res, 0, i, 0, c, 0));
+            cr_assert_eq(price_of(&f.res, 0, i, 1, c, 0), P[c]);
+        }
+        cr_assert_eq(pr->price_summary[c].mean, P[c]);
+        cr_assert_eq(pr->price_summary[c].sd, 0.0);
+        for (int t = 0; t < 36; t++) {
+            cr_assert_eq(pr->price_month_mean[(size_t)t * 2 + c], P[c]);
+            cr_assert_eq(pr->price_month_q[(size_t)t * 2 + c], P[c]);
+            cr_assert_eq(pr->price_hist[((size_t)t * 2 + c) * SF_PRICE_BINS +
+                                        SF_PRICE_BINS / 2],
+                         50);
+        }
+    }
+    /* Ore in the US: no buyer, no index; in JP the refiner's price. */
+    const sf_summary *ore_us = &pr->price_summary[4 + 0 * R + us];
+    const sf_summary *ore_jp = &pr->price_summary[4 + 0 * R + jp];
+    for (uint64_t i = 0; i < 50; i++) {
+        cr_assert(isnan(price_of(&f.res, 0, i, 2, 0, us)));
+        cr_assert_eq(price_of(&f.res, 0, i, 2, 0, jp), 2.0);
+        cr_assert_eq(price_of(&f.res, 0, i, 2, 1, us), 50.0);
+    }
+    cr_assert(isnan(ore_us->mean) && isnan(ore_us->sd) &&
+              isnan(ore_us->se) && isnan(ore_us->cvar95) &&
+              isnan(ore_us->q[0]) && isnan(ore_us->q[4]));
+    cr_assert_eq(ore_jp->mean, 2.0);
+    cr_assert_eq(ore_jp->q[4], 2.0);
+    fixture_free(&f);
+}
+
+/* The fan chart's bins: the middle one is exactly P, the ends P/M and
+ * M P, each bin's centre falls in its own bin, and prices beyond the
+ * cap (never, but) clamp to the ends. */
+Test(engine, price_bins_round_trip_through_their_centres)
+{
+    const double Ms[] = {1.5, 10.0, 1000.0};
+    for (int a = 0; a < 3; a++) {
+        double M = Ms[a];
+        cr_assert_eq(sf_price_bin(1.0, M), SF_PRICE_BINS / 2);
+        cr_assert_eq(sf_price_bin(M, M), SF_PRICE_BINS - 1);
+        cr_assert_eq(sf_price_bin(1.0 / M, M), 0);
+        cr_assert_eq(sf_price_bin(2.0 * M, M), SF_PRICE_BINS - 1);
+        cr_assert_eq(sf_price_bin(0.1 / M, M), 0);
+        cr_assert_eq(sf_price_bin_centre(SF_PRICE_BINS / 2, M), 1.0);
+        cr_assert_eq(sf_price_bin_centre(SF_PRICE_BINS - 1, M), M);
+        for (size_t b = 0; b < SF_PRICE_BINS; b++)
+            cr_assert_eq(sf_price_bin(sf_price_bin_centre(b, M), M), b,
+                         "M %g bin %zu", M, b);
+        /* Resolution: neighbouring centres M^(2/1000) apart. */
+        cr_assert_float_eq(sf_price_bin_centre(601, M) /
+                               sf_price_bin_centre(600, M),
+                           pow(M, 0.002), 1e-12);
+    }
 }

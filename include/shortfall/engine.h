@@ -54,6 +54,22 @@ typedef enum {
 #define SF_FRAC_ONE 4294967296.0
 #define SF_MAX_RUN_TRIALS (UINT64_C(1) << 32)
 
+/* The world price index of each commodity (docs/model.md, "What is
+ * recorded") is summed over trials per month as round(index / P *
+ * SF_PRICE_ONE) in a uint64_t (index <= M P with M <= 1000: no overflow for
+ * SF_MAX_RUN_TRIALS trials), and histogrammed in SF_PRICE_BINS bins of
+ * log(index / P) over [-log M, log M]: bin b holds the indices nearest
+ * P M^(2b / (SF_PRICE_BINS - 1) - 1), its centre; the middle bin is
+ * exactly P. */
+#define SF_PRICE_ONE 1048576.0
+#define SF_PRICE_BINS 1001
+
+/* The bin of price index x (a multiple of the reference price, x > 0)
+ * for a commodity with price cap multiple M, and a bin's centre as a
+ * multiple of the reference price. */
+size_t sf_price_bin(double x, double M);
+double sf_price_bin_centre(size_t b, double M);
+
 /* Quantile levels of every summary. */
 #define SF_N_QUANTILES 5
 extern const double sf_quantile_levels[SF_N_QUANTILES];
@@ -104,6 +120,14 @@ typedef struct {
     /* Monthly shortfall of each demand node in the first n_paths trials:
      * [(row * n_months + t) * n_demand + d]. */
     double *path;
+    /* Per trial, the price columns (sf_results_price_columns): [(trial -
+     * first - row0) * n_price + i]. */
+    double *price;
+    /* Per month and commodity, [t * n_commodities + c]: sum over trials
+     * of the world price index / P in fixed point (SF_PRICE_ONE), and its
+     * histogram [(t * n_commodities + c) * SF_PRICE_BINS + bin]. */
+    uint64_t *price_sum;
+    uint64_t *price_hist;
 
     /* Statistics (sf_results_summarise). */
     sf_summary *summary;      /* [m * n_units + u] */
@@ -113,6 +137,9 @@ typedef struct {
     sf_summary *shock_summary; /* [k]: months active per trial */
     sf_paired *avoided;       /* [u], shortfall avoided vs. the baseline;
                                  NULL for the baseline */
+    sf_summary *price_summary; /* [i]: the price columns */
+    double *price_month_mean;  /* [t * n_commodities + c], currency/unit */
+    double *price_month_q;     /* [(q * n_months + t) * n_commodities + c] */
 } sf_policy_results;
 
 typedef struct {
@@ -212,6 +239,8 @@ int sf_results_summarise(sf_results *res, sf_error *err);
  * count) of metric `what` (an sf_metric) of unit `index`, or, for what ==
  * SF_COLUMN_SHOCK, the months active of shock `index`, into out. */
 #define SF_COLUMN_SHOCK SF_M_COUNT
+/* ... or, for what == SF_COLUMN_PRICE, price column `index`. */
+#define SF_COLUMN_PRICE (SF_M_COUNT + 1)
 typedef int (*sf_column_fn)(void *ctx, const sf_results *res, size_t policy,
                             int what, size_t index, uint64_t first,
                             uint64_t count, double *out, sf_error *err);
@@ -265,5 +294,12 @@ size_t sf_results_world_unit(const sf_results *res);
 const char *sf_results_unit_name(const sf_results *res, size_t u);
 
 const char *sf_metric_name(sf_metric m);
+
+/* The per-trial price columns of each mix, in this order: price_mean of
+ * each commodity (n_commodities), price_peak of each commodity, then
+ * price_peak_region of each commodity and region ([c * n_regions + r]).
+ * In the scenario's currency per unit of the commodity; a region with no
+ * buyer of the commodity has no index (NaN). */
+size_t sf_results_price_columns(const sf_results *res);
 
 #endif

@@ -197,6 +197,12 @@ int sf_mpi_run(const sf_model *m, const sf_run_options *opt, sf_results *res,
         if (ret == 0)
             ret = reduce_u64(mp->month_hist, rp->month_hist,
                              cells * (SF_HIST_BINS + 1), root);
+        size_t pcells = (size_t)res->n_months * m->n_commodities;
+        if (ret == 0)
+            ret = reduce_u64(mp->price_sum, rp->price_sum, pcells, root);
+        if (ret == 0)
+            ret = reduce_u64(mp->price_hist, rp->price_hist,
+                             pcells * SF_PRICE_BINS, root);
     }
     if (ret == 0)
         ret = reduce_solver(&part.solver, &res->solver, root);

@@ -72,6 +72,22 @@ static void get_record(const sf_results *res, size_t p, size_t r, record *rc)
     }
 }
 
+/* The world price index of commodity c under mix p: the mean over trials
+ * of price_mean, its standard error, and the P95 of price_peak. */
+typedef struct {
+    double mean, se, peak_p95;
+} price_record;
+
+static void get_price(const sf_results *res, size_t p, size_t c,
+                      price_record *pr)
+{
+    size_t C = res->model->n_commodities;
+    const sf_summary *s = res->pol[p].price_summary;
+    pr->mean = s[c].mean;
+    pr->se = s[c].se;
+    pr->peak_p95 = s[C + c].q[3]; /* sf_quantile_levels[3] == 0.95 */
+}
+
 /* Shocks the table lists in a run's footer: every shock of the scenario,
  * and policy tariffs only if active in the baseline (never). */
 static bool footer_shock(const sf_results *res, size_t k)
@@ -300,6 +316,65 @@ static const char *common_demand_unit(const sf_summary_set *s)
     return u;
 }
 
+/* Per run, mix and commodity: the mean world price index with its
+ * standard error, and the P95 of its peak. */
+static void write_price_table(FILE *f, const sf_summary_set *s)
+{
+    bool batch = s->runs[0].variant != NULL;
+    table t;
+
+    fputs("\nWorld price index per commodity, in the scenario's currency per "
+          "unit: its mean over the horizon\n(mean ± standard error over "
+          "trials), and the P95 of its highest month.\n\n",
+          f);
+    size_t nc = (batch ? 1 : 0) + 5, c = 0;
+    table_init(&t, nc);
+    if (batch)
+        table_col(&t, c++, "variant", NULL, COL_LEFT);
+    size_t c_policy = c;
+    table_col(&t, c++, "policy", NULL, COL_LEFT);
+    table_col(&t, c++, "commodity", NULL, COL_LEFT);
+    table_col(&t, c++, "unit", NULL, COL_LEFT);
+    table_col(&t, c++, "price mean ± se", NULL, COL_PM);
+    table_col(&t, c++, "peak P95", NULL, COL_RIGHT);
+    for (size_t i = 0; i < s->n_runs && !t.failed; i++) {
+        const sf_results *res = s->runs[i].res;
+        const sf_scenario *sc = res->model->sc;
+        for (size_t p = 0; p < res->n_policies; p++)
+            for (size_t k = 0; k < res->model->n_commodities; k++) {
+                price_record pr;
+                char a[SF_FMT_LEN], b[SF_FMT_LEN], u[400];
+                get_price(res, p, k, &pr);
+                if (!table_row(&t))
+                    break;
+                if (batch)
+                    table_set(&t, 0, p == 0 && k == 0 ? s->runs[i].variant : "",
+                              NULL);
+                table_set(&t, c_policy,
+                          k == 0 ? sc->policies[res->pol[p].policy].name : "",
+                          NULL);
+                table_set(&t, c_policy + 1, sc->commodities[k].id, NULL);
+                snprintf(u, sizeof u, "%s/%s", sc->currency,
+                         sc->commodities[k].unit);
+                table_set(&t, c_policy + 2, u, NULL);
+                double se =
+                    fabs(pr.se) < SF_FMT_NOISE * fabs(pr.mean) ? 0.0 : pr.se;
+                sf_fmt_mean_se_in(pr.mean, pr.se, 0.0, a, b, sizeof a);
+                table_set(&t, c_policy + 3, a, b);
+                int place = sf_fmt_se_place(se);
+                if (place == SF_FMT_NO_PLACE)
+                    sf_fmt_sig(pr.peak_p95, 4, a, sizeof a);
+                else
+                    sf_fmt_at_place(pr.peak_p95, place, a, sizeof a);
+                table_set(&t, c_policy + 4, a, NULL);
+            }
+    }
+    table_print(f, &t);
+    if (t.failed)
+        fputs("(the table is cut short: out of memory)\n", f);
+    table_free(&t);
+}
+
 /* What the table is of: the run, or the batch and its variants and
  * sweeps; then what the columns mean. */
 static void write_table_heading(FILE *f, const sf_summary_set *s,
@@ -450,6 +525,7 @@ static void write_table(FILE *f, const sf_summary_set *s)
     if (t.failed)
         fputs("(the table is cut short: out of memory)\n", f);
     table_free(&t);
+    write_price_table(f, s);
 
     if (!batch) {
         const sf_results *res = s->runs[0].res;
@@ -568,6 +644,49 @@ static void csv_num(FILE *f, double x)
     fputs(b, f);
 }
 
+/* The commodities of every run, each id once, in order of appearance:
+ * CSV and JSON records carry price_mean_<id>, price_mean_se_<id> and
+ * price_peak_p95_<id> for each (empty where a run has no such
+ * commodity).  NULL if out of memory. */
+static const char **price_ids(const sf_summary_set *s, size_t *n)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < s->n_runs; i++)
+        cap += s->runs[i].res->model->n_commodities;
+    const char **ids = calloc(cap + 1, sizeof *ids);
+    *n = 0;
+    for (size_t i = 0; ids != NULL && i < s->n_runs; i++) {
+        const sf_scenario *sc = s->runs[i].res->model->sc;
+        for (size_t c = 0; c < sc->n_commodities; c++) {
+            bool seen = false;
+            for (size_t j = 0; j < *n && !seen; j++)
+                seen = strcmp(ids[j], sc->commodities[c].id) == 0;
+            if (!seen)
+                ids[(*n)++] = sc->commodities[c].id;
+        }
+    }
+    return ids;
+}
+
+static const char *const price_fields[3] = {"price_mean", "price_mean_se",
+                                            "price_peak_p95"};
+
+/* Field j (price_fields) of commodity `id` of mix p in res: false if res
+ * has no such commodity. */
+static bool price_value(const sf_results *res, size_t p, const char *id,
+                        int j, double *out)
+{
+    const sf_scenario *sc = res->model->sc;
+    for (size_t c = 0; c < sc->n_commodities; c++)
+        if (strcmp(sc->commodities[c].id, id) == 0) {
+            price_record pr;
+            get_price(res, p, c, &pr);
+            *out = j == 0 ? pr.mean : j == 1 ? pr.se : pr.peak_p95;
+            return true;
+        }
+    return false;
+}
+
 static void write_csv(FILE *f, const sf_summary_set *s)
 {
     bool batch = s->runs[0].variant != NULL;
@@ -585,8 +704,22 @@ static void write_csv(FILE *f, const sf_summary_set *s)
             fprintf(f, "%s_unit,", fields[k] ? fields[k] : "");
         }
     }
+    size_t n_ids = 0;
+    const char **ids = price_ids(s, &n_ids);
+    if (ids == NULL) {
+        free_fields(fields, s->n_sweeps);
+        return;
+    }
     for (size_t i = 1; fixed_fields[i]; i++)
-        fprintf(f, "%s%s", fixed_fields[i], fixed_fields[i + 1] ? "," : "\r\n");
+        fprintf(f, "%s%s", fixed_fields[i], fixed_fields[i + 1] ? "," : "");
+    for (size_t k = 0; k < n_ids; k++)
+        for (int j = 0; j < 3; j++) {
+            char name[400];
+            snprintf(name, sizeof name, "%s_%s", price_fields[j], ids[k]);
+            fputs(",", f);
+            csv_text(f, name);
+        }
+    fputs("\r\n", f);
     for (size_t i = 0; i < s->n_runs; i++) {
         const sf_summary_run *run = &s->runs[i];
         const sf_results *res = run->res;
@@ -620,9 +753,17 @@ static void write_csv(FILE *f, const sf_summary_set *s)
                     if (j < 8 || rc.paired)
                         csv_num(f, v[j]);
                 }
+                for (size_t k = 0; k < n_ids; k++)
+                    for (int j = 0; j < 3; j++) {
+                        double x;
+                        fputs(",", f);
+                        if (price_value(res, p, ids[k], j, &x))
+                            csv_num(f, x);
+                    }
                 fputs("\r\n", f);
             }
     }
+    free(ids);
     free_fields(fields, s->n_sweeps);
 }
 
@@ -728,11 +869,15 @@ static void json_months_active(FILE *f, const sf_results *res)
 static void write_json(FILE *f, const sf_summary_set *s)
 {
     bool batch = s->runs[0].variant != NULL, first = true;
-    size_t ns = batch ? s->n_sweeps : 0;
+    size_t ns = batch ? s->n_sweeps : 0, n_ids = 0;
     char **fields = sweep_fields(s);
+    const char **ids = price_ids(s, &n_ids);
 
-    if (fields == NULL)
+    if (fields == NULL || ids == NULL) {
+        free(ids);
+        free_fields(fields, s->n_sweeps);
         return;
+    }
     fputs("{", f);
     json_key(f, &first, "file");
     json_str(f, s->file);
@@ -845,10 +990,23 @@ static void write_json(FILE *f, const sf_summary_set *s)
                     else
                         fputs("null", f);
                 }
+                for (size_t k = 0; k < n_ids; k++)
+                    for (int j = 0; j < 3; j++) {
+                        char name[400];
+                        double x;
+                        snprintf(name, sizeof name, "%s_%s", price_fields[j],
+                                 ids[k]);
+                        json_key(f, &ff, name);
+                        if (price_value(res, p, ids[k], j, &x))
+                            json_num(f, x);
+                        else
+                            fputs("null", f);
+                    }
                 fputs("}", f);
             }
     }
     fputs("\n]}\n", f);
+    free(ids);
     free_fields(fields, s->n_sweeps);
 }
 
