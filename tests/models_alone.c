@@ -19,7 +19,10 @@ int main(void)
     char *countries[] = {"AU", "US"};
     char ore_id[] = "ore", ore_unit[] = "t", mine_id[] = "mine",
          need_id[] = "need", baseline[] = "baseline";
-    sf_commodity ore = {ore_id, ore_unit, 3, 1, {1, 1}};
+    sf_commodity ore = {.id = ore_id, .unit = ore_unit, .price = 1,
+                        .substitution_elasticity = 3,
+                        .demand_elasticity = -1, .supply_elasticity = 1,
+                        .price_cap = 10, .loc = {1, 1}};
     sf_node nodes[2] = {
         {.id = mine_id, .kind = SF_NODE_MINE, .country = 0, .input = -1,
          .output = 0, .capacity = 1200, .defined_by_policy = -1},
@@ -49,7 +52,6 @@ int main(void)
         w.need[i] = m.demand_month[i];
     }
     for (size_t l = 0; l < m.n_links; l++) {
-        w.r[l] = 1;
         w.tau[l] = 0;
         w.attr[l] = m.link_weight[l];
     }
