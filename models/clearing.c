@@ -242,14 +242,14 @@ static inline double violation(const sf_clearing_ws *w, const double *v,
     return fabs(w->r[k]);
 }
 
-/* The delivered prices, weights and flows at v, each row's size and
- * residual, and |Phi|^2; returns the largest |Phi|.  active[k] (w->mark)
- * says which unknowns take part. */
-static double evaluate(const sf_market_graph *g, const sf_clearing_in *in,
-                       sf_clearing_out *out, sf_clearing_ws *w,
-                       const double *v, double *merit)
+/* Per open link, the delivered price, premium and weight at v; per
+ * buyer, its average price, its orders at that price and their split
+ * over its links. */
+static void evaluate_buyers(const sf_market_graph *g, const sf_clearing_in *in,
+                            sf_clearing_out *out, sf_clearing_ws *w,
+                            const double *v)
 {
-    size_t ns = g->ns, nv = g->ns + g->ng;
+    size_t ns = g->ns;
     double P = in->P, sigma = in->sigma, cap = in->M * in->P;
 
     /* Per supplier (marked ones only: the others sell to nobody): its
@@ -316,6 +316,18 @@ static double evaluate(const sf_market_graph *g, const sf_clearing_in *in,
             if (w->a[k] > 0.0)
                 out->x[k] = D * (w->a[k] / B);
     }
+}
+
+/* The delivered prices, weights and flows at v, each row's size and
+ * residual, and |Phi|^2; returns the largest |Phi|.  active[k] (w->mark)
+ * says which unknowns take part. */
+static double evaluate(const sf_market_graph *g, const sf_clearing_in *in,
+                       sf_clearing_out *out, sf_clearing_ws *w,
+                       const double *v, double *merit)
+{
+    size_t ns = g->ns, nv = g->ns + g->ng;
+
+    evaluate_buyers(g, in, out, w, v);
 
     /* Quotas first.  A quota whose premium is at its bound (every licensed
      * price in it at the cap) and still over fills its orders in
@@ -648,9 +660,9 @@ static void setup(const sf_market_graph *g, const sf_clearing_in *in,
     }
 }
 
-/* Holds flows to their limits exactly, then passes unfilled orders on
- * (docs/model.md, "Exact conservation and rationing"). */
-static void ration(const sf_market_graph *g, const sf_clearing_in *in,
+/* Scales the flows to the quotas, then to the suppliers' output, and
+ * sets what each supplier and quota has left and each buyer lacks. */
+static void ration_limits(const sf_market_graph *g, const sf_clearing_in *in,
                    sf_clearing_out *out, sf_clearing_ws *w)
 {
     size_t ns = g->ns, ng = g->ng;
@@ -711,12 +723,19 @@ static void ration(const sf_market_graph *g, const sf_clearing_in *in,
         double rem = out->demand[b] - recv;
         w->rem[b] = rem > SF_CLEARING_EPS * out->demand[b] ? rem : 0.0;
     }
+}
 
-    /* Rounds: each buyer with an unfilled order splits it over its open
-     * links whose supplier has output left and whose groups have room, by
-     * the same weights; suppliers and quotas fill in proportion.  Each
-     * round fills every order or empties a supplier or a quota for good,
-     * so they end; the bound is a guard. */
+/* Rounds: each buyer with an unfilled order splits it over its open
+ * links whose supplier has output left and whose groups have room, by
+ * the same weights; suppliers and quotas fill in proportion.  Each
+ * round fills every order or empties a supplier or a quota for good, so
+ * they end; the bound is a guard. */
+static void ration_rounds(const sf_market_graph *g, const sf_clearing_in *in,
+                          sf_clearing_out *out, sf_clearing_ws *w)
+{
+    size_t ns = g->ns, ng = g->ng;
+    double *fs = w->load, *fg = w->load + ns;
+
     for (size_t round = 0; round < 4 * (ns + ng) + 8; round++) {
         bool placed = false;
         for (size_t i = 0; i < ns + ng; i++)
@@ -796,6 +815,15 @@ static void ration(const sf_market_graph *g, const sf_clearing_in *in,
             w->room[c] = left > SF_CLEARING_EPS * in->quota[c] ? left : 0.0;
         }
     }
+}
+
+/* Holds flows to their limits exactly, then passes unfilled orders on
+ * (docs/model.md, "Exact conservation and rationing"). */
+static void ration(const sf_market_graph *g, const sf_clearing_in *in,
+                   sf_clearing_out *out, sf_clearing_ws *w)
+{
+    ration_limits(g, in, out, w);
+    ration_rounds(g, in, out, w);
 }
 
 /* One unknown's clearing condition solved on its own, the others held:
