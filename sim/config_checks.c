@@ -252,6 +252,39 @@ static void shock_path(loader *L, size_t k, char *path, size_t size)
     }
 }
 
+/* Market unknowns: per commodity, its producers and the restrictions
+ * that may cover it (each is a quota group of its market). */
+static int check_market_unknowns(loader *L, const size_t *producers)
+{
+    const sf_scenario *sc = L->sc;
+    int rc = 0;
+
+    for (size_t c = 0; c < sc->n_commodities && rc == 0; c++) {
+        size_t quotas = 0;
+        for (size_t k = 0; k < sc->n_shocks; k++) {
+            const sf_shock *sh = &sc->shocks[k];
+            bool covers = sh->all_commodities;
+            for (size_t x = 0; !covers && x < sh->n_commodities; x++)
+                covers = sh->commodities[x] == (int)c;
+            quotas += sh->kind == SF_SHOCK_EXPORT_RESTRICTION && covers;
+        }
+        if (producers[c] + quotas > MAX_MARKET_UNKNOWNS) {
+            char path[64];
+            snprintf(path, sizeof path, "commodities[%zu]", c);
+            rc = sf_cfg_fail_at(
+                &L->y, SF_ERR_LIMIT, sc->commodities[c].loc, path,
+                "'%s' has %zu producers and %zu export restrictions that "
+                "cover it: its market would solve for %zu prices and quota "
+                "premia at once, more than the limit of %d (the market "
+                "solver's memory grows with the square of that number); "
+                "merge producers into fewer nodes",
+                q(L, sc->commodities[c].id), producers[c], quotas,
+                producers[c] + quotas, MAX_MARKET_UNKNOWNS);
+        }
+    }
+    return rc;
+}
+
 /* The limits on what the loaded scenario makes the simulator build: links
  * (given and implied), the links and nodes shocks reach, and the monthly
  * result cells.  Counted in time linear in the scenario, before anything
@@ -310,31 +343,7 @@ int sf_ld_check_size(loader *L, const yaml_node_t *root)
     }
     if (rc < 0)
         goto out;
-    /* Market unknowns: producers, and restrictions that may cover the
-     * commodity (each is a quota group of its market). */
-    for (size_t c = 0; c < nc && rc == 0; c++) {
-        size_t quotas = 0;
-        for (size_t k = 0; k < sc->n_shocks; k++) {
-            const sf_shock *sh = &sc->shocks[k];
-            bool covers = sh->all_commodities;
-            for (size_t x = 0; !covers && x < sh->n_commodities; x++)
-                covers = sh->commodities[x] == (int)c;
-            quotas += sh->kind == SF_SHOCK_EXPORT_RESTRICTION && covers;
-        }
-        if (producers[c] + quotas > MAX_MARKET_UNKNOWNS) {
-            char path[64];
-            snprintf(path, sizeof path, "commodities[%zu]", c);
-            rc = sf_cfg_fail_at(
-                &L->y, SF_ERR_LIMIT, sc->commodities[c].loc, path,
-                "'%s' has %zu producers and %zu export restrictions that "
-                "cover it: its market would solve for %zu prices and quota "
-                "premia at once, more than the limit of %d (the market "
-                "solver's memory grows with the square of that number); "
-                "merge producers into fewer nodes",
-                q(L, sc->commodities[c].id), producers[c], quotas,
-                producers[c] + quotas, MAX_MARKET_UNKNOWNS);
-        }
-    }
+    rc = check_market_unknowns(L, producers);
     if (rc < 0)
         goto out;
     for (size_t i = 0; i < nn; i++)
