@@ -426,6 +426,37 @@ static void write_table_heading(FILE *f, const sf_summary_set *s,
             unit ? unit : "in each variant's unit (column unit)");
 }
 
+/* Under the tables: months active per shock, and the solver's record. */
+static void write_table_footer(FILE *f, const sf_summary_set *s)
+{
+    bool batch = s->runs[0].variant != NULL;
+
+    if (!batch) {
+        const sf_results *res = s->runs[0].res;
+        if (res->model->n_shocks > 0) {
+            fputs("\nMean months active per trial (baseline): ", f);
+            months_active(f, res);
+            fputs("\n", f);
+        }
+        if (res->solver.solves > 0)
+            fprintf(f,
+                    "Market solver: %" PRIu64 " commodity-months cleared, "
+                    "%.2f Newton iterations each on average, at most %d; "
+                    "largest relative excess demand left %.1e\n",
+                    res->solver.solves,
+                    (double)res->solver.iterations /
+                        (double)res->solver.solves,
+                    res->solver.max_iterations, res->solver.max_residual);
+    } else if (s->runs[0].res->model->n_shocks > 0) {
+        fputs("\nMean months active per trial (baseline):\n", f);
+        for (size_t i = 0; i < s->n_runs; i++) {
+            fprintf(f, "  %s: ", s->runs[i].variant);
+            months_active(f, s->runs[i].res);
+            fputs("\n", f);
+        }
+    }
+}
+
 static void write_table(FILE *f, const sf_summary_set *s)
 {
     bool batch = s->runs[0].variant != NULL;
@@ -526,31 +557,7 @@ static void write_table(FILE *f, const sf_summary_set *s)
         fputs("(the table is cut short: out of memory)\n", f);
     table_free(&t);
     write_price_table(f, s);
-
-    if (!batch) {
-        const sf_results *res = s->runs[0].res;
-        if (res->model->n_shocks > 0) {
-            fputs("\nMean months active per trial (baseline): ", f);
-            months_active(f, res);
-            fputs("\n", f);
-        }
-        if (res->solver.solves > 0)
-            fprintf(f,
-                    "Market solver: %" PRIu64 " commodity-months cleared, "
-                    "%.2f Newton iterations each on average, at most %d; "
-                    "largest relative excess demand left %.1e\n",
-                    res->solver.solves,
-                    (double)res->solver.iterations /
-                        (double)res->solver.solves,
-                    res->solver.max_iterations, res->solver.max_residual);
-    } else if (s->runs[0].res->model->n_shocks > 0) {
-        fputs("\nMean months active per trial (baseline):\n", f);
-        for (size_t i = 0; i < s->n_runs; i++) {
-            fprintf(f, "  %s: ", s->runs[i].variant);
-            months_active(f, s->runs[i].res);
-            fputs("\n", f);
-        }
-    }
+    write_table_footer(f, s);
 }
 
 /* --- CSV and JSON ----------------------------------------------------------
@@ -866,6 +873,54 @@ static void json_months_active(FILE *f, const sf_results *res)
     fputs("]", f);
 }
 
+/* One run's fields in the JSON summary's "runs" (the braces are the
+ * caller's). */
+static void json_run(FILE *f, const sf_summary_set *s,
+                     const sf_summary_run *run, char **fields)
+{
+    const sf_results *res = run->res;
+    const sf_scenario *sc = res->model->sc;
+    bool batch = s->runs[0].variant != NULL, ff = true;
+    size_t ns = batch ? s->n_sweeps : 0;
+
+    if (batch)
+        json_variant(f, &ff, run, fields, ns);
+    json_key(f, &ff, "scenario");
+    json_str(f, sc->name);
+    json_key(f, &ff, "scenario_file");
+    json_str(f, run->scenario_file);
+    json_key(f, &ff, "seed");
+    fprintf(f, "%" PRIu64, res->seed);
+    json_key(f, &ff, "trials");
+    fprintf(f, "%" PRIu64, res->n_trials);
+    json_key(f, &ff, "trials_done");
+    fprintf(f, "%" PRIu64, res->n_done);
+    json_key(f, &ff, "first_trial");
+    fprintf(f, "%" PRIu64, res->first_trial);
+    if (s->part) {
+        json_key(f, &ff, "batch_trials");
+        fprintf(f, "%" PRIu64, run->batch_trials);
+    }
+    json_key(f, &ff, "complete");
+    fputs(res->n_done == res->n_trials ? "true" : "false", f);
+    json_key(f, &ff, "horizon_months");
+    fprintf(f, "%d", res->n_months);
+    json_key(f, &ff, "threads");
+    fprintf(f, "%d", res->threads);
+    json_key(f, &ff, "wall_seconds");
+    json_num(f, res->wall_seconds);
+    json_key(f, &ff, "solver_solves");
+    fprintf(f, "%" PRIu64, res->solver.solves);
+    json_key(f, &ff, "solver_iterations");
+    fprintf(f, "%" PRIu64, res->solver.iterations);
+    json_key(f, &ff, "solver_max_iterations");
+    fprintf(f, "%d", res->solver.max_iterations);
+    json_key(f, &ff, "solver_max_residual");
+    json_num(f, res->solver.max_residual);
+    json_key(f, &ff, "months_active");
+    json_months_active(f, res);
+}
+
 static void write_json(FILE *f, const sf_summary_set *s)
 {
     bool batch = s->runs[0].variant != NULL, first = true;
@@ -911,46 +966,8 @@ static void write_json(FILE *f, const sf_summary_set *s)
     fputs("[\n", f);
     for (size_t i = 0; i < s->n_runs; i++) {
         const sf_summary_run *run = &s->runs[i];
-        const sf_results *res = run->res;
-        const sf_scenario *sc = res->model->sc;
-        bool ff = true;
         fputs(i ? ",\n  {" : "  {", f);
-        if (batch)
-            json_variant(f, &ff, run, fields, ns);
-        json_key(f, &ff, "scenario");
-        json_str(f, sc->name);
-        json_key(f, &ff, "scenario_file");
-        json_str(f, run->scenario_file);
-        json_key(f, &ff, "seed");
-        fprintf(f, "%" PRIu64, res->seed);
-        json_key(f, &ff, "trials");
-        fprintf(f, "%" PRIu64, res->n_trials);
-        json_key(f, &ff, "trials_done");
-        fprintf(f, "%" PRIu64, res->n_done);
-        json_key(f, &ff, "first_trial");
-        fprintf(f, "%" PRIu64, res->first_trial);
-        if (s->part) {
-            json_key(f, &ff, "batch_trials");
-            fprintf(f, "%" PRIu64, run->batch_trials);
-        }
-        json_key(f, &ff, "complete");
-        fputs(res->n_done == res->n_trials ? "true" : "false", f);
-        json_key(f, &ff, "horizon_months");
-        fprintf(f, "%d", res->n_months);
-        json_key(f, &ff, "threads");
-        fprintf(f, "%d", res->threads);
-        json_key(f, &ff, "wall_seconds");
-        json_num(f, res->wall_seconds);
-        json_key(f, &ff, "solver_solves");
-        fprintf(f, "%" PRIu64, res->solver.solves);
-        json_key(f, &ff, "solver_iterations");
-        fprintf(f, "%" PRIu64, res->solver.iterations);
-        json_key(f, &ff, "solver_max_iterations");
-        fprintf(f, "%d", res->solver.max_iterations);
-        json_key(f, &ff, "solver_max_residual");
-        json_num(f, res->solver.max_residual);
-        json_key(f, &ff, "months_active");
-        json_months_active(f, res);
+        json_run(f, s, run, fields);
         fputs("}", f);
     }
     fputs("\n]", f);
