@@ -99,8 +99,12 @@ static int check_format(hid_t f, const char *path, sf_error *err)
     if (fmt != SF_FORMAT_VERSION)
         return sf_error_set(err, SF_ERR_FORMAT,
                             "%s: results format version %d; this shortfall "
-                            "(%s) reads version %d",
-                            path, fmt, SF_VERSION, SF_FORMAT_VERSION);
+                            "(%s) reads version %d%s",
+                            path, fmt, SF_VERSION, SF_FORMAT_VERSION,
+                            fmt == 1 ? " (version 1 files hold results of "
+                                       "market version 1, cleared at fixed "
+                                       "prices: run the scenario again)"
+                                     : "");
     return 0;
 }
 
@@ -169,6 +173,16 @@ static int read_run(hid_t f, hid_t obj, const char *path, const char *group,
         sf_h5_read_attr_double(obj, "wall_seconds", &info->wall_seconds) ||
         sf_h5_read_attr_int(obj, "complete", &complete) ||
         sf_h5_read_attr_int(obj, "has_trials", &has_trials) ||
+        sf_h5_read_attr_u64(obj, "solver_solves", &info->solver.solves) ||
+        sf_h5_read_attr_u64(obj, "solver_iterations",
+                            &info->solver.iterations) ||
+        sf_h5_read_attr_int(obj, "solver_max_iterations",
+                            &info->solver.max_iterations) ||
+        sf_h5_read_attr_double(obj, "solver_max_residual",
+                               &info->solver.max_residual) ||
+        info->solver.max_iterations < 0 ||
+        !(info->solver.max_residual >= 0) ||
+        !isfinite(info->solver.max_residual) ||
         info->n_done > info->n_trials || info->n_paths > info->n_trials ||
         !printable(info->version) || !printable(info->scenario_file) ||
         !printable(info->scenario_name) || !isfinite(info->wall_seconds) ||
@@ -201,23 +215,6 @@ static int read_run(hid_t f, hid_t obj, const char *path, const char *group,
                             "%s)",
                             path, group ? " on /" : "", group ? group : "");
     info->has_trials = has_trials != 0;
-    /* The market solver's counts; a file from before market version 2
-     * has none (all 0). */
-    if (H5Aexists(obj, "solver_solves") > 0 &&
-        (sf_h5_read_attr_u64(obj, "solver_solves", &info->solver.solves) ||
-         sf_h5_read_attr_u64(obj, "solver_iterations",
-                             &info->solver.iterations) ||
-         sf_h5_read_attr_int(obj, "solver_max_iterations",
-                             &info->solver.max_iterations) ||
-         sf_h5_read_attr_double(obj, "solver_max_residual",
-                                &info->solver.max_residual) ||
-         info->solver.max_iterations < 0 ||
-         !(info->solver.max_residual >= 0) ||
-         !isfinite(info->solver.max_residual)))
-        return sf_error_set(err, SF_ERR_FORMAT,
-                            "%s: damaged results file (solver attributes "
-                            "of %s missing or out of range)",
-                            path, where);
     /* A batch variant's swept values: sweep_0, sweep_1, ... */
     for (size_t k = 0; group != NULL; k++) {
         char name[32];

@@ -12,7 +12,7 @@
 
 #include "engine.h"
 
-#define SF_FORMAT_VERSION 1
+#define SF_FORMAT_VERSION 2
 /* The most monthly paths a run keeps (run --paths); a file with more is
  * damaged. */
 #define SF_MAX_PATHS 1000000

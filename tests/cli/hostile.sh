@@ -352,7 +352,7 @@ cp "$tmp/inc.h5" "$tmp/prec.h5"; "$py" $H attrprecision "$tmp/prec.h5" format_ve
 expect_refused attr-precision 'damaged results file \(its format_version attribute is missing or not one integer\)' "$tmp/prec.h5"
 # As h5py writes a Python int (int64): read when it fits, refused when it
 # does not (HDF5 would have clamped 2^40 to 2147483647 without a word).
-cp "$tmp/inc.h5" "$tmp/i64.h5"; "$py" $H attrretype "$tmp/i64.h5" format_version 1
+cp "$tmp/inc.h5" "$tmp/i64.h5"; "$py" $H attrretype "$tmp/i64.h5" format_version 2
 expect attr-int64-read 0 'trials' -- "$sf" info "$tmp/i64.h5"
 cp "$tmp/inc.h5" "$tmp/i64.h5"; "$py" $H attrretype "$tmp/i64.h5" format_version $((1 << 40))
 expect_refused attr-int64-too-big 'damaged results file \(its format_version attribute is missing or not one integer\)' "$tmp/i64.h5"
@@ -388,15 +388,17 @@ expect_refused other-text 'not a shortfall results file \(not HDF5\)' "$tmp/text
 expect_refused other-hdf5 'not a shortfall results file \(its root has no software' "$tmp/other.h5"
 # shortfall's own attribute types (a fixed-length string; h5py's int64
 # for the version is read too), but nothing else.
-"$py" -c "import h5py, numpy; f=h5py.File('$tmp/bare.h5','w'); f.attrs['software']=numpy.bytes_('shortfall'); f.attrs['format_version']=1"
+"$py" -c "import h5py, numpy; f=h5py.File('$tmp/bare.h5','w'); f.attrs['software']=numpy.bytes_('shortfall'); f.attrs['format_version']=2"
 expect_refused other-bare 'damaged results file \(root attributes missing' "$tmp/bare.h5"
 # A variable-length string, as h5py writes Python bytes or str, is not
 # read: its characters are in the global heap, which HDF5 1.10.8 reads
 # past when it is damaged (fault 1 in docs/reliability.md).
-"$py" -c "import h5py; f=h5py.File('$tmp/vlen.h5','w'); f.attrs['software']=b'shortfall'; f.attrs['format_version']=1"
+"$py" -c "import h5py; f=h5py.File('$tmp/vlen.h5','w'); f.attrs['software']=b'shortfall'; f.attrs['format_version']=2"
 expect_refused other-vlen-software 'not a shortfall results file \(its root has no software = "shortfall" attribute' "$tmp/vlen.h5"
 cp "$tmp/inc.h5" "$tmp/v0.h5"; "$py" $H setattr "$tmp/v0.h5" format_version 0
-expect_refused older-format 'results format version 0; this shortfall .* reads version 1' "$tmp/v0.h5"
+expect_refused older-format 'results format version 0; this shortfall .* reads version 2' "$tmp/v0.h5"
+cp "$tmp/inc.h5" "$tmp/v1.h5"; "$py" $H setattr "$tmp/v1.h5" format_version 1
+expect_refused market-v1-format 'results format version 1; this shortfall .* reads version 2 \(version 1 files hold results of market version 1' "$tmp/v1.h5"
 cp "$tmp/inc.h5" "$tmp/v9.h5"; "$py" $H setattr "$tmp/v9.h5" format_version 99
 expect_refused newer-format 'results format version 99' "$tmp/v9.h5"
 cp "$tmp/inc.h5" "$tmp/wrap.h5"; "$py" $H setattr "$tmp/wrap.h5" first_trial 18446744073709551606

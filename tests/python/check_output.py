@@ -47,7 +47,7 @@ f = h5py.File(path, "r")
 scen = f.attrs["scenario_name"].decode()
 policies = list(f[scen].keys())
 check("root-provenance", f.attrs["software"] == b"shortfall"
-      and f.attrs["format_version"] == 1
+      and f.attrs["format_version"] == 2
       and len(f.attrs["scenario_text"]) > 100
       and f.attrs["complete"] == 1)
 n = int(f.attrs["trials_done"])
