@@ -438,15 +438,29 @@ static void write_table_footer(FILE *f, const sf_summary_set *s)
             months_active(f, res);
             fputs("\n", f);
         }
-        if (res->solver.solves > 0)
+        if (res->solver.solves > 0) {
+            /* The residual as 1.2 x 10^-10, not in e-notation (the
+             * tables have none; docs/cli.md). */
+            double r = res->solver.max_residual;
+            int ex = r > 0.0 ? (int)floor(log10(r)) : 0;
+            double mant = r > 0.0 ? r / pow(10.0, ex) : 0.0;
+            if (mant >= 9.95) {
+                mant /= 10.0;
+                ex++;
+            }
             fprintf(f,
                     "Market solver: %" PRIu64 " commodity-months cleared, "
                     "%.2f Newton iterations each on average, at most %d; "
-                    "largest relative excess demand left %.1e\n",
+                    "largest relative excess demand left ",
                     res->solver.solves,
                     (double)res->solver.iterations /
                         (double)res->solver.solves,
-                    res->solver.max_iterations, res->solver.max_residual);
+                    res->solver.max_iterations);
+            if (r > 0.0 && (ex < -3 || ex > 3))
+                fprintf(f, "%.1f × 10^%d\n", mant, ex);
+            else
+                fprintf(f, "%.2g\n", r);
+        }
     } else if (s->runs[0].res->model->n_shocks > 0) {
         fputs("\nMean months active per trial (baseline):\n", f);
         for (size_t i = 0; i < s->n_runs; i++) {
