@@ -53,7 +53,7 @@ DEB_RUN     := build-essential pkg-config libgsl-dev libhdf5-dev libyaml-dev \
                librandom123-dev zlib1g-dev
 DEB_REPORT  := python3-h5py python3-xarray python3-numpy python3-netcdf4 python3-h5netcdf \
                python3-pandas python3-matplotlib jupyter-nbconvert python3-nbclient \
-               python3-ipykernel
+               python3-ipykernel python3-yaml
 DEB_TEST    := libcriterion-dev valgrind hdf5-tools python3-yaml
 DEB_CLUSTER := libopenmpi-dev openmpi-bin libhdf5-openmpi-dev slurm-wlm munge
 DEB_FUZZ    := clang

@@ -20,8 +20,10 @@ expect notebook-run 0 'Results:' -- "$sf" run scenarios/ree-magnets.yaml -n 3000
 expect notebook-execute 0 'report: .*r\.h5' -- tools/report "$tmp/r.h5" "$tmp/fig"
 ok_if notebook-all-drawn "! grep -q 'not drawn' '$tmp/out'"
 
-# One fan chart per region of ree-magnets, and the three comparison figures.
-for f in fan_CN fan_EU fan_JP fan_ROW fan_US ccdf avoided conditional; do
+# One fan chart per region of ree-magnets, the three comparison figures, a
+# price fan chart per commodity and price against shortfall.
+for f in fan_CN fan_EU fan_JP fan_ROW fan_US ccdf avoided conditional \
+         price_concentrate price_oxide price_magnet price_shortfall; do
   ok_if "notebook-figure-$f" "is_png '$tmp/fig/$f.png'"
 done
 ok_if notebook-headline-csv "[ -s '$tmp/fig/headline.csv' ] && grep -q '^coalition,' '$tmp/fig/headline.csv'"
@@ -39,10 +41,11 @@ toy=scenarios/toy-magnets.yaml
 # --no-trials: everything but the figures that need per-trial rows, and one
 # line saying so.
 "$sf" run $toy -n 1500 --no-trials -o "$tmp/lean.h5" --progress never >/dev/null 2>&1
-expect report-no-trials 0 '^report: not drawn: ccdf.png and conditional.png .*--no-trials' -- \
+expect report-no-trials 0 '^report: not drawn: ccdf.png, conditional.png and price_shortfall.png .*--no-trials' -- \
   tools/report "$tmp/lean.h5" "$tmp/lean"
 ok_if report-no-trials-drawn "is_png '$tmp/lean/fan_US.png' && is_png '$tmp/lean/avoided.png' && [ -s '$tmp/lean/headline.csv' ]"
-ok_if report-no-trials-not-drawn "[ ! -e '$tmp/lean/ccdf.png' ] && [ ! -e '$tmp/lean/conditional.png' ]"
+ok_if report-no-trials-not-drawn "[ ! -e '$tmp/lean/ccdf.png' ] && [ ! -e '$tmp/lean/conditional.png' ] && [ ! -e '$tmp/lean/price_shortfall.png' ]"
+ok_if report-no-trials-price-fan "is_png '$tmp/lean/price_magnet.png'"
 ok_if report-no-trials-no-errors "! grep -q '\"output_type\": \"error\"' '$tmp/lean/analysis.ipynb'"
 # Relative paths are the caller's, not the repository's.
 expect report-relative-paths 0 'report: .*lean\.h5' -- bash -c "cd '$tmp' && '$here/tools/report' lean.h5 rel"
