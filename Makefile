@@ -148,7 +148,9 @@ $(BUILD)/tests/test_numfmt: $(BUILD)/obj/sim/cli/numfmt.o
 # (sf_bug_assert) and sim/cleanup.c (signals, temporary files) print,
 # exit or handle signals, and nothing else in the program handles signals
 # or creates temporary files.  The compiler refuses an ignored result of
-# a fallible sf_ function (SF_MUST_CHECK; tests/ignored_result.c).
+# a fallible sf_ function (SF_MUST_CHECK; tests/ignored_result.c).  No
+# function in sim/ or models/ over 120 lines, no file over 1,100
+# (tools/check-size).
 MODEL_DEPS := $(MODEL_SRC:%.c=$(BUILD)/obj/%.o) $(addprefix $(BUILD)/obj/sim/,scenario.o error.o rng.o)
 check-layers: $(LIB) $(MODEL_DEPS) $(CLI_OBJ) $(MAIN_OBJ) tests/models_alone.c tests/ignored_result.c
 	$(CC) $(CFLAGS) -o $(BUILD)/models_alone tests/models_alone.c $(MODEL_DEPS) \
@@ -164,6 +166,7 @@ check-layers: $(LIB) $(MODEL_DEPS) $(CLI_OBJ) $(MAIN_OBJ) tests/models_alone.c t
 	@! nm -A $(LIB) $(CLI_OBJ) $(MAIN_OBJ) | grep -vE '^[^:]*:(build/obj/sim/)?cleanup\.o:' | \
 	    grep -wE 'U (signal|__sysv_signal|sigaction|raise|mkstemps?(64)?)' || \
 	    { echo "check-layers: signals or temporary files handled outside sim/cleanup.c"; exit 1; }
+	@tools/check-size
 	@n=$$($(CC) $(CFLAGS) -Wno-error -Isim -c -o /dev/null tests/ignored_result.c 2>&1 | \
 	    grep -c 'Wunused-result'); [ "$$n" -eq 7 ] || \
 	    { echo "check-layers: tests/ignored_result.c: $$n ignored results found, not 7"; exit 1; }

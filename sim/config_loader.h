@@ -5,8 +5,9 @@
  *
  *   sim/config.c           parse_scenario (the passes) and the entry points
  *   sim/config_fields.c    name maps and field readers, ids claimed once
- *   sim/config_network.c   distributions, country sets, the header,
- *                          commodities, blocs, nodes, countries, links
+ *   sim/config_values.c    distributions, country sets, commodity lists
+ *   sim/config_network.c   the header, commodities, blocs, nodes,
+ *                          countries, links
  *   sim/config_shocks.c    shocks, policy tariffs, regimes, triggers
  *   sim/config_policies.c  policies and interventions
  *   sim/config_checks.c    whole-scenario checks: cycle, supply, size
