@@ -16,7 +16,7 @@ for s in toy-magnets ree-magnets gallium; do
     --progress never >"$tmp/$s.run" 2>&1
   ok_if "solver-$s-run" "[ $? -eq 0 ]" || cat "$tmp/$s.run"
   expect "solver-$s-summary-line" 0 \
-    '^Market solver: [0-9]+ commodity-months cleared, [0-9.]+ Newton iterations each on average, at most [0-9]+; largest relative excess demand left [0-9.e+-]+$' \
+    '^Market solver: [0-9]+ commodity-months cleared, [0-9.]+ Newton iterations each on average, at most [0-9]+; largest relative excess demand left [0-9.]+( × 10\^-?[0-9]+)?$' \
     -- grep '^Market solver:' "$tmp/$s.run"
   # info prints the same line from the file.
   "$sf" info "$tmp/$s.h5" >"$tmp/$s.info" 2>&1
