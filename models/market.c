@@ -48,7 +48,7 @@ int sf_market_ws_init(sf_market_ws *w, const sf_model *m)
         {&w->tariff, n},     {&w->recycled, n},   {&w->priced_out, n},
         {&w->rationed, n},   {&w->released, n},   {&w->shortfall, n},
         {&w->supply, n},     {&w->conv_recv, n},  {&w->inv_ask, n},
-        {&w->sp_ask, n},     {&w->tau, nl},       {&w->attr, nl},
+        {&w->sp_ask, n},     {&w->bought, n},     {&w->tau, nl},       {&w->attr, nl},
         {&w->ship, nl},      {&w->ot_amount, no}, {&w->ot_link, nl},
         {&w->quota, ng},     {&w->lam, ng},       {&w->index, nc},
         {&w->c_avail, ms},   {&w->c_y, ms},       {&w->c_sold, ms},
@@ -92,6 +92,7 @@ void sf_market_ws_free(sf_market_ws *w)
         w->recv,     w->plan,      w->ordered,   w->pbar,      w->pbar_pre,
         w->tariff,   w->recycled,  w->priced_out, w->rationed, w->released,
         w->shortfall, w->supply,   w->conv_recv, w->inv_ask,   w->sp_ask,
+        w->bought,
         w->tau,      w->attr,      w->ship,      w->ot_amount, w->ot_link,
         w->quota,    w->lam,       w->index,     w->c_avail,   w->c_y,
         w->c_sold,   w->c_plan,    w->c_eps,     w->c_dem,     w->c_recv,
@@ -461,8 +462,12 @@ static void serve_demand(const sf_model *m, const sf_policy_plan *pp,
         double to_inv = min2(extra, w->inv_ask[j]);
         w->inv[j] += to_inv;
         extra -= to_inv;
-        if (pp->has_stockpile[j])
+        w->bought[j] = 0.0;
+        if (pp->has_stockpile[j]) {
+            double before = w->level[j];
             w->level[j] = min2(pp->stock_capacity[j], w->level[j] + extra);
+            w->bought[j] = w->level[j] - before;
+        }
 
         /* The orders given up at the price come out of the refills
          * first. */

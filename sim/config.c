@@ -31,7 +31,8 @@
 static const char *const top_keys[] = {
     "name",   "description", "horizon_months", "trials", "seed",
     "blocs",  "commodities", "nodes",          "links",  "shocks",
-    "regimes", "triggers",   "policies",       "currency", NULL};
+    "regimes", "triggers",   "policies",       "currency",
+    "discount_rate", NULL};
 
 /* ---- Entry points ----------------------------------------------------- */
 

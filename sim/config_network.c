@@ -63,6 +63,10 @@ int sf_ld_parse_header(loader *L, const yaml_node_t *root)
         rc = sf_ld_str_field(L, root, "currency", &s, NULL);
     if (rc == 0)
         rc = dup_str(L, s, &sc->currency);
+    sc->discount_rate = 0.03;
+    if (rc == 0)
+        rc = sf_ld_bounded_field(L, root, "discount_rate", 0, false, 1,
+                                 &sc->discount_rate, NULL);
     if (rc < 0)
         goto out;
     sc->horizon_months = 60;

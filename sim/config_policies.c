@@ -23,17 +23,19 @@ static const char *const iv_keys[] = {
     "release_price", "buyer",    "supplier", "share",            "lead_time_months",
     "ramp_months", "completion_probability", "id", "importer",
     "exporter", "commodities", "rate",          "schedule",
-    "hazard_per_year", "duration_months", "shock", "factor", NULL};
+    "hazard_per_year", "duration_months", "shock", "factor",
+    "holding_cost", "premium", "capex", "subsidy_per_unit", "cost_per_unit",
+    NULL};
 
-static const char *const iv_kind_keys[][10] = {
+static const char *const iv_kind_keys[][11] = {
     {"kind", "node", "initial", "initial_months", "capacity",
      "capacity_months", "max_release_months", "refill_months",
-     "release_price", NULL},
-    {"kind", "buyer", "supplier", "share", NULL},
+     "release_price", "holding_cost", NULL},
+    {"kind", "buyer", "supplier", "share", "premium", NULL},
     {"kind", "node", "lead_time_months", "ramp_months",
-     "completion_probability", NULL},
-    {"kind", "node", "share", "ramp_months", NULL},
-    {"kind", "node", "share", NULL},
+     "completion_probability", "capex", "subsidy_per_unit", NULL},
+    {"kind", "node", "share", "ramp_months", "cost_per_unit", NULL},
+    {"kind", "node", "share", "cost_per_unit", NULL},
     {"kind", "id", "importer", "exporter", "commodities", "rate", "schedule",
      NULL},
     {"kind", "shock", "factor", NULL}};
@@ -304,6 +306,10 @@ static int parse_stockpile(loader *L, const yaml_node_t *m, int p,
     if (rc == 0)
         rc = sf_ld_num_field(L, m, "release_price", false, R_GT0,
                              &iv->release_price, NULL);
+    iv->holding_cost = 0.02;
+    if (rc == 0)
+        rc = sf_ld_num_field(L, m, "holding_cost", false, R_GE0,
+                             &iv->holding_cost, NULL);
 out:
     return rc;
 }
@@ -359,6 +365,9 @@ static int parse_offtake(loader *L, const yaml_node_t *m, int p,
         rc = check_built(L, sn, "supplier", iv->supplier, p);
     if (rc == 0)
         rc = sf_ld_num_field(L, m, "share", true, R_UNIT_LOPEN, &iv->share, NULL);
+    if (rc == 0)
+        rc = sf_ld_num_field(L, m, "premium", false, R_GE0, &iv->premium,
+                             NULL);
     if (rc < 0)
         goto out;
     sx = &L->nx[iv->supplier];
@@ -442,6 +451,12 @@ int sf_ld_parse_interventions(loader *L, const yaml_node_t *list)
                 if (rc == 0)
                     rc = sf_ld_num_field(L, m, "completion_probability", false,
                                    R_UNIT, &iv->completion_probability, NULL);
+                if (rc == 0)
+                    rc = sf_ld_num_field(L, m, "capex", false, R_GE0,
+                                         &iv->capex, NULL);
+                if (rc == 0)
+                    rc = sf_ld_num_field(L, m, "subsidy_per_unit", false,
+                                         R_GE0, &iv->subsidy_per_unit, NULL);
                 break;
             case SF_IV_RECYCLING:
                 rc = demand_node_field(L, m, "recycling", &iv->node);
@@ -455,6 +470,9 @@ int sf_ld_parse_interventions(loader *L, const yaml_node_t *list)
                 if (rc == 0)
                     rc = sf_ld_num_field(L, m, "ramp_months", false, R_GE0,
                                    &iv->ramp_months, NULL);
+                if (rc == 0)
+                    rc = sf_ld_num_field(L, m, "cost_per_unit", false, R_GE0,
+                                         &iv->cost_per_unit, NULL);
                 break;
             case SF_IV_DEMAND_REDUCTION:
                 rc = demand_node_field(L, m, "demand reduction", &iv->node);
@@ -466,6 +484,9 @@ int sf_ld_parse_interventions(loader *L, const yaml_node_t *list)
                 if (rc == 0)
                     rc = sf_ld_num_field(L, m, "share", true, R_UNIT, &iv->share,
                                    NULL);
+                if (rc == 0)
+                    rc = sf_ld_num_field(L, m, "cost_per_unit", false, R_GE0,
+                                         &iv->cost_per_unit, NULL);
                 break;
             case SF_IV_TARIFF:
                 rc = sf_ld_parse_policy_tariff(L, m, ip, &iv->shock);

@@ -31,6 +31,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "shortfall/engine.h"
+#include "shortfall/costs.h"
 #include "shortfall/market.h"
 #include "shortfall/policy.h"
 #include "shortfall/rng.h"
@@ -86,6 +87,9 @@ typedef struct {
      * and highest month; per commodity and region ([c * R + r]) the
      * highest month, and this month's sums over the region's buyers. */
     double *p_sum, *p_peak, *p_rpeak, *p_rnum, *p_rden;
+    /* The trial's public cost by kind (SF_COST_COLUMNS), tariff revenue
+     * per region, and each node's need before demand reduction. */
+    double *cost, *revenue, *gross;
     uint64_t slice; /* trials claimed at a time (SLICE_SECONDS_*) */
 } thread_ws;
 
@@ -148,6 +152,9 @@ static void thread_ws_free(thread_ws *w, size_t n_pol)
     free(w->month_rat);
     free(w->month_cost);
     free(w->flows);
+    free(w->cost);
+    free(w->revenue);
+    free(w->gross);
     memset(w, 0, sizeof *w);
 }
 
@@ -199,6 +206,11 @@ static int thread_ws_init(thread_ws *w, const engine *e)
     w->month_rat = calloc(U, sizeof(double));
     w->month_cost = calloc(U, sizeof(double));
     w->flows = calloc(12 * (m->n_groups ? m->n_groups : 1), sizeof(double));
+    w->cost = calloc(SF_COST_COLUMNS, sizeof(double));
+    w->revenue = calloc(m->n_regions ? m->n_regions : 1, sizeof(double));
+    w->gross = calloc(m->n_nodes ? m->n_nodes : 1, sizeof(double));
+    if (!w->cost || !w->revenue || !w->gross)
+        return SF_ERR_NOMEM;
     if (!w->noise || !w->lead || !w->completes || !w->us || !w->month_s ||
         !w->month_n || !w->month_level || !w->month_tariff || !w->month_po ||
         !w->month_rat || !w->month_cost || !w->flows)
@@ -481,6 +493,11 @@ static void store_trial(const engine *e, thread_ws *w, size_t p,
             out[2 * C + c * R + r] =
                 e->region_buys[c * R + r] ? w->p_rpeak[c * R + r] : NAN;
     }
+    out += C * (2 + R);
+    for (int k = 0; k < SF_COST_COLUMNS; k++)
+        out[k] = w->cost[k];
+    for (size_t r = 0; r < R; r++)
+        out[SF_COST_COLUMNS + r] = w->revenue[r];
 }
 
 /* One trial under every policy. */
@@ -513,6 +530,8 @@ static void run_trial(const engine *e, thread_ws *w, uint64_t trial)
         sf_market_reset(mw, m, pp);
         units_reset(w, e->n_units);
         prices_reset(e, w);
+        sf_costs_start(m, pp, w->cost, w->revenue);
+        sf_cost_inputs ci = {w->lead, w->gross};
         for (size_t g = 0; g < m->n_groups; g++) {
             mw->quota[g] = -1.0;
             for (int a = 0; a < 12; a++)
@@ -529,15 +548,17 @@ static void run_trial(const engine *e, thread_ws *w, uint64_t trial)
                                         pp->project[i]->ramp_months, t);
             for (size_t d = 0; d < D; d++) {
                 int j = m->demand_nodes[d];
-                mw->need[j] = e->need_base[(size_t)t * D + d] *
-                              w->noise[(size_t)t * D + d] *
-                              (1.0 - pp->reduce_share[j]);
+                w->gross[j] = e->need_base[(size_t)t * D + d] *
+                              w->noise[(size_t)t * D + d];
+                mw->need[j] = w->gross[j] * (1.0 - pp->reduce_share[j]);
             }
             sf_market_month(m, pp, t, mw);
             record_flows(m, mw, t, w->flows);
             record_month(e, w, p, t, row);
             record_prices(e, w, p, t);
+            sf_costs_month(m, pp, mw, &ci, t, w->cost, w->revenue);
         }
+        sf_costs_end(m, pp, mw, e->n_months, w->cost);
         store_trial(e, w, p, row, h);
     }
 }
@@ -921,7 +942,8 @@ const char *sf_results_unit_name(const sf_results *res, size_t u)
 size_t sf_results_price_columns(const sf_results *res)
 {
     const sf_model *m = res->model;
-    return m->n_commodities * (2 + m->n_regions);
+    return m->n_commodities * (2 + m->n_regions) + SF_COST_COLUMNS +
+           m->n_regions;
 }
 
 const char *sf_metric_name(sf_metric m)

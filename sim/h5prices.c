@@ -15,26 +15,59 @@
 
 #include "h5prices.h"
 #include "shortfall.h"
+#include "shortfall/costs.h"
 
-static const char *const var_name[SF_H5P_VARS] = {"price_mean", "price_peak",
-                                                  "price_peak_region"};
+static const char *const var_name[SF_H5P_VARS] = {
+    "price_mean", "price_peak", "price_peak_region", "public_cost",
+    "tariff_revenue"};
 static const char *const var_text[SF_H5P_VARS] = {
     "mean over the months of the world price index",
     "highest month of the world price index",
     "highest month of the price index over the region's buyers (NaN: the "
-    "region buys none of the commodity)"};
+    "region buys none of the commodity)",
+    "public cost of the mix's interventions by kind, discounted to month 0 "
+    "(cost_kind 'total': their sum; tariff revenue not deducted)",
+    "tariff revenue collected by the region's state from its buyers, "
+    "discounted to month 0"};
 
-/* Price columns of variable v: its first in sf_results_price_columns'
- * order, and how many. */
+/* Variables 0-2 are prices (currency per unit of each commodity), 3-4
+ * money (currency). */
+#define MONEY_VAR(v) ((v) >= 3)
+
+/* Columns of variable v: its first in sf_results_price_columns' order,
+ * and how many. */
 static size_t var_first(const sf_results *res, int v)
 {
-    return (size_t)(v < 2 ? v : 2) * res->model->n_commodities;
+    const sf_model *m = res->model;
+    size_t C = m->n_commodities, R = m->n_regions;
+    const size_t first[SF_H5P_VARS] = {0, C, 2 * C, C * (2 + R),
+                                       C * (2 + R) + SF_COST_COLUMNS};
+    return first[v];
 }
 
 static size_t var_count(const sf_results *res, int v)
 {
     const sf_model *m = res->model;
-    return v < 2 ? m->n_commodities : m->n_commodities * m->n_regions;
+    size_t C = m->n_commodities, R = m->n_regions;
+    const size_t count[SF_H5P_VARS] = {C, C, C * R, SF_COST_COLUMNS, R};
+    return count[v];
+}
+
+/* The per-trial dataset's rank ([trial, ...]), and column i's place on
+ * its axes after the trial's. */
+static int var_rank(int v)
+{
+    return v == 2 ? 3 : 2;
+}
+
+static size_t var_axis1(const sf_results *res, int v, size_t i)
+{
+    return v == 2 ? i / res->model->n_regions : i;
+}
+
+static size_t var_axis2(const sf_results *res, int v, size_t i)
+{
+    return v == 2 ? i % res->model->n_regions : 0;
 }
 
 /* "<currency> per <unit>" when every commodity has the same unit;
@@ -90,7 +123,34 @@ typedef struct {
     char units[512];
     double *buf;
     int ret;
+    /* Coordinates: commodity, region, cost_kind. */
+    hid_t com, region, kind;
 } pw;
+
+/* The non-trial axes of variable v: how many, their sizes and scales. */
+static int var_axes(const pw *w, int v, hsize_t *dims, hid_t *scales)
+{
+    size_t C = w->res->model->n_commodities, R = w->res->model->n_regions;
+    switch (v) {
+    case 2:
+        dims[0] = C, dims[1] = R, scales[0] = w->com, scales[1] = w->region;
+        return 2;
+    case 3:
+        dims[0] = SF_COST_COLUMNS, scales[0] = w->kind;
+        return 1;
+    case 4:
+        dims[0] = R, scales[0] = w->region;
+        return 1;
+    default:
+        dims[0] = C, scales[0] = w->com;
+        return 1;
+    }
+}
+
+static const char *var_units(const pw *w, int v)
+{
+    return MONEY_VAR(v) ? w->res->model->sc->currency : w->units;
+}
 
 static void put(pw *w, const char *name, hid_t type, int rank,
                 const hsize_t *dims, const hid_t *scales, const void *data,
@@ -105,8 +165,8 @@ static void put(pw *w, const char *name, hid_t type, int rank,
 
 /* The statistics of variable v: [commodity] or [commodity, region]
  * (quantiles [quantile, ...]). */
-static void put_stats(pw *w, const sf_policy_results *pr, int v, hid_t com,
-                      hid_t region, hid_t quantile)
+static void put_stats(pw *w, const sf_policy_results *pr, int v,
+                      hid_t quantile)
 {
     static const char *const stat[4] = {"mean", "sd", "se", "cvar95"};
     static const char *const stat_text[4] = {
@@ -114,12 +174,16 @@ static void put_stats(pw *w, const sf_policy_results *pr, int v, hid_t com,
         "standard error of the mean",
         "CVaR95 (mean of the worst 5% of trials)"};
     size_t first = var_first(w->res, v), n = var_count(w->res, v);
-    size_t C = w->res->model->n_commodities, R = w->res->model->n_regions;
     const sf_summary *s = &pr->price_summary[first];
-    int rank = v < 2 ? 1 : 2;
-    hsize_t dims[3] = {C, R, 0}, qdims[3] = {SF_N_QUANTILES, C, R};
-    hid_t scales[2] = {com, region}, qscales[3] = {quantile, com, region};
+    hsize_t dims[2], qdims[3] = {SF_N_QUANTILES, 0, 0};
+    hid_t scales[2], qscales[3] = {quantile, -1, -1};
+    int rank = var_axes(w, v, dims, scales);
     char name[128], ln[512];
+
+    for (int a = 0; a < rank; a++) {
+        qdims[a + 1] = dims[a];
+        qscales[a + 1] = scales[a];
+    }
 
     for (int k = 0; k < 4; k++) {
         for (size_t i = 0; i < n; i++) {
@@ -128,16 +192,16 @@ static void put_stats(pw *w, const sf_policy_results *pr, int v, hid_t com,
         }
         snprintf(name, sizeof name, "%s_%s", var_name[v], stat[k]);
         snprintf(ln, sizeof ln, "%s of the %s", stat_text[k], var_text[v]);
-        put(w, name, H5T_NATIVE_DOUBLE, rank, dims, scales, w->buf, w->units,
-            ln, true);
+        put(w, name, H5T_NATIVE_DOUBLE, rank, dims, scales, w->buf,
+            var_units(w, v), ln, !MONEY_VAR(v));
     }
     for (size_t q = 0; q < SF_N_QUANTILES; q++)
         for (size_t i = 0; i < n; i++)
             w->buf[q * n + i] = s[i].q[q];
     snprintf(name, sizeof name, "%s_quantile", var_name[v]);
     snprintf(ln, sizeof ln, "quantiles over trials of the %s", var_text[v]);
-    put(w, name, H5T_NATIVE_DOUBLE, rank + 1, qdims, qscales, w->buf, w->units,
-        ln, true);
+    put(w, name, H5T_NATIVE_DOUBLE, rank + 1, qdims, qscales, w->buf,
+        var_units(w, v), ln, !MONEY_VAR(v));
 }
 
 /* A streamed per-trial dataset: cut to the trials done, described. */
@@ -171,10 +235,10 @@ int sf_h5p_write(hid_t grp, const sf_results *res, size_t p, hid_t trial,
     size_t C = m->n_commodities, R = m->n_regions, T = (size_t)res->n_months;
     size_t NP = sf_results_price_columns(res), n = res->n_done;
     size_t big = SF_N_QUANTILES * T * C;
-    hid_t com = -1, bin = -1;
+    hid_t com = -1, bin = -1, kind = -1;
     const char **ids = calloc(C ? C : 1, sizeof *ids);
     double *bins = malloc(SF_PRICE_BINS * sizeof *bins);
-    pw w = {grp, res, "", NULL, 0};
+    pw w = {grp, res, "", NULL, 0, -1, region, -1};
 
     if (T * C * SF_PRICE_BINS > big)
         big = T * C * SF_PRICE_BINS;
@@ -198,12 +262,34 @@ int sf_h5p_write(hid_t grp, const sf_results *res, size_t p, hid_t trial,
                            SF_PRICE_BINS, bins, "1",
                            "centre of the price histogram bin: the index "
                            "P * M^price_bin (P the reference price, M the "
-                           "price cap multiple)")) < 0)
+                           "price cap multiple)")) < 0 ||
+        (kind = sf_h5_coord_str(grp, "cost_kind", SF_COST_COLUMNS,
+                                sf_cost_kind_names,
+                                "kind of intervention paid for ('total': "
+                                "all)")) < 0)
         goto out;
+    w.com = com;
+    w.kind = kind;
     w.ret = 0;
 
     for (int v = 0; v < SF_H5P_VARS; v++)
-        put_stats(&w, pr, v, com, region, quantile);
+        put_stats(&w, pr, v, quantile);
+    /* The cost per unit of world shortfall avoided (non-baseline mixes). */
+    if (p > 0) {
+        char u[600];
+        snprintf(u, sizeof u, "%s per %s", sc->currency,
+                 sf_model_demand_unit(m));
+        put(&w, "cost_per_avoided", H5T_NATIVE_DOUBLE, 0, NULL, NULL,
+            &pr->cost_ratio, u,
+            "public cost per unit of world shortfall avoided: mean of the "
+            "mix's minus the baseline's total public_cost over mean "
+            "shortfall avoided, paired trials (NaN: nothing avoided on "
+            "average)",
+            false);
+        put(&w, "cost_per_avoided_se", H5T_NATIVE_DOUBLE, 0, NULL, NULL,
+            &pr->cost_ratio_se, u,
+            "delta-method standard error of cost_per_avoided", false);
+    }
 
     /* The fan chart, [month, commodity] and [quantile, month, commodity]. */
     hsize_t d2[2] = {T, C}, d3[3] = {SF_N_QUANTILES, T, C};
@@ -235,21 +321,23 @@ int sf_h5p_write(hid_t grp, const sf_results *res, size_t p, hid_t trial,
     if (write_trials) {
         for (int v = 0; v < SF_H5P_VARS && w.ret == 0; v++) {
             size_t first = var_first(res, v), cols = var_count(res, v);
-            int rank = v < 2 ? 2 : 3;
-            hsize_t dims[3] = {n, C, R};
-            hid_t scales[3] = {trial, com, region};
+            hsize_t dims[3] = {n, 0, 0};
+            hid_t scales[3] = {trial, -1, -1};
+            int rank = 1 + var_axes(&w, v, &dims[1], &scales[1]);
             if (streamed != NULL && streamed[v] >= 0) {
                 w.ret = finish_streamed(streamed[v], res, rank, scales,
-                                        w.units, var_text[v]);
-                if (w.ret == 0)
+                                        var_units(&w, v), var_text[v]);
+                if (w.ret == 0 && !MONEY_VAR(v))
                     w.ret = add_price_units(grp, var_name[v], res);
                 continue;
             }
-            for (size_t r = 0; streamed == NULL && r < n; r++)
+            if (streamed != NULL)
+                continue;
+            for (size_t r = 0; r < n; r++)
                 for (size_t i = 0; i < cols; i++)
                     w.buf[r * cols + i] = pr->price[r * NP + first + i];
             put(&w, var_name[v], H5T_NATIVE_DOUBLE, rank, dims, scales, w.buf,
-                w.units, var_text[v], true);
+                var_units(&w, v), var_text[v], !MONEY_VAR(v));
         }
     }
 out:
@@ -257,6 +345,8 @@ out:
         H5Dclose(com);
     if (bin >= 0)
         H5Dclose(bin);
+    if (kind >= 0)
+        H5Dclose(kind);
     free(ids);
     free(bins);
     free(w.buf);
@@ -270,12 +360,14 @@ int sf_h5p_stream_create(hid_t pg, const sf_results *res, bool grow,
 {
     const sf_model *m = res->model;
     for (int v = 0; v < SF_H5P_VARS; v++) {
-        hsize_t dims[3] = {res->n_trials, m->n_commodities, m->n_regions};
+        hsize_t dims[3] = {res->n_trials,
+                           v <= 2 ? m->n_commodities : var_count(res, v),
+                           m->n_regions};
         d[v] = -1;
         if (var_count(res, v) == 0)
             continue;
         if ((d[v] = sf_h5_column_var(pg, var_name[v], H5T_NATIVE_DOUBLE,
-                                     v < 2 ? 2 : 3, dims,
+                                     var_rank(v), dims,
                                      grow ? 0 : res->n_trials, chunk_rows)) <
             0)
             return SF_ERR_HDF5;
@@ -289,7 +381,7 @@ size_t sf_h5p_stream_chunks(const sf_results *res, size_t p, const hid_t *d,
                             sf_h5_chunk *chunks)
 {
     const sf_policy_results *pr = &res->pol[p];
-    size_t NP = sf_results_price_columns(res), R = res->model->n_regions;
+    size_t NP = sf_results_price_columns(res);
     size_t n = 0, cr = chunk_rows;
 
     for (int v = 0; v < SF_H5P_VARS; v++) {
@@ -301,11 +393,11 @@ size_t sf_h5p_stream_chunks(const sf_results *res, size_t p, const hid_t *d,
                 col[r] = pr->price[(base + r) * NP + first + i];
             for (size_t r0 = 0; r0 < rows; r0 += cr)
                 chunks[n++] = (sf_h5_chunk){
-                    d[v],     v < 2 ? 2 : 3,
+                    d[v],     var_rank(v),
                     sizeof(double), 0, cr, from + r0,
-                    v < 2 ? i : i / R,
+                    var_axis1(res, v, i),
                     rows - r0 < cr ? rows - r0 : cr,
-                    &col[r0], v < 2 ? 0 : i % R};
+                    &col[r0], var_axis2(res, v, i)};
             col += rows;
         }
     }
@@ -339,7 +431,7 @@ int sf_h5p_read_column(const sf_results *res, const hid_t *d, size_t index,
         v++;
     if (d[v] < 0)
         return SF_ERR_HDF5;
-    return sf_h5_read_column(d[v], v < 2 ? 2 : 3, index - var_first(res, v),
+    return sf_h5_read_column(d[v], var_rank(v), index - var_first(res, v),
                              first, count, H5T_NATIVE_DOUBLE, out);
 }
 
@@ -435,6 +527,13 @@ int sf_h5p_stream_rows_mpi(const hid_t *d, const sf_results *share,
 
 /* --- reading ------------------------------------------------------------- */
 
+static void summary_nan(sf_summary *s)
+{
+    s->mean = s->sd = s->se = s->cvar95 = s->p_any = NAN;
+    for (int q = 0; q < SF_N_QUANTILES; q++)
+        s->q[q] = NAN;
+}
+
 int sf_h5p_read_trials(hid_t grp, sf_results *res, size_t p, uint64_t n)
 {
     sf_policy_results *pr = &res->pol[p];
@@ -478,11 +577,25 @@ int sf_h5p_read_summaries(hid_t grp, sf_results *res, size_t p)
     if (buf == NULL || pr->price_summary == NULL)
         goto out;
     ret = SF_ERR_FORMAT;
+    pr->cost_ratio = pr->cost_ratio_se = NAN;
+    if (H5Lexists(grp, "cost_per_avoided", H5P_DEFAULT) > 0 &&
+        (sf_h5_read_var(grp, "cost_per_avoided", H5T_NATIVE_DOUBLE, 1,
+                        &pr->cost_ratio) != 0 ||
+         sf_h5_read_var(grp, "cost_per_avoided_se", H5T_NATIVE_DOUBLE, 1,
+                        &pr->cost_ratio_se) != 0))
+        goto out;
     for (int v = 0; v < SF_H5P_VARS; v++) {
         static const char *const stat[4] = {"mean", "sd", "se", "cvar95"};
         size_t first = var_first(res, v), cols = var_count(res, v);
         sf_summary *s = &pr->price_summary[first];
         char name[128];
+        /* A file written before the costs: they are unknown (NaN). */
+        snprintf(name, sizeof name, "%s_mean", var_name[v]);
+        if (MONEY_VAR(v) && H5Lexists(grp, name, H5P_DEFAULT) <= 0) {
+            for (size_t i = 0; i < cols; i++)
+                summary_nan(&s[i]);
+            continue;
+        }
         for (int k = 0; k < 4; k++) {
             snprintf(name, sizeof name, "%s_%s", var_name[v], stat[k]);
             if (sf_h5_read_var(grp, name, H5T_NATIVE_DOUBLE, cols, buf) != 0)

@@ -1,8 +1,10 @@
 /*
  * h5prices.h — the price variables of a results file (docs/output.md,
- * "Prices"): the commodity and price_bin coordinates, per-trial
- * price_mean, price_peak and price_peak_region, their statistics, the
- * monthly fan chart of the world price index and its raw accumulators.
+ * "Prices" and "Costs"): the commodity, price_bin and cost_kind
+ * coordinates, per-trial price_mean, price_peak, price_peak_region,
+ * public_cost and tariff_revenue, their statistics, the cost per unit of
+ * shortfall avoided, the monthly fan chart of the world price index and
+ * its raw accumulators.
  * Private to h5out.c and h5in.c, which call these at their seams.
  *
  * Functions returning int give 0 or a negative SF_ERR_*.
@@ -18,9 +20,9 @@
 #include "h5util.h"
 #include "shortfall/engine.h"
 
-/* Per-trial price variables of a mix: price_mean, price_peak,
- * price_peak_region. */
-#define SF_H5P_VARS 3
+/* Per-trial price and money variables of a mix: price_mean, price_peak,
+ * price_peak_region, public_cost, tariff_revenue. */
+#define SF_H5P_VARS 5
 
 /* Writes the price variables of mix p into its group grp, whose trial
  * (or -1 without per-trial rows), month, region and quantile

@@ -22,6 +22,12 @@
 
 #include "shortfall/engine.h"
 
+static int cost_ratios(sf_results *res, sf_column_fn column, void *ctx,
+                       sf_error *err);
+static int memory_column(void *ctx, const sf_results *res, size_t policy,
+                         int what, size_t index, uint64_t first,
+                         uint64_t count, double *out, sf_error *err);
+
 /* Every statistic NaN: no values, or a NaN among them (a region's price
  * index where it has no buyer of the commodity). */
 static void summary_nan(sf_summary *s)
@@ -228,9 +234,11 @@ int sf_results_summarise(sf_results *res, sf_error *err)
     ret = 0;
 out:
     free(scratch);
-    if (ret != 0)
+    if (ret != 0) {
         sf_error_set(err, ret, "computing statistics: %s", sf_strerror(ret));
-    return ret;
+        return ret;
+    }
+    return cost_ratios(res, memory_column, NULL, err);
 }
 
 /* ---- Statistics in memory that does not grow with the trials ----------
@@ -645,11 +653,119 @@ static int summarise_columns_bounded(sf_results *res, sf_column_fn column,
             out->p_worse = n ? (double)mo.negative / (double)n : NAN;
         }
     }
-    ret = 0;
+    ret = cost_ratios(res, column, ctx, err);
 out:
     free(c.buf);
     free(c.buf2);
     return ret;
+}
+
+/* ---- Cost per unit of shortfall avoided ------------------------------
+ *
+ * From four columns read in blocks, in trial order, twice (the means,
+ * then the centred sums): the baseline's and mix p's world shortfall and
+ * total public cost.  d_S = baseline - mix (shortfall avoided), d_C = mix -
+ * baseline (extra cost); the ratio of their means R and, by the delta
+ * method, Var(R) = (Var d_C - 2 R Cov + R^2 Var d_S) / (n mean(d_S)^2). */
+
+static int ratio_block(sf_column_fn column, void *ctx, const sf_results *res,
+                       size_t p, uint64_t first, uint64_t count, double *buf)
+{
+    static sf_error ignored;
+    size_t world = sf_results_world_unit(res);
+    size_t cost_col = sf_results_price_columns(res) - res->model->n_regions -
+                      1; /* public_cost total */
+    const size_t who[4] = {0, p, 0, p};
+    const int what[4] = {SF_M_SHORTFALL, SF_M_SHORTFALL, SF_COLUMN_PRICE,
+                         SF_COLUMN_PRICE};
+    for (int k = 0; k < 4; k++) {
+        int ret = column(ctx, res, who[k], what[k], k < 2 ? world : cost_col,
+                         first, count, &buf[(size_t)k * count], &ignored);
+        if (ret != 0)
+            return ret;
+    }
+    return 0;
+}
+
+static int cost_ratio(sf_column_fn column, void *ctx, sf_results *res,
+                      size_t p, sf_error *err)
+{
+    sf_policy_results *pr = &res->pol[p];
+    uint64_t n = res->n_done;
+    double *buf = malloc(4 * READ_ROWS * sizeof *buf);
+    double sum_s = 0.0, sum_c = 0.0, vs = 0.0, vc = 0.0, cv = 0.0;
+    double ms = NAN, mc = NAN;
+    int ret = SF_ERR_NOMEM;
+
+    pr->cost_ratio = pr->cost_ratio_se = NAN;
+    if (buf == NULL) {
+        sf_error_set(err, ret, "computing statistics: %s", sf_strerror(ret));
+        return ret;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint64_t f = 0; f < n; f += READ_ROWS) {
+            size_t k = n - f < READ_ROWS ? (size_t)(n - f) : READ_ROWS;
+            if ((ret = ratio_block(column, ctx, res, p, f, k, buf)) != 0) {
+                sf_error_set(err, ret, "computing statistics: reading the "
+                             "costs back: %s", sf_strerror(ret));
+                goto out;
+            }
+            for (size_t i = 0; i < k; i++) {
+                double ds = buf[i] - buf[k + i];
+                double dc = buf[3 * k + i] - buf[2 * k + i];
+                if (pass == 0) {
+                    sum_s += ds;
+                    sum_c += dc;
+                } else {
+                    vs += (ds - ms) * (ds - ms);
+                    vc += (dc - mc) * (dc - mc);
+                    cv += (ds - ms) * (dc - mc);
+                }
+            }
+        }
+        ms = n ? sum_s / (double)n : NAN;
+        mc = n ? sum_c / (double)n : NAN;
+    }
+    ret = 0;
+    if (n < 2 || !(ms > 0.0))
+        goto out;
+    double R = mc / ms, dn = (double)(n - 1);
+    double var = (vc / dn - 2.0 * R * cv / dn + R * R * vs / dn) /
+                 ((double)n * ms * ms);
+    pr->cost_ratio = R;
+    pr->cost_ratio_se = sqrt(var > 0.0 ? var : 0.0);
+out:
+    free(buf);
+    return ret;
+}
+
+/* A column of the rows held in memory, for cost_ratio. */
+static int memory_column(void *ctx, const sf_results *res, size_t policy,
+                         int what, size_t index, uint64_t first,
+                         uint64_t count, double *out, sf_error *err)
+{
+    const sf_policy_results *pr = &res->pol[policy];
+    size_t U = res->n_units, NP = sf_results_price_columns(res);
+    (void)ctx;
+    (void)err;
+    for (uint64_t i = 0; i < count; i++)
+        out[i] = what == SF_COLUMN_PRICE
+                     ? pr->price[(first + i) * NP + index]
+                     : pr->metric[what][(first + i) * U + index];
+    return 0;
+}
+
+/* cost_ratio of every mix but the baseline (NaN). */
+static int cost_ratios(sf_results *res, sf_column_fn column, void *ctx,
+                       sf_error *err)
+{
+    res->pol[0].cost_ratio = res->pol[0].cost_ratio_se = NAN;
+    for (size_t p = 1; p < res->n_policies; p++) {
+        int ret = cost_ratio(column, ctx, res, p, err);
+        if (ret != 0)
+            return ret;
+    }
+    return 0;
 }
 
 /* Reads columns [c0, c0 + nc) of policy p (metrics by unit, then shocks)
@@ -785,7 +901,7 @@ int sf_results_summarise_columns(sf_results *res, sf_column_fn column,
             }
         }
     }
-    ret = 0;
+    ret = cost_ratios(res, column, ctx, err);
 out:
     free(cols);
     return ret;

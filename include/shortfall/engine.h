@@ -140,6 +140,12 @@ typedef struct {
     sf_summary *price_summary; /* [i]: the price columns */
     double *price_month_mean;  /* [t * n_commodities + c], currency/unit */
     double *price_month_q;     /* [(q * n_months + t) * n_commodities + c] */
+    /* Non-baseline mixes: the public cost per unit of world shortfall
+     * avoided, mean(cost - baseline's cost) / mean(baseline's shortfall -
+     * shortfall) over the paired trials, and its delta-method standard
+     * error; NaN for the baseline, and where the mix avoids no shortfall
+     * on average (the ratio is then undefined, not infinite). */
+    double cost_ratio, cost_ratio_se;
 } sf_policy_results;
 
 typedef struct {
@@ -295,11 +301,14 @@ const char *sf_results_unit_name(const sf_results *res, size_t u);
 
 const char *sf_metric_name(sf_metric m);
 
-/* The per-trial price columns of each mix, in this order: price_mean of
- * each commodity (n_commodities), price_peak of each commodity, then
- * price_peak_region of each commodity and region ([c * n_regions + r]).
- * In the scenario's currency per unit of the commodity; a region with no
- * buyer of the commodity has no index (NaN). */
+/* The per-trial price and money columns of each mix, in this order:
+ * price_mean of each commodity (n_commodities), price_peak of each
+ * commodity, then price_peak_region of each commodity and region ([c *
+ * n_regions + r]) — in the scenario's currency per unit of the commodity;
+ * a region with no buyer of the commodity has no index (NaN) — then
+ * public_cost by kind (SF_COST_COLUMNS, shortfall/costs.h) and
+ * tariff_revenue of each region, in the scenario's currency discounted to
+ * month 0. */
 size_t sf_results_price_columns(const sf_results *res);
 
 #endif

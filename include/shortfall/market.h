@@ -59,6 +59,7 @@ typedef struct {
     double *priced_out; /* demand node need given up at the price */
     double *rationed;   /* demand node need ordered and not filled */
     double *released;   /* demand node stock release */
+    double *bought;     /* demand node: receipts added to the stockpile */
     double *shortfall;  /* demand node shortfall S_j(t) */
     double *ship;       /* link flow */
     double *index;      /* commodity: world price index */

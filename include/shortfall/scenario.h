@@ -207,6 +207,13 @@ typedef struct {
     sf_dist lead_time; /* months */
     double ramp_months; /* new_capacity, recycling; default 0 */
     double completion_probability; /* default 1 */
+    /* Costs (docs/model.md, "What policies cost"), in the scenario's
+     * currency; all default 0 but holding_cost. */
+    double holding_cost;     /* stockpile: fraction of P per unit-year, 0.02 */
+    double premium;          /* offtake: fraction of the price shipped */
+    double capex;            /* new_capacity: per unit of yearly capacity */
+    double subsidy_per_unit; /* new_capacity: per unit produced */
+    double cost_per_unit;    /* recycling, demand_reduction: per unit */
     /* tariff: the shock it defines; hazard_multiplier: the shock scaled */
     int shock;
     double factor; /* hazard_multiplier */
@@ -227,6 +234,7 @@ typedef struct {
     char *name;
     char *description; /* "" when absent */
     char *currency;    /* "USD" when absent */
+    double discount_rate; /* per year, default 0.03 */
     int horizon_months; /* default 60 */
     long long trials;   /* default 10000 */
     unsigned long long seed; /* default 1 */

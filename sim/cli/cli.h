@@ -68,6 +68,17 @@ typedef struct {
 
 void sf_summary_write(FILE *f, const sf_summary_set *s, sf_summary_format fmt);
 
+/* The money part of a summary (sim/cli/summary_costs.c): the cost table,
+ * and the cost fields of mix p's record in region r (r == n_regions: the
+ * world) — public_cost and its se, tariff_revenue (the region's; the
+ * world's is the sum over regions), cost_per_avoided and its se (NaN for
+ * the baseline and where nothing is avoided). */
+#define SF_COST_FIELDS 5
+extern const char *const sf_cost_fields[SF_COST_FIELDS];
+void sf_write_cost_table(FILE *f, const sf_summary_set *s);
+void sf_cost_values(const sf_results *res, size_t p, size_t r,
+                    double v[SF_COST_FIELDS]);
+
 /* "table", "csv" or "json" as an sf_summary_format; -1 for anything else. */
 int sf_summary_format_parse(const char *s);
 

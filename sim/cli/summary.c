@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "numfmt.h"
+#include "table.h"
 #include "shortfall/engine.h"
 
 /* --- one record: a mix in a region ---------------------------------------- */
@@ -94,169 +95,6 @@ static bool footer_shock(const sf_results *res, size_t k)
 {
     return res->pol[0].shock_summary[k].mean > 0 ||
            res->model->sc->shocks[k].defined_by_policy < 0;
-}
-
-/* --- a text table with columns lined up ---------------------------------- */
-
-typedef enum { COL_LEFT, COL_RIGHT, COL_PM } col_kind;
-
-typedef struct {
-    size_t ncol, nrow, cap;
-    const char **head, **head2; /* head2: a second header line (units) */
-    col_kind *kind;
-    char **a, **b; /* [row * ncol + col]; b: the se of a COL_PM cell */
-    bool failed;   /* out of memory: the table is printed as far as it got */
-} table;
-
-/* Display width of UTF-8 text: its code points ('±' is one column). */
-static size_t width(const char *s)
-{
-    size_t w = 0;
-    for (; s != NULL && *s; s++)
-        w += ((unsigned char)*s & 0xC0) != 0x80;
-    return w;
-}
-
-static void table_init(table *t, size_t ncol)
-{
-    memset(t, 0, sizeof *t);
-    t->ncol = ncol;
-    t->head = calloc(ncol, sizeof *t->head);
-    t->head2 = calloc(ncol, sizeof *t->head2);
-    t->kind = calloc(ncol, sizeof *t->kind);
-    t->failed = t->head == NULL || t->head2 == NULL || t->kind == NULL;
-}
-
-static void table_free(table *t)
-{
-    for (size_t i = 0; i < t->nrow * t->ncol; i++) {
-        free(t->a[i]);
-        free(t->b[i]);
-    }
-    free(t->a);
-    free(t->b);
-    free(t->head);
-    free(t->head2);
-    free(t->kind);
-    memset(t, 0, sizeof *t);
-}
-
-static void table_col(table *t, size_t c, const char *head, const char *head2,
-                      col_kind kind)
-{
-    if (!t->failed) {
-        t->head[c] = head;
-        t->head2[c] = head2 && *head2 ? head2 : NULL;
-        t->kind[c] = kind;
-    }
-}
-
-/* A new row of empty cells; false if out of memory. */
-static bool table_row(table *t)
-{
-    if (t->failed)
-        return false;
-    if (t->nrow == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 16;
-        char **a = realloc(t->a, cap * t->ncol * sizeof *a);
-        if (a != NULL)
-            t->a = a;
-        char **b = a ? realloc(t->b, cap * t->ncol * sizeof *b) : NULL;
-        if (b != NULL)
-            t->b = b;
-        if (a == NULL || b == NULL) {
-            t->failed = true;
-            return false;
-        }
-        t->cap = cap;
-    }
-    for (size_t c = 0; c < t->ncol; c++)
-        t->a[t->nrow * t->ncol + c] = t->b[t->nrow * t->ncol + c] = NULL;
-    t->nrow++;
-    return true;
-}
-
-/* Sets cell c of the last row (b: the se of a ± cell, else NULL). */
-static void table_set(table *t, size_t c, const char *a, const char *b)
-{
-    if (t->failed || t->nrow == 0)
-        return;
-    size_t i = (t->nrow - 1) * t->ncol + c;
-    t->a[i] = strdup(a ? a : "");
-    t->b[i] = b ? strdup(b) : NULL;
-    if (t->a[i] == NULL || (b && t->b[i] == NULL))
-        t->failed = true;
-}
-
-static void pad(FILE *f, size_t n)
-{
-    for (; n > 0; n--)
-        fputc(' ', f);
-}
-
-static void table_print(FILE *f, const table *t)
-{
-    size_t *w = calloc(3 * (t->ncol ? t->ncol : 1), sizeof *w);
-    if (w == NULL || t->head == NULL)
-        goto out;
-    size_t *wa = w + t->ncol, *wb = w + 2 * t->ncol, heads = 1;
-    for (size_t c = 0; c < t->ncol; c++) {
-        w[c] = width(t->head[c]);
-        if (t->head2[c] != NULL) {
-            heads = 2;
-            if (width(t->head2[c]) > w[c])
-                w[c] = width(t->head2[c]);
-        }
-        for (size_t r = 0; r < t->nrow; r++) {
-            const char *a = t->a[r * t->ncol + c], *b = t->b[r * t->ncol + c];
-            if (a && width(a) > wa[c])
-                wa[c] = width(a);
-            if (b && width(b) > wb[c])
-                wb[c] = width(b);
-        }
-        size_t body =
-            t->kind[c] == COL_PM && wb[c] > 0 ? wa[c] + 3 + wb[c] : wa[c];
-        if (body > w[c])
-            w[c] = body;
-    }
-    /* Header lines, then rows; two spaces between columns, none at line
-     * ends. */
-    for (size_t r = 0; r < heads + t->nrow; r++) {
-        size_t owed = 0; /* spaces to write before the next text */
-        for (size_t c = 0; c < t->ncol; c++) {
-            const char *a = r == 0      ? t->head[c]
-                            : r < heads ? t->head2[c]
-                                        : t->a[(r - heads) * t->ncol + c];
-            const char *b = r < heads ? NULL : t->b[(r - heads) * t->ncol + c];
-            size_t used = 0;
-            if (c > 0)
-                owed += 2;
-            if (a == NULL || *a == '\0') {
-                owed += w[c];
-                continue;
-            }
-            if (t->kind[c] == COL_PM && b != NULL) {
-                size_t body = wa[c] + 3 + wb[c];
-                pad(f, owed + (w[c] - body) + wa[c] - width(a));
-                fprintf(f, "%s ± %s", a, b);
-                owed = wb[c] - width(b);
-                continue;
-            }
-            if (t->kind[c] == COL_LEFT) {
-                pad(f, owed);
-                fputs(a, f);
-                used = width(a);
-                owed = w[c] - used;
-            } else {
-                pad(f, owed + w[c] - width(a));
-                fputs(a, f);
-                owed = 0;
-            }
-        }
-        fputc('\n', f);
-    }
-out:
-    free(w);
 }
 
 /* --- the table ------------------------------------------------------------ */
@@ -571,6 +409,7 @@ static void write_table(FILE *f, const sf_summary_set *s)
         fputs("(the table is cut short: out of memory)\n", f);
     table_free(&t);
     write_price_table(f, s);
+    sf_write_cost_table(f, s);
     write_table_footer(f, s);
 }
 
@@ -740,6 +579,8 @@ static void write_csv(FILE *f, const sf_summary_set *s)
             fputs(",", f);
             csv_text(f, name);
         }
+    for (int j = 0; j < SF_COST_FIELDS; j++)
+        fprintf(f, ",%s", sf_cost_fields[j]);
     fputs("\r\n", f);
     for (size_t i = 0; i < s->n_runs; i++) {
         const sf_summary_run *run = &s->runs[i];
@@ -781,6 +622,13 @@ static void write_csv(FILE *f, const sf_summary_set *s)
                         if (price_value(res, p, ids[k], j, &x))
                             csv_num(f, x);
                     }
+                double cv[SF_COST_FIELDS];
+                sf_cost_values(res, p, r, cv);
+                for (int j = 0; j < SF_COST_FIELDS; j++) {
+                    fputs(",", f);
+                    if (!isnan(cv[j]))
+                        csv_num(f, cv[j]);
+                }
                 fputs("\r\n", f);
             }
     }
@@ -1033,6 +881,12 @@ static void write_json(FILE *f, const sf_summary_set *s)
                         else
                             fputs("null", f);
                     }
+                double cv[SF_COST_FIELDS];
+                sf_cost_values(res, p, r, cv);
+                for (int j = 0; j < SF_COST_FIELDS; j++) {
+                    json_key(f, &ff, sf_cost_fields[j]);
+                    json_num(f, cv[j]);
+                }
                 fputs("}", f);
             }
     }
