@@ -380,7 +380,8 @@ static double evaluate(const sf_market_graph *g, const sf_clearing_in *in,
             int l = g->sup_link[x];
             size += out->x[l] * w->lfac[l];
         }
-        double log_s = w->log_avail[k] + min2(0.0, in->beta * v[k]);
+        double ys = in->floor_y ? max2(v[k], in->floor_y[k]) : v[k];
+        double log_s = w->log_avail[k] + min2(0.0, in->beta * ys);
         w->r[k] = size > 0.0 ? log(size) - log_s : NO_ORDERS;
         w->size[k] = size;
         classify(w, v, k);
@@ -515,9 +516,10 @@ static void jacobian(const sf_market_graph *g, const sf_clearing_in *in,
         for (size_t j = 0; j < nv; j++)
             J[i * nv + j] -= share * w->gjac[(size_t)c * nv + j];
     }
-    /* Supply: S = A min(1, exp(beta v)). */
+    /* Supply: S = A min(1, exp(beta max(v, floor))). */
     for (size_t i = 0; i < ns; i++)
-        if (w->mark[i] && v[i] < 0.0)
+        if (w->mark[i] && v[i] < 0.0 &&
+            !(in->floor_y && v[i] <= in->floor_y[i]))
             J[i * nv + i] -= in->beta;
 }
 

@@ -10,7 +10,7 @@
 
 const char *const sf_cost_kind_names[SF_COST_COLUMNS] = {
     "stockpile", "offtake",          "new_capacity",
-    "recycling", "demand_reduction", "total"};
+    "recycling", "demand_reduction", "price_floor", "total"};
 
 double sf_discount(double rate, double t)
 {
@@ -92,6 +92,13 @@ void sf_costs_month(const sf_model *m, const sf_policy_plan *pp,
             cost[SF_COST_DEMAND_REDUCTION] +=
                 df * iv->cost_per_unit * iv->share * in->gross_need[i];
             break;
+        case SF_IV_PRICE_FLOOR: {
+            /* A contract for difference on what the producer sold. */
+            double p = m->c_price[m->output[i]] * exp(w->y[i]);
+            if (p < iv->floor)
+                cost[SF_COST_PRICE_FLOOR] += df * (iv->floor - p) * w->sold[i];
+            break;
+        }
         case SF_IV_TARIFF:
         case SF_IV_HAZARD_MULTIPLIER:
             break;

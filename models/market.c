@@ -48,10 +48,12 @@ int sf_market_ws_init(sf_market_ws *w, const sf_model *m)
         {&w->tariff, n},     {&w->recycled, n},   {&w->priced_out, n},
         {&w->rationed, n},   {&w->released, n},   {&w->shortfall, n},
         {&w->supply, n},     {&w->conv_recv, n},  {&w->inv_ask, n},
-        {&w->sp_ask, n},     {&w->bought, n},     {&w->tau, nl},       {&w->attr, nl},
+        {&w->sp_ask, n},     {&w->bought, n},     {&w->sold, n},
+        {&w->tau, nl},       {&w->attr, nl},
         {&w->ship, nl},      {&w->ot_amount, no}, {&w->ot_link, nl},
         {&w->quota, ng},     {&w->lam, ng},       {&w->index, nc},
         {&w->c_avail, ms},   {&w->c_y, ms},       {&w->c_sold, ms},
+        {&w->c_floor, ms},
         {&w->c_plan, mb},    {&w->c_eps, mb},     {&w->c_dem, mb},
         {&w->c_recv, mb},    {&w->c_attr, ml},    {&w->c_tau1, ml},
         {&w->c_x, ml},       {&w->c_q, ml},       {&w->c_pre, ml},
@@ -66,6 +68,10 @@ int sf_market_ws_init(sf_market_ws *w, const sf_model *m)
         if ((*arrays[k].a = calloc(arrays[k].n, sizeof(double))) == NULL)
             return SF_ERR_NOMEM;
     if ((w->calm_last = calloc(n, sizeof *w->calm_last)) == NULL ||
+        (w->closed = calloc(n, sizeof *w->closed)) == NULL ||
+        (w->below = calloc(n, sizeof *w->below)) == NULL ||
+        (w->above = calloc(n, sizeof *w->above)) == NULL ||
+        (w->closed_at = calloc(n, sizeof *w->closed_at)) == NULL ||
         (w->key = calloc(nc, sizeof *w->key)) == NULL ||
         (w->val = calloc(nc, sizeof *w->val)) == NULL ||
         (w->key_len = calloc(nc, sizeof *w->key_len)) == NULL)
@@ -92,15 +98,19 @@ void sf_market_ws_free(sf_market_ws *w)
         w->recv,     w->plan,      w->ordered,   w->pbar,      w->pbar_pre,
         w->tariff,   w->recycled,  w->priced_out, w->rationed, w->released,
         w->shortfall, w->supply,   w->conv_recv, w->inv_ask,   w->sp_ask,
-        w->bought,
+        w->bought,   w->sold,
         w->tau,      w->attr,      w->ship,      w->ot_amount, w->ot_link,
         w->quota,    w->lam,       w->index,     w->c_avail,   w->c_y,
         w->c_sold,   w->c_plan,    w->c_eps,     w->c_dem,     w->c_recv,
         w->c_attr,   w->c_tau1,    w->c_x,       w->c_q,       w->c_pre,
-        w->c_quota,  w->c_lam};
+        w->c_quota,  w->c_lam,  w->c_floor};
     for (size_t k = 0; k < sizeof arrays / sizeof *arrays; k++)
         free(arrays[k]);
     free(w->calm_last);
+    free(w->closed);
+    free(w->below);
+    free(w->above);
+    free(w->closed_at);
     if (w->key)
         for (size_t c = 0; c < w->n_commodities; c++)
             free(w->key[c]);
@@ -123,6 +133,9 @@ void sf_market_reset(sf_market_ws *w, const sf_model *m,
         w->level[i] = pp->has_stockpile[i] ? pp->stock_initial[i] : 0.0;
         w->inv[i] = m->inventory[i];
         w->calm_last[i] = true; /* month 0 counts as after a calm month */
+        w->closed[i] = false;
+        w->below[i] = w->above[i] = 0;
+        w->closed_at[i] = -1;
         w->conv_recv[i] = 0.0;
         w->y[i] = pp->ref_y[i];
     }
@@ -148,7 +161,7 @@ void sf_market_link_weights(const sf_model *m, sf_market_ws *w)
  * the receipts of its input commodity, which cleared earlier. */
 static void produce(const sf_model *m, sf_market_ws *w, int i)
 {
-    double cap = w->f[i] * w->cap[i];
+    double cap = w->closed[i] ? 0.0 : w->f[i] * w->cap[i];
 
     if (m->kind[i] == SF_NODE_MINE) {
         w->prod[i] = cap;
@@ -185,6 +198,8 @@ static double plan_of(const sf_model *m, const sf_policy_plan *pp,
         }
         return w->need[j] - w->recycled[j] + w->inv_ask[j] + w->sp_ask[j];
     }
+    if (w->closed[j])
+        return 0.0; /* a closed converter buys nothing */
     double per_input = w->cap[j] / m->yield[j];
     double target = m->buffer_months[j] * per_input;
     /* A top-up below SF_CLEARING_EPS of the target is rounding left by
@@ -378,9 +393,15 @@ static void clear_commodity(const sf_model *m, const sf_policy_plan *pp,
     }
     for (size_t x = 0; x < g->ng; x++)
         w->c_lam[x] = w->c_quota[x] > 0.0 ? w->lam[g->group_id[x]] : 0.0;
+    bool floors = false;
+    for (size_t s = 0; s < g->ns; s++) {
+        double fl = pp->floor[g->sup_node[s]];
+        w->c_floor[s] = fl > 0.0 ? log(fl / P) : -INFINITY;
+        floors = floors || fl > 0.0;
+    }
     sf_clearing_in in = {P,        m->c_sigma[c], m->c_beta[c], m->c_cap[c],
                          w->c_avail, w->c_plan,   w->c_eps,     w->c_attr,
-                         w->c_tau1, w->c_quota};
+                         w->c_tau1, w->c_quota, floors ? w->c_floor : NULL};
     sf_clearing_out out = {w->c_y,   w->c_lam, w->c_x,    w->c_q, w->c_pre,
                            w->c_dem, w->c_recv, w->c_sold, 0,      0.0};
     /* (c_sold held the offtake shipments; the solve overwrites it.) */
@@ -441,6 +462,7 @@ static void clear_commodity(const sf_model *m, const sf_policy_plan *pp,
         double sold = 0.0;
         for (size_t x = g->sup_start[s]; x < g->sup_start[s + 1]; x++)
             sold += w->ship[g->lk_link[g->sup_link[x]]];
+        w->sold[i] = sold;
         double unsold = max2(0.0, w->supply[i] - sold);
         double kept = min2(m->stock_cap[i], unsold);
         w->curtailed[i] = unsold - kept;
@@ -509,12 +531,50 @@ static void serve_demand(const sf_model *m, const sf_policy_plan *pp,
     }
 }
 
+double sf_market_received_price(const sf_model *m, const sf_policy_plan *pp,
+                                const sf_market_ws *w, int i)
+{
+    int c = m->output[i];
+    double p = w->closed[i] ? w->index[c] : m->c_price[c] * exp(w->y[i]);
+    return max2(p, pp->floor[i]);
+}
+
+/* Producers with a unit cost close after exit_after months in a row at a
+ * received price below it, from next month; a closed one reopens, from
+ * next month, once restart months have passed since it closed and the
+ * price has been above its unit cost for 3 months in a row. */
+static void exit_and_restart(const sf_model *m, const sf_policy_plan *pp,
+                             sf_market_ws *w, int t)
+{
+    for (size_t k = 0; k < m->n_exit; k++) {
+        int i = m->exit_nodes[k];
+        const sf_node *nd = &m->sc->nodes[i];
+        double r = sf_market_received_price(m, pp, w, i);
+        if (!w->closed[i]) {
+            w->below[i] = r < nd->unit_cost ? w->below[i] + 1 : 0;
+            if (w->below[i] >= nd->exit_after_months && pp->built[i]) {
+                w->closed[i] = true;
+                w->closed_at[i] = t;
+                w->above[i] = 0;
+            }
+        } else {
+            w->above[i] = r > nd->unit_cost ? w->above[i] + 1 : 0;
+            if (t - w->closed_at[i] >= nd->restart_months &&
+                w->above[i] >= SF_REOPEN_MONTHS) {
+                w->closed[i] = false;
+                w->below[i] = 0;
+            }
+        }
+    }
+}
+
 void sf_market_month(const sf_model *m, const sf_policy_plan *pp, int t,
                      sf_market_ws *w)
 {
     for (size_t k = 0; k < m->n_commodities; k++)
         clear_commodity(m, pp, w, m->order[k], t);
     serve_demand(m, pp, w);
+    exit_and_restart(m, pp, w, t);
 }
 
 int sf_market_reference(const sf_model *m, sf_policy_plan *pp, sf_error *err)

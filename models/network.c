@@ -262,7 +262,7 @@ static bool covers_link(const sf_model *m, const sf_shock *s, size_t l)
 
 static bool covers_node(const sf_model *m, const sf_shock *s, int i)
 {
-    if (s->kind != SF_SHOCK_OUTAGE)
+    if (!sf_shock_on_nodes(s->kind))
         return false;
     if (s->n_nodes > 0) {
         for (size_t k = 0; k < s->n_nodes; k++)
@@ -326,7 +326,7 @@ static int compile_coverage(sf_model *m, const sf_scenario *sc)
     for (size_t k = 0; k < ns; k++) {
         const sf_shock *s = &sc->shocks[k];
         size_t l0 = nl, n0 = nn;
-        if (s->kind != SF_SHOCK_OUTAGE) {
+        if (!sf_shock_on_nodes(s->kind)) {
             const sf_country_set *ex = &s->exporter;
             size_t nc = ex->all ? 1 : ex->n;
             for (size_t c = 0; c < nc; c++) {
@@ -661,6 +661,19 @@ out:
     return ret;
 }
 
+/* The producers that may exit: those with a unit cost. */
+static int compile_exits(sf_model *m, const sf_scenario *sc)
+{
+    m->n_exit = 0;
+    m->exit_nodes = malloc((m->n_nodes ? m->n_nodes : 1) * sizeof(int));
+    if (m->exit_nodes == NULL)
+        return SF_ERR_NOMEM;
+    for (size_t i = 0; i < m->n_nodes; i++)
+        if (sc->nodes[i].kind != SF_NODE_DEMAND && sc->nodes[i].unit_cost > 0)
+            m->exit_nodes[m->n_exit++] = (int)i;
+    return 0;
+}
+
 int sf_model_init(sf_model *m, const sf_scenario *sc, sf_error *err)
 {
     int ret;
@@ -678,6 +691,7 @@ int sf_model_init(sf_model *m, const sf_scenario *sc, sf_error *err)
         (ret = compile_links(m, sc)) != 0 ||
         (ret = compile_coverage(m, sc)) != 0 ||
         (ret = compile_demand(m)) != 0 ||
+        (ret = compile_exits(m, sc)) != 0 ||
         (ret = compile_market(m, sc)) != 0 ||
         (ret = compile_groups(m, sc)) != 0 ||
         (ret = compile_graphs(m)) != 0)
@@ -718,6 +732,7 @@ void sf_model_free(sf_model *m)
     sf_csr_free(&m->shock_links);
     sf_csr_free(&m->shock_nodes);
     free(m->demand_nodes);
+    free(m->exit_nodes);
     free(m->region_country);
     free(m->demand_region);
     free(m->region_of_country);

@@ -27,6 +27,9 @@ static int alloc_plan(sf_policy_plan *pp, size_t n_nodes, size_t n_shocks)
     pp->recycle_share = calloc(nn, sizeof(double));
     pp->recycle_ramp = calloc(nn, sizeof(double));
     pp->reduce_share = calloc(nn, sizeof(double));
+    pp->floor = calloc(nn, sizeof(double));
+    if (!pp->floor)
+        return SF_ERR_NOMEM;
     if (!pp->shock_on || !pp->hazard_mult || !pp->built || !pp->project ||
         !pp->has_stockpile || !pp->stock_initial || !pp->stock_capacity ||
         !pp->stock_release || !pp->stock_refill || !pp->recycle_share ||
@@ -94,6 +97,9 @@ int sf_policy_plan_init(sf_policy_plan *pp, const sf_model *m, int policy,
         case SF_IV_HAZARD_MULTIPLIER:
             pp->hazard_mult[iv->shock] *= iv->factor;
             break;
+        case SF_IV_PRICE_FLOOR:
+            pp->floor[i] = iv->floor;
+            break;
         }
     }
 
@@ -158,6 +164,7 @@ void sf_policy_plan_free(sf_policy_plan *pp)
     free(pp->recycle_share);
     free(pp->recycle_ramp);
     free(pp->reduce_share);
+    free(pp->floor);
     free(pp->offtake);
     sf_csr_free(&pp->offtake_by_commodity);
     memset(pp, 0, sizeof *pp);

@@ -355,9 +355,9 @@ int sf_ld_check_size(loader *L, const yaml_node_t *root)
         const sf_country_set *set = NULL;
         const size_t *per = NULL;
         size_t r = 0;
-        if (sh->kind == SF_SHOCK_OUTAGE && sh->n_nodes > 0) {
+        if (sf_shock_on_nodes(sh->kind) && sh->n_nodes > 0) {
             r = sh->n_nodes;
-        } else if (sh->kind == SF_SHOCK_OUTAGE) {
+        } else if (sf_shock_on_nodes(sh->kind)) {
             set = &sh->country;
             per = in_country;
             r = set->all ? nn : 0;

@@ -102,6 +102,7 @@ typedef struct {
     int stockpile;       /* policy + 1 that has a stockpile on it */
     int recycling;
     int reduction;
+    int floor;           /* policy + 1 that has a price floor on it */
     int offtake;         /* policy + 1 that offtake_sum belongs to */
     double offtake_sum;
 } node_extra;

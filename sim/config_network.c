@@ -267,16 +267,20 @@ static const char *const node_keys[] = {
     "output",   "capacity", "output_stock_cap", "yield",
     "input_buffer_months", "initial_input_stock", "demand",
     "growth",   "volatility", "elasticity", "inventory_months",
-    "inventory_refill_months", "release_price", NULL};
+    "inventory_refill_months", "release_price", "unit_cost",
+    "exit_after_months", "restart_months", NULL};
 
-static const char *const node_kind_keys[][12] = {
-    {"id", "kind", "country", "output", "capacity", "output_stock_cap", NULL},
+static const char *const node_kind_keys[][15] = {
+    {"id", "kind", "country", "output", "capacity", "output_stock_cap",
+     "unit_cost", "exit_after_months", "restart_months", NULL},
     {"id", "kind", "country", "input", "output", "capacity",
      "output_stock_cap", "yield", "input_buffer_months",
-     "initial_input_stock", "elasticity", NULL},
+     "initial_input_stock", "elasticity", "unit_cost", "exit_after_months",
+     "restart_months", NULL},
     {"id", "kind", "country", "input", "output", "capacity",
      "output_stock_cap", "yield", "input_buffer_months",
-     "initial_input_stock", "elasticity", NULL},
+     "initial_input_stock", "elasticity", "unit_cost", "exit_after_months",
+     "restart_months", NULL},
     {"id", "kind", "country", "input", "demand", "growth", "volatility",
      "elasticity", "inventory_months", "inventory_refill_months",
      "release_price", NULL}};
@@ -409,10 +413,26 @@ static int node_amounts(loader *L, const yaml_node_t *map, int policy,
     size_t old;
 
     if (nd->kind != SF_NODE_DEMAND) {
+        long long v = 0;
         rc = sf_ld_num_field(L, map, "capacity", true, R_GE0, &nd->capacity, NULL);
         if (rc == 0)
             rc = sf_ld_num_field(L, map, "output_stock_cap", false, R_GE0,
                            &nd->output_stock_cap, NULL);
+        if (rc == 0)
+            rc = sf_ld_num_field(L, map, "unit_cost", false, R_GE0,
+                                 &nd->unit_cost, NULL);
+        nd->exit_after_months = 12;
+        nd->restart_months = 24;
+        if (rc == 0 && sf_cfg_get(&L->y, map, "exit_after_months") != NULL) {
+            rc = sf_ld_int_field(L, map, "exit_after_months", 1, MAX_HORIZON,
+                                 SF_ERR_RANGE, &v);
+            nd->exit_after_months = (int)v;
+        }
+        if (rc == 0 && sf_cfg_get(&L->y, map, "restart_months") != NULL) {
+            rc = sf_ld_int_field(L, map, "restart_months", 0, MAX_HORIZON,
+                                 SF_ERR_RANGE, &v);
+            nd->restart_months = (int)v;
+        }
     }
     if (rc == 0 &&
         (nd->kind == SF_NODE_REFINER || nd->kind == SF_NODE_PLANT)) {
@@ -574,6 +594,12 @@ static const char *node_difference(const sf_node *a, const node_extra *ax,
         return "input_buffer_months";
     if (a->elasticity != b->elasticity)
         return "elasticity";
+    if (a->unit_cost != b->unit_cost)
+        return "unit_cost";
+    if (a->exit_after_months != b->exit_after_months)
+        return "exit_after_months";
+    if (a->restart_months != b->restart_months)
+        return "restart_months";
     return NULL;
 }
 

@@ -25,7 +25,7 @@ static const char *const iv_keys[] = {
     "exporter", "commodities", "rate",          "schedule",
     "hazard_per_year", "duration_months", "shock", "factor",
     "holding_cost", "premium", "capex", "subsidy_per_unit", "cost_per_unit",
-    NULL};
+    "floor", NULL};
 
 static const char *const iv_kind_keys[][11] = {
     {"kind", "node", "initial", "initial_months", "capacity",
@@ -38,13 +38,14 @@ static const char *const iv_kind_keys[][11] = {
     {"kind", "node", "share", "cost_per_unit", NULL},
     {"kind", "id", "importer", "exporter", "commodities", "rate", "schedule",
      NULL},
-    {"kind", "shock", "factor", NULL}};
+    {"kind", "shock", "factor", NULL},
+    {"kind", "node", "floor", NULL}};
 
 static const char *const iv_kind_what[] = {
     "a stockpile intervention",     "an offtake intervention",
     "a new_capacity intervention",  "a recycling intervention",
     "a demand_reduction intervention", "a tariff intervention",
-    "a hazard_multiplier intervention"};
+    "a hazard_multiplier intervention", "a price_floor intervention"};
 
 static int nc_add(loader *L, int node, int policy)
 {
@@ -387,6 +388,32 @@ out:
     return rc;
 }
 
+/* A price floor: a producer (mine, refiner or plant) this mix can have,
+ * one floor per producer per mix, and the floor in currency per unit. */
+static int parse_price_floor(loader *L, const yaml_node_t *m, int p,
+                             sf_intervention *iv)
+{
+    yaml_node_t *at = NULL;
+    int rc = sf_ld_ref_field(L, m, "node", &L->node_ids, "node", &iv->node,
+                             &at);
+    if (rc == 0 && L->sc->nodes[iv->node].kind == SF_NODE_DEMAND) {
+        size_t old = sf_cfg_push_key(&L->y, "node");
+        rc = sf_cfg_fail(&L->y, SF_ERR_CONFLICT, at,
+                         "node '%s' is a demand node; a price floor applies "
+                         "to a producer (mine, refiner or plant)",
+                         q(L, L->sc->nodes[iv->node].id));
+        sf_cfg_pop(&L->y, old);
+    }
+    if (rc == 0)
+        rc = check_built(L, at, "node", iv->node, p);
+    if (rc == 0)
+        rc = stamp_once(L, &L->nx[iv->node].floor, p, at, "a price floor",
+                        L->sc->nodes[iv->node].id);
+    if (rc == 0)
+        rc = sf_ld_num_field(L, m, "floor", true, R_GT0, &iv->floor, NULL);
+    return rc;
+}
+
 /* A shock reference that must be hazard-driven. */
 int sf_ld_hazard_shock_field(loader *L, const yaml_node_t *map,
                               const char *key, const char *why, int *out)
@@ -490,6 +517,9 @@ int sf_ld_parse_interventions(loader *L, const yaml_node_t *list)
                 break;
             case SF_IV_TARIFF:
                 rc = sf_ld_parse_policy_tariff(L, m, ip, &iv->shock);
+                break;
+            case SF_IV_PRICE_FLOOR:
+                rc = parse_price_floor(L, m, ip, iv);
                 break;
             case SF_IV_HAZARD_MULTIPLIER:
                 rc = sf_ld_hazard_shock_field(L, m, "shock",

@@ -27,10 +27,12 @@ static const char *const shock_kind_keys[][11] = {
     {"id", "kind", "importer", "exporter", "commodities", "rate", "schedule",
      "hazard_per_year", "duration_months", NULL},
     {"id", "kind", "nodes", "country", "node_kind", "severity", "schedule",
+     "hazard_per_year", "duration_months", NULL},
+    {"id", "kind", "nodes", "country", "node_kind", "severity", "schedule",
      "hazard_per_year", "duration_months", NULL}};
 
-static const char *const shock_kind_what[] = {"an export restriction",
-                                              "a tariff", "an outage"};
+static const char *const shock_kind_what[] = {
+    "an export restriction", "a tariff", "an outage", "a surge"};
 
 static const char *const schedule_keys[] = {"start_month", "duration_months",
                                             NULL};
@@ -232,6 +234,13 @@ static int parse_shock_body(loader *L, const yaml_node_t *map, sf_shock *s,
         if (rc == 0)
             rc = sf_ld_dist_field(L, map, "severity", false, BOUND_UNIT, "severity",
                             &s->severity, &given);
+        break;
+    case SF_SHOCK_SURGE:
+        /* severity: the capacity added, a fraction of nameplate. */
+        rc = parse_outage_scope(L, map, s);
+        if (rc == 0)
+            rc = sf_ld_dist_field(L, map, "severity", false, BOUND_NONNEG,
+                                  "severity", &s->severity, &given);
         break;
     }
     if (rc == 0)

@@ -90,6 +90,7 @@ typedef struct {
     /* The trial's public cost by kind (SF_COST_COLUMNS), tariff revenue
      * per region, and each node's need before demand reduction. */
     double *cost, *revenue, *gross;
+    int *closed_n; /* per producer that may exit: months closed */
     uint64_t slice; /* trials claimed at a time (SLICE_SECONDS_*) */
 } thread_ws;
 
@@ -155,6 +156,7 @@ static void thread_ws_free(thread_ws *w, size_t n_pol)
     free(w->cost);
     free(w->revenue);
     free(w->gross);
+    free(w->closed_n);
     memset(w, 0, sizeof *w);
 }
 
@@ -209,7 +211,8 @@ static int thread_ws_init(thread_ws *w, const engine *e)
     w->cost = calloc(SF_COST_COLUMNS, sizeof(double));
     w->revenue = calloc(m->n_regions ? m->n_regions : 1, sizeof(double));
     w->gross = calloc(m->n_nodes ? m->n_nodes : 1, sizeof(double));
-    if (!w->cost || !w->revenue || !w->gross)
+    w->closed_n = calloc(m->n_exit ? m->n_exit : 1, sizeof(int));
+    if (!w->cost || !w->revenue || !w->gross || !w->closed_n)
         return SF_ERR_NOMEM;
     if (!w->noise || !w->lead || !w->completes || !w->us || !w->month_s ||
         !w->month_n || !w->month_level || !w->month_tariff || !w->month_po ||
@@ -265,6 +268,13 @@ static void apply_shocks(const engine *e, const sf_shock_history *h, int t,
             for (size_t x = m->shock_nodes.start[k];
                  x < m->shock_nodes.start[k + 1]; x++)
                 mw->f[m->shock_nodes.item[x]] *= 1.0 - s;
+            break;
+        case SF_SHOCK_SURGE:
+            if (!active[k])
+                break;
+            for (size_t x = m->shock_nodes.start[k];
+                 x < m->shock_nodes.start[k + 1]; x++)
+                mw->f[m->shock_nodes.item[x]] *= 1.0 + s;
             break;
         }
     }
@@ -498,6 +508,8 @@ static void store_trial(const engine *e, thread_ws *w, size_t p,
         out[k] = w->cost[k];
     for (size_t r = 0; r < R; r++)
         out[SF_COST_COLUMNS + r] = w->revenue[r];
+    for (size_t k = 0; k < e->m->n_exit; k++)
+        out[SF_COST_COLUMNS + R + k] = w->closed_n[k];
 }
 
 /* One trial under every policy. */
@@ -532,6 +544,8 @@ static void run_trial(const engine *e, thread_ws *w, uint64_t trial)
         prices_reset(e, w);
         sf_costs_start(m, pp, w->cost, w->revenue);
         sf_cost_inputs ci = {w->lead, w->gross};
+        for (size_t k = 0; k < m->n_exit; k++)
+            w->closed_n[k] = 0;
         for (size_t g = 0; g < m->n_groups; g++) {
             mw->quota[g] = -1.0;
             for (int a = 0; a < 12; a++)
@@ -552,6 +566,8 @@ static void run_trial(const engine *e, thread_ws *w, uint64_t trial)
                               w->noise[(size_t)t * D + d];
                 mw->need[j] = w->gross[j] * (1.0 - pp->reduce_share[j]);
             }
+            for (size_t k = 0; k < m->n_exit; k++)
+                w->closed_n[k] += mw->closed[m->exit_nodes[k]];
             sf_market_month(m, pp, t, mw);
             record_flows(m, mw, t, w->flows);
             record_month(e, w, p, t, row);
@@ -942,8 +958,23 @@ const char *sf_results_unit_name(const sf_results *res, size_t u)
 size_t sf_results_price_columns(const sf_results *res)
 {
     const sf_model *m = res->model;
-    return m->n_commodities * (2 + m->n_regions) + SF_COST_COLUMNS +
-           m->n_regions;
+    return sf_results_closed_column(res) + m->n_exit;
+}
+
+size_t sf_results_cost_column(const sf_results *res)
+{
+    const sf_model *m = res->model;
+    return m->n_commodities * (2 + m->n_regions);
+}
+
+size_t sf_results_revenue_column(const sf_results *res)
+{
+    return sf_results_cost_column(res) + SF_COST_COLUMNS;
+}
+
+size_t sf_results_closed_column(const sf_results *res)
+{
+    return sf_results_revenue_column(res) + res->model->n_regions;
 }
 
 const char *sf_metric_name(sf_metric m)

@@ -19,7 +19,7 @@
 
 static const char *const var_name[SF_H5P_VARS] = {
     "price_mean", "price_peak", "price_peak_region", "public_cost",
-    "tariff_revenue"};
+    "tariff_revenue", "closed_months"};
 static const char *const var_text[SF_H5P_VARS] = {
     "mean over the months of the world price index",
     "highest month of the world price index",
@@ -28,20 +28,22 @@ static const char *const var_text[SF_H5P_VARS] = {
     "public cost of the mix's interventions by kind, discounted to month 0 "
     "(cost_kind 'total': their sum; tariff revenue not deducted)",
     "tariff revenue collected by the region's state from its buyers, "
-    "discounted to month 0"};
+    "discounted to month 0",
+    "months the producer was closed (its received price below its unit "
+    "cost for exit_after_months in a row)"};
 
 /* Variables 0-2 are prices (currency per unit of each commodity), 3-4
- * money (currency). */
-#define MONEY_VAR(v) ((v) >= 3)
+ * money (currency), 5 months. */
+#define PRICE_VAR(v) ((v) < 3)
 
 /* Columns of variable v: its first in sf_results_price_columns' order,
  * and how many. */
 static size_t var_first(const sf_results *res, int v)
 {
-    const sf_model *m = res->model;
-    size_t C = m->n_commodities, R = m->n_regions;
-    const size_t first[SF_H5P_VARS] = {0, C, 2 * C, C * (2 + R),
-                                       C * (2 + R) + SF_COST_COLUMNS};
+    size_t C = res->model->n_commodities;
+    const size_t first[SF_H5P_VARS] = {
+        0, C, 2 * C, sf_results_cost_column(res),
+        sf_results_revenue_column(res), sf_results_closed_column(res)};
     return first[v];
 }
 
@@ -49,7 +51,8 @@ static size_t var_count(const sf_results *res, int v)
 {
     const sf_model *m = res->model;
     size_t C = m->n_commodities, R = m->n_regions;
-    const size_t count[SF_H5P_VARS] = {C, C, C * R, SF_COST_COLUMNS, R};
+    const size_t count[SF_H5P_VARS] = {C, C, C * R, SF_COST_COLUMNS, R,
+                                       m->n_exit};
     return count[v];
 }
 
@@ -123,8 +126,8 @@ typedef struct {
     char units[512];
     double *buf;
     int ret;
-    /* Coordinates: commodity, region, cost_kind. */
-    hid_t com, region, kind;
+    /* Coordinates: commodity, region, cost_kind, producer. */
+    hid_t com, region, kind, producer;
 } pw;
 
 /* The non-trial axes of variable v: how many, their sizes and scales. */
@@ -141,6 +144,9 @@ static int var_axes(const pw *w, int v, hsize_t *dims, hid_t *scales)
     case 4:
         dims[0] = R, scales[0] = w->region;
         return 1;
+    case 5:
+        dims[0] = w->res->model->n_exit, scales[0] = w->producer;
+        return 1;
     default:
         dims[0] = C, scales[0] = w->com;
         return 1;
@@ -149,7 +155,7 @@ static int var_axes(const pw *w, int v, hsize_t *dims, hid_t *scales)
 
 static const char *var_units(const pw *w, int v)
 {
-    return MONEY_VAR(v) ? w->res->model->sc->currency : w->units;
+    return PRICE_VAR(v) ? w->units : v == 5 ? "months" : w->res->model->sc->currency;
 }
 
 static void put(pw *w, const char *name, hid_t type, int rank,
@@ -175,6 +181,8 @@ static void put_stats(pw *w, const sf_policy_results *pr, int v,
         "CVaR95 (mean of the worst 5% of trials)"};
     size_t first = var_first(w->res, v), n = var_count(w->res, v);
     const sf_summary *s = &pr->price_summary[first];
+    if (n == 0 && v >= 3)
+        return; /* no producer may exit: no closed_months */
     hsize_t dims[2], qdims[3] = {SF_N_QUANTILES, 0, 0};
     hid_t scales[2], qscales[3] = {quantile, -1, -1};
     int rank = var_axes(w, v, dims, scales);
@@ -193,7 +201,7 @@ static void put_stats(pw *w, const sf_policy_results *pr, int v,
         snprintf(name, sizeof name, "%s_%s", var_name[v], stat[k]);
         snprintf(ln, sizeof ln, "%s of the %s", stat_text[k], var_text[v]);
         put(w, name, H5T_NATIVE_DOUBLE, rank, dims, scales, w->buf,
-            var_units(w, v), ln, !MONEY_VAR(v));
+            var_units(w, v), ln, PRICE_VAR(v));
     }
     for (size_t q = 0; q < SF_N_QUANTILES; q++)
         for (size_t i = 0; i < n; i++)
@@ -201,7 +209,7 @@ static void put_stats(pw *w, const sf_policy_results *pr, int v,
     snprintf(name, sizeof name, "%s_quantile", var_name[v]);
     snprintf(ln, sizeof ln, "quantiles over trials of the %s", var_text[v]);
     put(w, name, H5T_NATIVE_DOUBLE, rank + 1, qdims, qscales, w->buf,
-        var_units(w, v), ln, !MONEY_VAR(v));
+        var_units(w, v), ln, PRICE_VAR(v));
 }
 
 /* A streamed per-trial dataset: cut to the trials done, described. */
@@ -235,10 +243,10 @@ int sf_h5p_write(hid_t grp, const sf_results *res, size_t p, hid_t trial,
     size_t C = m->n_commodities, R = m->n_regions, T = (size_t)res->n_months;
     size_t NP = sf_results_price_columns(res), n = res->n_done;
     size_t big = SF_N_QUANTILES * T * C;
-    hid_t com = -1, bin = -1, kind = -1;
+    hid_t com = -1, bin = -1, kind = -1, producer = -1;
     const char **ids = calloc(C ? C : 1, sizeof *ids);
     double *bins = malloc(SF_PRICE_BINS * sizeof *bins);
-    pw w = {grp, res, "", NULL, 0, -1, region, -1};
+    pw w = {grp, res, "", NULL, 0, -1, region, -1, -1};
 
     if (T * C * SF_PRICE_BINS > big)
         big = T * C * SF_PRICE_BINS;
@@ -268,8 +276,22 @@ int sf_h5p_write(hid_t grp, const sf_results *res, size_t p, hid_t trial,
                                 "kind of intervention paid for ('total': "
                                 "all)")) < 0)
         goto out;
+    if (m->n_exit > 0) {
+        const char **pid = calloc(m->n_exit, sizeof *pid);
+        for (size_t k = 0; pid != NULL && k < m->n_exit; k++)
+            pid[k] = sc->nodes[m->exit_nodes[k]].id;
+        producer = pid == NULL ? -1
+                               : sf_h5_coord_str(grp, "producer", m->n_exit,
+                                                 pid,
+                                                 "producer with a unit cost, "
+                                                 "which may exit");
+        free(pid);
+        if (producer < 0)
+            goto out;
+    }
     w.com = com;
     w.kind = kind;
+    w.producer = producer;
     w.ret = 0;
 
     for (int v = 0; v < SF_H5P_VARS; v++)
@@ -321,13 +343,15 @@ int sf_h5p_write(hid_t grp, const sf_results *res, size_t p, hid_t trial,
     if (write_trials) {
         for (int v = 0; v < SF_H5P_VARS && w.ret == 0; v++) {
             size_t first = var_first(res, v), cols = var_count(res, v);
+            if (cols == 0 && v >= 3)
+                continue;
             hsize_t dims[3] = {n, 0, 0};
             hid_t scales[3] = {trial, -1, -1};
             int rank = 1 + var_axes(&w, v, &dims[1], &scales[1]);
             if (streamed != NULL && streamed[v] >= 0) {
                 w.ret = finish_streamed(streamed[v], res, rank, scales,
                                         var_units(&w, v), var_text[v]);
-                if (w.ret == 0 && !MONEY_VAR(v))
+                if (w.ret == 0 && PRICE_VAR(v))
                     w.ret = add_price_units(grp, var_name[v], res);
                 continue;
             }
@@ -337,7 +361,7 @@ int sf_h5p_write(hid_t grp, const sf_results *res, size_t p, hid_t trial,
                 for (size_t i = 0; i < cols; i++)
                     w.buf[r * cols + i] = pr->price[r * NP + first + i];
             put(&w, var_name[v], H5T_NATIVE_DOUBLE, rank, dims, scales, w.buf,
-                var_units(&w, v), var_text[v], !MONEY_VAR(v));
+                var_units(&w, v), var_text[v], PRICE_VAR(v));
         }
     }
 out:
@@ -347,6 +371,8 @@ out:
         H5Dclose(bin);
     if (kind >= 0)
         H5Dclose(kind);
+    if (producer >= 0)
+        H5Dclose(producer);
     free(ids);
     free(bins);
     free(w.buf);
@@ -547,6 +573,8 @@ int sf_h5p_read_trials(hid_t grp, sf_results *res, size_t p, uint64_t n)
     ret = SF_ERR_FORMAT;
     for (int v = 0; v < SF_H5P_VARS; v++) {
         size_t first = var_first(res, v), cols = var_count(res, v);
+        if (cols == 0 && v >= 3)
+            continue;
         if (sf_h5_read_var(grp, var_name[v], H5T_NATIVE_DOUBLE, n * cols,
                            buf) != 0)
             goto out;
@@ -591,7 +619,7 @@ int sf_h5p_read_summaries(hid_t grp, sf_results *res, size_t p)
         char name[128];
         /* A file written before the costs: they are unknown (NaN). */
         snprintf(name, sizeof name, "%s_mean", var_name[v]);
-        if (MONEY_VAR(v) && H5Lexists(grp, name, H5P_DEFAULT) <= 0) {
+        if (v >= 3 && (cols == 0 || H5Lexists(grp, name, H5P_DEFAULT) <= 0)) {
             for (size_t i = 0; i < cols; i++)
                 summary_nan(&s[i]);
             continue;

@@ -21,8 +21,8 @@
 #include "shortfall/engine.h"
 
 /* Per-trial price and money variables of a mix: price_mean, price_peak,
- * price_peak_region, public_cost, tariff_revenue. */
-#define SF_H5P_VARS 5
+ * price_peak_region, public_cost, tariff_revenue, closed_months. */
+#define SF_H5P_VARS 6
 
 /* Writes the price variables of mix p into its group grp, whose trial
  * (or -1 without per-trial rows), month, region and quantile

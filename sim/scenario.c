@@ -13,11 +13,11 @@ const char *const sf_node_kind_names[SF_NODE_KIND_COUNT] = {
     "mine", "refiner", "plant", "demand"};
 
 const char *const sf_shock_kind_names[SF_SHOCK_KIND_COUNT] = {
-    "export_restriction", "tariff", "outage"};
+    "export_restriction", "tariff", "outage", "surge"};
 
 const char *const sf_iv_kind_names[SF_IV_KIND_COUNT] = {
     "stockpile",        "offtake", "new_capacity",     "recycling",
-    "demand_reduction", "tariff",  "hazard_multiplier"};
+    "demand_reduction", "tariff",  "hazard_multiplier", "price_floor"};
 
 const char *const sf_dist_kind_names[SF_DIST_KIND_COUNT] = {
     "fixed", "uniform", "exponential", "lognormal",

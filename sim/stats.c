@@ -20,6 +20,7 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "shortfall/costs.h"
 #include "shortfall/engine.h"
 
 static int cost_ratios(sf_results *res, sf_column_fn column, void *ctx,
@@ -673,8 +674,7 @@ static int ratio_block(sf_column_fn column, void *ctx, const sf_results *res,
 {
     static sf_error ignored;
     size_t world = sf_results_world_unit(res);
-    size_t cost_col = sf_results_price_columns(res) - res->model->n_regions -
-                      1; /* public_cost total */
+    size_t cost_col = sf_results_cost_column(res) + SF_COST_TOTAL;
     const size_t who[4] = {0, p, 0, p};
     const int what[4] = {SF_M_SHORTFALL, SF_M_SHORTFALL, SF_COLUMN_PRICE,
                          SF_COLUMN_PRICE};

@@ -41,7 +41,7 @@ static void calm_yaml(char *buf, size_t n, double rate, const char *mixes)
 static const double *cost_row(const fixture *f, size_t p, size_t trial)
 {
     size_t NP = sf_results_price_columns(&f->res);
-    size_t first = NP - f->m.n_regions - SF_COST_COLUMNS;
+    size_t first = sf_results_cost_column(&f->res);
     return &f->res.pol[p].price[trial * NP + first];
 }
 
@@ -194,10 +194,9 @@ Test(costs, tariff_revenue_is_what_the_regions_buyers_pay)
               "schedule: {start_month: 0, duration_months: 48}}\n");
     fixture_load(&f, yaml);
     fixture_run(&f, 3, 7, 1);
-    size_t NP = sf_results_price_columns(&f.res);
     size_t U = f.res.n_units, us = sf_results_region_unit(&f.res, 0);
     for (size_t p = 0; p < 2; p++) {
-        double rev = f.res.pol[p].price[NP - 1];
+        double rev = f.res.pol[p].price[sf_results_revenue_column(&f.res)];
         double paid = f.res.pol[p].metric[SF_M_TARIFF][us];
         cr_assert_eq(rev, paid, "mix %zu: revenue %.17g, paid %.17g", p, rev,
                      paid);

@@ -74,6 +74,10 @@ typedef struct {
     /* [ng] each quota group's quota for the month; negative: the group is
      * not in force; 0 closes its links. */
     const double *quota;
+    /* [ns] ln(floor / P) of a supplier with a price floor, -INFINITY for
+     * one without; NULL: none has.  A floored supplier offers what it
+     * would at max(p, floor): S = A min(1, (max(p, floor)/P)^beta). */
+    const double *floor_y;
 } sf_clearing_in;
 
 /* The solution.  y and lam are read as the starting point and written

@@ -20,6 +20,7 @@ typedef enum {
     SF_COST_NEW_CAPACITY,
     SF_COST_RECYCLING,
     SF_COST_DEMAND_REDUCTION,
+    SF_COST_PRICE_FLOOR,
     SF_COST_TOTAL,
     SF_COST_COLUMNS
 } sf_cost_kind;

@@ -308,7 +308,13 @@ const char *sf_metric_name(sf_metric m);
  * a region with no buyer of the commodity has no index (NaN) — then
  * public_cost by kind (SF_COST_COLUMNS, shortfall/costs.h) and
  * tariff_revenue of each region, in the scenario's currency discounted to
- * month 0. */
+ * month 0, then closed_months of each producer that may exit
+ * (model->exit_nodes). */
 size_t sf_results_price_columns(const sf_results *res);
+/* The first public_cost column among them, the first tariff_revenue
+ * column, the first closed_months column. */
+size_t sf_results_cost_column(const sf_results *res);
+size_t sf_results_revenue_column(const sf_results *res);
+size_t sf_results_closed_column(const sf_results *res);
 
 #endif

@@ -60,12 +60,19 @@ typedef struct {
     double *rationed;   /* demand node need ordered and not filled */
     double *released;   /* demand node stock release */
     double *bought;     /* demand node: receipts added to the stockpile */
+    double *sold;       /* producer: what it shipped (offtake included) */
+    /* Producers that exit (docs/model.md, "Producers that exit"): closed
+     * this month, the months in a row at a received price below unit cost
+     * (open) or above it (closed), and the month it closed. */
+    bool *closed;
+    int *below, *above, *closed_at;
     double *shortfall;  /* demand node shortfall S_j(t) */
     double *ship;       /* link flow */
     double *index;      /* commodity: world price index */
 
     /* Scratch. */
     double *supply, *conv_recv, *inv_ask, *sp_ask, *ot_amount, *ot_link;
+    double *c_floor;
     double *c_avail, *c_plan, *c_eps, *c_attr, *c_tau1, *c_quota, *c_y,
         *c_lam, *c_x, *c_q, *c_pre, *c_dem, *c_recv, *c_sold;
     sf_clearing_ws cws;
@@ -95,7 +102,17 @@ void sf_market_ws_free(sf_market_ws *w);
 void sf_market_reset(sf_market_ws *w, const sf_model *m,
                      const sf_policy_plan *pp);
 
-/* One month t; the caller has set cap, f, tau, attr, need and quota. */
+/* Months in a row above unit cost before a closed producer reopens. */
+#define SF_REOPEN_MONTHS 3
+
+/* The price producer i receives this month: its clearing price, or, when
+ * closed, the world price index of its output (what it would sell at);
+ * at least its price floor. */
+double sf_market_received_price(const sf_model *m, const sf_policy_plan *pp,
+                                const sf_market_ws *w, int i);
+
+/* One month t; the caller has set cap, f, tau, attr, need and quota.
+ * Last, producers with a unit cost may close or reopen (from month t+1). */
 void sf_market_month(const sf_model *m, const sf_policy_plan *pp, int t,
                      sf_market_ws *w);
 

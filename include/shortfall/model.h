@@ -76,6 +76,10 @@ typedef struct {
     int *demand_region;  /* region of each demand node */
     int *region_of_country; /* per country: its region, or -1 */
 
+    /* Producers that may exit (a unit cost), in node order. */
+    size_t n_exit;
+    int *exit_nodes;
+
     /* Market version 2.  Per commodity: reference price P, substitution
      * elasticity sigma, supply elasticity beta, price cap multiple M. */
     double *c_price, *c_sigma, *c_beta, *c_cap;

@@ -38,6 +38,8 @@ typedef struct {
     double *stock_release_price; /* multiple of P */
     double *recycle_share, *recycle_ramp;
     double *reduce_share;
+    /* Producers: the price floor, currency per unit (0: none). */
+    double *floor;
 
     /* Offtake contracts, grouped by the commodity they carry. */
     size_t n_offtake;

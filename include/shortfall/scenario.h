@@ -105,6 +105,11 @@ typedef struct {
     double inventory_months;        /* private stock, default 0 */
     double inventory_refill_months; /* default 12 */
     double release_price; /* multiple of P above which stocks release, 1.5 */
+    /* producers: exit and restart (docs/model.md, "Producers that
+     * exit"); unit_cost 0: the producer never exits */
+    double unit_cost;         /* currency per unit of output */
+    int exit_after_months;    /* default 12 */
+    int restart_months;       /* default 24 */
     /* buyers (converters, demand): short-run price elasticity, resolved
      * from the commodity's demand_elasticity or the kind's default */
     double elasticity;
@@ -125,10 +130,18 @@ typedef struct {
 typedef enum {
     SF_SHOCK_EXPORT_RESTRICTION,
     SF_SHOCK_TARIFF,
-    SF_SHOCK_OUTAGE
+    SF_SHOCK_OUTAGE,
+    SF_SHOCK_SURGE /* capacity raised: a flood of supply */
 } sf_shock_kind;
 
-#define SF_SHOCK_KIND_COUNT 3
+#define SF_SHOCK_KIND_COUNT 4
+
+/* Outages and surges act on nodes (capacity factor 1 - s or 1 + s);
+ * restrictions and tariffs on links. */
+static inline bool sf_shock_on_nodes(sf_shock_kind k)
+{
+    return k == SF_SHOCK_OUTAGE || k == SF_SHOCK_SURGE;
+}
 
 /* A shock, or a policy tariff (defined_by_policy >= 0).  Policy tariffs
  * share the shocks' id space so that triggers can name them. */
@@ -184,15 +197,17 @@ typedef enum {
     SF_IV_RECYCLING,
     SF_IV_DEMAND_REDUCTION,
     SF_IV_TARIFF,
-    SF_IV_HAZARD_MULTIPLIER
+    SF_IV_HAZARD_MULTIPLIER,
+    SF_IV_PRICE_FLOOR
 } sf_iv_kind;
 
-#define SF_IV_KIND_COUNT 7
+#define SF_IV_KIND_COUNT 8
 
 typedef struct {
     sf_iv_kind kind;
     /* stockpile, recycling, demand_reduction: a demand node;
-     * new_capacity: the node it defines; offtake: the buyer */
+     * new_capacity: the node it defines; offtake: the buyer;
+     * price_floor: the producer */
     int node;
     /* stockpile (all in units; "_months" keys converted at load) */
     double initial;
@@ -214,6 +229,7 @@ typedef struct {
     double capex;            /* new_capacity: per unit of yearly capacity */
     double subsidy_per_unit; /* new_capacity: per unit produced */
     double cost_per_unit;    /* recycling, demand_reduction: per unit */
+    double floor;            /* price_floor: currency per unit */
     /* tariff: the shock it defines; hazard_multiplier: the shock scaled */
     int shock;
     double factor; /* hazard_multiplier */

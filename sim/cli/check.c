@@ -204,6 +204,7 @@ static void print_shock(FILE *f, const sf_model *m, size_t k)
         fputs(")", f);
         break;
     case SF_SHOCK_OUTAGE:
+    case SF_SHOCK_SURGE:
         fputs("nodes", f);
         break;
     }
@@ -212,7 +213,7 @@ static void print_shock(FILE *f, const sf_model *m, size_t k)
     print_timing(f, s);
     size_t nl = m->shock_links.start[k + 1] - m->shock_links.start[k];
     size_t nn = m->shock_nodes.start[k + 1] - m->shock_nodes.start[k];
-    if (s->kind == SF_SHOCK_OUTAGE) {
+    if (sf_shock_on_nodes(s->kind)) {
         fprintf(f, "; covers %zu node%s:", nn, nn == 1 ? "" : "s");
         for (size_t i = m->shock_nodes.start[k];
              i < m->shock_nodes.start[k + 1]; i++)
@@ -268,6 +269,10 @@ static void print_intervention(FILE *f, const sf_scenario *sc,
         break;
     case SF_IV_HAZARD_MULTIPLIER:
         fprintf(f, "%s hazard x%g", sc->shocks[iv->shock].id, iv->factor);
+        break;
+    case SF_IV_PRICE_FLOOR:
+        fprintf(f, "%s paid up to %g %s per unit sold", node, iv->floor,
+                sc->currency);
         break;
     }
     fputs("\n", f);
@@ -358,7 +363,7 @@ static size_t warn_empty_shocks(FILE *f, const sf_model *m, const char *file)
 
     for (size_t k = 0; k < sc->n_shocks; k++) {
         const sf_shock *s = &sc->shocks[k];
-        bool outage = s->kind == SF_SHOCK_OUTAGE;
+        bool outage = sf_shock_on_nodes(s->kind);
         const sf_csr *cov = outage ? &m->shock_nodes : &m->shock_links;
         char path[64];
         if (cov->start[k + 1] > cov->start[k])

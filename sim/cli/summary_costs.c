@@ -22,8 +22,7 @@ const char *const sf_cost_fields[SF_COST_FIELDS] = {
  * among the price columns (sf_results_price_columns). */
 static size_t cost_first(const sf_results *res)
 {
-    return sf_results_price_columns(res) - res->model->n_regions -
-           SF_COST_COLUMNS;
+    return sf_results_cost_column(res);
 }
 
 void sf_cost_values(const sf_results *res, size_t p, size_t r,
@@ -75,6 +74,42 @@ static bool kind_used(const sf_summary_set *s, int k)
         }
     }
     return false;
+}
+
+/* Under the cost table: per run and mix, the mean months each producer
+ * that may exit was closed, where any was. */
+static void write_closed(FILE *f, const sf_summary_set *s)
+{
+    bool batch = s->runs[0].variant != NULL, heading = false;
+    for (size_t i = 0; i < s->n_runs; i++) {
+        const sf_results *res = s->runs[i].res;
+        const sf_model *m = res->model;
+        size_t first = sf_results_closed_column(res);
+        for (size_t p = 0; p < res->n_policies; p++) {
+            const sf_summary *c = &res->pol[p].price_summary[first];
+            bool any = false;
+            for (size_t k = 0; k < m->n_exit && !any; k++)
+                any = c[k].mean > 0.0;
+            if (!any)
+                continue;
+            if (!heading)
+                fputs("\nProducers closed (mean months per trial ± se, "
+                      "their price below unit cost):\n", f);
+            heading = true;
+            fprintf(f, "  %s%s%s:", batch ? s->runs[i].variant : "",
+                    batch ? " " : "",
+                    m->sc->policies[res->pol[p].policy].name);
+            for (size_t k = 0; k < m->n_exit; k++) {
+                char a[SF_FMT_LEN], b[SF_FMT_LEN];
+                if (!(c[k].mean > 0.0))
+                    continue;
+                sf_fmt_mean_se_in(c[k].mean, c[k].se, 0.0, a, b, sizeof a);
+                fprintf(f, " %s %s ± %s", m->sc->nodes[m->exit_nodes[k]].id,
+                        a, b);
+            }
+            fputs("\n", f);
+        }
+    }
 }
 
 void sf_write_cost_table(FILE *f, const sf_summary_set *s)
@@ -151,4 +186,5 @@ void sf_write_cost_table(FILE *f, const sf_summary_set *s)
     if (t.failed)
         fputs("(the table is cut short: out of memory)\n", f);
     table_free(&t);
+    write_closed(f, s);
 }

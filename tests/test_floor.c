@@ -1,0 +1,169 @@
+/*
+ * test_floor.c — producers that exit and restart, price floors and supply
+ * surges (docs/model.md, "Producers that exit" and "Price floors"),
+ * against answers worked out by hand from the surplus known answer: one
+ * mine of k times the need, beta = 1, sells the need at P/k.
+ */
+#include <math.h>
+#include <stdio.h>
+
+#include "shortfall/costs.h"
+#include "sim_fixture.h"
+
+#define P 100.0
+#define N 100.0 /* need a month */
+
+static void yaml_of(char *buf, size_t n, int horizon, const char *mines,
+                    const char *rest)
+{
+    snprintf(buf, n,
+             "name: floor\n"
+             "horizon_months: %d\n"
+             "discount_rate: 0\n"
+             "commodities: [{id: metal, unit: t, price: %g}]\n"
+             "nodes:\n"
+             "%s"
+             "  - {id: users, kind: demand, country: US, input: metal, "
+             "demand: %g}\n"
+             "%s",
+             horizon, P, mines, 12 * N, rest);
+}
+
+static double column(const fixture *f, size_t p, size_t col)
+{
+    return f->res.pol[p].price[col]; /* trial 0 */
+}
+
+static double world_shortfall(const fixture *f, size_t p)
+{
+    return f->res.pol[p].metric[SF_M_SHORTFALL][sf_results_world_unit(
+        &f->res)];
+}
+
+/* One mine of twice the need sells it at P/2, below its unit cost 0.8 P:
+ * after 12 months below cost it closes (months 12..), nothing is
+ * supplied, the price index goes to the cap, and 24 months after closing
+ * (and 3 above cost) it reopens in month 36; 12 more months below cost
+ * would close it again in month 48, past the horizon. */
+Test(floor, a_producer_below_cost_closes_and_reopens_when_said)
+{
+    char yaml[2048];
+    fixture f;
+    yaml_of(yaml, sizeof yaml, 48,
+            "  - {id: mine, kind: mine, country: AU, output: metal, "
+            "capacity: 2400, unit_cost: 80}\n",
+            "");
+    fixture_load(&f, yaml);
+    cr_assert_eq(f.m.n_exit, 1);
+    fixture_run(&f, 2, 3, 1);
+    size_t closed = sf_results_closed_column(&f.res);
+    cr_assert_eq(column(&f, 0, closed), 24.0, "closed %g months",
+                 column(&f, 0, closed));
+    cr_assert_float_eq(world_shortfall(&f, 0), 24.0 * N, 1e-9 * N,
+                       "shortfall %.17g", world_shortfall(&f, 0));
+    fixture_free(&f);
+}
+
+/* exit_after_months and restart_months move the months exactly. */
+Test(floor, exit_and_restart_months_are_keys)
+{
+    char yaml[2048];
+    fixture f;
+    yaml_of(yaml, sizeof yaml, 40,
+            "  - {id: mine, kind: mine, country: AU, output: metal, "
+            "capacity: 2400, unit_cost: 80, exit_after_months: 5, "
+            "restart_months: 10}\n",
+            "");
+    fixture_load(&f, yaml);
+    fixture_run(&f, 1, 3, 1);
+    /* Closed in months 5..15, open 16..20, closed 21..31, open 32..36,
+     * closed 37..39: 11 + 11 + 3 months. */
+    cr_assert_eq(column(&f, 0, sf_results_closed_column(&f.res)), 25.0,
+                 "%g", column(&f, 0, sf_results_closed_column(&f.res)));
+    cr_assert_float_eq(world_shortfall(&f, 0), 25.0 * N, 1e-9 * N);
+    fixture_free(&f);
+}
+
+/* A floor of P on that mine: it offers all it has whatever the price, the
+ * market price falls to its bound P/M = P/10 with the need sold, the
+ * producer receives the floor (above its cost) and stays open, and the
+ * state pays (P - P/10) on every unit sold. */
+Test(floor, a_floor_above_the_price_keeps_it_open_and_pays_the_difference)
+{
+    char yaml[2048];
+    fixture f;
+    yaml_of(yaml, sizeof yaml, 48,
+            "  - {id: mine, kind: mine, country: AU, output: metal, "
+            "capacity: 2400, unit_cost: 80}\n",
+            "policies:\n"
+            "  - name: baseline\n"
+            "  - name: floor\n"
+            "    interventions: [{kind: price_floor, node: mine, "
+            "floor: 100}]\n");
+    fixture_load(&f, yaml);
+    fixture_run(&f, 2, 3, 1);
+    cr_assert_eq(column(&f, 1, sf_results_closed_column(&f.res)), 0.0);
+    cr_assert_eq(world_shortfall(&f, 1), 0.0);
+    double paid = column(&f, 1, sf_results_cost_column(&f.res) +
+                                    SF_COST_PRICE_FLOOR);
+    double want = (P - P / 10.0) * N * 48.0;
+    cr_assert_float_eq(paid, want, 1e-9 * want, "paid %.17g, want %.17g",
+                       paid, want);
+    cr_assert_eq(column(&f, 1, sf_results_cost_column(&f.res) +
+                                   SF_COST_TOTAL),
+                 paid);
+    /* The market price the floor leaves: P/10 all along. */
+    cr_assert_float_eq(column(&f, 1, 0), P / 10.0, 1e-9 * P);
+    /* The mix avoids the baseline's 24 months of shortfall, at the floor's
+     * cost per unit. */
+    cr_assert_float_eq(f.res.pol[1].cost_ratio, want / (24.0 * N),
+                       1e-9 * want / (24.0 * N));
+    fixture_free(&f);
+}
+
+/* What a floor does to the other producers: two mines of the need each;
+ * without a floor both sell half the need at P/2, above B's cost 0.4 P;
+ * with a floor on A, A offers the whole need at any price, the price
+ * falls to P/10, and B closes after 12 months and never reopens. */
+Test(floor, a_floor_on_one_producer_closes_its_unfloored_rival)
+{
+    char yaml[2048];
+    fixture f;
+    yaml_of(yaml, sizeof yaml, 36,
+            "  - {id: a, kind: mine, country: AU, output: metal, "
+            "capacity: 1200}\n"
+            "  - {id: b, kind: mine, country: CA, output: metal, "
+            "capacity: 1200, unit_cost: 40}\n",
+            "policies:\n"
+            "  - name: baseline\n"
+            "  - name: floor_a\n"
+            "    interventions: [{kind: price_floor, node: a, floor: 100}]\n");
+    fixture_load(&f, yaml);
+    fixture_run(&f, 1, 3, 1);
+    size_t closed = sf_results_closed_column(&f.res);
+    cr_assert_eq(column(&f, 0, closed), 0.0);
+    cr_assert_float_eq(column(&f, 0, 0), P / 2.0, 1e-9 * P);
+    cr_assert_eq(column(&f, 1, closed), 36.0 - 12.0, "%g",
+                 column(&f, 1, closed));
+    cr_assert_eq(world_shortfall(&f, 1), 0.0);
+    fixture_free(&f);
+}
+
+/* A surge of severity 1 doubles a mine of the need: the surplus answer
+ * with k = 2, price P/2, for the months it lasts. */
+Test(floor, a_surge_raises_capacity_and_lowers_the_price)
+{
+    char yaml[2048];
+    fixture f;
+    yaml_of(yaml, sizeof yaml, 24,
+            "  - {id: mine, kind: mine, country: AU, output: metal, "
+            "capacity: 1200}\n",
+            "shocks:\n"
+            "  - {id: flood, kind: surge, nodes: [mine], severity: 1, "
+            "schedule: {start_month: 0, duration_months: 24}}\n");
+    fixture_load(&f, yaml);
+    fixture_run(&f, 1, 3, 1);
+    cr_assert_float_eq(column(&f, 0, 0), P / 2.0, 1e-9 * P, "%.17g",
+                       column(&f, 0, 0));
+    fixture_free(&f);
+}
