@@ -531,6 +531,16 @@ static void serve_demand(const sf_model *m, const sf_policy_plan *pp,
     }
 }
 
+double sf_market_substitution(const sf_commodity *c, double z,
+                              double pbar_rel)
+{
+    double target = pbar_rel > 0.0 ? pow(pbar_rel, -c->sub_elasticity) : 1.0;
+    if (target > 1.0)
+        target = 1.0;
+    double months = target < z ? c->sub_adjust_months : c->sub_revert_months;
+    return z + (target - z) / months;
+}
+
 double sf_market_received_price(const sf_model *m, const sf_policy_plan *pp,
                                 const sf_market_ws *w, int i)
 {

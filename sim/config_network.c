@@ -96,7 +96,39 @@ out:
 
 static const char *const commodity_keys[] = {
     "id",    "unit",  "price", "substitution_elasticity", "tariff_elasticity",
-    "demand_elasticity", "supply_elasticity", "price_cap", NULL};
+    "demand_elasticity", "supply_elasticity", "price_cap", "substitution",
+    NULL};
+
+static const char *const lasting_keys[] = {"elasticity", "adjust_months",
+                                           "revert_months", NULL};
+
+/* substitution: {elasticity, adjust_months, revert_months}, all
+ * required. */
+static int lasting_field(loader *L, const yaml_node_t *m, sf_commodity *c)
+{
+    yaml_node_t *n = sf_cfg_get(&L->y, m, "substitution");
+    if (n == NULL)
+        return 0;
+    size_t old = sf_cfg_push_key(&L->y, "substitution");
+    int rc = sf_cfg_expect(&L->y, n, YAML_MAPPING_NODE);
+    if (rc == 0)
+        rc = sf_cfg_check_keys(&L->y, n, lasting_keys, NULL, NULL);
+    if (rc == 0)
+        rc = sf_ld_num_field(L, n, "elasticity", true, R_GE0,
+                             &c->sub_elasticity, NULL);
+    if (rc == 0)
+        rc = sf_ld_bounded_field(L, n, "adjust_months", 1, false, 1e6,
+                                 &c->sub_adjust_months, NULL);
+    if (rc == 0 && sf_cfg_get(&L->y, n, "adjust_months") == NULL)
+        rc = sf_cfg_fail_missing(&L->y, n, "adjust_months");
+    if (rc == 0)
+        rc = sf_ld_bounded_field(L, n, "revert_months", 1, false, 1e6,
+                                 &c->sub_revert_months, NULL);
+    if (rc == 0 && sf_cfg_get(&L->y, n, "revert_months") == NULL)
+        rc = sf_cfg_fail_missing(&L->y, n, "revert_months");
+    sf_cfg_pop(&L->y, old);
+    return rc;
+}
 
 /* substitution_elasticity, or tariff_elasticity, its version-1 name; not
  * both. */
@@ -182,6 +214,8 @@ int sf_ld_parse_commodities(loader *L, const yaml_node_t *list)
         if (rc == 0)
             rc = sf_ld_bounded_field(L, m, "price_cap", 1, true, MAX_PRICE_CAP,
                                      &c->price_cap, NULL);
+        if (rc == 0)
+            rc = lasting_field(L, m, c);
         c->loc = sf_cfg_loc(m);
         sf_cfg_pop(&L->y, old);
     }

@@ -52,7 +52,7 @@
 /* Running metrics of one unit within a trial. */
 typedef struct {
     double shortfall, need, peak, min_stock, tariff;
-    double priced_out, rationed, cost;
+    double priced_out, rationed, cost, substituted;
     int months_short, run, longest;
 } unit_state;
 
@@ -67,6 +67,10 @@ typedef struct {
     unit_state *us;         /* per unit */
     double *month_s, *month_n, *month_level, *month_tariff; /* per unit */
     double *month_po, *month_rat, *month_cost;              /* per unit */
+    double *month_sub;                                      /* per unit */
+    /* Per node: the demand node's lasting-substitution factor z and the
+     * need it gave up this month (docs/model.md). */
+    double *z, *subst;
     /* Per quota group, its flow in each of the last 12 months
      * ([g * 12 + t % 12]): what a quota starting now is a share of. */
     double *flows;
@@ -152,6 +156,9 @@ static void thread_ws_free(thread_ws *w, size_t n_pol)
     free(w->month_po);
     free(w->month_rat);
     free(w->month_cost);
+    free(w->month_sub);
+    free(w->z);
+    free(w->subst);
     free(w->flows);
     free(w->cost);
     free(w->revenue);
@@ -207,6 +214,11 @@ static int thread_ws_init(thread_ws *w, const engine *e)
     w->month_po = calloc(U, sizeof(double));
     w->month_rat = calloc(U, sizeof(double));
     w->month_cost = calloc(U, sizeof(double));
+    w->month_sub = calloc(U, sizeof(double));
+    w->z = calloc(m->n_nodes ? m->n_nodes : 1, sizeof(double));
+    w->subst = calloc(m->n_nodes ? m->n_nodes : 1, sizeof(double));
+    if (!w->month_sub || !w->z || !w->subst)
+        return SF_ERR_NOMEM;
     w->flows = calloc(12 * (m->n_groups ? m->n_groups : 1), sizeof(double));
     w->cost = calloc(SF_COST_COLUMNS, sizeof(double));
     w->revenue = calloc(m->n_regions ? m->n_regions : 1, sizeof(double));
@@ -343,7 +355,7 @@ static void record_month(const engine *e, thread_ws *w, size_t p, int t,
     for (size_t u = 0; u < U; u++)
         w->month_s[u] = w->month_n[u] = w->month_level[u] =
             w->month_tariff[u] = w->month_po[u] = w->month_rat[u] =
-                w->month_cost[u] = 0.0;
+                w->month_cost[u] = w->month_sub[u] = 0.0;
     if (row < e->res->n_paths)
         for (size_t d = 0; d < D; d++)
             e->res->pol[p].path[((size_t)row * (size_t)e->n_months +
@@ -361,6 +373,7 @@ static void record_month(const engine *e, thread_ws *w, size_t p, int t,
             w->month_rat[units[k]] += mw->rationed[j];
             w->month_cost[units[k]] +=
                 mw->recv[j] * (mw->pbar[j] - m->c_price[m->input[j]]);
+            w->month_sub[units[k]] += w->subst[j];
         }
     }
     for (size_t u = 0; u < U; u++) {
@@ -374,6 +387,7 @@ static void record_month(const engine *e, thread_ws *w, size_t p, int t,
         s->priced_out += w->month_po[u];
         s->rationed += w->month_rat[u];
         s->cost += w->month_cost[u];
+        s->substituted += w->month_sub[u];
         if (frac > s->peak)
             s->peak = frac;
         if (w->month_level[u] < s->min_stock)
@@ -486,6 +500,7 @@ static void store_trial(const engine *e, thread_ws *w, size_t p,
         pr->metric[SF_M_PRICED_OUT][at] = s->priced_out;
         pr->metric[SF_M_RATIONED][at] = s->rationed;
         pr->metric[SF_M_BUYER_COST][at] = s->cost;
+        pr->metric[SF_M_SUBSTITUTED][at] = s->substituted;
     }
     for (size_t k = 0; k < K; k++) {
         int32_t n = 0;
@@ -546,6 +561,8 @@ static void run_trial(const engine *e, thread_ws *w, uint64_t trial)
         sf_cost_inputs ci = {w->lead, w->gross};
         for (size_t k = 0; k < m->n_exit; k++)
             w->closed_n[k] = 0;
+        for (size_t d = 0; d < D; d++)
+            w->z[m->demand_nodes[d]] = 1.0;
         for (size_t g = 0; g < m->n_groups; g++) {
             mw->quota[g] = -1.0;
             for (int a = 0; a < 12; a++)
@@ -565,6 +582,16 @@ static void run_trial(const engine *e, thread_ws *w, uint64_t trial)
                 w->gross[j] = e->need_base[(size_t)t * D + d] *
                               w->noise[(size_t)t * D + d];
                 mw->need[j] = w->gross[j] * (1.0 - pp->reduce_share[j]);
+                /* Lasting substitution, from last month's price. */
+                const sf_commodity *c = &m->sc->commodities[m->input[j]];
+                w->subst[j] = 0.0;
+                if (c->sub_elasticity > 0.0) {
+                    if (t > 0)
+                        w->z[j] = sf_market_substitution(
+                            c, w->z[j], mw->pbar[j] / m->c_price[m->input[j]]);
+                    w->subst[j] = mw->need[j] * (1.0 - w->z[j]);
+                    mw->need[j] *= w->z[j];
+                }
             }
             for (size_t k = 0; k < m->n_exit; k++)
                 w->closed_n[k] += mw->closed[m->exit_nodes[k]];
@@ -982,6 +1009,6 @@ const char *sf_metric_name(sf_metric m)
     static const char *names[SF_M_COUNT] = {
         "shortfall_cum", "need_cum",     "shortfall_frac", "peak_frac",
         "months_short",  "longest_run", "min_stockpile",  "tariff_paid",
-        "priced_out_cum", "rationed_cum", "buyer_cost"};
+        "priced_out_cum", "rationed_cum", "buyer_cost", "substituted_cum"};
     return (int)m >= 0 && m < SF_M_COUNT ? names[m] : "?";
 }

@@ -65,6 +65,8 @@ static const struct {
     {"demand", "cumulative need ordered and not filled (before releases)"},
     {"currency", "extra spending over reference prices (receipts x "
                  "(average price paid - reference price))"},
+    {"demand", "cumulative need given up by lasting substitution (not in "
+               "need_cum)"},
 };
 
 static const char *units_of(const writer *w, const char *u)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "shortfall/costs.h"
+#include "shortfall/market.h"
 #include "sim_fixture.h"
 
 #define P 100.0
@@ -165,5 +166,55 @@ Test(floor, a_surge_raises_capacity_and_lowers_the_price)
     fixture_run(&f, 1, 3, 1);
     cr_assert_float_eq(column(&f, 0, 0), P / 2.0, 1e-9 * P, "%.17g",
                        column(&f, 0, 0));
+    fixture_free(&f);
+}
+
+/* Lasting substitution (docs/model.md): z moves a fraction of the way to
+ * its target each month, down at 1/adjust_months, up at 1/revert_months. */
+Test(floor, substitution_moves_z_by_the_given_fractions)
+{
+    sf_commodity c = {0};
+    c.sub_elasticity = 0.5;
+    c.sub_adjust_months = 4;
+    c.sub_revert_months = 10;
+    /* Price 4 P: target 4^-0.5 = 0.5; from 1 a quarter of the way. */
+    cr_assert_float_eq(sf_market_substitution(&c, 1.0, 4.0), 0.875, 1e-15);
+    /* Price at or below P: target 1; from 0.5 a tenth of the way up. */
+    cr_assert_float_eq(sf_market_substitution(&c, 0.5, 1.0), 0.55, 1e-15);
+    cr_assert_float_eq(sf_market_substitution(&c, 0.5, 0.3), 0.55, 1e-15);
+}
+
+/* The only mine out for the whole horizon: the node receives nothing, pays
+ * the cap M P, and its need falls as z_t = T + (1 - T) (1 - 1/a)^t with
+ * T = M^-e; what it gives up is substituted, the rest is short. */
+Test(floor, substitution_under_a_lasting_outage_follows_the_closed_form)
+{
+    char yaml[2048];
+    fixture f;
+    snprintf(yaml, sizeof yaml,
+             "name: subst\n"
+             "horizon_months: 36\n"
+             "commodities: [{id: metal, unit: t, price: 100, price_cap: 4, "
+             "substitution: {elasticity: 0.5, adjust_months: 6, "
+             "revert_months: 24}}]\n"
+             "nodes:\n"
+             "  - {id: mine, kind: mine, country: AU, output: metal, "
+             "capacity: 1200}\n"
+             "  - {id: users, kind: demand, country: US, input: metal, "
+             "demand: 1200}\n"
+             "shocks:\n"
+             "  - {id: out, kind: outage, nodes: [mine], "
+             "schedule: {start_month: 0, duration_months: 36}}\n");
+    fixture_load(&f, yaml);
+    fixture_run(&f, 1, 3, 1);
+    double T = pow(4.0, -0.5), r = 1.0 - 1.0 / 6.0, sub = 0.0;
+    for (int t = 0; t < 36; t++)
+        sub += N * (1.0 - T) * (1.0 - pow(r, t));
+    size_t w = sf_results_world_unit(&f.res);
+    double got = f.res.pol[0].metric[SF_M_SUBSTITUTED][w];
+    cr_assert_float_eq(got, sub, 1e-9 * sub, "substituted %.17g, want %.17g",
+                       got, sub);
+    cr_assert_float_eq(world_shortfall(&f, 0), 36.0 * N - sub,
+                       1e-9 * 36.0 * N);
     fixture_free(&f);
 }

@@ -45,6 +45,7 @@ typedef enum {
     SF_M_PRICED_OUT,   /* need given up at the price, units */
     SF_M_RATIONED,     /* need ordered and not filled, units */
     SF_M_BUYER_COST,   /* extra spending over reference prices, currency */
+    SF_M_SUBSTITUTED,  /* need given up by lasting substitution, units */
     SF_M_COUNT
 } sf_metric;
 

@@ -102,6 +102,13 @@ void sf_market_ws_free(sf_market_ws *w);
 void sf_market_reset(sf_market_ws *w, const sf_model *m,
                      const sf_policy_plan *pp);
 
+/* Lasting substitution: a demand node's factor z on its need moves from z
+ * towards min(1, pbar_rel^-elasticity) — pbar_rel last month's average
+ * price over the reference — by 1/adjust_months of the way when that is
+ * lower, 1/revert_months when higher. */
+double sf_market_substitution(const sf_commodity *c, double z,
+                              double pbar_rel);
+
 /* Months in a row above unit cost before a closed producer reopens. */
 #define SF_REOPEN_MONTHS 3
 

@@ -73,6 +73,9 @@ typedef struct {
     double demand_elasticity;       /* -1: by buyer kind (0.2 / 0.1) */
     double supply_elasticity;       /* beta, default 1 */
     double price_cap;               /* M, default 10 */
+    /* Lasting substitution away from the commodity (docs/model.md):
+     * sub_elasticity 0 = none; adjust and revert months >= 1. */
+    double sub_elasticity, sub_adjust_months, sub_revert_months;
     sf_loc loc;
 } sf_commodity;
 
