@@ -49,7 +49,7 @@ void sf_cost_values(const sf_results *res, size_t p, size_t r,
 static void money_cell(table *t, size_t c, double mean, double se)
 {
     char a[SF_FMT_LEN], b[SF_FMT_LEN];
-    if (isnan(mean)) {
+    if (isnan(mean) || isnan(se)) {
         table_set(t, c, "n/a", NULL);
         return;
     }
@@ -112,6 +112,25 @@ static void write_closed(FILE *f, const sf_summary_set *s)
     }
 }
 
+/* Money is shown in millions when the largest mean reaches ten million. */
+static double money_scale(const sf_summary_set *s)
+{
+    double big = 0.0;
+    for (size_t i = 0; i < s->n_runs; i++) {
+        const sf_results *res = s->runs[i].res;
+        size_t R = res->model->n_regions;
+        for (size_t p = 0; p < res->n_policies; p++) {
+            double v[SF_COST_FIELDS];
+            sf_cost_values(res, p, R, v);
+            if (fabs(v[0]) > big)
+                big = fabs(v[0]);
+            if (fabs(v[2]) > big)
+                big = fabs(v[2]);
+        }
+    }
+    return big >= 1e7 ? 1e6 : 1.0;
+}
+
 void sf_write_cost_table(FILE *f, const sf_summary_set *s)
 {
     const sf_results *r0 = s->runs[0].res;
@@ -121,17 +140,19 @@ void sf_write_cost_table(FILE *f, const sf_summary_set *s)
     size_t nk = 0;
     table t;
 
+    double scale = money_scale(s);
     for (int k = 0; k < SF_COST_TOTAL; k++)
         nk += used[k] = kind_used(s, k);
     fprintf(f,
-            "\nPublic cost of each mix in %s, discounted to month 0 at "
+            "\nPublic cost of each mix in %s%s, discounted to month 0 at "
             "%g %% a year (mean ± standard error\nover trials; by kind of "
             "intervention: means), the tariff revenue importing states "
-            "collect\n(not deducted from the cost), and the cost per %s of "
-            "world shortfall avoided against the\nbaseline (ratio of paired "
+            "collect\n(not deducted from the cost), and the cost in %s per %s "
+            "of world shortfall avoided against the\nbaseline (ratio of paired "
             "means ± delta-method standard error; n/a where the mix avoids\n"
             "no shortfall or adds to it).\n\n",
-            sc->currency, 100.0 * sc->discount_rate,
+            sc->currency, scale > 1.0 ? " million" : "",
+            100.0 * sc->discount_rate, sc->currency,
             sf_model_demand_unit(r0->model));
     table_init(&t, (batch ? 1 : 0) + 4 + nk);
     size_t c = 0;
@@ -159,12 +180,13 @@ void sf_write_cost_table(FILE *f, const sf_summary_set *s)
             c = c_policy;
             table_set(&t, c++,
                       res->model->sc->policies[res->pol[p].policy].name, NULL);
-            money_cell(&t, c++, v[0], v[1]);
+            money_cell(&t, c++, v[0] / scale, v[1] / scale);
             for (int k = 0; k < SF_COST_TOTAL; k++) {
                 if (!used[k])
                     continue;
                 double m =
-                    res->pol[p].price_summary[cost_first(res) + k].mean;
+                    res->pol[p].price_summary[cost_first(res) + k].mean /
+                    scale;
                 if (isnan(m))
                     snprintf(a, sizeof a, "n/a");
                 else
@@ -174,7 +196,7 @@ void sf_write_cost_table(FILE *f, const sf_summary_set *s)
             if (isnan(v[2]))
                 snprintf(a, sizeof a, "n/a");
             else
-                sf_fmt_sig(v[2], 3, a, sizeof a);
+                sf_fmt_sig(v[2] / scale, 3, a, sizeof a);
             table_set(&t, c++, a, NULL);
             if (p == 0)
                 table_set(&t, c++, "", NULL);
