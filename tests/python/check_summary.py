@@ -122,6 +122,23 @@ for variant, attrs, grp in runs:
             else:
                 rec.update(avoided_mean=None, avoided_se=None, p_better=None,
                            p_better_se=None)
+            # Costs: the mix's total public cost (same in every record),
+            # the region's tariff revenue (the world's: the sum of the
+            # regions' means), the cost per unit avoided (not for the
+            # baseline; empty where undefined).
+            kinds = [s(k) for k in g["cost_kind"][:]]
+            tot = kinds.index("total")
+            rev = [float(x) for x in g["tariff_revenue_mean"][:]]
+            rec.update(public_cost=float(g["public_cost_mean"][tot]),
+                       public_cost_se=float(g["public_cost_se"][tot]),
+                       tariff_revenue=(sum(rev) if region == "world" else rev[j]))
+            if "cost_per_avoided" in g:
+                cpa = float(g["cost_per_avoided"][()])
+                cse = float(g["cost_per_avoided_se"][()])
+                rec.update(cost_per_avoided=None if math.isnan(cpa) else cpa,
+                           cost_per_avoided_se=None if math.isnan(cse) else cse)
+            else:
+                rec.update(cost_per_avoided=None, cost_per_avoided_se=None)
             if variant is not None:
                 rec["variant"] = variant
                 vi = variants.index(variant)
@@ -134,7 +151,9 @@ for variant, attrs, grp in runs:
 
 numeric = ["shortfall_mean", "shortfall_se", "shortfall_p95", "shortfall_cvar95",
            "p_short", "p_short_se", "fraction_mean", "fraction_se",
-           "avoided_mean", "avoided_se", "p_better", "p_better_se"]
+           "avoided_mean", "avoided_se", "p_better", "p_better_se",
+           "public_cost", "public_cost_se", "tariff_revenue", "cost_per_avoided",
+           "cost_per_avoided_se"]
 text = open(out_path, encoding="utf-8", newline="").read()
 check("not-empty", len(text) > 0)
 
