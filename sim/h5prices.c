@@ -233,6 +233,69 @@ static int finish_streamed(hid_t d, const sf_results *res, int rank,
     return 0;
 }
 
+/* The producer coordinate: the ids of the producers that may exit. */
+static hid_t producer_coord(hid_t grp, const sf_model *m)
+{
+    const char **pid = calloc(m->n_exit, sizeof *pid);
+    hid_t d = -1;
+    for (size_t k = 0; pid != NULL && k < m->n_exit; k++)
+        pid[k] = m->sc->nodes[m->exit_nodes[k]].id;
+    if (pid != NULL)
+        d = sf_h5_coord_str(grp, "producer", m->n_exit, pid,
+                            "producer with a unit cost, which may exit");
+    free(pid);
+    return d;
+}
+
+/* The cost per unit of world shortfall avoided (non-baseline mixes). */
+static void put_cost_ratio(pw *w, const sf_policy_results *pr)
+{
+    const sf_scenario *sc = w->res->model->sc;
+    char u[600];
+    snprintf(u, sizeof u, "%s per %s", sc->currency,
+             sf_model_demand_unit(w->res->model));
+    put(w, "cost_per_avoided", H5T_NATIVE_DOUBLE, 0, NULL, NULL,
+        &pr->cost_ratio, u,
+        "public cost per unit of world shortfall avoided: mean of the "
+        "mix's minus the baseline's total public_cost over mean shortfall "
+        "avoided, paired trials (NaN: nothing avoided on average)",
+        false);
+    put(w, "cost_per_avoided_se", H5T_NATIVE_DOUBLE, 0, NULL, NULL,
+        &pr->cost_ratio_se, u,
+        "delta-method standard error of cost_per_avoided", false);
+}
+
+/* The per-trial variables: from the rows in memory, or the streamed
+ * datasets cut to the trials done and described. */
+static void put_trials(pw *w, const sf_policy_results *pr, hid_t trial,
+                       const hid_t *streamed)
+{
+    const sf_results *res = w->res;
+    size_t NP = sf_results_price_columns(res), n = res->n_done;
+    for (int v = 0; v < SF_H5P_VARS && w->ret == 0; v++) {
+        size_t first = var_first(res, v), cols = var_count(res, v);
+        if (cols == 0 && v >= 3)
+            continue;
+        hsize_t dims[3] = {n, 0, 0};
+        hid_t scales[3] = {trial, -1, -1};
+        int rank = 1 + var_axes(w, v, &dims[1], &scales[1]);
+        if (streamed != NULL && streamed[v] >= 0) {
+            w->ret = finish_streamed(streamed[v], res, rank, scales,
+                                     var_units(w, v), var_text[v]);
+            if (w->ret == 0 && PRICE_VAR(v))
+                w->ret = add_price_units(w->grp, var_name[v], res);
+            continue;
+        }
+        if (streamed != NULL)
+            continue;
+        for (size_t r = 0; r < n; r++)
+            for (size_t i = 0; i < cols; i++)
+                w->buf[r * cols + i] = pr->price[r * NP + first + i];
+        put(w, var_name[v], H5T_NATIVE_DOUBLE, rank, dims, scales, w->buf,
+            var_units(w, v), var_text[v], PRICE_VAR(v));
+    }
+}
+
 int sf_h5p_write(hid_t grp, const sf_results *res, size_t p, hid_t trial,
                  hid_t month, hid_t region, hid_t quantile, bool write_trials,
                  const hid_t *streamed)
@@ -274,21 +337,9 @@ int sf_h5p_write(hid_t grp, const sf_results *res, size_t p, hid_t trial,
         (kind = sf_h5_coord_str(grp, "cost_kind", SF_COST_COLUMNS,
                                 sf_cost_kind_names,
                                 "kind of intervention paid for ('total': "
-                                "all)")) < 0)
+                                "all)")) < 0 ||
+        (m->n_exit > 0 && (producer = producer_coord(grp, m)) < 0))
         goto out;
-    if (m->n_exit > 0) {
-        const char **pid = calloc(m->n_exit, sizeof *pid);
-        for (size_t k = 0; pid != NULL && k < m->n_exit; k++)
-            pid[k] = sc->nodes[m->exit_nodes[k]].id;
-        producer = pid == NULL ? -1
-                               : sf_h5_coord_str(grp, "producer", m->n_exit,
-                                                 pid,
-                                                 "producer with a unit cost, "
-                                                 "which may exit");
-        free(pid);
-        if (producer < 0)
-            goto out;
-    }
     w.com = com;
     w.kind = kind;
     w.producer = producer;
@@ -296,22 +347,8 @@ int sf_h5p_write(hid_t grp, const sf_results *res, size_t p, hid_t trial,
 
     for (int v = 0; v < SF_H5P_VARS; v++)
         put_stats(&w, pr, v, quantile);
-    /* The cost per unit of world shortfall avoided (non-baseline mixes). */
-    if (p > 0) {
-        char u[600];
-        snprintf(u, sizeof u, "%s per %s", sc->currency,
-                 sf_model_demand_unit(m));
-        put(&w, "cost_per_avoided", H5T_NATIVE_DOUBLE, 0, NULL, NULL,
-            &pr->cost_ratio, u,
-            "public cost per unit of world shortfall avoided: mean of the "
-            "mix's minus the baseline's total public_cost over mean "
-            "shortfall avoided, paired trials (NaN: nothing avoided on "
-            "average)",
-            false);
-        put(&w, "cost_per_avoided_se", H5T_NATIVE_DOUBLE, 0, NULL, NULL,
-            &pr->cost_ratio_se, u,
-            "delta-method standard error of cost_per_avoided", false);
-    }
+    if (p > 0)
+        put_cost_ratio(&w, pr);
 
     /* The fan chart, [month, commodity] and [quantile, month, commodity]. */
     hsize_t d2[2] = {T, C}, d3[3] = {SF_N_QUANTILES, T, C};
@@ -340,30 +377,8 @@ int sf_h5p_write(hid_t grp, const sf_results *res, size_t p, hid_t trial,
         "the indices nearest P * M^(2b/1000 - 1))",
         false);
 
-    if (write_trials) {
-        for (int v = 0; v < SF_H5P_VARS && w.ret == 0; v++) {
-            size_t first = var_first(res, v), cols = var_count(res, v);
-            if (cols == 0 && v >= 3)
-                continue;
-            hsize_t dims[3] = {n, 0, 0};
-            hid_t scales[3] = {trial, -1, -1};
-            int rank = 1 + var_axes(&w, v, &dims[1], &scales[1]);
-            if (streamed != NULL && streamed[v] >= 0) {
-                w.ret = finish_streamed(streamed[v], res, rank, scales,
-                                        var_units(&w, v), var_text[v]);
-                if (w.ret == 0 && PRICE_VAR(v))
-                    w.ret = add_price_units(grp, var_name[v], res);
-                continue;
-            }
-            if (streamed != NULL)
-                continue;
-            for (size_t r = 0; r < n; r++)
-                for (size_t i = 0; i < cols; i++)
-                    w.buf[r * cols + i] = pr->price[r * NP + first + i];
-            put(&w, var_name[v], H5T_NATIVE_DOUBLE, rank, dims, scales, w.buf,
-                var_units(&w, v), var_text[v], PRICE_VAR(v));
-        }
-    }
+    if (write_trials)
+        put_trials(&w, pr, trial, streamed);
 out:
     if (com >= 0)
         H5Dclose(com);
