@@ -5,12 +5,16 @@
 # file shortfall writes: --no-trials, merged shards, a shard, batches
 # (whole, --no-trials, a part, one variant), and files it cannot read,
 # which get one line and a non-zero exit, never a Python traceback.
+# First the frontier function on its own (tests/python/test_frontier.py).
 set -u
 sf=${SHORTFALL:-bin/shortfall}
 here=$(pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 . tests/cli/lib.bash
+
+# The cost-effectiveness frontier (notebooks/frontier.py) on hand-worked examples.
+/usr/bin/python3 tests/python/test_frontier.py
 
 is_png() { [ -s "$1" ] && [ "$(head -c 4 "$1" | tail -c 3)" = PNG ]; }
 # no_traceback NAME: the last command's output has no Python traceback.
