@@ -5,12 +5,16 @@
 # file shortfall writes: --no-trials, merged shards, a shard, batches
 # (whole, --no-trials, a part, one variant), and files it cannot read,
 # which get one line and a non-zero exit, never a Python traceback.
+# First the frontier function on its own (tests/python/test_frontier.py).
 set -u
 sf=${SHORTFALL:-bin/shortfall}
 here=$(pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 . tests/cli/lib.bash
+
+# The cost-effectiveness frontier (notebooks/frontier.py) on hand-worked examples.
+/usr/bin/python3 tests/python/test_frontier.py 2>&1 || echo "not ok frontier-script (exit $?)"
 
 is_png() { [ -s "$1" ] && [ "$(head -c 4 "$1" | tail -c 3)" = PNG ]; }
 # no_traceback NAME: the last command's output has no Python traceback.
@@ -21,12 +25,16 @@ expect notebook-execute 0 'report: .*r\.h5' -- tools/report "$tmp/r.h5" "$tmp/fi
 ok_if notebook-all-drawn "! grep -q 'not drawn' '$tmp/out'"
 
 # One fan chart per region of ree-magnets, the three comparison figures, a
-# price fan chart per commodity and price against shortfall.
+# price fan chart per commodity, price against shortfall and the cost frontier.
 for f in fan_CN fan_EU fan_JP fan_ROW fan_US ccdf avoided conditional \
-         price_concentrate price_oxide price_magnet price_shortfall; do
+         price_concentrate price_oxide price_magnet price_shortfall cost_frontier; do
   ok_if "notebook-figure-$f" "is_png '$tmp/fig/$f.png'"
 done
 ok_if notebook-headline-csv "[ -s '$tmp/fig/headline.csv' ] && grep -q '^coalition,' '$tmp/fig/headline.csv'"
+# The frontier's table: every mix, the baseline at (0, 0), a frontier flag.
+ok_if notebook-frontier-csv "head -1 '$tmp/fig/cost_frontier.csv' | grep -q ',on frontier\$' && \
+  grep -q '^baseline,0.0,0.0,0.0,0.0,' '$tmp/fig/cost_frontier.csv' && \
+  [ \$(grep -c ',True\$' '$tmp/fig/cost_frontier.csv') -ge 1 ] && [ \$(wc -l <'$tmp/fig/cost_frontier.csv') -eq 8 ]"
 # The executed notebook ran on Debian's python3, read this run's file, and has no error output.
 ok_if notebook-kernel "grep -q 'python:  /usr/bin/python3' '$tmp/fig/analysis.ipynb'"
 ok_if notebook-results-path "grep -q 'results: $tmp/r.h5' '$tmp/fig/analysis.ipynb'"
@@ -41,10 +49,10 @@ toy=scenarios/toy-magnets.yaml
 # --no-trials: everything but the figures that need per-trial rows, and one
 # line saying so.
 "$sf" run $toy -n 1500 --no-trials -o "$tmp/lean.h5" --progress never >/dev/null 2>&1
-expect report-no-trials 0 '^report: not drawn: ccdf.png, conditional.png and price_shortfall.png .*--no-trials' -- \
+expect report-no-trials 0 '^report: not drawn: ccdf.png, conditional.png, price_shortfall.png and cost_frontier.png .*--no-trials' -- \
   tools/report "$tmp/lean.h5" "$tmp/lean"
 ok_if report-no-trials-drawn "is_png '$tmp/lean/fan_US.png' && is_png '$tmp/lean/avoided.png' && [ -s '$tmp/lean/headline.csv' ]"
-ok_if report-no-trials-not-drawn "[ ! -e '$tmp/lean/ccdf.png' ] && [ ! -e '$tmp/lean/conditional.png' ] && [ ! -e '$tmp/lean/price_shortfall.png' ]"
+ok_if report-no-trials-not-drawn "[ ! -e '$tmp/lean/ccdf.png' ] && [ ! -e '$tmp/lean/conditional.png' ] && [ ! -e '$tmp/lean/price_shortfall.png' ] && [ ! -e '$tmp/lean/cost_frontier.png' ]"
 ok_if report-no-trials-price-fan "is_png '$tmp/lean/price_magnet.png'"
 ok_if report-no-trials-no-errors "! grep -q '\"output_type\": \"error\"' '$tmp/lean/analysis.ipynb'"
 # Relative paths are the caller's, not the repository's.
@@ -58,7 +66,26 @@ ok_if report-relative-paths-figures "is_png '$tmp/rel/fan_US.png'"
 expect report-merged 0 '\(a run\)' -- tools/report "$tmp/m.h5" "$tmp/merged"
 ok_if report-merged-figures "is_png '$tmp/merged/ccdf.png' && is_png '$tmp/merged/conditional.png' && is_png '$tmp/merged/avoided.png'"
 expect report-shard 0 'a shard: trials 1000:2500' -- tools/report "$tmp/s1.h5" "$tmp/shard"
-ok_if report-shard-figures "is_png '$tmp/shard/ccdf.png'"
+ok_if report-shard-figures "is_png '$tmp/shard/ccdf.png' && is_png '$tmp/shard/cost_frontier.png'"
+
+# A file written before the policy costs existed (the merged file without
+# them): everything but the cost frontier, and one line saying why.
+cp "$tmp/m.h5" "$tmp/old.h5"
+/usr/bin/python3 - "$tmp/old.h5" <<'PY'
+import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f:
+    for scenario in f.values():
+        for mix in scenario.values():
+            for k in [k for k in mix if k.startswith(("public_cost", "tariff_revenue", "cost_per_avoided"))]:
+                del mix[k]
+            if "cost_kind" in mix:
+                del mix["cost_kind"]
+PY
+expect report-no-costs 0 '^report: not drawn: cost_frontier.png \(the file has no policy costs' -- \
+  tools/report "$tmp/old.h5" "$tmp/old"
+no_traceback report-no-costs
+ok_if report-no-costs-figures "is_png '$tmp/old/ccdf.png' && [ ! -e '$tmp/old/cost_frontier.png' ]"
+ok_if report-no-costs-no-errors "! grep -q '\"output_type\": \"error\"' '$tmp/old/analysis.ipynb'"
 
 # Batches: a figure across the swept values, from the stored statistics.
 batch=examples/batches/toy-sweep.yaml
