@@ -199,7 +199,7 @@ install: all
 	if [ -x $(BIN)/shortfall-mpi ]; then install -m 755 $(BIN)/shortfall-mpi $(prefix)/bin/shortfall-mpi; fi
 	install -m 755 tools/report $(prefix)/share/shortfall/tools/report
 	ln -sf ../share/shortfall/tools/report $(prefix)/bin/shortfall-report
-	install -m 644 notebooks/*.ipynb notebooks/README.md $(prefix)/share/shortfall/notebooks/
+	install -m 644 notebooks/*.ipynb notebooks/*.py notebooks/README.md $(prefix)/share/shortfall/notebooks/
 	install -m 644 notebooks/figures/*.png $(prefix)/share/shortfall/notebooks/figures/
 	install -m 644 scenarios/*.yaml scenarios/README.md $(prefix)/share/shortfall/scenarios/
 	install -m 644 examples/batches/*.yaml $(prefix)/share/shortfall/examples/batches/
