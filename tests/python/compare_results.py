@@ -33,8 +33,9 @@ for name in sorted(set(da) & set(db)):
     x, y = da[name][()], db[name][()]
     if da[name].dtype != db[name].dtype or np.shape(x) != np.shape(y):
         diffs.append(f"{name}: type or shape")
-    elif isinstance(x, np.ndarray) and x.dtype.kind == "f":
-        if x.tobytes() != y.tobytes():
+    elif np.asarray(x).dtype.kind == "f":
+        # Bit for bit, NaN included (scalars too: cost_per_avoided).
+        if np.asarray(x).tobytes() != np.asarray(y).tobytes():
             diffs.append(f"{name}: values")
     elif not np.array_equal(x, y):
         diffs.append(f"{name}: values")
