@@ -250,17 +250,31 @@ def patch_message(path, dataset, mtype, patch):
     p += w
     end = p + chunk0
     hdr = 6 if flags & 0x04 else 4
-    while p + hdr <= end:
-        msize = int.from_bytes(buf[p + 1:p + 3], "little")
-        if buf[p] == mtype:
-            patch(buf, p + hdr, p)
-            buf[end:end + 4] = lookup3(bytes(buf[h:end])).to_bytes(4, "little")
-            with open(path, "r+b") as fh:
-                fh.write(buf)
-            return
-        p += hdr + msize
+    # The first chunk (from "OHDR"), then the continuation chunks its
+    # continuation messages (type 16: address, length) point to (from
+    # "OCHK"); each ends in its own checksum.  HDF5 moves a message to a
+    # continuation chunk when the first fills up.
+    chunks, conts = [(h, p, end)], []
+    while chunks:
+        start, p, end = chunks.pop(0)
+        while p + hdr <= end:
+            msize = int.from_bytes(buf[p + 1:p + 3], "little")
+            if buf[p] == mtype:
+                patch(buf, p + hdr, p)
+                buf[end:end + 4] = lookup3(bytes(buf[start:end])).to_bytes(4, "little")
+                with open(path, "r+b") as fh:
+                    fh.write(buf)
+                return
+            if buf[p] == 16:
+                a = int.from_bytes(buf[p + hdr:p + hdr + 8], "little")
+                n = int.from_bytes(buf[p + hdr + 8:p + hdr + 16], "little")
+                if buf[a:a + 4] == b"OCHK":
+                    conts.append((a, a + 4, a + n - 4))
+            p += hdr + msize
+        if not chunks:
+            chunks, conts = conts, []
     sys.exit(f"hostile.py: {dataset}: no message of type {mtype} in its "
-             "first chunk")
+             "object header")
 
 
 def breakheader(path, obj):
