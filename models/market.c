@@ -561,6 +561,10 @@ static void exit_and_restart(const sf_model *m, const sf_policy_plan *pp,
         const sf_node *nd = &m->sc->nodes[i];
         double r = sf_market_received_price(m, pp, w, i);
         if (!w->closed[i]) {
+            /* A month with nothing to produce (not yet built, or an
+             * outage) neither extends nor ends the run below cost. */
+            if (!(w->cap[i] * w->f[i] > 0.0))
+                continue;
             w->below[i] = r < nd->unit_cost ? w->below[i] + 1 : 0;
             if (w->below[i] >= nd->exit_after_months && pp->built[i]) {
                 w->closed[i] = true;

@@ -87,10 +87,10 @@ static double clamp01(double x)
 }
 
 /* Severity in [0, 1] for restrictions and outages; a rate >= 0 for
- * tariffs. */
+ * tariffs, and a capacity added >= 0 for surges. */
 static double shock_level(const sf_shock *s, double draw)
 {
-    if (s->kind == SF_SHOCK_TARIFF)
+    if (s->kind == SF_SHOCK_TARIFF || s->kind == SF_SHOCK_SURGE)
         return draw < 0.0 ? 0.0 : draw;
     return clamp01(draw);
 }

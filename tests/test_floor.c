@@ -167,6 +167,46 @@ Test(floor, a_surge_raises_capacity_and_lowers_the_price)
     cr_assert_float_eq(column(&f, 0, 0), P / 2.0, 1e-9 * P, "%.17g",
                        column(&f, 0, 0));
     fixture_free(&f);
+    /* Severity 3 (not capped at 1): four times the need, price P/4. */
+    yaml_of(yaml, sizeof yaml, 24,
+            "  - {id: mine, kind: mine, country: AU, output: metal, "
+            "capacity: 1200}\n",
+            "shocks:\n"
+            "  - {id: flood, kind: surge, nodes: [mine], severity: 3, "
+            "schedule: {start_month: 0, duration_months: 24}}\n");
+    fixture_load(&f, yaml);
+    fixture_run(&f, 1, 3, 1);
+    cr_assert_float_eq(column(&f, 0, 0), P / 4.0, 1e-9 * P, "%.17g",
+                       column(&f, 0, 0));
+    fixture_free(&f);
+}
+
+/* A project with a unit cost is not judged before it is online: built
+ * from month 30 (lead time 30), of the need beside a mine of the need, it
+ * sells at P/2 from then, below its cost 1.2 P, and closes after 12
+ * months online — from month 42, 6 months — not after 12 months of
+ * waiting at its starting price P (which would close it from month 12
+ * for good: 36 months). */
+Test(floor, a_project_is_judged_only_once_online)
+{
+    char yaml[4096];
+    fixture f;
+    yaml_of(yaml, sizeof yaml, 48,
+            "  - {id: mine, kind: mine, country: AU, output: metal, "
+            "capacity: 1200}\n",
+            "policies:\n"
+            "  - name: baseline\n"
+            "  - name: build\n"
+            "    interventions:\n"
+            "      - kind: new_capacity\n"
+            "        node: {id: new, kind: mine, country: US, output: metal, "
+            "capacity: 1200, unit_cost: 120}\n"
+            "        lead_time_months: {dist: fixed, value: 30}\n");
+    fixture_load(&f, yaml);
+    fixture_run(&f, 1, 3, 1);
+    cr_assert_eq(column(&f, 1, sf_results_closed_column(&f.res)), 6.0, "%g",
+                 column(&f, 1, sf_results_closed_column(&f.res)));
+    fixture_free(&f);
 }
 
 /* Lasting substitution (docs/model.md): z moves a fraction of the way to
