@@ -12,6 +12,7 @@
 # to 1e-6 for a sweep of parameter values; and conservation in every traced
 # month (with no rationed part within 1e-6 of the need left on record).
 # The checks are in tests/python/numpy_known_answers.py, which prints the
-# ok / not ok lines.  About 25 s (19 s of CPU).
+# ok / not ok lines.  About 20 s on the loaded 2-core machine (12 s before
+# the cases of issue 21).
 set -u
 exec /usr/bin/python3 tests/python/numpy_known_answers.py
