@@ -18,10 +18,14 @@ distributions agree, and means must agree within Monte Carlo error.
 
 Prints per mix and region (and the world) the mean cumulative shortfall,
 priced-out and rationed need and buyer cost, months active per shock and
-the world price index per commodity; --json gives these with standard
-errors (plus tariff paid, price_mean/price_peak and solver figures) as one
-JSON object; --trace prints trial 0 of every mix month by month (prices,
-supply, plans, orders, flows, quotas and premia, demand and stocks).
+the world price index per commodity, and the public cost; --json gives
+these with standard errors (plus tariff paid, price_mean/price_peak, the
+public cost by kind, tariff revenue per region, the cost per unit of
+shortfall avoided, months closed per producer with a unit cost, the need
+given up by lasting substitution, and solver figures) as one JSON object;
+--trace prints trial 0 of every mix month by month (prices, supply,
+plans, orders, flows, quotas and premia, demand and stocks, producers'
+state, the month's public cost by kind).
 Only Debian's python3 with python3-numpy and python3-yaml is needed.
 
 THE SOLVER (designed here, independently of shortfall's).  For one
@@ -130,6 +134,44 @@ b32567f) and follow it now:
     version put a supplier with output and no buyer at the floor P/M.)
 17. When vmax_g = 0 (the group's suppliers at the cap) the premium is 0
     and either inequality holds.
+
+Surges, exits, floors, lasting substitution and costs (docs/model.md,
+issue 21; written from the document alone, cross-checked since):
+
+18. Surge severity.  model.md gives a surge s >= 0 and scenarios.md "a
+    distribution >= 0", but scenarios.md also says, for severities in
+    general, that a fixed one must lie in [0, 1] and draws are clamped to
+    [0, 1].  Here a surge's level is clamped to >= 0 only (capacity x
+    (1 + s) for any s >= 0), like a tariff's rate; outages and
+    restrictions keep [0, 1].
+19. Lasting substitution and demand reduction on one node: the need is
+    N_j(t) (1 - share) z_t; substituted_cum counts N_j(t) (1 - share)
+    (1 - z_t), and the reduction's cost is on share x N_j(t) (the need
+    before the cut, before z).  The price that sets the target is the
+    node's receipt-weighted delivered price; a node that received nothing
+    but planned to pays the cap M P; one that planned nothing, P (as
+    "Prices paid"; the section on substitution names only the cap).
+20. Exits.  The run below the unit cost counts months open; the run above
+    it months closed (the months before closing were below, so no run
+    spans a closing).  At the end of month t an open producer whose run
+    below reaches exit_after_months is closed from t + 1 (t_c); a closed
+    one reopens from t + 1 once t - t_c + 1 >= restart_months and its run
+    above is >= 3 (this gives the document's months 12-35, and 25 months
+    for exit 5 / restart 10 over 40 months).  Both runs restart at 0 on
+    closing and on reopening.  A closed converter keeps its stocks, and a
+    closed producer may still sell its output stock.  A node that the mix
+    does not have never closes; a project with a unit cost that is not
+    yet online would be judged on its warm-start price (no scenario here
+    has one).
+21. Costs.  Capex parts that fall after the horizon (a lead time beyond
+    T) are not counted: the months 0 ... T-1 are.  subsidy_per_unit is
+    paid on production (what the project "produces"), not sales.  A
+    stockpile's refill costs its amount x the node's average delivered
+    price that month (the refill shares it with the need); holding is on
+    the end-of-month level, discounted with that month; the level left
+    after month T-1 is credited at P (1 + r)^(-T/12).  A floor pays
+    (F - p) on market and offtake sales while p < F.  Tariff revenue: a
+    buyer's tariffs go to its country if that country has a demand node.
 """
 import argparse
 import json
@@ -153,6 +195,10 @@ MOVE_TOL = 1e-9          # unfilled orders below this share of a buyer's
 RATION_TOL = 1e-6        # unmet (or rationed) need at most this share of
                          # the need counts as none (docs/model.md)
 CALM_TOL = 1e-6          # a price within this of the reference is calm
+UNBOUNDED = ("tariff", "surge")   # levels >= 0; other severities in [0, 1]
+COST_KINDS = ("stockpile", "offtake", "new_capacity", "recycling",
+              "demand_reduction", "price_floor")
+REOPEN_RUN = 3           # months in a row above unit cost before reopening
 
 
 # ---------------------------------------------------------------- loading
@@ -234,6 +280,12 @@ class Scenario:
         self.cap_mult = np.array([float(c.get("price_cap", 10)) for c in coms])
         self.dem_eps = [None if c.get("demand_elasticity") is None
                         else float(c["demand_elasticity"]) for c in coms]
+        # lasting substitution (elasticity, adjust_months, revert_months)
+        self.subst = [None if c.get("substitution") is None else
+                      (float(c["substitution"]["elasticity"]),
+                       float(c["substitution"]["adjust_months"]),
+                       float(c["substitution"]["revert_months"])) for c in coms]
+        self.discount = float(y.get("discount_rate", 0.03))
 
         # Nodes: the scenario's, then those that policies build (once each).
         raw_nodes = [(dict(n), -1) for n in y["nodes"]]
@@ -325,6 +377,13 @@ class Scenario:
                                     for d, _ in raw])
         self.release_price = np.array([float(d.get("release_price", 1.5))
                                        for d, _ in raw])
+        # producers that exit: unit cost (NaN: none), months below it
+        # before closing, months closed at least before reopening
+        self.unit_cost = np.array([float(d["unit_cost"]) if "unit_cost" in d
+                                   else np.nan for d, _ in raw])
+        self.exit_after = np.array([int(d.get("exit_after_months", 12))
+                                    for d, _ in raw])
+        self.restart = np.array([int(d.get("restart_months", 24)) for d, _ in raw])
         self.built_by = np.array([p for _, p in raw])
         self.n_nodes = n
 
@@ -415,7 +474,7 @@ class Scenario:
                     if (self.link_foreign[l] and (cs is None or self.link_com[l] in cs)
                             and inn(ct, im) and inn(cf, ex)):
                         links.append(l)
-            elif s["kind"] == "outage":
+            elif s["kind"] in ("outage", "surge"):
                 if "nodes" in s:
                     nodes = [self.node[x] for x in s["nodes"]]
                 else:
@@ -464,7 +523,10 @@ class Scenario:
                 shock_on=np.array([s["policy"] < 0 for s in self.shocks], bool),
                 hmult=np.ones(K), built=self.built_by < 0,
                 project={}, stock={}, offtake=[],
-                recycle=np.zeros(n), ramp=np.zeros(n), reduce=np.zeros(n))
+                recycle=np.zeros(n), ramp=np.zeros(n), reduce=np.zeros(n),
+                # costs (docs/model.md, "What policies cost") and floors
+                hold={}, rcost=np.zeros(n), dcost=np.zeros(n),
+                capex=np.zeros(n), subsidy=np.zeros(n), floor=np.zeros(n))
             for iv in pol.get("interventions") or []:
                 k = iv["kind"]
                 if k == "stockpile":
@@ -480,10 +542,12 @@ class Scenario:
                     ref = float(iv.get("refill_months", 0)) * month
                     rp = float(iv.get("release_price", self.release_price[j]))
                     d["stock"][j] = (init, cap, rel, ref, rp)
+                    d["hold"][j] = float(iv.get("holding_cost", 0.02))
                 elif k == "offtake":
                     b, s = self.node[iv["buyer"]], self.node[iv["supplier"]]
                     l = np.flatnonzero((self.link_from == s) & (self.link_to == b))
-                    d["offtake"].append((int(l[0]), float(iv["share"])))
+                    d["offtake"].append((int(l[0]), float(iv["share"]),
+                                         float(iv.get("premium", 0))))
                 elif k == "new_capacity":
                     i = self.node[iv["node"]["id"]]
                     d["built"] = d["built"].copy()
@@ -491,12 +555,18 @@ class Scenario:
                     d["project"][i] = (Dist(iv["lead_time_months"]),
                                        float(iv.get("ramp_months", 0)),
                                        float(iv.get("completion_probability", 1)))
+                    d["capex"][i] = float(iv.get("capex", 0))
+                    d["subsidy"][i] = float(iv.get("subsidy_per_unit", 0))
                 elif k == "recycling":
                     j = self.node[iv["node"]]
                     d["recycle"][j] = float(iv["share"])
                     d["ramp"][j] = float(iv.get("ramp_months", 0))
+                    d["rcost"][j] = float(iv.get("cost_per_unit", 0))
                 elif k == "demand_reduction":
                     d["reduce"][self.node[iv["node"]]] = float(iv["share"])
+                    d["dcost"][self.node[iv["node"]]] = float(iv.get("cost_per_unit", 0))
+                elif k == "price_floor":
+                    d["floor"][self.node[iv["node"]]] = float(iv["floor"])
                 elif k == "tariff":
                     d["shock_on"][self.shock[iv["id"]]] = True
                 elif k == "hazard_multiplier":
@@ -594,14 +664,16 @@ class Market:
         dpos[sc.demand] = np.arange(len(sc.demand))
         self.b_dpos = dpos[self.B]
         # offtake contracts of the mixes run: link positions, share per mix
-        offs = sorted({pos[l] for p in pols for l, _ in sc.pols[p]["offtake"]
+        offs = sorted({pos[l] for p in pols for l, _, _ in sc.pols[p]["offtake"]
                        if l in pos})
         self.off_pos = np.array(offs, int)
         self.off_share = np.zeros((len(pols), len(offs)))
+        self.off_prem = np.zeros((len(pols), len(offs)))     # premium, share of p
         for q, p in enumerate(pols):
-            for l, share in sc.pols[p]["offtake"]:
+            for l, share, prem in sc.pols[p]["offtake"]:
                 if l in pos:
                     self.off_share[q, offs.index(pos[l])] = share
+                    self.off_prem[q, offs.index(pos[l])] = prem
         self.nO = len(offs)
 
     # -- sums and maxima over each buyer's links
@@ -652,6 +724,9 @@ class Market:
         lo = np.empty((R, self.nG))
         at = np.empty((R, self.nG), int)
         for g, ls in enumerate(self.glinks):
+            if not len(ls):         # no link of the group in the mixes run
+                lo[:, g], at[:, g] = np.inf, 0
+                continue
             base = np.where(d.ordl[:, ls], a[:, ls] - v[:, g:g + 1], np.inf)
             lo[:, g] = base.min(axis=1)
             if arg:
@@ -685,7 +760,10 @@ class Market:
                 psi = np.take_along_axis(fl, gstar[:, None, :], axis=1)[:, 0, :]
         X = (x if psi is None else x * psi) @ self.Ifr
         Xs = np.where(X > 0, X, 1.0)
-        lnS = np.log(np.where(d.A > 0, d.A, 1.0)) + self.beta * np.minimum(u, 0)
+        # a floored supplier offers at max(p, F) (docs/model.md, "Price
+        # floors"): lf = ln(F/P), -inf without a floor
+        lnS = np.log(np.where(d.A > 0, d.A, 1.0)) + self.beta * np.minimum(
+            np.maximum(u, d.lf), 0)
         F = np.where(d.acts, lnS - np.log(Xs), 0.0)
         zu = u - F
         phu = np.where(d.acts, u - np.clip(zu, self.lo, self.hi), 0.0)
@@ -753,7 +831,7 @@ class Market:
         else:
             tot = Xs
         J = -dflow / tot[:, :, None]
-        J[:, self.ar_s, self.ar_s] += self.beta * (u < 0)
+        J[:, self.ar_s, self.ar_s] += self.beta * ((u < 0) & (u > d.lf))
         eye = np.eye(K)
         J = np.where(free[:, :, None], J, eye[None])
         if nG and up_v.any():
@@ -872,7 +950,8 @@ class Market:
         supplier and quota group not at a bound, |orders/limit - 1|; at a
         bound, how far the inequality there is violated."""
         X = m["X"]
-        Sp = d.A * np.minimum(1.0, np.exp(self.beta * np.minimum(u, 0)))
+        Sp = d.A * np.minimum(1.0, np.exp(self.beta * np.minimum(
+            np.maximum(u, d.lf), 0)))
         r = np.where(X > 0, X / np.where(Sp > 0, Sp, 1.0) - 1, -1.0)
         atlo = u <= self.lo + AT_BOUND
         athi = u >= self.hi - AT_BOUND
@@ -945,11 +1024,12 @@ class Market:
                               0.0)
         return filled_all, rounds
 
-    def clear(self, A, N, tau, gact, Q, u, v, off_share, st):
+    def clear(self, A, N, tau, gact, Q, u, v, off_share, st, lf):
         """Clears the commodity on R rows.  A [R,nS] supply, N [R,nB]
         planned purchases, tau [R,nL], gact [R,nG] quota in force, Q [R,nG]
-        quotas, u/v warm start (updated in place).  Returns flows and
-        prices per link and what each buyer ordered and gave up."""
+        quotas, u/v warm start (updated in place), lf [R,nS] ln(floor/P)
+        (-inf: no floor).  Returns flows and prices per link and what each
+        buyer ordered and gave up."""
         R, nL, nG = A.shape[0], self.nL, self.nG
         # Offtake first: share x A_i, scaled down to what the buyer plans,
         # the quota allows and the supplier has.
@@ -998,11 +1078,11 @@ class Market:
                     actg[:, h] &= ~drop_h
                     actg[:, g] &= ~(same & ~drop_h)
             d = Rows(A=Ap, N=Np, tau=tau, open=open_, ordl=ordl, acts=acts,
-                     actg=actg, Q=np.where(gact, Qp, 1.0))
+                     actg=actg, Q=np.where(gact, Qp, 1.0), lf=lf)
             v[:] = np.where(actg, v, 0.0)
             u[:], v[:] = self.project(d, u, v)
         else:
-            d = Rows(A=Ap, N=Np, tau=tau, open=open_, ordl=ordl, acts=acts)
+            d = Rows(A=Ap, N=Np, tau=tau, open=open_, ordl=ordl, acts=acts, lf=lf)
         iters, err = np.zeros(R, int), np.zeros(R)
         if R and (acts.any() or (nG and actg.any())):
             u[:], v[:], iters, err, m = self.solve(d, u, v, st)
@@ -1042,6 +1122,19 @@ class Model:
         kinds = [s["kind"] for s in sc.shocks]
         self.tarf = [k for k, s in enumerate(kinds) if s == "tariff"]
         self.outg = [k for k, s in enumerate(kinds) if s == "outage"]
+        self.surg = [k for k, s in enumerate(kinds) if s == "surge"]
+        # lasting substitution of each demand node's input commodity
+        sub = [sc.subst[sc.input[j]] for j in dem]
+        self.sub_on = np.array([x is not None for x in sub], bool)
+        self.sub_e, self.sub_a, self.sub_r = (
+            np.array([x[i] if x is not None else 1.0 for x in sub]) for i in range(3))
+        # producers that may exit (a unit cost)
+        self.exitn = np.flatnonzero(~np.isnan(sc.unit_cost) & (sc.kind != 3))
+        # the region of each node (-1: its country has no demand node), for
+        # tariff revenue
+        self.node_region = np.array([sc.regions.index(c) if c in sc.regions else -1
+                                     for c in sc.country], int)
+        self.q = (1 + sc.discount) ** (-1 / 12)     # monthly discount factor
         self.tl = np.unique(np.concatenate([sc.shocks[k]["links"] for k in self.tarf]
                                            + [np.zeros(0, int)]))
         self.ref = self.reference()
@@ -1072,11 +1165,18 @@ class Model:
             is_proj[q, list(d["project"])] = True
         x["is_proj"] = is_proj
         x["base_cap"] = np.where(x["built"] & ~is_proj, sc.cap_month, 0.0)
+        x["floor"] = per(lambda d: d["floor"])
+        x["hold"] = per(lambda d: np.array([d["hold"].get(j, 0.0) for j in dem]))
+        x["rcost"] = per(lambda d: d["rcost"][dem])
+        x["dcost"] = per(lambda d: d["dcost"][dem])
+        x["capex"] = per(lambda d: d["capex"])
+        x["subsidy"] = per(lambda d: d["subsidy"])
         return x
 
     def rows(self, N):
         rs = {k: np.repeat(v, N, axis=0) for k, v in self.mixes().items()}
-        off = [np.repeat(m.off_share, N, axis=0) for m in self.markets]
+        off = [(np.repeat(m.off_share, N, axis=0), np.repeat(m.off_prem, N, axis=0))
+               for m in self.markets]
         return rs, off
 
     def init_state(self, rs, u0, v0, hist0):
@@ -1089,7 +1189,15 @@ class Model:
             inv=np.tile(self.inv_size, (R, 1)),
             sp=np.where(rs["has_sp"], rs["sp_init"], 0.0),
             calm=np.ones((R, self.D), bool),      # month -1 counts as calm
-            u=u0, v=v0, Q=np.zeros((R, self.G)), hist=hist0)
+            u=u0, v=v0, Q=np.zeros((R, self.G)), hist=hist0,
+            # producers that exit: closed now, months in a row below (open)
+            # or above (closed) the unit cost, month of closing
+            closed=np.zeros((R, sc.n_nodes), bool),
+            below=np.zeros((R, sc.n_nodes), int),
+            above=np.zeros((R, sc.n_nodes), int),
+            closed_at=np.zeros((R, sc.n_nodes), int),
+            # lasting substitution: the factor z and last month's price paid
+            zsub=np.ones((R, self.D)), pbar=np.zeros((R, self.D)))
 
     def recycled_share(self, rs, t):
         r = rs["rramp"]
@@ -1145,6 +1253,14 @@ class Model:
         err = np.zeros(R)
         exc = np.zeros(R)
         rounds = np.zeros(R, int)
+        n = sc.n_nodes
+        p_node = np.zeros((R, n))           # each producer's price
+        prod_n = np.zeros((R, n))           # production
+        sold_n = np.zeros((R, n))           # market and offtake sales
+        pbar_d = np.zeros((R, Dn))          # demand nodes' average price paid
+        prem_cost = np.zeros(R)             # offtake premia paid by the state
+        floor_pay = np.zeros(R)             # price-floor payments
+        tarrev = np.zeros((R, len(sc.regions)))
         trace = [] if tr is not None else None
         for ci, mk in enumerate(self.markets):
             S_, B_ = mk.S, mk.B
@@ -1161,6 +1277,10 @@ class Model:
                 fc = fc.copy()
                 fc[:, conv] = prod
             A = fc + st["out_stock"][:, S_]
+            prod_n[:, S_] = fc
+            # price floors: the supplier offers at max(p, F)
+            F = rs["floor"][:, S_]
+            lf = np.where(F > 0, np.log(np.where(F > 0, F, 1.0) / mk.P), -np.inf)
             # planned purchases
             N = np.empty((R, mk.nB))
             if mk.b_dem.any():
@@ -1173,7 +1293,7 @@ class Model:
             gi = mk.gids
             tau = ex["tau"][:, mk.L]
             r = mk.clear(A, N, tau, ex["gact"][:, gi], st["Q"][:, gi],
-                         st["u"][ci], st["v"][ci], off[ci], acc)
+                         st["u"][ci], st["v"][ci], off[ci][0], acc, lf)
             o, mf = r["off"], r["mkt"]
             flow = o + mf
             pre_l = mf * r["pre_m"] + o * r["pre_o"]
@@ -1184,6 +1304,17 @@ class Model:
             shipped = flow @ mk.Ifr
             st["out_stock"][:, S_] = np.minimum(sc.stock_cap[S_],
                                                 np.maximum(0.0, A - shipped))
+            p_node[:, S_], sold_n[:, S_] = r["p"], shipped
+            # the state pays F - p on every unit sold while p < F, and the
+            # premium x the supplier's price on what a contract ships
+            floor_pay += (np.maximum(0.0, F - r["p"]) * shipped).sum(axis=1)
+            if mk.nO:
+                prem_cost += (off[ci][1] * o[:, mk.off_pos]
+                              * r["p"][:, mk.fr[mk.off_pos]]).sum(axis=1)
+            # tariffs paid by the buyers of each region (converters too)
+            reg_b = self.node_region[B_]
+            for x in np.flatnonzero(reg_b >= 0):
+                tarrev[:, reg_b[x]] += tar_b[:, x]
             if mk.b_conv.any():
                 st["conv_recv"][:, B_[mk.b_conv]] = recv_b[:, mk.b_conv]
             if mk.b_dem.any():
@@ -1196,6 +1327,8 @@ class Model:
             # plan: the reference price (weight 0 in the index)
             pbar = np.where(recv_b > 0, cost_b / np.where(recv_b > 0, recv_b, 1.0),
                             np.where(N > 0, mk.M * mk.P, mk.P))
+            if mk.b_dem.any():
+                pbar_d[:, mk.b_dpos[mk.b_dem]] = pbar[:, mk.b_dem]
             W = N.sum(axis=1)
             idx[:, mk.c] = np.where(W > 0, (N * pbar).sum(axis=1) / np.where(
                 W > 0, W, 1.0), mk.P)
@@ -1244,7 +1377,10 @@ class Model:
         st["calm"] = ~rflag & (ppre <= self.Pd * (1 + CALM_TOL))
         out = dict(short=short, po=po, ra=ra, need=need,
                    cost=cost - self.Pd * recv, tariff=tar, idx=idx, gflow=gflow,
-                   iters=it_sum, itmax=it_max, err=err, exc=exc, rounds=rounds)
+                   iters=it_sum, itmax=it_max, err=err, exc=exc, rounds=rounds,
+                   p_node=p_node, prod=prod_n, sold=sold_n, pbar=pbar_d,
+                   prem_cost=prem_cost, floor_pay=floor_pay, tarrev=tarrev,
+                   refill_sp=e_sp)
         if trace is not None:
             out["trace"] = trace
             out["demand"] = {k: v[tr] for k, v in dict(
@@ -1315,7 +1451,7 @@ class Model:
         for k, s in enumerate(sc.shocks):
             if s["scheduled"]:
                 v = s["level"].sample(rng, N)
-                sched_level[:, k] = rep(np.maximum(v, 0) if s["kind"] == "tariff"
+                sched_level[:, k] = rep(np.maximum(v, 0) if s["kind"] in UNBOUNDED
                                         else np.clip(v, 0, 1))
 
         ref = self.ref
@@ -1335,7 +1471,10 @@ class Model:
                    psum=np.zeros((R, self.C)), pmax=np.full((R, self.C), -np.inf),
                    active=np.zeros((R, K)), iters=np.zeros(R),
                    itmax=np.zeros(R, int), err=np.zeros(R),
-                   exc=np.zeros(R), rounds=np.zeros(R, int))
+                   exc=np.zeros(R), rounds=np.zeros(R, int),
+                   subst=np.zeros((R, Dn)), closed=np.zeros((R, len(self.exitn))),
+                   pcost=np.zeros((R, len(COST_KINDS))),
+                   tarrev=np.zeros((R, len(sc.regions))))
         noisy = self.vol > 0
         tr = [q * N for q in range(P)] if trace else None
         months = [[] for _ in range(P)]
@@ -1378,7 +1517,7 @@ class Model:
                         dur[hit] = np.clip(c_round(s["duration"].sample(
                             rng, len(hit))), 1, T)
                         x = s["level"].sample(rng, len(hit))
-                        v[hit] = (np.maximum(x, 0) if s["kind"] == "tariff"
+                        v[hit] = (np.maximum(x, 0) if s["kind"] in UNBOUNDED
                                   else np.clip(x, 0, 1))
                         ep_end[:, k] = np.where(new, t + rep(dur), ep_end[:, k])
                         lvl[:, k] = np.where(new, rep(v), lvl[:, k])
@@ -1389,6 +1528,8 @@ class Model:
             f = np.ones((R, n))
             for k in self.outg:
                 f[:, sc.shocks[k]["nodes"]] *= (1 - sev[:, k])[:, None]
+            for k in self.surg:
+                f[:, sc.shocks[k]["nodes"]] *= (1 + sev[:, k])[:, None]
             # quotas fixed at onset from the last twelve months' group flows
             if self.G:
                 gk = self.gshock
@@ -1408,16 +1549,77 @@ class Model:
             for i, (comp, lead, ramp) in proj.items():
                 x = np.clip((t - lead + 1) / max(1.0, ramp), 0, 1)
                 cap[:, i] = np.where(is_proj[:, i] & comp, sc.cap_month[i] * x, cap[:, i])
+            # a closed producer has no capacity (and a closed converter so
+            # plans no input)
+            cap = np.where(st["closed"], 0.0, cap)
             z = np.ones(Dn)
             if noisy.any():
                 zz = rng.standard_normal((N, Dn))
                 z = rep(np.where(noisy, np.exp(self.vol * zz - self.vol ** 2 / 2), 1.0))
-            need = self.need_base[t] * z * (1 - rs["reduce"])
+            need_pre = self.need_base[t] * z          # before demand reduction
+            need_red = need_pre * (1 - rs["reduce"])
+            # Lasting substitution: from month 1, z moves 1/a of the way
+            # towards a lower target min(1, (Pbar_{t-1}/P)^-e), 1/r towards
+            # a higher one.
+            if t > 0 and self.sub_on.any():
+                zs = st["zsub"]
+                tgt = np.minimum(1.0, (st["pbar"] / self.Pd) ** -self.sub_e)
+                zs = np.where(tgt < zs, zs + (tgt - zs) / self.sub_a,
+                              zs + (tgt - zs) / self.sub_r)
+                st["zsub"] = np.where(self.sub_on, zs, 1.0)
+            need = need_red * st["zsub"]
             ex = dict(f=f, cap=cap, tau=tau, gact=gact, need=need,
                       recycled=need * self.recycled_share(rs, t))
 
             # 2.-3. Markets and demand.
             out = self.month(t, st, ex, rs, off, acc, tr)
+            st["pbar"] = out["pbar"]
+            res["subst"] += need_red - need
+
+            # Public costs of the month, discounted to month 0.
+            disc = self.q ** t
+            pc = np.zeros((R, len(COST_KINDS)))
+            sp_cost = (rs["hold"] * self.Pd / 12 * st["sp"]
+                       + out["refill_sp"] * out["pbar"]).sum(axis=1)
+            if t == 0:
+                sp_cost += (np.where(rs["has_sp"], rs["sp_init"], 0.0)
+                            * self.Pd).sum(axis=1)
+            pc[:, 0] = sp_cost
+            pc[:, 1] = out["prem_cost"]
+            for i, (comp, lead, ramp) in proj.items():
+                yearly = sc.capacity[i]
+                pay = np.where(lead > 0, np.where(t < lead, yearly / np.maximum(lead, 1), 0.0),
+                               yearly if t == 0 else 0.0)
+                pc[:, 2] += is_proj[:, i] * (rs["capex"][:, i] * pay
+                                             + rs["subsidy"][:, i] * out["prod"][:, i])
+            pc[:, 3] = (rs["rcost"] * ex["recycled"]).sum(axis=1)
+            pc[:, 4] = (rs["dcost"] * rs["reduce"] * need_pre).sum(axis=1)
+            pc[:, 5] = out["floor_pay"]
+            res["pcost"] += disc * pc
+            res["tarrev"] += disc * out["tarrev"]
+            closed_now = st["closed"].copy()
+
+            # Producers that exit: the price received (the world index of
+            # the output while closed), at least the floor, against the unit
+            # cost; closed from the month after exit_after_months below it,
+            # open again from the month after restart_months closed and
+            # REOPEN_RUN months above it.
+            if len(self.exitn):
+                xi = self.exitn
+                clo = st["closed"][:, xi]
+                res["closed"] += clo
+                prc = np.where(clo, out["idx"][:, sc.output[xi]], out["p_node"][:, xi])
+                prc = np.maximum(prc, rs["floor"][:, xi])
+                c_ = sc.unit_cost[xi]
+                below = np.where(~clo & (prc < c_), st["below"][:, xi] + 1, 0)
+                above = np.where(clo & (prc > c_), st["above"][:, xi] + 1, 0)
+                shut = ~clo & (below >= sc.exit_after[xi]) & rs["built"][:, xi]
+                reopen = clo & (t - st["closed_at"][:, xi] + 1 >= sc.restart[xi]) & (
+                    above >= REOPEN_RUN)
+                st["closed"][:, xi] = (clo & ~reopen) | shut
+                st["closed_at"][:, xi] = np.where(shut, t + 1, st["closed_at"][:, xi])
+                st["below"][:, xi] = np.where(shut | reopen, 0, below)
+                st["above"][:, xi] = np.where(shut | reopen, 0, above)
             if self.G:
                 st["hist"][:, :, t % 12] = out["gflow"]
             for k_ in ("short", "po", "ra", "cost", "tariff", "need"):
@@ -1435,9 +1637,21 @@ class Model:
                         month=t,
                         active=[sc.shock_ids[k] for k in range(K) if active[tr[q], k]],
                         commodities={e[q]["commodity"]: e[q] for e in out["trace"]},
-                        demand={sc.node_ids[j]: {k_: float(v[q, x])
-                                                 for k_, v in out["demand"].items()}
-                                for x, j in enumerate(sc.demand)}))
+                        demand={sc.node_ids[j]: dict(
+                            {k_: float(v[q, x]) for k_, v in out["demand"].items()},
+                            substituted=float((need_red - need)[tr[q], x]),
+                            z_substitution=float(st["zsub"][tr[q], x]))
+                                for x, j in enumerate(sc.demand)},
+                        producers={sc.node_ids[i]: dict(
+                            closed=bool(closed_now[tr[q], i]),
+                            price=float(out["p_node"][tr[q], i]),
+                            production=float(out["prod"][tr[q], i]),
+                            sold=float(out["sold"][tr[q], i]),
+                            capacity_factor=float(f[tr[q], i]))
+                            for i in range(n) if sc.kind[i] != 3},
+                        public_cost=dict(zip(COST_KINDS, map(float, (disc * pc)[tr[q]])))))
+        # the stockpile left at the horizon, credited at P from month T
+        res["pcost"][:, 0] -= self.q ** T * (st["sp"] * self.Pd).sum(axis=1)
         res["pmean"] = res["psum"] / T
         res["forced"] = acc["forced"]
         shaped = {k: (v.reshape((P, N) + v.shape[1:]) if isinstance(v, np.ndarray)
@@ -1456,6 +1670,23 @@ def mean_se(x):
 
 def ms(m, s):
     return dict(mean=float(m), se=float(s))
+
+
+def cost_per_avoided(dC, dS):
+    """R = mean(dC) / mean(dS) over paired trials and its delta-method
+    standard error (docs/model.md, "What policies cost"); NaN where the mix
+    avoids nothing on average."""
+    n = len(dC)
+    mC, mS = dC.mean(), dS.mean()
+    if not mS > 0:
+        return dict(mean=float("nan"), se=float("nan"))
+    r = mC / mS
+    if n < 2:
+        return dict(mean=float(r), se=0.0)
+    vC, vS = dC.var(ddof=1), dS.var(ddof=1)
+    cov = ((dC - mC) * (dS - mS)).sum() / (n - 1)
+    var = max(0.0, vC - 2 * r * cov + r * r * vS)
+    return dict(mean=float(r), se=float(math.sqrt(var / (n * mS * mS))))
 
 
 def by_region_world(sc, x):
@@ -1553,6 +1784,24 @@ def main(argv=None):
         km, ks = mean_se(res["pmax"][q])
         po["price_mean"] = {c: ms(pm[i], ps[i]) for i, c in enumerate(sc.com_ids)}
         po["price_peak"] = {c: ms(km[i], ks[i]) for i, c in enumerate(sc.com_ids)}
+        po["substituted_cum_region"], po["substituted_cum_world"] = by_region_world(
+            sc, res["subst"][q])
+        # public cost by kind and in total, tariff revenue per region,
+        # months closed per producer with a unit cost
+        pcost = res["pcost"][q]
+        tot = pcost.sum(axis=1)
+        cm, cs = mean_se(np.concatenate([pcost, tot[:, None]], axis=1))
+        po["public_cost"] = {k: ms(cm[i], cs[i])
+                             for i, k in enumerate(COST_KINDS + ("total",))}
+        rm_, rs_ = mean_se(res["tarrev"][q])
+        po["tariff_revenue"] = {g: ms(rm_[i], rs_[i]) for i, g in enumerate(sc.regions)}
+        xm, xs = mean_se(res["closed"][q])
+        po["closed_months"] = {sc.node_ids[i]: ms(xm[k], xs[k])
+                               for k, i in enumerate(model.exitn)}
+        if q > 0:
+            po["cost_per_avoided"] = cost_per_avoided(
+                tot - res["pcost"][0].sum(axis=1),
+                res["short"][0].sum(axis=1) - res["short"][q].sum(axis=1))
         po["solver"] = solver(q)
         out["policies"][sc.pol_names[p]] = po
     if a.json:

@@ -797,6 +797,359 @@ def order():
     c.done()
 
 
+# ------------------------------------------- exits, floors, surges, costs
+
+def exits(tag, T=48, exit_after=None, restart=None, P=1.0, N=100.0, cost=0.8):
+    """One mine of twice the need sells at P/2; with a unit cost of 0.8 P
+    it closes after exit_after months (12) below it, stays closed
+    restart months (24; at least 3, the months in a row above the cost
+    that reopening needs) — the price it would sell at is the world
+    index, the cap M P, while nothing is received — then reopens, and so on:
+    shortfall N in every closed month (docs/model.md, "Known answers":
+    months 12-35 over 48 months; 25 months for 5 / 10 over 40)."""
+    keys = ""
+    if exit_after is not None:
+        keys += f", exit_after_months: {exit_after}"
+    if restart is not None:
+        keys += f", restart_months: {restart}"
+    text = f"""name: ka-exit
+horizon_months: {T}
+commodities:
+  - {{id: ore, unit: t, price: {P}}}
+nodes:
+  - {{id: mine, kind: mine, country: AU, output: ore, capacity: {24 * N},
+     unit_cost: {cost * P}{keys}}}
+  - {{id: user, kind: demand, country: US, input: ore, demand: {12 * N}}}
+"""
+    # open e months, closed r (at least 3: the months above the cost
+    # that reopening needs), open e, ...
+    e, r = exit_after or 12, max(3, 24 if restart is None else restart)
+    closed, t = set(), 0
+    while t < T:
+        t += e
+        closed.update(range(t, min(T, t + r)))
+        t += r
+    months = trace(f"exit-{tag}", text)["baseline"]["months"]
+    c = Case(f"exit-{tag}")
+    for m in months:
+        t = m["month"]
+        c.true(f"month {t} closed {m['producers']['mine']['closed']}, want {t in closed}",
+               m["producers"]["mine"]["closed"] == (t in closed))
+        c.eq(f"month {t} shortfall", m["demand"]["user"]["shortfall"],
+             N if t in closed else 0.0)
+        if t not in closed:
+            c.eq(f"month {t} price", m["producers"]["mine"]["price"], P / 2)
+    out = run(f"exit-{tag}", text, "-n", "2", "--json")["policies"]["baseline"]
+    c.eq("closed_months", out["closed_months"]["mine"]["mean"], len(closed))
+    c.eq("shortfall", out["shortfall_cum_world"]["mean"], N * len(closed))
+    c.done()
+    return len(closed)
+
+
+def floor_one(tag, T=24, P=1.0, N=100.0, M=10.0, F=1.0):
+    """The same mine with a floor F >= P: it offers all it has, stays open,
+    the price falls to P/M and the state pays (F - P/M) N a month (at a
+    zero discount rate: (F - P/M) N T; docs/model.md)."""
+    text = f"""name: ka-floor
+horizon_months: {T}
+discount_rate: 0
+commodities:
+  - {{id: ore, unit: t, price: {P}, price_cap: {M}}}
+nodes:
+  - {{id: mine, kind: mine, country: AU, output: ore, capacity: {24 * N},
+     unit_cost: {0.8 * P}}}
+  - {{id: user, kind: demand, country: US, input: ore, demand: {12 * N}}}
+policies:
+  - name: baseline
+  - name: floor
+    interventions:
+      - {{kind: price_floor, node: mine, floor: {F * P}}}
+"""
+    months = trace(f"floor-{tag}", text)["floor"]["months"]
+    c = Case(f"floor-{tag}")
+    for m in months:
+        t = m["month"]
+        c.true(f"month {t} closed", not m["producers"]["mine"]["closed"])
+        c.eq(f"month {t} price", m["producers"]["mine"]["price"], P / M)
+        c.eq(f"month {t} floor payment", m["public_cost"]["price_floor"],
+             (F * P - P / M) * N)
+    out = run(f"floor-{tag}", text, "-n", "2", "--json")["policies"]["floor"]
+    c.eq("price_floor cost", out["public_cost"]["price_floor"]["mean"],
+         (F * P - P / M) * N * T)
+    c.eq("total cost", out["public_cost"]["total"]["mean"], (F * P - P / M) * N * T)
+    c.eq("shortfall", out["shortfall_cum_world"]["mean"], 0.0)
+    c.done()
+
+
+def floor_rival(tag, sigma=3.0, M=10.0, N=100.0, P=1.0, T=20, cost=0.4):
+    """Two mines of the need each (equal weights), a floor of P on one:
+    it offers all it has at any price, so its price falls to P/M; the
+    rival's price p solves s(p) = p/P, s = p^-sigma / (p^-sigma +
+    (P/M)^-sigma) its share of the orders (N s = what it offers, N p/P).
+    With a unit cost of 0.4 P above p the rival closes in month 12
+    (docs/model.md, "Price floors"); then the floored mine sells N."""
+    text = f"""name: ka-floor-rival
+horizon_months: {T}
+discount_rate: 0
+commodities:
+  - {{id: ore, unit: t, price: {P}, price_cap: {M}, substitution_elasticity: {sigma}}}
+nodes:
+  - {{id: us_mine, kind: mine, country: US, output: ore, capacity: {12 * N}}}
+  - {{id: rival, kind: mine, country: AU, output: ore, capacity: {12 * N},
+     unit_cost: {cost * P}}}
+  - {{id: user, kind: demand, country: US, input: ore, demand: {12 * N}}}
+policies:
+  - name: baseline
+  - name: floor
+    interventions:
+      - {{kind: price_floor, node: us_mine, floor: {P}}}
+"""
+    lo, hi = 1 / M, 1.0               # s(p) - p falls in p
+    for _ in range(200):
+        x = (lo + hi) / 2
+        s_ = x ** -sigma / (x ** -sigma + M ** sigma)
+        lo, hi = (x, hi) if s_ > x else (lo, x)
+    p = (lo + hi) / 2
+    pol = trace(f"floor-rival-{tag}", text)
+    c = Case(f"floor-rival-{tag}")
+    c.true("the rival's price must be below its cost", p < cost)
+    for m in pol["baseline"]["months"]:
+        t = m["month"]
+        c.eq(f"baseline month {t} price", m["producers"]["rival"]["price"], P / 2)
+        c.true(f"baseline month {t} rival closed", not m["producers"]["rival"]["closed"])
+    for m in pol["floor"]["months"]:
+        t = m["month"]
+        pr = m["producers"]
+        c.eq(f"month {t} floored price", pr["us_mine"]["price"], P / M)
+        c.true(f"month {t} rival closed: {pr['rival']['closed']}",
+               pr["rival"]["closed"] == (t >= 12))
+        sold = N * (1 - p) if t < 12 else N
+        if t < 12:
+            c.eq(f"month {t} rival price", pr["rival"]["price"], P * p)
+            c.eq(f"month {t} rival sold", pr["rival"]["sold"], N * p)
+        c.eq(f"month {t} floored mine sold", pr["us_mine"]["sold"], sold)
+        c.eq(f"month {t} floor payment", m["public_cost"]["price_floor"],
+             (P - P / M) * sold)
+        c.eq(f"month {t} shortfall", m["demand"]["user"]["shortfall"], 0.0)
+    c.done()
+
+
+def surge(tag, s, N=100.0, P=1.0):
+    """A surge of severity s on a mine of the need: capacity x (1 + s),
+    price P/(1 + s) (s = 1 halves it, docs/model.md; model.md gives
+    s >= 0 for surges, so s = 3 is a quarter)."""
+    text = f"""name: ka-surge
+horizon_months: 4
+commodities:
+  - {{id: ore, unit: t, price: {P}}}
+nodes:
+  - {{id: mine, kind: mine, country: AU, output: ore, capacity: {12 * N}}}
+  - {{id: user, kind: demand, country: US, input: ore, demand: {12 * N}}}
+shocks:
+  - {{id: flood, kind: surge, nodes: [mine], severity: {s},
+     schedule: {{start_month: 1, duration_months: 2}}}}
+"""
+    months = trace(f"surge-{tag}", text)["baseline"]["months"]
+    c = Case(f"surge-{tag}")
+    for m in months:
+        t = m["month"]
+        on = 1 <= t <= 2
+        pr = m["producers"]["mine"]
+        c.eq(f"month {t} capacity factor", pr["capacity_factor"], 1 + s if on else 1.0)
+        c.eq(f"month {t} price", pr["price"], P / (1 + s) if on else P)
+        c.eq(f"month {t} sold", pr["sold"], N)
+    c.done()
+
+
+def substitution(tag, e, a, r, M=10.0, N=100.0, P=2.0, D=8, T=14):
+    """Lasting substitution under a total outage of D months from month 0:
+    nothing is received, the price paid is the cap, the target M^-e, and
+    z_t = Tg + (1 - Tg)(1 - 1/a)^t (docs/model.md).  After the outage a
+    mine of the need sells N z at the price z P (below P): the target is
+    1 and z moves 1/r of the way back each month (a price of z P, or P/M
+    if that is higher).  Need N z, substituted N (1 - z)."""
+    text = f"""name: ka-substitution
+horizon_months: {T}
+commodities:
+  - {{id: ore, unit: t, price: {P}, price_cap: {M},
+     substitution: {{elasticity: {e}, adjust_months: {a}, revert_months: {r}}}}}
+nodes:
+  - {{id: mine, kind: mine, country: AU, output: ore, capacity: {12 * N}}}
+  - {{id: user, kind: demand, country: US, input: ore, demand: {12 * N}}}
+shocks:
+  - {{id: out, kind: outage, nodes: [mine], severity: 1,
+     schedule: {{start_month: 0, duration_months: {D}}}}}
+"""
+    months = trace(f"substitution-{tag}", text)["baseline"]["months"]
+    c = Case(f"substitution-{tag}")
+    tg = M ** -e
+    z, total = 1.0, 0.0
+    for m in months:
+        t = m["month"]
+        if t >= 1:
+            z = z + (tg - z) / a if t <= D else z + (1 - z) / r
+        if t <= D:
+            c.eq(f"month {t} closed form", z, tg + (1 - tg) * (1 - 1 / a) ** t)
+        d = m["demand"]["user"]
+        c.eq(f"month {t} z", d["z_substitution"], z)
+        c.eq(f"month {t} need", d["need"], N * z)
+        c.eq(f"month {t} substituted", d["substituted"], N * (1 - z))
+        total += N * (1 - z)
+        if t >= D:
+            c.eq(f"month {t} price", m["producers"]["mine"]["price"], P * max(z, 1 / M))
+    out = run(f"substitution-{tag}", text, "-n", "2", "--json")["policies"]["baseline"]
+    c.eq("substituted_cum", out["substituted_cum_world"]["mean"], total)
+    c.done()
+
+
+def costs(tag, r, T=24, N=100.0, P=3.0):
+    """docs/model.md, "What policies cost" (tests/test_costs.c): a
+    stockpile of V never drawn nor refilled costs P V (1 - q^T) + h P V /
+    12 (1 - q^T)/(1 - q), q = (1 + r)^(-1/12) (h P V T / 12 at r = 0);
+    capex K over a fixed lead time L costs K/L (1 - q^L)/(1 - q), and a
+    subsidy c per unit of a mine producing (t - L + 1)/ramp of its
+    capacity; recycling a share s at cost c costs c s N per month,
+    cutting demand by s likewise; an offtake of share k on a mine of 2 N
+    a year ships 2 k N at the price (N - 2kN)/(2N - 2kN) P, and the premium
+    is paid on that."""
+    V, h, L, ramp, K_cap, capex, sub = 150.0, 0.05, 5, 2, 600.0, 30.0, 0.4
+    s_rec, c_rec, s_red, c_red, k, prem = 0.2, 2.5, 0.1, 4.0, 0.25, 0.1
+    text = f"""name: ka-costs
+horizon_months: {T}
+discount_rate: {r}
+commodities:
+  - {{id: ore, unit: t, price: {P}}}
+nodes:
+  - {{id: mine, kind: mine, country: AU, output: ore, capacity: {24 * N}}}
+  - {{id: user, kind: demand, country: US, input: ore, demand: {12 * N}}}
+policies:
+  - name: baseline
+  - name: stock
+    interventions:
+      - {{kind: stockpile, node: user, initial: {V}, holding_cost: {h}}}
+  - name: build
+    interventions:
+      - kind: new_capacity
+        node: {{id: new_mine, kind: mine, country: US, output: ore, capacity: {K_cap}}}
+        lead_time_months: {L}
+        ramp_months: {ramp}
+        capex: {capex}
+        subsidy_per_unit: {sub}
+  - name: recycle
+    interventions:
+      - {{kind: recycling, node: user, share: {s_rec}, cost_per_unit: {c_rec}}}
+  - name: reduce
+    interventions:
+      - {{kind: demand_reduction, node: user, share: {s_red}, cost_per_unit: {c_red}}}
+  - name: offtake
+    interventions:
+      - {{kind: offtake, buyer: user, supplier: mine, share: {k}, premium: {prem}}}
+"""
+    out = run(f"costs-{tag}", text, "-n", "2", "--json")["policies"]
+    q = (1 + r) ** (-1 / 12)
+    geo = lambda n: n if q == 1 else (1 - q ** n) / (1 - q)
+    want = dict(
+        stock=("stockpile", P * V * (1 - q ** T) + h * P * V / 12 * geo(T)),
+        build=("new_capacity", capex * K_cap / L * geo(L) + sum(
+            q ** t * sub * K_cap / 12 * min(1.0, max(0.0, (t - L + 1) / ramp))
+            for t in range(T))),
+        recycle=("recycling", c_rec * s_rec * N * geo(T)),
+        reduce=("demand_reduction", c_red * s_red * N * geo(T)),
+        offtake=("offtake", prem * P * (N - 2 * k * N) / (2 * N - 2 * k * N)
+                 * 2 * k * N * geo(T)))
+    c = Case(f"costs-{tag}")
+    for pol, (kind, v) in want.items():
+        c.eq(f"{pol} {kind}", out[pol]["public_cost"][kind]["mean"], v)
+        c.eq(f"{pol} total", out[pol]["public_cost"]["total"]["mean"], v)
+    c.eq("baseline total", out["baseline"]["public_cost"]["total"]["mean"], 0.0)
+    c.done()
+
+
+def cost_ban(tag, D=4, k=2, start=3, h=0.1, P=2.0, N=100.0, T=10):
+    """A ban of D months with a stockpile of k N (k <= D, no refills) at a
+    zero discount rate: the stockpile costs P k N plus holding h P / 12 on
+    its end-of-month levels (k N before the ban, then k N - i N) and is
+    empty at the end; it avoids k N of shortfall, so the cost per unit
+    avoided is the cost / (k N), with standard error 0."""
+    text = f"""name: ka-cost-ban
+horizon_months: {T}
+discount_rate: 0
+commodities:
+  - {{id: ore, unit: t, price: {P}}}
+nodes:
+  - {{id: cn_mine, kind: mine, country: CN, output: ore, capacity: {12 * N}}}
+  - {{id: us_user, kind: demand, country: US, input: ore, demand: {12 * N}}}
+shocks:
+  - {{id: ban, kind: export_restriction, exporter: CN, commodities: all,
+     targets: [US], schedule: {{start_month: {start}, duration_months: {D}}}}}
+policies:
+  - name: baseline
+  - name: stock
+    interventions:
+      - {{kind: stockpile, node: us_user, initial: {k * N}, holding_cost: {h}}}
+"""
+    out = run(f"cost-ban-{tag}", text, "-n", "3", "--json")["policies"]["stock"]
+    V = k * N
+    cost = P * V + h * P / 12 * (start * V + N * k * (k - 1) / 2)
+    c = Case(f"cost-ban-{tag}")
+    c.eq("stockpile cost", out["public_cost"]["stockpile"]["mean"], cost)
+    c.eq("cost per unit avoided", out["cost_per_avoided"]["mean"], cost / V)
+    c.eq("its standard error", out["cost_per_avoided"]["se"], 0.0)
+    c.done()
+
+
+def cost_nothing_avoided():
+    """A mix that avoids no shortfall (a stockpile in a calm market) has
+    no cost per unit avoided: NaN (docs/model.md)."""
+    text = """name: ka-cost-nan
+horizon_months: 6
+commodities:
+  - {id: ore, unit: t}
+nodes:
+  - {id: mine, kind: mine, country: AU, output: ore, capacity: 2400}
+  - {id: user, kind: demand, country: US, input: ore, demand: 1200}
+policies:
+  - name: baseline
+  - name: stock
+    interventions:
+      - {kind: stockpile, node: user, initial: 50}
+"""
+    out = run("cost-nan", text, "-n", "3", "--json")["policies"]["stock"]
+    c = Case("cost-per-avoided-nan")
+    c.true(f"cost per unit avoided {out['cost_per_avoided']['mean']} is NaN",
+           math.isnan(out["cost_per_avoided"]["mean"]))
+    c.true("the stockpile costs something", out["public_cost"]["total"]["mean"] > 0)
+    c.done()
+
+
+def tariff_revenue(tau=0.25, r=0.04, T=6, N=100.0):
+    """The tariff diversion market (one US node, a JP and a CN mine):
+    the US state collects what US buyers pay, N p_CN^2 tau a month,
+    discounted; nothing for JP or CN (no demand node there)."""
+    text = f"""name: ka-revenue
+horizon_months: {T}
+discount_rate: {r}
+commodities:
+  - {{id: ore, unit: t}}
+nodes:
+  - {{id: jp_mine, kind: mine, country: JP, output: ore, capacity: {12 * N}}}
+  - {{id: cn_mine, kind: mine, country: CN, output: ore, capacity: {12 * N}}}
+  - {{id: us_user, kind: demand, country: US, input: ore, demand: {12 * N}}}
+shocks:
+  - {{id: duty, kind: tariff, importer: US, exporter: CN, commodities: all,
+     rate: {tau}, schedule: {{start_month: 0, duration_months: {T}}}}}
+"""
+    out = run("revenue", text, "-n", "2", "--json")["policies"]["baseline"]
+    rr = (1 + tau) ** (3 / 4)
+    pcn = 1 / (1 + rr)
+    q = (1 + r) ** (-1 / 12)
+    c = Case("tariff-revenue")
+    c.eq("US revenue", out["tariff_revenue"]["US"]["mean"],
+         N * pcn * pcn * tau * (1 - q ** T) / (1 - q))
+    c.true("regions", sorted(out["tariff_revenue"]) == ["US"])
+    c.done()
+
+
 def main():
     # Scarcity: the document's values, then a sweep.
     safe("scarcity-doc-eps0.5", scarcity, "doc-eps0.5", 0.5, 0.5)
@@ -851,6 +1204,26 @@ def main():
     safe("order", order)
     safe("no-shocks", no_shocks)
     safe("hazard", hazard)
+    # Producers that exit, price floors, surges, lasting substitution and
+    # the costs of policy (docs/model.md).
+    safe("exit-doc", exits, "doc")
+    safe("exit-5-10", exits, "5-10", 40, 5, 10)
+    safe("exit-P7-3-0", exits, "P7-3-0", 20, 3, 0, 7.0, 50.0)
+    safe("floor-doc", floor_one, "doc")
+    safe("floor-P4-M5-F1.5", floor_one, "P4-M5-F1.5", 12, 4.0, 30.0, 5.0, 1.5)
+    safe("floor-rival-doc", floor_rival, "doc")
+    safe("floor-rival-sigma2", floor_rival, "sigma2", 2.0, 8.0, 50.0, 3.0, 16, 0.3)
+    safe("surge-doc", surge, "doc", 1.0)
+    safe("surge-s0.4-P3", surge, "s0.4-P3", 0.4, 70.0, 3.0)
+    safe("surge-s3", surge, "s3", 3.0)
+    safe("substitution-e0.5", substitution, "e0.5", 0.5, 6, 12)
+    safe("substitution-e1.2-a2-r3", substitution, "e1.2-a2-r3", 1.2, 2, 3, 5.0, 40.0)
+    safe("costs-r0", costs, "r0", 0.0)
+    safe("costs-r0.05", costs, "r0.05", 0.05)
+    safe("cost-ban", cost_ban, "k2")
+    safe("cost-ban-k4", cost_ban, "k4", 5, 4, 2, 0.02, 7.0, 60.0, 12)
+    safe("cost-nan", cost_nothing_avoided)
+    safe("tariff-revenue", tariff_revenue)
     return 1 if failed else 0
 
 
