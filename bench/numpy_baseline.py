@@ -160,9 +160,9 @@ issue 21; written from the document alone, cross-checked since):
     for exit 5 / restart 10 over 40 months).  Both runs restart at 0 on
     closing and on reopening.  A closed converter keeps its stocks, and a
     closed producer may still sell its output stock.  A node that the mix
-    does not have never closes; a project with a unit cost that is not
-    yet online would be judged on its warm-start price (no scenario here
-    has one).
+    does not have never closes; an open producer with no capacity in a
+    month (a project not yet online, a total outage) neither extends nor
+    ends its run below (docs/model.md, "Producers that exit").
 21. Costs.  Capex parts that fall after the horizon (a lead time beyond
     T) are not counted: the months 0 ... T-1 are.  subsidy_per_unit is
     paid on production (what the project "produces"), not sales.  A
@@ -1611,7 +1611,11 @@ class Model:
                 prc = np.where(clo, out["idx"][:, sc.output[xi]], out["p_node"][:, xi])
                 prc = np.maximum(prc, rs["floor"][:, xi])
                 c_ = sc.unit_cost[xi]
-                below = np.where(~clo & (prc < c_), st["below"][:, xi] + 1, 0)
+                # A month without capacity (a project not yet online, a
+                # total outage) neither extends nor ends the run below.
+                live = cap[:, xi] * f[:, xi] > 0
+                below = np.where(~clo & ~live, st["below"][:, xi],
+                                 np.where(~clo & (prc < c_), st["below"][:, xi] + 1, 0))
                 above = np.where(clo & (prc > c_), st["above"][:, xi] + 1, 0)
                 shut = ~clo & (below >= sc.exit_after[xi]) & rs["built"][:, xi]
                 reopen = clo & (t - st["closed_at"][:, xi] + 1 >= sc.restart[xi]) & (

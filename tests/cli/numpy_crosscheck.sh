@@ -178,7 +178,7 @@ shocks:
      hazard_per_year: 0.4, duration_months: 6, rate: {dist: uniform, min: 0.1, max: 0.5}}
   - {id: cn_glut, kind: surge, country: CN, node_kind: mine, hazard_per_year: 0.5,
      duration_months: {dist: lognormal, median: 4, sigma: 0.5},
-     severity: {dist: uniform, min: 0.3, max: 0.9}}
+     severity: {dist: uniform, min: 0.5, max: 1.5}}
   - {id: au_rush, kind: surge, nodes: [au_mine], severity: 0.5,
      schedule: {start_month: 20, duration_months: 6}}
   - {id: eu_tariff, kind: tariff, importer: EU, exporter: CN, commodities: all, rate: 0.2,
