@@ -74,7 +74,7 @@ static void market_build(market *mk, size_t ns, size_t nb, size_t ng,
     for (size_t c = 0; c < ng; c++)
         mk->quota[c] = -1.0;
     mk->in = (sf_clearing_in){1.0, 3.0, 1.0, 10.0, mk->avail, mk->plan,
-                              mk->eps, mk->attr, mk->tau1, mk->quota};
+                              mk->eps, mk->attr, mk->tau1, mk->quota, NULL};
     mk->out = (sf_clearing_out){mk->y, mk->lam, mk->x, mk->q, mk->pre,
                                 mk->demand, mk->recv, mk->sold, 0, 0.0};
 }
