@@ -57,7 +57,6 @@ void sf_costs_month(const sf_model *m, const sf_policy_plan *pp,
 {
     const sf_policy *pol = mix_of(m, pp);
     double df = sf_discount(m->sc->discount_rate, (double)t);
-    size_t n_ot = 0;
 
     for (size_t v = 0; v < pol->n_interventions; v++) {
         const sf_intervention *iv = &pol->interventions[v];
@@ -68,15 +67,6 @@ void sf_costs_month(const sf_model *m, const sf_policy_plan *pp,
             cost[SF_COST_STOCKPILE] +=
                 df * (w->bought[i] * w->pbar[i] +
                       iv->holding_cost * P * w->level[i] / 12.0);
-            break;
-        }
-        case SF_IV_OFFTAKE: {
-            /* Contracts are compiled in intervention order. */
-            const sf_offtake *ot = &pp->offtake[n_ot];
-            double p = m->c_price[m->output[ot->from]] * exp(w->y[ot->from]);
-            cost[SF_COST_OFFTAKE] +=
-                df * iv->premium * p * w->ot_amount[n_ot];
-            n_ot++;
             break;
         }
         case SF_IV_NEW_CAPACITY:
@@ -99,10 +89,16 @@ void sf_costs_month(const sf_model *m, const sf_policy_plan *pp,
                 cost[SF_COST_PRICE_FLOOR] += df * (iv->floor - p) * w->sold[i];
             break;
         }
+        case SF_IV_OFFTAKE: /* below, from the compiled contracts */
         case SF_IV_TARIFF:
         case SF_IV_HAZARD_MULTIPLIER:
             break;
         }
+    }
+    for (size_t k = 0; k < pp->n_offtake; k++) {
+        const sf_offtake *ot = &pp->offtake[k];
+        double p = m->c_price[m->output[ot->from]] * exp(w->y[ot->from]);
+        cost[SF_COST_OFFTAKE] += df * ot->premium * p * w->ot_amount[k];
     }
     if (m->n_regions == 0)
         return;

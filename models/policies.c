@@ -117,6 +117,7 @@ int sf_policy_plan_init(sf_policy_plan *pp, const sf_model *m, int policy,
         pp->offtake[n].from = iv->supplier;
         pp->offtake[n].to = iv->node;
         pp->offtake[n].share = iv->share;
+        pp->offtake[n].premium = iv->premium;
         /* The contract ships along the buyer's link to the supplier, so
          * that licences and tariffs apply to it as to any order. */
         pp->offtake[n].link = sf_model_find_link(m, iv->supplier, iv->node);

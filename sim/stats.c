@@ -670,9 +670,9 @@ out:
  * method, Var(R) = (Var d_C - 2 R Cov + R^2 Var d_S) / (n mean(d_S)^2). */
 
 static int ratio_block(sf_column_fn column, void *ctx, const sf_results *res,
-                       size_t p, uint64_t first, uint64_t count, double *buf)
+                       size_t p, uint64_t first, uint64_t count, double *buf,
+                       sf_error *err)
 {
-    static sf_error ignored;
     size_t world = sf_results_world_unit(res);
     size_t cost_col = sf_results_cost_column(res) + SF_COST_TOTAL;
     const size_t who[4] = {0, p, 0, p};
@@ -680,7 +680,7 @@ static int ratio_block(sf_column_fn column, void *ctx, const sf_results *res,
                          SF_COLUMN_PRICE};
     for (int k = 0; k < 4; k++) {
         int ret = column(ctx, res, who[k], what[k], k < 2 ? world : cost_col,
-                         first, count, &buf[(size_t)k * count], &ignored);
+                         first, count, &buf[(size_t)k * count], err);
         if (ret != 0)
             return ret;
     }
@@ -705,11 +705,8 @@ static int cost_ratio(sf_column_fn column, void *ctx, sf_results *res,
     for (int pass = 0; pass < 2; pass++) {
         for (uint64_t f = 0; f < n; f += READ_ROWS) {
             size_t k = n - f < READ_ROWS ? (size_t)(n - f) : READ_ROWS;
-            if ((ret = ratio_block(column, ctx, res, p, f, k, buf)) != 0) {
-                sf_error_set(err, ret, "computing statistics: reading the "
-                             "costs back: %s", sf_strerror(ret));
-                goto out;
-            }
+            if ((ret = ratio_block(column, ctx, res, p, f, k, buf, err)) != 0)
+                goto out; /* err says what the read met */
             for (size_t i = 0; i < k; i++) {
                 double ds = buf[i] - buf[k + i];
                 double dc = buf[3 * k + i] - buf[2 * k + i];

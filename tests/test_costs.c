@@ -194,7 +194,7 @@ Test(costs, tariff_revenue_is_what_the_regions_buyers_pay)
               "schedule: {start_month: 0, duration_months: 48}}\n");
     fixture_load(&f, yaml);
     fixture_run(&f, 3, 7, 1);
-    size_t U = f.res.n_units, us = sf_results_region_unit(&f.res, 0);
+    size_t us = sf_results_region_unit(&f.res, 0);
     for (size_t p = 0; p < 2; p++) {
         double rev = f.res.pol[p].price[sf_results_revenue_column(&f.res)];
         double paid = f.res.pol[p].metric[SF_M_TARIFF][us];
@@ -204,7 +204,6 @@ Test(costs, tariff_revenue_is_what_the_regions_buyers_pay)
         /* Tariff revenue is not a public cost. */
         cr_assert_eq(cost_row(&f, p, 0)[SF_COST_TOTAL], 0.0);
     }
-    (void)U;
     fixture_free(&f);
 }
 

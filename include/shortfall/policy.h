@@ -14,6 +14,7 @@
 typedef struct {
     int from, to, link; /* supplier, buyer, and their link (-1: none) */
     double share;
+    double premium; /* fraction of the supplier's price the state pays */
 } sf_offtake;
 
 typedef struct {

@@ -18,18 +18,11 @@ const char *const sf_cost_fields[SF_COST_FIELDS] = {
     "public_cost",      "public_cost_se",   "tariff_revenue",
     "cost_per_avoided", "cost_per_avoided_se"};
 
-/* The first of the public_cost columns and of the tariff_revenue columns
- * among the price columns (sf_results_price_columns). */
-static size_t cost_first(const sf_results *res)
-{
-    return sf_results_cost_column(res);
-}
-
 void sf_cost_values(const sf_results *res, size_t p, size_t r,
                     double v[SF_COST_FIELDS])
 {
     const sf_policy_results *pr = &res->pol[p];
-    const sf_summary *s = &pr->price_summary[cost_first(res)];
+    const sf_summary *s = &pr->price_summary[sf_results_cost_column(res)];
     size_t R = res->model->n_regions;
 
     v[0] = s[SF_COST_TOTAL].mean;
@@ -68,7 +61,8 @@ static bool kind_used(const sf_summary_set *s, int k)
     for (size_t i = 0; i < s->n_runs; i++) {
         const sf_results *res = s->runs[i].res;
         for (size_t p = 0; p < res->n_policies; p++) {
-            double m = res->pol[p].price_summary[cost_first(res) + k].mean;
+            size_t col = sf_results_cost_column(res) + (size_t)k;
+            double m = res->pol[p].price_summary[col].mean;
             if (m != 0.0 && !isnan(m))
                 return true;
         }
@@ -184,9 +178,8 @@ void sf_write_cost_table(FILE *f, const sf_summary_set *s)
             for (int k = 0; k < SF_COST_TOTAL; k++) {
                 if (!used[k])
                     continue;
-                double m =
-                    res->pol[p].price_summary[cost_first(res) + k].mean /
-                    scale;
+                size_t col = sf_results_cost_column(res) + (size_t)k;
+                double m = res->pol[p].price_summary[col].mean / scale;
                 if (isnan(m))
                     snprintf(a, sizeof a, "n/a");
                 else
