@@ -258,3 +258,37 @@ Test(floor, substitution_under_a_lasting_outage_follows_the_closed_form)
                        1e-9 * 36.0 * N);
     fixture_free(&f);
 }
+
+/* The exit and restart months swept: one mine of twice the need below its
+ * cost is open E months, closed L = max(restart, 3) months (3: the months
+ * above cost a reopening needs; a closed mine leaves the price at the cap),
+ * open E, closed L, ... ; every closed month misses the whole need. */
+Test(floor, exit_and_restart_swept)
+{
+    const int cases[][3] = {{12, 24, 48}, {5, 10, 40}, {3, 0, 30},
+                            {7, 2, 50},   {1, 1, 20},  {20, 5, 36}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        int E = cases[c][0], Rm = cases[c][1], H = cases[c][2];
+        int L = Rm > 3 ? Rm : 3, want = 0;
+        for (int t = 0; t < H; t++)
+            want += t % (E + L) >= E;
+        char mine[256], yaml[2048];
+        fixture f;
+        snprintf(mine, sizeof mine,
+                 "  - {id: mine, kind: mine, country: AU, output: metal, "
+                 "capacity: 2400, unit_cost: 80, exit_after_months: %d, "
+                 "restart_months: %d}\n",
+                 E, Rm);
+        yaml_of(yaml, sizeof yaml, H, mine, "");
+        fixture_load(&f, yaml);
+        fixture_run(&f, 1, 3, 1);
+        cr_expect_eq(column(&f, 0, sf_results_closed_column(&f.res)),
+                     (double)want, "E %d, restart %d, H %d: %g closed, want %d",
+                     E, Rm, H, column(&f, 0, sf_results_closed_column(&f.res)),
+                     want);
+        cr_expect_float_eq(world_shortfall(&f, 0), want * N, 1e-9 * H * N,
+                           "E %d, restart %d: shortfall %.17g", E, Rm,
+                           world_shortfall(&f, 0));
+        fixture_free(&f);
+    }
+}
