@@ -292,3 +292,45 @@ Test(floor, exit_and_restart_swept)
         fixture_free(&f);
     }
 }
+
+/* The floor's payments swept: a mine of k times the need under a floor
+ * F >= P offers all it has, the price falls to its bound P/M, and the
+ * state pays (F - P/M) on each of the N units sold a month. */
+Test(floor, floor_payments_swept)
+{
+    const double cases[][3] = {{2, 100, 10}, {3, 150, 10}, {2, 300, 4},
+                               {1.5, 120, 20}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        double k = cases[c][0], F = cases[c][1], M = cases[c][2];
+        char yaml[2048];
+        fixture f;
+        snprintf(yaml, sizeof yaml,
+                 "name: floor\n"
+                 "horizon_months: 24\n"
+                 "discount_rate: 0\n"
+                 "commodities: [{id: metal, unit: t, price: %g, price_cap: %g}]\n"
+                 "nodes:\n"
+                 "  - {id: mine, kind: mine, country: AU, output: metal, "
+                 "capacity: %g, unit_cost: 80}\n"
+                 "  - {id: users, kind: demand, country: US, input: metal, "
+                 "demand: %g}\n"
+                 "policies:\n"
+                 "  - name: baseline\n"
+                 "  - name: floor\n"
+                 "    interventions: [{kind: price_floor, node: mine, "
+                 "floor: %g}]\n",
+                 P, M, k * 12 * N, 12 * N, F);
+        fixture_load(&f, yaml);
+        fixture_run(&f, 1, 3, 1);
+        double want = (F - P / M) * N * 24.0;
+        double paid = column(&f, 1, sf_results_cost_column(&f.res) +
+                                        SF_COST_PRICE_FLOOR);
+        cr_expect_float_eq(paid, want, 1e-9 * want,
+                           "k %g, F %g, M %g: paid %.17g, want %.17g", k, F,
+                           M, paid, want);
+        cr_expect_float_eq(column(&f, 1, 0), P / M, 1e-9 * P, "price %.17g",
+                           column(&f, 1, 0));
+        cr_expect_eq(column(&f, 1, sf_results_closed_column(&f.res)), 0.0);
+        fixture_free(&f);
+    }
+}
