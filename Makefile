@@ -75,7 +75,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DEFAULT_SCENARIO := scenarios/ree-magnets.yaml
 RESULTS  := out/$(basename $(notdir $(DEFAULT_SCENARIO))).h5
 
-.PHONY: all deps deps-run deps-report deps-test deps-cluster deps-fuzz print-deps run report \
+.PHONY: all deps deps-run deps-report deps-test deps-cluster deps-fuzz print-deps run report validate \
         install test test-cluster check-asan check-layers clean format fuzz FORCE
 all: $(BIN)/$(EXE)
 
@@ -183,6 +183,14 @@ report: deps-report
 	@test -f $(RESULTS) || { echo "report: $(RESULTS) not found; running the default scenario first"; \
 	  $(MAKE) --no-print-directory run; }
 	tools/report $(RESULTS) out/figures
+
+# The replays of history against the record (docs/validation.md):
+# out/validation.csv, the figures in docs/validation/ and the page's
+# results table.  Not part of `make test` (minutes); tests/cli/validate.sh
+# runs small versions of every replay there.
+validate: deps-report
+	@$(MAKE) --no-print-directory all
+	/usr/bin/python3 tools/validate
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the program (and the MPI one
 # if built), tools/report as shortfall-report, and under share/shortfall the

@@ -14,6 +14,16 @@
 #include "config_loader.h"
 
 /* ^[A-Z][A-Z0-9_]{1,15}$ */
+/* "YYYY-MM": four digits, a dash, a month 01-12. */
+static bool calendar_month(const char *s)
+{
+    for (int i = 0; i < 7; i++)
+        if (i == 4 ? s[i] != '-' : !(s[i] >= '0' && s[i] <= '9'))
+            return false;
+    int month = (s[5] - '0') * 10 + (s[6] - '0');
+    return s[7] == '\0' && month >= 1 && month <= 12;
+}
+
 static bool is_country_code(const char *s)
 {
     size_t len = strlen(s);
@@ -63,6 +73,21 @@ int sf_ld_parse_header(loader *L, const yaml_node_t *root)
         rc = sf_ld_str_field(L, root, "currency", &s, NULL);
     if (rc == 0)
         rc = dup_str(L, s, &sc->currency);
+    s = "";
+    yaml_node_t *st = rc == 0 ? sf_cfg_get(&L->y, root, "start") : NULL;
+    if (st != NULL) {
+        rc = sf_ld_str_field(L, root, "start", &s, NULL);
+        if (rc == 0 && !calendar_month(s)) {
+            size_t old = sf_cfg_push_key(&L->y, "start");
+            rc = sf_cfg_fail(&L->y, SF_ERR_RANGE, st,
+                             "expected a calendar month YYYY-MM (e.g. "
+                             "\"2010-01\"), got '%s'",
+                             q(L, s));
+            sf_cfg_pop(&L->y, old);
+        }
+    }
+    if (rc == 0)
+        rc = dup_str(L, s, &sc->start);
     sc->discount_rate = 0.03;
     if (rc == 0)
         rc = sf_ld_bounded_field(L, root, "discount_rate", 0, false, 1,

@@ -87,6 +87,10 @@ typedef struct {
      * seconds — after an interrupt, too. */
     uint64_t **zero_counts;
     uint64_t **price_sums; /* per policy: [t * C + c], fixed point */
+    uint64_t **region_sums; /* per policy: as sf_policy_results.region_sum */
+    /* This month's exports and supply of each commodity and region
+     * ([c * R + r]). */
+    double *x_exp, *x_sup;
     /* The trial's price index so far: per commodity its sum over months
      * and highest month; per commodity and region ([c * R + r]) the
      * highest month, and this month's sums over the region's buyers. */
@@ -107,6 +111,7 @@ typedef struct {
     /* Per commodity and region, [c * R + r]: whether the region has a
      * buyer of the commodity (if not, it has no price index). */
     bool *region_buys;
+    double *flow_scale; /* per commodity: sf_results_flow_scale */
     int n_months;
     size_t n_units;
 } engine;
@@ -138,6 +143,12 @@ static void thread_ws_free(thread_ws *w, size_t n_pol)
         for (size_t p = 0; p < n_pol; p++)
             free(w->price_sums[p]);
     free(w->price_sums);
+    if (w->region_sums)
+        for (size_t p = 0; p < n_pol; p++)
+            free(w->region_sums[p]);
+    free(w->region_sums);
+    free(w->x_exp);
+    free(w->x_sup);
     free(w->p_sum);
     free(w->p_peak);
     free(w->p_rpeak);
@@ -182,8 +193,9 @@ static int thread_ws_init(thread_ws *w, const engine *e)
     w->frac_sums = calloc(n_pol, sizeof *w->frac_sums);
     w->zero_counts = calloc(n_pol, sizeof *w->zero_counts);
     w->price_sums = calloc(n_pol, sizeof *w->price_sums);
+    w->region_sums = calloc(n_pol, sizeof *w->region_sums);
     if (!w->hist || !w->short_counts || !w->frac_sums || !w->zero_counts ||
-        !w->price_sums)
+        !w->price_sums || !w->region_sums)
         return SF_ERR_NOMEM;
     for (size_t p = 0; p < n_pol; p++) {
         if (sf_shock_history_init(&w->hist[p], e->n_months, m->n_shocks))
@@ -192,8 +204,9 @@ static int thread_ws_init(thread_ws *w, const engine *e)
         w->frac_sums[p] = calloc(cells, sizeof(uint64_t));
         w->zero_counts[p] = calloc(cells, sizeof(uint64_t));
         w->price_sums[p] = calloc(T * (C ? C : 1), sizeof(uint64_t));
+        w->region_sums[p] = calloc(2 * T * CR + 1, sizeof(uint64_t));
         if (!w->short_counts[p] || !w->frac_sums[p] || !w->zero_counts[p] ||
-            !w->price_sums[p])
+            !w->price_sums[p] || !w->region_sums[p])
             return SF_ERR_NOMEM;
     }
     w->p_sum = calloc(C ? C : 1, sizeof(double));
@@ -201,7 +214,10 @@ static int thread_ws_init(thread_ws *w, const engine *e)
     w->p_rpeak = calloc(CR ? CR : 1, sizeof(double));
     w->p_rnum = calloc(CR ? CR : 1, sizeof(double));
     w->p_rden = calloc(CR ? CR : 1, sizeof(double));
-    if (!w->p_sum || !w->p_peak || !w->p_rpeak || !w->p_rnum || !w->p_rden)
+    w->x_exp = calloc(CR ? CR : 1, sizeof(double));
+    w->x_sup = calloc(CR ? CR : 1, sizeof(double));
+    if (!w->p_sum || !w->p_peak || !w->p_rpeak || !w->p_rnum || !w->p_rden ||
+        !w->x_exp || !w->x_sup)
         return SF_ERR_NOMEM;
     w->noise = calloc(T * (m->n_demand ? m->n_demand : 1), sizeof(double));
     w->lead = calloc(m->n_nodes ? m->n_nodes : 1, sizeof(int));
@@ -435,15 +451,70 @@ static void prices_reset(const engine *e, thread_ws *w)
         w->p_rpeak[x] = -INFINITY;
 }
 
-/* Adds month t's price indices of policy position p: the world index of
- * each commodity (the market's), and each region's, the same mean over
- * the region's buyers in the same order. */
-static void record_prices(const engine *e, thread_ws *w, size_t p, int t)
+/* This month's exports (to buyers in another country) and supply (to
+ * anyone) of each commodity by the producers of each region, offtake
+ * included: w->x_exp, w->x_sup. */
+static void record_trade(const engine *e, thread_ws *w)
+{
+    const sf_model *m = e->m;
+    size_t R = m->n_regions, CR = m->n_commodities * R;
+    for (size_t x = 0; x < CR; x++)
+        w->x_exp[x] = w->x_sup[x] = 0.0;
+    for (size_t l = 0; l < m->n_links; l++) {
+        int i = m->link_from[l], r = m->region_of_country[m->country[i]];
+        if (r < 0)
+            continue;
+        size_t x = (size_t)m->output[i] * R + (size_t)r;
+        w->x_sup[x] += w->mw.ship[l];
+        if (m->link_foreign[l])
+            w->x_exp[x] += w->mw.ship[l];
+    }
+}
+
+/* Month t of a kept path (the first n_paths trials): the market record
+ * (sf_policy_results.path_x). */
+static void record_path(const engine *e, const thread_ws *w, size_t p, int t,
+                        uint64_t row)
+{
+    const sf_model *m = e->m;
+    size_t C = m->n_commodities, R = m->n_regions, CR = C * R, D = m->n_demand;
+    size_t W = sf_results_path_x_width(e->res);
+    double *out = &e->res->pol[p].path_x[((size_t)row * (size_t)e->n_months +
+                                          (size_t)t) * W];
+    for (size_t x = 0; x < CR; x++) {
+        size_t c = x / R;
+        out[x] = w->x_exp[x];
+        out[CR + x] = w->x_sup[x];
+        out[2 * CR + x] =
+            !e->region_buys[x] ? NAN
+            : w->p_rden[x] > 0.0 ? w->p_rnum[x] / w->p_rden[x]
+                                : m->c_price[c];
+    }
+    for (size_t r = 0; r < 2 * R; r++)
+        out[3 * CR + r] = 0.0;
+    for (size_t d = 0; d < D; d++) {
+        int j = m->demand_nodes[d];
+        size_t r = (size_t)m->demand_region[d];
+        out[3 * CR + r] += w->mw.shortfall[j];
+        out[3 * CR + R + r] += w->mw.need[j];
+    }
+}
+
+/* Adds month t of policy position p: the world price index of each
+ * commodity (the market's), and each region's, the same mean over the
+ * region's buyers in the same order; each region's exports; and, for a
+ * kept path, the month's market record. */
+static void record_prices(const engine *e, thread_ws *w, size_t p, int t,
+                          uint64_t row)
 {
     const sf_model *m = e->m;
     const sf_market_ws *mw = &w->mw;
     size_t C = m->n_commodities, R = m->n_regions;
+    size_t cells = sf_results_region_cells(e->res);
+    uint64_t *rsum = &w->region_sums[p][(size_t)t * C * R];
 
+    if (R > 0)
+        record_trade(e, w);
     for (size_t c = 0; c < C; c++) {
         double P = m->c_price[c], x = mw->index[c];
         size_t cell = (size_t)t * C + c;
@@ -469,12 +540,20 @@ static void record_prices(const engine *e, thread_ws *w, size_t p, int t)
                 den[r] += mw->plan[j];
             }
         }
+        double scale = e->flow_scale[c];
         for (size_t r = 0; r < R; r++) {
             double xr = den[r] > 0.0 ? num[r] / den[r] : P;
-            if (e->region_buys[c * R + r] && xr > w->p_rpeak[c * R + r])
-                w->p_rpeak[c * R + r] = xr;
+            if (e->region_buys[c * R + r]) {
+                if (xr > w->p_rpeak[c * R + r])
+                    w->p_rpeak[c * R + r] = xr;
+                rsum[c * R + r] += (uint64_t)llround(xr / P * SF_PRICE_ONE);
+            }
+            rsum[cells + c * R + r] +=
+                (uint64_t)llround(w->x_exp[c * R + r] / scale * SF_PRICE_ONE);
         }
     }
+    if (row < e->res->n_paths)
+        record_path(e, w, p, t, row);
 }
 
 static void store_trial(const engine *e, thread_ws *w, size_t p,
@@ -598,7 +677,7 @@ static void run_trial(const engine *e, thread_ws *w, uint64_t trial)
             sf_market_month(m, pp, t, mw);
             record_flows(m, mw, t, w->flows);
             record_month(e, w, p, t, row);
-            record_prices(e, w, p, t);
+            record_prices(e, w, p, t, row);
             sf_costs_month(m, pp, mw, &ci, t, w->cost, w->revenue);
         }
         sf_costs_end(m, pp, mw, e->n_months, w->cost);
@@ -669,9 +748,13 @@ static int results_alloc(sf_results *res, const sf_model *m)
                            sizeof(double));
         pr->price_sum = calloc(T * C, sizeof(uint64_t));
         pr->price_hist = calloc_counts(T * C * SF_PRICE_BINS);
+        pr->path_x = calloc(res->n_paths * T * sf_results_path_x_width(res) + 1,
+                            sizeof(double));
+        pr->region_sum = calloc(2 * sf_results_region_cells(res) + 1,
+                                sizeof(uint64_t));
         if (!pr->shock_months || !pr->month_frac_sum || !pr->month_short ||
             !pr->month_hist || !pr->path || !pr->price || !pr->price_sum ||
-            !pr->price_hist)
+            !pr->price_hist || !pr->path_x || !pr->region_sum)
             return SF_ERR_NOMEM;
     }
     return 0;
@@ -693,8 +776,11 @@ static int engine_init(engine *e, const sf_model *m, const sf_run_options *opt,
     e->need_base = calloc(T * (D ? D : 1), sizeof(double));
     size_t C = m->n_commodities, R = m->n_regions;
     e->region_buys = calloc(C * R > 0 ? C * R : 1, sizeof(bool));
-    if (!e->plans || !e->need_base || !e->region_buys)
+    e->flow_scale = calloc(C ? C : 1, sizeof(double));
+    if (!e->plans || !e->need_base || !e->region_buys || !e->flow_scale)
         goto out;
+    for (size_t c = 0; c < C; c++)
+        e->flow_scale[c] = sf_results_flow_scale(res, c);
     for (size_t c = 0; c < C; c++)
         for (size_t k = m->buyers.start[c]; k < m->buyers.start[c + 1]; k++) {
             int r = m->region_of_country[m->country[m->buyers.item[k]]];
@@ -728,6 +814,7 @@ static void engine_free(engine *e)
     free(e->plans);
     free(e->need_base);
     free(e->region_buys);
+    free(e->flow_scale);
 }
 
 static double now_seconds(void)
@@ -812,6 +899,8 @@ static void add_thread_counts(sf_results *res, const thread_ws *ws, int threads,
             for (size_t c = 0; c < (size_t)res->n_months * res->model->n_commodities;
                  c++)
                 pr->price_sum[c] += ws[th].price_sums[p][c];
+            for (size_t c = 0; c < 2 * sf_results_region_cells(res); c++)
+                pr->region_sum[c] += ws[th].region_sums[p][c];
         }
 }
 
@@ -945,70 +1034,3 @@ void sf_solver_stats_add(sf_solver_stats *a, const sf_solver_stats *b)
         a->max_residual = b->max_residual;
 }
 
-const char *const sf_unit_kind_suffix[3] = {"", "_region", "_world"};
-
-void sf_results_unit_range(const sf_results *res, sf_unit_kind k,
-                           size_t *first, size_t *count)
-{
-    const sf_model *m = res->model;
-    *first = res->n_units - 1;
-    *count = 1;
-    if (k == SF_UNITS_NODE) {
-        *first = 0;
-        *count = m->n_demand;
-    } else if (k == SF_UNITS_REGION) {
-        *first = m->n_demand;
-        *count = m->n_regions;
-    }
-}
-
-size_t sf_results_region_unit(const sf_results *res, size_t region)
-{
-    return res->model->n_demand + region;
-}
-
-size_t sf_results_world_unit(const sf_results *res)
-{
-    return res->n_units - 1;
-}
-
-const char *sf_results_unit_name(const sf_results *res, size_t u)
-{
-    const sf_model *m = res->model;
-    if (u < m->n_demand)
-        return m->sc->nodes[m->demand_nodes[u]].id;
-    if (u < m->n_demand + m->n_regions)
-        return m->sc->countries[m->region_country[u - m->n_demand]];
-    return "world";
-}
-
-size_t sf_results_price_columns(const sf_results *res)
-{
-    const sf_model *m = res->model;
-    return sf_results_closed_column(res) + m->n_exit;
-}
-
-size_t sf_results_cost_column(const sf_results *res)
-{
-    const sf_model *m = res->model;
-    return m->n_commodities * (2 + m->n_regions);
-}
-
-size_t sf_results_revenue_column(const sf_results *res)
-{
-    return sf_results_cost_column(res) + SF_COST_COLUMNS;
-}
-
-size_t sf_results_closed_column(const sf_results *res)
-{
-    return sf_results_revenue_column(res) + res->model->n_regions;
-}
-
-const char *sf_metric_name(sf_metric m)
-{
-    static const char *names[SF_M_COUNT] = {
-        "shortfall_cum", "need_cum",     "shortfall_frac", "peak_frac",
-        "months_short",  "longest_run", "min_stockpile",  "tariff_paid",
-        "priced_out_cum", "rationed_cum", "buyer_cost", "substituted_cum"};
-    return (int)m >= 0 && m < SF_M_COUNT ? names[m] : "?";
-}

@@ -395,6 +395,10 @@ static size_t buffer_size(const sf_results *res)
         big = res->n_trials * K;
     if (res->n_paths * T * res->model->n_demand > big)
         big = res->n_paths * T * res->model->n_demand;
+    if (res->n_paths * T * res->model->n_commodities * res->model->n_regions >
+        big)
+        big = res->n_paths * T * res->model->n_commodities *
+              res->model->n_regions;
     return big + SF_N_QUANTILES * (U + K) + 64;
 }
 
@@ -473,6 +477,33 @@ static int read_summaries(const char *path, const sf_h5_info *info,
     return ret;
 }
 
+/* The paths' market record (sf_policy_results.path_x), variable by
+ * variable, into its place in each month's record. */
+static void read_market_paths(reader *r, sf_policy_results *pr)
+{
+    const sf_results *res = r->res;
+    size_t C = res->model->n_commodities, R = res->model->n_regions;
+    size_t X = sf_results_path_x_width(res);
+    size_t rows = res->n_paths * (size_t)res->n_months;
+    static const char *const name[5] = {
+        "exports_path", "supply_path", "price_path_region",
+        "shortfall_path_region", "need_path_region"};
+    if (R == 0)
+        return;
+    for (int k = 0; k < 5 && r->ret == 0; k++) {
+        size_t n = k < 3 ? C * R : R;
+        size_t first = k < 3 ? (size_t)k * C * R : 3 * C * R + (size_t)(k - 3) * R;
+        if (sf_h5_read_var(r->grp, name[k], H5T_NATIVE_DOUBLE, rows * n,
+                           r->buf) != 0) {
+            r->ret = SF_ERR_FORMAT;
+            return;
+        }
+        for (size_t i = 0; i < rows; i++)
+            memcpy(&pr->path_x[i * X + first], &r->buf[i * n],
+                   n * sizeof(double));
+    }
+}
+
 static int read_trials(const char *path, const sf_h5_info *info,
                        sf_results *res, sf_error *err)
 {
@@ -522,6 +553,8 @@ static int read_trials(const char *path, const sf_h5_info *info,
             sf_h5_read_var(r.grp, "shortfall_path", H5T_NATIVE_DOUBLE,
                            res->n_paths * T * D, pr->path) != 0)
             r.ret = SF_ERR_FORMAT;
+        if (r.ret == 0 && res->n_paths > 0)
+            read_market_paths(&r, pr);
         if (r.ret == 0)
             r.ret = sf_h5p_read_trials(r.grp, res, p, n);
         H5Gclose(r.grp);

@@ -366,6 +366,83 @@ static void write_shock_summary(writer *w, const sf_policy_results *pr)
         "months", "quantiles of months active per trial");
 }
 
+/* Copies n values a month, from offset `first` of each month of the
+ * paths' market record, into w->buf. */
+static void gather_path_x(writer *w, const sf_policy_results *pr,
+                          size_t first, size_t n)
+{
+    const sf_results *res = w->res;
+    size_t X = sf_results_path_x_width(res);
+    size_t rows = res->n_paths * (size_t)res->n_months;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t i = 0; i < n; i++)
+            w->buf[r * n + i] = pr->path_x[r * X + first + i];
+}
+
+/* The paths' market record (docs/output.md, "Paths"): per month,
+ * commodity and region the exports, supply and price index; per month and
+ * region the shortfall and need. */
+static void write_market_paths(writer *w, const sf_policy_results *pr)
+{
+    const sf_results *res = w->res;
+    const sf_model *m = res->model;
+    size_t C = m->n_commodities, R = m->n_regions, CR = C * R;
+    static const char *const name[3] = {"exports_path", "supply_path",
+                                        "price_path_region"};
+    static const char *const text[3] = {
+        "what the region's producers shipped in the month to buyers in other "
+        "countries (offtake included), in the first trials",
+        "what the region's producers shipped in the month to any buyer "
+        "(offtake included), in the first trials",
+        "the monthly price index over the region's buyers (NaN: the region "
+        "buys none of the commodity), in the first trials"};
+    char units[3][512];
+    const sf_scenario *sc = m->sc;
+
+    if (R == 0 || w->ret != 0)
+        return;
+    hid_t com = H5Dopen2(w->grp, "commodity", H5P_DEFAULT);
+    if (com < 0) {
+        w->ret = SF_ERR_HDF5;
+        return;
+    }
+    bool same = true;
+    for (size_t c = 1; c < C; c++)
+        same = same && strcmp(sc->commodities[c].unit, sc->commodities[0].unit) == 0;
+    snprintf(units[0], sizeof units[0], "%s",
+             same && C > 0 ? sc->commodities[0].unit
+                           : "the commodity's unit (docs/output.md)");
+    snprintf(units[1], sizeof units[1], "%s", units[0]);
+    if (same && C > 0)
+        snprintf(units[2], sizeof units[2], "%s per %s", sc->currency,
+                 sc->commodities[0].unit);
+    else
+        snprintf(units[2], sizeof units[2],
+                 "%s per unit of the commodity (price_units)", sc->currency);
+    hsize_t d4[4] = {res->n_paths, (hsize_t)res->n_months, C, R};
+    hid_t s4[4] = {w->path_trial, w->month, com, w->region};
+    for (int k = 0; k < 3; k++) {
+        gather_path_x(w, pr, (size_t)k * CR, CR);
+        var(w, name[k], H5T_NATIVE_DOUBLE, 4, d4, s4, w->buf, units[k],
+            text[k]);
+    }
+    if (w->ret == 0)
+        w->ret = sf_h5p_add_price_units(w->grp, name[2], res);
+    hsize_t d3[3] = {res->n_paths, (hsize_t)res->n_months, R};
+    hid_t s3[3] = {w->path_trial, w->month, w->region};
+    gather_path_x(w, pr, 3 * CR, R);
+    var(w, "shortfall_path_region", H5T_NATIVE_DOUBLE, 3, d3, s3, w->buf,
+        sf_model_demand_unit(m),
+        "monthly shortfall of each region (its demand nodes summed) in the "
+        "first trials");
+    gather_path_x(w, pr, 3 * CR + R, R);
+    var(w, "need_path_region", H5T_NATIVE_DOUBLE, 3, d3, s3, w->buf,
+        sf_model_demand_unit(m),
+        "monthly need of each region (its demand nodes summed) in the first "
+        "trials");
+    H5Dclose(com);
+}
+
 static void write_paths(writer *w, const sf_policy_results *pr)
 {
     const sf_results *res = w->res;
@@ -375,6 +452,7 @@ static void write_paths(writer *w, const sf_policy_results *pr)
     var(w, "shortfall_path", H5T_NATIVE_DOUBLE, 3, d, s, pr->path,
         sf_model_demand_unit(res->model),
         "monthly shortfall of each demand node in the first trials");
+    write_market_paths(w, pr);
 }
 
 /* The coordinates of one policy group. */
@@ -573,6 +651,8 @@ int sf_h5o_write_scenario_group(hid_t parent, const char *name,
         biggest = month_cells;
     if (res->n_paths * T * m->n_demand > biggest)
         biggest = res->n_paths * T * m->n_demand;
+    if (res->n_paths * T * m->n_commodities * m->n_regions > biggest)
+        biggest = res->n_paths * T * m->n_commodities * m->n_regions;
     if (SF_N_QUANTILES * T * U > biggest)
         biggest = SF_N_QUANTILES * T * U;
     w.buf = malloc((biggest + 64) * sizeof(double));
@@ -582,7 +662,9 @@ int sf_h5o_write_scenario_group(hid_t parent, const char *name,
         ret = SF_ERR_HDF5;
         goto out;
     }
-    if ((ret = sf_h5_attr_str(sg, "description", m->sc->description)) != 0)
+    if ((ret = sf_h5_attr_str(sg, "description", m->sc->description)) != 0 ||
+        (m->sc->start[0] != '\0' &&
+         (ret = sf_h5_attr_str(sg, "start", m->sc->start)) != 0))
         goto out;
     for (size_t p = 0; p < res->n_policies; p++)
         if ((ret = write_policy(&w, sg, p, meta)) != 0)

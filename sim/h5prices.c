@@ -91,7 +91,7 @@ static void price_units(const sf_results *res, char *buf, size_t n)
 
 /* The per-commodity units, "<currency> per <unit>", as a string-list
  * attribute `price_units` of dataset `name`. */
-static int add_price_units(hid_t grp, const char *name, const sf_results *res)
+int sf_h5p_add_price_units(hid_t grp, const char *name, const sf_results *res)
 {
     const sf_scenario *sc = res->model->sc;
     size_t C = sc->n_commodities;
@@ -166,7 +166,7 @@ static void put(pw *w, const char *name, hid_t type, int rank,
         w->ret = sf_h5_write_var(w->grp, name, type, rank, dims, scales, data,
                                  units, long_name);
     if (w->ret == 0 && priced)
-        w->ret = add_price_units(w->grp, name, w->res);
+        w->ret = sf_h5p_add_price_units(w->grp, name, w->res);
 }
 
 /* The statistics of variable v: [commodity] or [commodity, region]
@@ -265,6 +265,48 @@ static void put_cost_ratio(pw *w, const sf_policy_results *pr)
         "delta-method standard error of cost_per_avoided", false);
 }
 
+/* Per month, commodity and region: the means over trials of the region's
+ * price index and exports, and the fixed-point sums they come from. */
+static void put_region_months(pw *w, const sf_policy_results *pr, hid_t month)
+{
+    const sf_results *res = w->res;
+    size_t cells = sf_results_region_cells(res);
+    hsize_t d[3] = {(hsize_t)res->n_months, res->model->n_commodities,
+                    res->model->n_regions};
+    hid_t s[3] = {month, w->com, w->region};
+    char u[512];
+
+    if (cells == 0)
+        return;
+    put(w, "price_month_mean_region", H5T_NATIVE_DOUBLE, 3, d, s,
+        pr->price_month_mean_region, w->units,
+        "mean over trials of the monthly price index over the region's "
+        "buyers (fixed point, resolution 2^-20 of the reference price; NaN: "
+        "the region buys none of the commodity)",
+        true);
+    const sf_scenario *sc = res->model->sc;
+    snprintf(u, sizeof u, "%s", sc->n_commodities ? sc->commodities[0].unit : "");
+    for (size_t c = 1; c < sc->n_commodities; c++)
+        if (strcmp(sc->commodities[c].unit, sc->commodities[0].unit) != 0)
+            snprintf(u, sizeof u, "the commodity's unit (docs/output.md)");
+    put(w, "exports_month_mean", H5T_NATIVE_DOUBLE, 3, d, s,
+        pr->exports_month_mean, u,
+        "mean over trials of what the region's producers shipped in the "
+        "month to buyers in other countries (offtake included; fixed point, "
+        "resolution 2^-20 of the commodity's monthly nameplate capacity)",
+        false);
+    put(w, "price_sum_month_region", H5T_NATIVE_UINT64, 3, d, s,
+        pr->region_sum, "2^-20 reference price",
+        "sum over trials of the region's monthly price index / reference "
+        "price, in units of 2^-20 (regions that buy the commodity)",
+        false);
+    put(w, "exports_sum_month", H5T_NATIVE_UINT64, 3, d, s,
+        pr->region_sum + cells, "2^-20 monthly capacity",
+        "sum over trials of the region's monthly exports / the commodity's "
+        "summed nameplate capacity per month, in units of 2^-20",
+        false);
+}
+
 /* The per-trial variables: from the rows in memory, or the streamed
  * datasets cut to the trials done and described. */
 static void put_trials(pw *w, const sf_policy_results *pr, hid_t trial,
@@ -283,7 +325,7 @@ static void put_trials(pw *w, const sf_policy_results *pr, hid_t trial,
             w->ret = finish_streamed(streamed[v], res, rank, scales,
                                      var_units(w, v), var_text[v]);
             if (w->ret == 0 && PRICE_VAR(v))
-                w->ret = add_price_units(w->grp, var_name[v], res);
+                w->ret = sf_h5p_add_price_units(w->grp, var_name[v], res);
             continue;
         }
         if (streamed != NULL)
@@ -315,6 +357,8 @@ int sf_h5p_write(hid_t grp, const sf_results *res, size_t p, hid_t trial,
         big = T * C * SF_PRICE_BINS;
     if (SF_N_QUANTILES * C * R > big)
         big = SF_N_QUANTILES * C * R;
+    if (T * C * R > big)
+        big = T * C * R;
     if (write_trials && streamed == NULL && n * NP > big)
         big = n * NP;
     w.buf = malloc((big + 1) * sizeof(double));
@@ -377,6 +421,7 @@ int sf_h5p_write(hid_t grp, const sf_results *res, size_t p, hid_t trial,
         "the indices nearest P * M^(2b/1000 - 1))",
         false);
 
+    put_region_months(&w, pr, month);
     if (write_trials)
         put_trials(&w, pr, trial, streamed);
 out:
@@ -597,7 +642,13 @@ int sf_h5p_read_trials(hid_t grp, sf_results *res, size_t p, uint64_t n)
             for (size_t i = 0; i < cols; i++)
                 pr->price[r * NP + first + i] = buf[r * cols + i];
     }
-    if (sf_h5_read_var(grp, "price_sum_month", H5T_NATIVE_UINT64, T * C,
+    size_t cells = sf_results_region_cells(res);
+    if ((cells > 0 &&
+         (sf_h5_read_var(grp, "price_sum_month_region", H5T_NATIVE_UINT64,
+                         cells, pr->region_sum) != 0 ||
+          sf_h5_read_var(grp, "exports_sum_month", H5T_NATIVE_UINT64, cells,
+                         pr->region_sum + cells) != 0)) ||
+        sf_h5_read_var(grp, "price_sum_month", H5T_NATIVE_UINT64, T * C,
                        pr->price_sum) != 0 ||
         sf_h5_read_var(grp, "price_hist_month", H5T_NATIVE_UINT64,
                        T * C * SF_PRICE_BINS, pr->price_hist) != 0)

@@ -63,4 +63,9 @@ int sf_h5p_stream_rows_mpi(const hid_t *d, const sf_results *share,
 int sf_h5p_read_trials(hid_t grp, sf_results *res, size_t p, uint64_t n);
 int sf_h5p_read_summaries(hid_t grp, sf_results *res, size_t p);
 
+/* The per-commodity units, "<currency> per <unit>", as a string-list
+ * attribute `price_units` of dataset `name` in grp. */
+SF_MUST_CHECK
+int sf_h5p_add_price_units(hid_t grp, const char *name, const sf_results *res);
+
 #endif

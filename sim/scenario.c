@@ -76,6 +76,7 @@ void sf_scenario_free(sf_scenario *sc)
     free(sc->text);
     free(sc->name);
     free(sc->description);
+    free(sc->start);
     free(sc->currency);
     for (size_t i = 0; i < sc->n_countries; i++)
         free(sc->countries[i]);

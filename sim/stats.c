@@ -138,6 +138,37 @@ static double price_quantile(const uint64_t *h, uint64_t n, double level,
     return P * sf_price_bin_centre(b, M);
 }
 
+/* The means over trials of each region's monthly price index and exports,
+ * from their fixed-point sums; a region that buys none of a commodity has
+ * no price index (NaN). */
+static void region_means(const sf_results *res, sf_policy_results *pr)
+{
+    const sf_model *m = res->model;
+    size_t C = m->n_commodities, R = m->n_regions;
+    size_t cells = sf_results_region_cells(res);
+    double n = (double)res->n_done;
+    bool *buys = calloc(C * R + 1, sizeof *buys);
+    for (size_t c = 0; buys != NULL && c < C; c++)
+        for (size_t k = m->buyers.start[c]; k < m->buyers.start[c + 1]; k++) {
+            int r = m->region_of_country[m->country[m->buyers.item[k]]];
+            if (r >= 0)
+                buys[c * R + (size_t)r] = true;
+        }
+    for (size_t x = 0; x < cells; x++) {
+        size_t c = x / R % C;
+        double price = (double)pr->region_sum[x] / SF_PRICE_ONE / n *
+                       m->c_price[c];
+        pr->price_month_mean_region[x] =
+            res->n_done > 0 && buys != NULL && buys[x % (C * R)] ? price : NAN;
+        pr->exports_month_mean[x] =
+            res->n_done > 0 ? (double)pr->region_sum[cells + x] /
+                                  SF_PRICE_ONE / n *
+                                  sf_results_flow_scale(res, c)
+                            : NAN;
+    }
+    free(buys);
+}
+
 /* The statistics' arrays of one policy, and its fan chart, which comes
  * from the integer accumulators alone. */
 static int summarise_monthly(sf_results *res, sf_policy_results *pr)
@@ -157,6 +188,12 @@ static int summarise_monthly(sf_results *res, sf_policy_results *pr)
     pr->price_summary = calloc(NP ? NP : 1, sizeof *pr->price_summary);
     pr->price_month_mean = calloc(T * C + 1, sizeof(double));
     pr->price_month_q = calloc(SF_N_QUANTILES * T * C + 1, sizeof(double));
+    pr->price_month_mean_region =
+        calloc(sf_results_region_cells(res) + 1, sizeof(double));
+    pr->exports_month_mean =
+        calloc(sf_results_region_cells(res) + 1, sizeof(double));
+    if (!pr->price_month_mean_region || !pr->exports_month_mean)
+        return SF_ERR_NOMEM;
     if (!pr->summary || !pr->month_frac_mean || !pr->month_frac_q ||
         !pr->month_p_short || !pr->shock_summary ||
         (pr != &res->pol[0] && !pr->avoided) || !pr->price_summary ||
@@ -172,6 +209,7 @@ static int summarise_monthly(sf_results *res, sf_policy_results *pr)
                 price_quantile(&pr->price_hist[x * SF_PRICE_BINS], n,
                                sf_quantile_levels[q], P, M);
     }
+    region_means(res, pr);
     for (size_t c = 0; c < T * U; c++) {
         pr->month_frac_mean[c] =
             n ? (double)pr->month_frac_sum[c] / SF_FRAC_ONE / (double)n : NAN;
@@ -917,6 +955,9 @@ void sf_results_free_statistics(sf_results *res)
         free(pr->price_summary);
         free(pr->price_month_mean);
         free(pr->price_month_q);
+        free(pr->price_month_mean_region);
+        free(pr->exports_month_mean);
+        pr->price_month_mean_region = pr->exports_month_mean = NULL;
         pr->price_summary = NULL;
         pr->price_month_mean = pr->price_month_q = NULL;
         pr->summary = pr->shock_summary = NULL;
@@ -940,6 +981,8 @@ void sf_results_free(sf_results *res)
             free(pr->month_short);
             free(pr->month_hist);
             free(pr->path);
+            free(pr->path_x);
+            free(pr->region_sum);
             free(pr->price);
             free(pr->price_sum);
             free(pr->price_hist);
@@ -998,11 +1041,17 @@ void sf_results_add_totals(sf_results *res, const sf_results *part)
             dst->price_sum[c] += src->price_sum[c];
         for (size_t c = 0; c < T * m->n_commodities * SF_PRICE_BINS; c++)
             dst->price_hist[c] += src->price_hist[c];
+        for (size_t c = 0; c < 2 * sf_results_region_cells(res); c++)
+            dst->region_sum[c] += src->region_sum[c];
         /* A part kept the paths of its own first trials. */
+        size_t X = sf_results_path_x_width(res);
         for (uint64_t r = 0; r < part->n_paths && offset + r < res->n_paths;
-             r++)
+             r++) {
             memcpy(&dst->path[(offset + r) * T * D], &src->path[r * T * D],
                    T * D * sizeof(double));
+            memcpy(&dst->path_x[(offset + r) * T * X], &src->path_x[r * T * X],
+                   T * X * sizeof(double));
+        }
     }
     res->n_done += part->n_done;
     res->wall_seconds += part->wall_seconds;

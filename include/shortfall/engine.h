@@ -121,6 +121,11 @@ typedef struct {
     /* Monthly shortfall of each demand node in the first n_paths trials:
      * [(row * n_months + t) * n_demand + d]. */
     double *path;
+    /* The same trials' monthly market record (sf_results_path_x_width
+     * values a month): [(row * n_months + t) * width + k], k running over
+     * each commodity and region's exports, then supply, then price index
+     * ([c * n_regions + r] each), then each region's shortfall and need. */
+    double *path_x;
     /* Per trial, the price columns (sf_results_price_columns): [(trial -
      * first - row0) * n_price + i]. */
     double *price;
@@ -129,6 +134,11 @@ typedef struct {
      * histogram [(t * n_commodities + c) * SF_PRICE_BINS + bin]. */
     uint64_t *price_sum;
     uint64_t *price_hist;
+    /* Per month, commodity and region, [(t * n_commodities + c) *
+     * n_regions + r]: sums over trials in fixed point (SF_PRICE_ONE) of
+     * the region's price index / P (the first sf_results_region_cells),
+     * then of the region's exports / sf_results_flow_scale (the next). */
+    uint64_t *region_sum;
 
     /* Statistics (sf_results_summarise). */
     sf_summary *summary;      /* [m * n_units + u] */
@@ -141,6 +151,10 @@ typedef struct {
     sf_summary *price_summary; /* [i]: the price columns */
     double *price_month_mean;  /* [t * n_commodities + c], currency/unit */
     double *price_month_q;     /* [(q * n_months + t) * n_commodities + c] */
+    /* [(t * n_commodities + c) * n_regions + r]: means over trials of the
+     * region's price index (NaN: the region buys none of it) and of its
+     * exports. */
+    double *price_month_mean_region, *exports_month_mean;
     /* Non-baseline mixes: the public cost per unit of world shortfall
      * avoided, mean(cost - baseline's cost) / mean(baseline's shortfall -
      * shortfall) over the paired trials, and its delta-method standard
@@ -317,5 +331,15 @@ size_t sf_results_price_columns(const sf_results *res);
 size_t sf_results_cost_column(const sf_results *res);
 size_t sf_results_revenue_column(const sf_results *res);
 size_t sf_results_closed_column(const sf_results *res);
+
+/* Months x commodities x regions: the cells of each half of
+ * sf_policy_results.region_sum. */
+size_t sf_results_region_cells(const sf_results *res);
+/* The scale of commodity c's flows in the fixed-point export sums: its
+ * producers' summed nameplate capacity per month (1 if none). */
+double sf_results_flow_scale(const sf_results *res, size_t c);
+/* Values per month in a path's market record (sf_policy_results.path_x):
+ * 3 x commodities x regions + 2 x regions. */
+size_t sf_results_path_x_width(const sf_results *res);
 
 #endif

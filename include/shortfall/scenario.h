@@ -254,6 +254,7 @@ typedef struct {
     char *description; /* "" when absent */
     char *currency;    /* "USD" when absent */
     double discount_rate; /* per year, default 0.03 */
+    char *start; /* calendar month of month 0, "YYYY-MM"; "" when absent */
     int horizon_months; /* default 60 */
     long long trials;   /* default 10000 */
     unsigned long long seed; /* default 1 */

@@ -201,6 +201,9 @@ int sf_mpi_run(const sf_model *m, const sf_run_options *opt, sf_results *res,
         if (ret == 0)
             ret = reduce_u64(mp->price_sum, rp->price_sum, pcells, root);
         if (ret == 0)
+            ret = reduce_u64(mp->region_sum, rp->region_sum,
+                             2 * sf_results_region_cells(res), root);
+        if (ret == 0)
             ret = reduce_u64(mp->price_hist, rp->price_hist,
                              pcells * SF_PRICE_BINS, root);
     }
@@ -209,6 +212,7 @@ int sf_mpi_run(const sf_model *m, const sf_run_options *opt, sf_results *res,
     /* The monthly paths of the run's first trials, from the ranks that
      * ran them. */
     size_t path_row = (size_t)res->n_months * res->model->n_demand;
+    size_t path_x_row = (size_t)res->n_months * sf_results_path_x_width(res);
     for (int r = 0; r < n_ranks && ret == 0; r++) {
         sf_run_options theirs = share_of(opt, r, n_ranks);
         uint64_t lo = theirs.first_trial - opt->first_trial;
@@ -224,6 +228,18 @@ int sf_mpi_run(const sf_model *m, const sf_run_options *opt, sf_results *res,
             else if (r == rank)
                 ret = transfer(part.pol[p].path, rows * path_row, MPI_DOUBLE,
                                sizeof(double), 0, true);
+            double *dst_x = &res->pol[p].path_x[lo * path_x_row];
+            if (ret != 0)
+                break;
+            if (r == 0 && root)
+                memcpy(dst_x, part.pol[p].path_x,
+                       rows * path_x_row * sizeof *dst_x);
+            else if (root)
+                ret = transfer(dst_x, rows * path_x_row, MPI_DOUBLE,
+                               sizeof *dst_x, r, false);
+            else if (r == rank)
+                ret = transfer(part.pol[p].path_x, rows * path_x_row,
+                               MPI_DOUBLE, sizeof(double), 0, true);
         }
     }
     if (ret != 0) {
