@@ -656,10 +656,12 @@ static bool extent_is(hid_t sp, size_t n)
  * one is checked by zlib as it is unpacked. */
 static bool chunks_sound(hid_t d, hid_t pl, hid_t ft, hid_t sp)
 {
-    hsize_t dims[3], maxdims[3], chunk[3], at[3] = {0, 0, 0};
+    /* Rank 4 at most: the paths' trade record, [path_trial, month,
+     * commodity, region], is the largest shortfall writes. */
+    hsize_t dims[4], maxdims[4], chunk[4], at[4] = {0, 0, 0, 0};
     int rank = H5Sget_simple_extent_ndims(sp), nf = H5Pget_nfilters(pl);
     unsigned deflate = 0;
-    if (rank < 1 || rank > 3 || nf < 0 || nf > 31 ||
+    if (rank < 1 || rank > 4 || nf < 0 || nf > 31 ||
         H5Sget_simple_extent_dims(sp, dims, maxdims) != rank ||
         H5Pget_chunk(pl, rank, chunk) != rank)
         return false;
