@@ -42,7 +42,7 @@ def _price_multiple(group, commodity, region):
     divided by its month-0 (January 2025) level."""
     c = _names(group, "commodity").index(commodity)
     r = _names(group, "region").index(region)
-    p = np.asarray(group["price_month_region"][:, :, c, r], dtype=float)
+    p = np.asarray(group["price_path_region"][:, :, c, r], dtype=float)
     return p / p[:, :1]
 
 
@@ -51,8 +51,8 @@ def simulate(group):
     hydroxide = _price_multiple(group, "ore", HYDROXIDE_REGION)
     regions = _names(group, "region")
     foreign = [i for i, r in enumerate(regions) if r != EXPORTER]
-    short = np.asarray(group["shortfall_month_region"][:, MONTHS_2025, :], dtype=float)
-    need = np.asarray(group["need_month_region"][:, MONTHS_2025, :], dtype=float)
+    short = np.asarray(group["shortfall_path_region"][:, MONTHS_2025, :], dtype=float)
+    need = np.asarray(group["need_path_region"][:, MONTHS_2025, :], dtype=float)
     short = short[:, :, foreign].sum(axis=(1, 2))
     need = need[:, :, foreign].sum(axis=(1, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
