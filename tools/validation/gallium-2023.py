@@ -81,7 +81,7 @@ def _labels(group, name):
 def _cn_exports(group):
     """China's exports per trial and month, t Ga, both commodities."""
     regions = _labels(group, "region")
-    x = np.asarray(group["exports_month"][...], dtype=float)  # trial, month, commodity, region
+    x = np.asarray(group["exports_path"][...], dtype=float)  # path_trial, month, commodity, region
     return x[:, :, :, regions.index("CN")].sum(axis=2)
 
 
@@ -89,7 +89,7 @@ def simulate(group):
     ex = _cn_exports(group)
     regions = _labels(group, "region")
     comms = _labels(group, "commodity")
-    price = np.asarray(group["price_month_region"][...], dtype=float)
+    price = np.asarray(group["price_path_region"][...], dtype=float)
     p_cn = price[:, :, comms.index("primary"), regions.index("CN")]
     return {
         "cn_exports_first_12_months_t": ex[:, 0:12].sum(axis=1),
