@@ -114,13 +114,15 @@ def figure(group, ax):
     obs = [(_month_index(ym), t) for ym, t, _ in OBSERVED_MONTHLY
            if 0 <= _month_index(ym) < ex.shape[1]]
     ax.plot([m for m, _ in obs], [t for _, t in obs], "ko", label="observed (China customs)")
-    for m, text in ((11, "US stop"), (12, "licensing"), (28, "US ban")):
+    top = ax.get_ylim()[1]
+    for m, text, ha in ((11, "US stop ", "right"), (12, " licensing", "left"),
+                        (28, " US ban", "left")):
         ax.axvline(m, color="red", lw=0.6)
-        ax.text(m + 0.2, ax.get_ylim()[1] * 0.95, text, fontsize=7, color="red", va="top")
+        ax.text(m, top * 0.97, text, fontsize=7, color="red", va="top", ha=ha)
     ticks = months[::6]
     ax.set_xticks(ticks)
     ax.set_xticklabels([_month_label(i) for i in ticks], rotation=45, ha="right")
     ax.set_xlabel("month")
     ax.set_ylabel("China's gallium exports, t Ga per month")
     ax.set_title(TITLE)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="lower left")
