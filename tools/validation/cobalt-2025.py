@@ -21,14 +21,14 @@ EXPORTER = "CD"                     # the DRC: not a "foreign" (importing) regio
 STATISTICS = [
     dict(name="metal_peak_price_multiple_2025", observed=2.41,
          tolerance=("factor", 2.0), unit="1",
-         source="CO25 / DATA.md: cobalt metal, Rotterdam, 9.95 USD/lb "
+         source="CO25: cobalt metal, Rotterdam, 9.95 USD/lb "
                 "(24 Feb 2025) -> ~24 USD/lb (December 2025); 24 / 9.95"),
     dict(name="foreign_shortfall_fraction_2025", observed=0.0,
          tolerance=("abs", 0.02), unit="1",
-         source="BMI25 / DATA.md: no physical shortage reported in 2025"),
+         source="BMI25: no physical shortage reported in 2025"),
     dict(name="hydroxide_price_multiple_dec2025", observed=4.0,
          tolerance=("factor", 2.0), unit="1",
-         source="CO25 / DATA.md: hydroxide from a record low 5.60 USD/lb "
+         source="CO25: hydroxide from a record low 5.60 USD/lb "
                 "(January 2025) to roughly 4x by December 2025"),
 ]
 
