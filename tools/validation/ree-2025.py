@@ -2,8 +2,8 @@
 and the magnets containing them (Announcement 18, from 4 April 2025).
 
 Scenario: scenarios/replay-ree-2025.yaml (month 0 = January 2025).  The
-series compared: China's monthly magnet exports (`exports_month`, commodity
-magnet, region CN).  docs/validation/ree-2025.md gives the definitions and
+series compared: China's monthly magnet exports (`exports_path`, per
+trial with `--paths N`; commodity magnet, region CN).  docs/validation/ree-2025.md gives the definitions and
 the reasons for the tolerances.
 
 The model's "2024 level" (May 2024, and the level the recovery is measured
@@ -48,8 +48,8 @@ def _exports(group):
     trials ([1, month]) when the run has no per-trial monthly records."""
     c = _names(group["commodity"]).index("magnet")
     r = _names(group["region"]).index("CN")
-    if "exports_month" in group:
-        return np.asarray(group["exports_month"][:, :, c, r], dtype=float)
+    if "exports_path" in group:
+        return np.asarray(group["exports_path"][:, :, c, r], dtype=float)
     return np.asarray(group["exports_month_mean"][:, c, r], dtype=float)[None, :]
 
 
