@@ -33,7 +33,7 @@ STATISTICS = [
     dict(name="share_of_months_restricted_2010_2025", observed=round(OBSERVED_SHARE, 3),
          tolerance=("range",), unit="1",
          source="quotas 2010-01..2014-12 (60 months) + Announcement 18 from 2025-04 "
-                "(9 months): 69/192 (DATA: 'Chinese export restrictions 2010-2025'); "
+                "(9 months): 69/192 (EV, scenarios/README.md); "
                 "85/192 = 0.443 with the Dec 2023 technology ban"),
 ]
 

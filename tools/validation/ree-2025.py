@@ -25,17 +25,17 @@ CALM_MONTHS = slice(0, 3)            # Jan-Mar 2025: before the licensing (month
 MAY_2025 = 4
 FIRST_MONTH_LICENSED = 3
 
-# China customs via DATA ("Validation episodes"), t of magnets a month.
+# China customs [CUSM25], t of magnets a month.
 OBSERVED_MONTHLY = {4: 1238, 5: 3188, 6: 5577, 7: 6146, 8: 5774}
 OBSERVED_VS_2024 = {4: 1 - 0.74, 5: 1 - 0.38, 6: 1.057, 8: 1.175}   # ratio to the same month of 2024
 
 STATISTICS = [
     dict(name="may2025_exports_vs_may2024", observed=0.26,
          tolerance=("abs", 0.05), unit="1",
-         source="China customs: May 2025 1,238 t, -74 % on May 2024 (DATA)"),
+         source="China customs: May 2025 1,238 t, -74 % on May 2024 [CUSM25]"),
     dict(name="first_month_back_within_10pct", observed=6,
          tolerance=("abs", 1), unit="month (0 = Jan 2025)",
-         source="China customs: July 2025 (month 6) 5,577 t, +5.7 % on July 2024 (DATA)"),
+         source="China customs: July 2025 (month 6) 5,577 t, +5.7 % on July 2024 [CUSM25]"),
 ]
 
 
