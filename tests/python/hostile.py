@@ -433,7 +433,9 @@ def sane(path):
         def visit(name, obj):
             if isinstance(obj, h5py.Dataset) and obj.dtype.kind == "f":
                 a = obj[()]
-                if name.split("/")[-1].startswith("price_peak_region"):
+                if name.split("/")[-1].startswith(("price_peak_region",
+                                                   "price_month_mean_region",
+                                                   "price_path_region")):
                     # NaN by design (docs/output.md) for a region that buys
                     # none of the commodity: then in every trial and
                     # statistic of that (commodity, region), never a part.
