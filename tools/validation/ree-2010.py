@@ -7,7 +7,9 @@ China (CN) has a demand node, so its exports and its domestic price index
 are recorded; the foreign market is the regions JP, US, EU and ROW.
 
 Every statistic is computed per trial from the policy group's per-trial
-monthly records (`shortfall run --monthly`).  Definitions, observed values
+monthly records (`shortfall run --paths N`, N = the trials: exports_path,
+supply_path, price_path_region, shortfall_path_region, need_path_region;
+docs/output.md, "Trade and regional prices").  Definitions, observed values
 and the reasons for the tolerances: docs/validation/ree-2010.md.  The
 tolerances were written before the first `tools/validate` run and are not
 to be moved after it.
@@ -80,8 +82,8 @@ def _foreign_price(group):
     regions = _names(group, "region")
     c = _names(group, "commodity").index(COMMODITY)
     fi = [regions.index(r) for r in FOREIGN]
-    price = np.asarray(group["price_month_region"][:, :, c, :], float)
-    need = np.asarray(group["need_month_region"][:], float)
+    price = np.asarray(group["price_path_region"][:, :, c, :], float)
+    need = np.asarray(group["need_path_region"][:], float)
     p, w = price[:, :, fi], need[:, :, fi]
     ok = np.isfinite(p) & (w > 0)
     num = np.where(ok, p * w, 0.0).sum(axis=2)
@@ -95,8 +97,8 @@ def _foreign_price(group):
 def _foreign_shortfall_fraction(group):
     regions = _names(group, "region")
     fi = [regions.index(r) for r in FOREIGN]
-    s = np.asarray(group["shortfall_month_region"][:], float)[:, :, fi]
-    n = np.asarray(group["need_month_region"][:], float)[:, :, fi]
+    s = np.asarray(group["shortfall_path_region"][:], float)[:, :, fi]
+    n = np.asarray(group["need_path_region"][:], float)[:, :, fi]
     with np.errstate(invalid="ignore", divide="ignore"):
         return s.sum(axis=2) / n.sum(axis=2)
 
@@ -126,7 +128,7 @@ def simulate(group):
     regions = _names(group, "region")
     c = _names(group, "commodity").index(COMMODITY)
     cn = regions.index("CN")
-    exports = np.asarray(group["exports_month"][:, :, c, cn], float)
+    exports = np.asarray(group["exports_path"][:, :, c, cn], float)
     out = {}
     for y in (2011, 2012):
         out[f"exports_share_of_quota_{y}"] = (
@@ -150,10 +152,10 @@ def simulate(group):
     # substitution is (need_cum + substituted_cum) / horizon (demand noise
     # averaged over the horizon; the scenario has no growth).
     fi = [regions.index(r) for r in FOREIGN]
-    need_m = np.asarray(group["need_month_region"][:], float)[:, :, fi]
-    horizon = need_m.shape[1]
-    base = (np.asarray(group["need_cum_region"][:], float)[:, fi] +
-            np.asarray(group["substituted_cum_region"][:], float)[:, fi]
+    need_m = np.asarray(group["need_path_region"][:], float)[:, :, fi]
+    paths, horizon = need_m.shape[0], need_m.shape[1]
+    base = (np.asarray(group["need_cum_region"][:paths], float)[:, fi] +
+            np.asarray(group["substituted_cum_region"][:paths], float)[:, fi]
             ).sum(axis=1) / horizon
     shares = [1.0 - need_m[:, _year(y), :].sum(axis=(1, 2)) / (12 * base)
               for y in range(2010, 2014)]
@@ -161,7 +163,7 @@ def simulate(group):
 
     # Non-China supply ramp: the mean yearly increase of supply outside
     # China from 2010 to 2013, over the 2010 world market volume.
-    supply = np.asarray(group["supply_month"][:, :, c, :], float)
+    supply = np.asarray(group["supply_path"][:, :, c, :], float)
     non_cn = [i for i in range(len(regions)) if i != cn]
     y10 = supply[:, _year(2010), :]
     y13 = supply[:, _year(2013), :]
