@@ -10,14 +10,14 @@ n=300
 
 . tests/cli/lib.bash
 
-for s in ree-magnets cobalt gallium replay-2010; do
+for s in ree-magnets cobalt gallium replay-2010 replay-cobalt-2025 replay-ree-2025 replay-gallium-2023; do
   expect "scenario-check-$s" 0 'Supply balance at month 0' -- "$sf" check "scenarios/$s.yaml"
   expect "scenario-run-$s" 0 "^$s: $n trials" -- \
     "$sf" run "scenarios/$s.yaml" -n $n -o "$tmp/$s.h5" --force --progress never
 done
 
 # Supply balance at month 0: every commodity between 1.0 and 1.3.
-for s in ree-magnets cobalt gallium replay-2010; do
+for s in ree-magnets cobalt gallium replay-2010 replay-cobalt-2025 replay-ree-2025 replay-gallium-2023; do
   "$sf" check "scenarios/$s.yaml" 2>&1 | sed -n '/^Supply balance/,/^$/p' |
     awk 'NR > 2 && NF == 4 { if ($4 < 1.0 || $4 > 1.3) bad = 1; k++ }
          END { exit (bad || k == 0) }' \
