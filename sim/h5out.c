@@ -195,11 +195,23 @@ static void write_summaries(writer *w, const sf_policy_results *pr)
     }
 }
 
+/* The paired comparison with the baseline; for the baseline itself, the
+ * comparison with itself — zero, exactly, with zero standard error and
+ * probabilities — so that the policy groups have the same variables and
+ * concatenate along a policy axis (docs/output.md). */
 static void write_paired(writer *w, const sf_policy_results *pr)
 {
     size_t str = sizeof(sf_paired) / sizeof(double);
     const char *u = sf_model_demand_unit(w->res->model);
+    sf_paired *zero = NULL;
     const sf_paired *a = pr->avoided;
+    if (a == NULL) {
+        if ((zero = calloc(w->res->n_units, sizeof *zero)) == NULL) {
+            w->ret = SF_ERR_NOMEM;
+            return;
+        }
+        a = zero;
+    }
     for (sf_unit_kind k = SF_UNITS_NODE; k <= SF_UNITS_WORLD; k++) {
         var_stat(w, "avoided", "mean", k, &a->mean, str, u,
                  "shortfall avoided against the baseline (baseline minus "
@@ -215,6 +227,7 @@ static void write_paired(writer *w, const sf_policy_results *pr)
         var_quantiles(w, "avoided", k, a->q, str, u,
                       "shortfall avoided against the baseline");
     }
+    free(zero);
 }
 
 static void write_monthly(writer *w, const sf_policy_results *pr)
@@ -561,8 +574,7 @@ static int write_policy(writer *w, hid_t parent, size_t p,
         w->ret = sf_h5p_write(w->grp, res, p, w->trial, w->month, w->region,
                               w->quantile, meta->write_trials,
                               w->st ? &w->st->pd[p * SF_H5P_VARS] : NULL);
-    if (p > 0)
-        write_paired(w, pr);
+    write_paired(w, pr);
     if (meta->write_trials)
         write_trials(w, pr);
     if (res->n_paths > 0)

@@ -391,8 +391,7 @@ int sf_h5p_write(hid_t grp, const sf_results *res, size_t p, hid_t trial,
 
     for (int v = 0; v < SF_H5P_VARS; v++)
         put_stats(&w, pr, v, quantile);
-    if (p > 0)
-        put_cost_ratio(&w, pr);
+    put_cost_ratio(&w, pr); /* NaN for the baseline: every group has it */
 
     /* The fan chart, [month, commodity] and [quantile, month, commodity]. */
     hsize_t d2[2] = {T, C}, d3[3] = {SF_N_QUANTILES, T, C};

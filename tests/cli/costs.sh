@@ -68,7 +68,7 @@ ok = (paid('stockpile', 'stockpile') and paid('floor', 'price_floor') and paid('
       and g['baseline/public_cost_mean'][k.index('total')] == 0
       and g['baseline/tariff_revenue_mean'][:].max() > 0
       and g['baseline/substituted_cum_world'][:].mean() > 0
-      and 'cost_per_avoided' not in g['baseline'] and 'cost_per_avoided' in g['floor'])
+      and g['baseline/cost_per_avoided'][()] != g['baseline/cost_per_avoided'][()] and 'cost_per_avoided' in g['floor'])
 sys.exit(not ok)\""
 
 "$sf" run "$tmp/econ.yaml" -n 3000 --threads 1 -o "$tmp/t1.h5" $q >/dev/null 2>&1

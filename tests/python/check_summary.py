@@ -115,7 +115,9 @@ for variant, attrs, grp in runs:
                 "fraction_mean": v("shortfall_frac_mean"),
                 "fraction_se": v("shortfall_frac_se"),
             }
-            if "avoided_mean_region" in g:
+            # The baseline's avoided_* are its zeros against itself: the
+            # summary leaves them out.
+            if "avoided_mean_region" in g and not int(g.attrs["is_baseline"]):
                 pb = v("avoided_p_better")
                 rec.update(avoided_mean=v("avoided_mean"), avoided_se=v("avoided_se"),
                            p_better=pb, p_better_se=math.sqrt(pb * (1 - pb) / n))

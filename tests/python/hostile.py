@@ -444,6 +444,11 @@ def sane(path):
                             or nan.all():
                         probs.append(f"{name}: non-finite beyond whole "
                                      "(commodity, region) columns")
+                elif name.split("/")[-1] in ("cost_per_avoided", "cost_per_avoided_se") \
+                        and int(obj.parent.attrs.get("is_baseline", 0)):
+                    # The baseline against itself: NaN by design.
+                    if not np.isnan(a):
+                        probs.append(f"{name}: the baseline's is not NaN")
                 elif not np.all(np.isfinite(a)):
                     probs.append(f"{name}: {np.sum(~np.isfinite(a))} non-finite")
         f.visititems(visit)
