@@ -331,7 +331,8 @@ def trials(path):
     try:
         runs = _runs(f, path)
         for v, scen in runs:
-            if decode(scen.attrs.get("has_trials")) == 0:
+            has = scen.attrs.get("has_trials", f.attrs.get("has_trials"))
+            if decode(has) == 0:
                 raise FileFormatError(
                     f"{path}: written with --no-trials: it holds no per-trial "
                     "rows (run it again without --no-trials for shortfall.trials)")
