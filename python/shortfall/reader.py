@@ -121,10 +121,10 @@ def _sweep_coords(f, runs):
 
 # --- open() --------------------------------------------------------------
 
-def _fill_value(name, is_baseline, dtype):
-    if is_baseline and name.startswith("avoided_"):
-        return 0
-    return np.nan
+def _fill_value(name, is_baseline):
+    """What a mix lacking a variable gets: the baseline's avoided_* are 0
+    (the baseline against itself), anything else NaN."""
+    return 0 if is_baseline and name.startswith("avoided_") else np.nan
 
 
 def _mix_dataset(group, want):
@@ -178,7 +178,7 @@ def _scenario_dataset(scen, want):
             if n in p.data_vars:
                 continue
             tmpl = next(q[n] for q in parts if n in q.data_vars)
-            fill = _fill_value(n, base_flags[i], tmpl.dtype)
+            fill = _fill_value(n, base_flags[i])
             dtype = tmpl.dtype if (fill == 0 or tmpl.dtype.kind == "f") else np.float64
             if tmpl.dtype.kind not in "iuf":
                 fill, dtype = None, object
@@ -204,7 +204,6 @@ def _open(f, path, want=None):
         ds, _ = _scenario_dataset(scen, want)
         parts.append(ds.drop_vars("is_baseline"))
         run_attrs.append(attrs_of(scen))
-        base = ds.is_baseline
     flags = {}
     for v, scen in runs:
         for name, g in _mixes(scen):
@@ -215,7 +214,7 @@ def _open(f, path, want=None):
     policies.sort(key=lambda p: 0 if flags.get(p) else 1)
     ds = ds.reindex(policy=policies)
     ds = ds.assign_coords(is_baseline=("policy", np.array([flags[p] for p in policies])))
-    ds["is_baseline"].attrs["long_name"] = base.attrs.get("long_name", "")
+    ds["is_baseline"].attrs["long_name"] = "the mix is the scenario's baseline"
     ds.attrs = root
     new = {}
     if "scenario" in f:
@@ -274,7 +273,7 @@ def open(path):                                   # noqa: A001 (shortfall.open)
 # --- trials() -----------------------------------------------------------
 
 def _label(x):
-    if isinstance(x, float) and x == int(x):
+    if isinstance(x, (float, np.floating)) and float(x).is_integer():
         x = int(x)
     return str(x)
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Python reader (python/shortfall: shortfall.open, shortfall.trials) on
 # every kind of results file: a single run, shards merged, a --no-trials
-# file, an interrupted run, a batch of one swept key and a grid of two.
+# file, an interrupted run, a batch of one swept key, a grid of two, and
+# a batch of eight kinds of swept keys (their names and units).
 # The checks are in tests/python/test_reader.py; every expected value comes
 # from h5py on the same file or from the batch file's text.
 set -u
@@ -29,6 +30,23 @@ sweeps:
     values: [3, 6, 12]
 YAML
 expect reader-batch-grid 0 'Results:' -- "$sf" run "$tmp/grid.yaml" -n 20 -o "$tmp/batch2.h5" $q
+# Eight kinds of swept keys, for their names and units (against info's).
+cat >"$tmp/keys.yaml" <<YAML
+batch: toy-keys
+scenarios: [$here/scenarios/toy-magnets.yaml]
+sweeps:
+  - {path: "nodes[us_demand].demand", values: [250, 300]}
+  - {path: "nodes[cn_ref].yield", values: [0.9, 0.8]}
+  - {path: "nodes[cn_mine].capacity", values: [1000, 900]}
+  - {path: "nodes[1].capacity", values: [200, 300]}
+  - {path: "shocks[cn_controls].duration_months.median", values: [6, 9]}
+  - {path: "shocks[cn_controls].severity.a", values: [4, 3]}
+  - {path: "policies[stockpile].interventions[0].max_release_months", values: [1, 2]}
+  - {path: "nodes[us_demand].volatility", values: [0.1, 0.2]}
+combine: zip
+YAML
+expect reader-batch-keys 0 'Results:' -- "$sf" run "$tmp/keys.yaml" -n 10 -o "$tmp/keys.h5" $q
+"$sf" info "$tmp/keys.h5" --format json >"$tmp/keys.json"
 
 # An interrupted run (as in tests/cli/stop.sh): Ctrl-C at the first
 # progress line of a 600-month toy run.

@@ -5,8 +5,9 @@ on files that shortfall wrote:
 
 DIR holds single.h5 (a run), merged.h5 (two shards merged), notrials.h5
 (--no-trials), batch.h5 (BATCH_YAML: one swept key) and batch2.h5
-(BATCH2_YAML: two swept keys, a grid), and interrupted.h5 when the script
-made one.  Every expected value comes from h5py on the same file or from
+(BATCH2_YAML: two swept keys, a grid), keys.h5 (eight kinds of swept
+keys) with keys.json (`shortfall info --format json` of it), and
+interrupted.h5 when the script made one.  Every expected value comes from h5py on the same file or from
 the batch files' text, never from the reader.  Prints "ok NAME" or
 "not ok NAME" with the failed assertion."""
 import os
@@ -240,6 +241,42 @@ def trials_batch():
 def trials_batch_two_keys():
     df = check_trials(P("batch2.h5"))
     assert {"hazard_per_year", "initial_months"} <= set(df.columns)
+
+
+@test
+def swept_names_and_units_as_info():
+    # The names and units of eight kinds of swept keys (a node's demand,
+    # yield and capacity by id and by index, a distribution's parameters,
+    # an intervention's key, a plain number) as `shortfall info --format
+    # json` gives them (sf_sweep_names and sf_sweep_unit in sim/batch.c).
+    import json
+    info = json.load(open(P("keys.json")))
+    ds = shortfall.open(P("keys.h5"))
+    names = [s["name"] for s in info["sweeps"]]
+    assert len(names) == 8
+    for k, name in enumerate(names):
+        c = ds[name]
+        assert c.attrs["sweep"] == f"sweep_{k}" and c.attrs["path"] == info["sweeps"][k]["path"]
+        units = {r[info["sweeps"][k]["field"] + "_unit"] for r in info["runs"]}
+        assert len(units) == 1 and c.attrs["units"] == units.pop(), (name, c.attrs)
+        assert list(c.values) == [r[info["sweeps"][k]["field"]] for r in info["runs"]]
+
+
+@test
+def labels_outer_joined():
+    # Mixes whose labels differ (a producer only one mix builds): the union
+    # in first-seen order (not sorted), NaN where a mix has no such label.
+    import xarray as xr
+    from shortfall.reader import _concat
+    a = xr.Dataset({"x": ("producer", np.array([1, 2], dtype=np.int32))},
+                   coords={"producer": ["q", "p"]})
+    b = xr.Dataset({"x": ("producer", np.array([3, 4], dtype=np.int32))},
+                   coords={"producer": ["r", "a"]})
+    ds = _concat([a, b], "policy", ["baseline", "build"])
+    assert list(ds.producer.values) == ["q", "p", "r", "a"], ds.producer.values
+    assert ds.x.dims == ("policy", "producer")
+    assert list(ds.x.sel(policy="build").values[2:]) == [3, 4]
+    assert np.isnan(ds.x.sel(policy="baseline", producer="r"))
 
 
 @test
