@@ -4,7 +4,7 @@
 #   make run        install missing Debian packages, build, run the default scenario
 #   make report     the analysis notebook's figures (runs the default scenario first
 #                   when out/ree-magnets.h5 is missing)
-#   make install    bin/shortfall, tools/report, scenarios, notebooks and docs
+#   make install    bin/shortfall, tools/report, the Python reader, scenarios, notebooks and docs
 #                   under PREFIX (default /usr/local; DESTDIR for staging)
 #   make test       install missing Debian packages, build, run every test
 #   make check-asan the C tests and the bad-input corpus under ASan + UBSan
@@ -195,14 +195,17 @@ validate: deps-report
 # make install [PREFIX=/usr/local] [DESTDIR=]: the program (and the MPI one
 # if built), tools/report as shortfall-report, and under share/shortfall the
 # notebooks, scenarios and batch examples it uses; README and docs under
-# share/doc/shortfall.
+# share/doc/shortfall; the Python reader (python/shortfall) under
+# lib/python3/dist-packages, where Debian's /usr/bin/python3 looks for
+# PREFIX=/usr (for /usr/local, it looks in lib/python3.X/dist-packages:
+# set PYTHONPATH=/usr/local/lib/python3/dist-packages).
 PREFIX  ?= /usr/local
 DESTDIR ?=
 prefix   = $(DESTDIR)$(PREFIX)
 install: all
 	install -d $(prefix)/bin $(prefix)/share/shortfall/tools $(prefix)/share/shortfall/notebooks/figures \
 	    $(prefix)/share/shortfall/scenarios $(prefix)/share/shortfall/examples/batches \
-	    $(prefix)/share/doc/shortfall/docs
+	    $(prefix)/share/doc/shortfall/docs $(prefix)/lib/python3/dist-packages/shortfall
 	install -m 755 $(BIN)/shortfall $(prefix)/bin/shortfall
 	if [ -x $(BIN)/shortfall-mpi ]; then install -m 755 $(BIN)/shortfall-mpi $(prefix)/bin/shortfall-mpi; fi
 	install -m 755 tools/report $(prefix)/share/shortfall/tools/report
@@ -213,6 +216,7 @@ install: all
 	install -m 644 examples/batches/*.yaml $(prefix)/share/shortfall/examples/batches/
 	install -m 644 README.md $(prefix)/share/doc/shortfall/
 	install -m 644 docs/*.md $(prefix)/share/doc/shortfall/docs/
+	install -m 644 python/shortfall/*.py $(prefix)/lib/python3/dist-packages/shortfall/
 
 # The whole suite: unit tests, CLI tests, then the sanitizer pass.
 test: deps-test

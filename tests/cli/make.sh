@@ -64,6 +64,9 @@ ok_if install-report "[ -x $p/bin/shortfall-report ] && [ -f $p/share/shortfall/
 ok_if install-scenarios "[ -f $p/share/shortfall/scenarios/toy-magnets.yaml ] && [ -f $p/share/shortfall/examples/batches/toy-sweep.yaml ]"
 ok_if install-docs "[ -f $p/share/doc/shortfall/README.md ] && [ -f $p/share/doc/shortfall/docs/output.md ]"
 expect install-runs 0 'Results:' -- "$p/bin/shortfall" run "$p/share/shortfall/scenarios/toy-magnets.yaml" -n 300 -o "$tmp/i.h5" --progress never
+# The Python reader, installed where Debian's python3 finds it for PREFIX=/usr
+# (PYTHONPATH for any other prefix), reads the installed program's file.
+ok_if install-python "PYTHONPATH=$p/lib/python3/dist-packages /usr/bin/python3 -c 'import shortfall; assert shortfall.__file__.startswith(\"$p/\"); assert shortfall.open(\"$tmp/i.h5\").sizes[\"trial\"] == 300'"
 expect install-report-runs 3 "i2\.h5 not found" -- "$p/bin/shortfall-report" "$tmp/i2.h5"
 expect make-install-destdir 0 'install' -- make -C "$tmp/src" --no-print-directory install PREFIX=/opt/sf DESTDIR="$tmp/stage"
 ok_if install-destdir "[ -x $tmp/stage/opt/sf/bin/shortfall ] && [ -L $tmp/stage/opt/sf/bin/shortfall-report ]"
