@@ -5,7 +5,7 @@ shock processes, baseline only (tools/validation/backtest-batch.yaml).
 The statistic: the share of months in which `cn_controls` (China's
 restriction of NdPr oxide and magnet exports) is active, against the share
 of the months of 2010-2025 under some Chinese rare-earth export
-restriction.  docs/validation/backtest.md gives the definitions, the
+restriction.  docs/validation.md gives the definitions, the
 record and the reasons for the tolerance.
 """
 import numpy as np

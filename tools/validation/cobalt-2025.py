@@ -1,7 +1,7 @@
 """Cobalt 2025: the DR Congo's export suspension (22 Feb - 15 Oct 2025) and
 the quotas after it, replayed by scenarios/replay-cobalt-2025.yaml (month 0
 = January 2025).  Definitions, observed values, tolerances and their reasons:
-docs/validation/cobalt-2025.md.  The tolerances were committed before the
+docs/validation.md.  The tolerances were committed before the
 validation run ("tolerances before the run") and are not to be moved."""
 
 import numpy as np

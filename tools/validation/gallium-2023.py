@@ -3,7 +3,7 @@
 Replay: scenarios/replay-gallium-2023.yaml (month 0 = August 2022).
 Observed values: the gallium sources of scenarios/README.md (CUS22, US22, CUS24, CUS25, RT23a) and China's
 monthly customs figures as reported (each with its page address below).
-Tolerances were fixed before the first run (docs/validation/gallium-2023.md).
+Tolerances were fixed before the first run (docs/validation.md).
 """
 import numpy as np
 

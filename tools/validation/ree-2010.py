@@ -10,7 +10,7 @@ Every statistic is computed per trial from the policy group's per-trial
 monthly records (`shortfall run --paths N`, N = the trials: exports_path,
 supply_path, price_path_region, shortfall_path_region, need_path_region;
 docs/output.md, "Trade and regional prices").  Definitions, observed values
-and the reasons for the tolerances: docs/validation/ree-2010.md.  The
+and the reasons for the tolerances: docs/validation.md.  The
 tolerances were written before the first `tools/validate` run and are not
 to be moved after it.
 """

@@ -3,7 +3,7 @@ and the magnets containing them (Announcement 18, from 4 April 2025).
 
 Scenario: scenarios/replay-ree-2025.yaml (month 0 = January 2025).  The
 series compared: China's monthly magnet exports (`exports_path`, per
-trial with `--paths N`; commodity magnet, region CN).  docs/validation/ree-2025.md gives the definitions and
+trial with `--paths N`; commodity magnet, region CN).  docs/validation.md gives the definitions and
 the reasons for the tolerances.
 
 The model's "2024 level" (May 2024, and the level the recovery is measured
