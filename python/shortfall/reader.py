@@ -119,6 +119,37 @@ def _sweep_coords(f, runs):
     return out
 
 
+# The root datasets of a batch with a design (combine: sobol), one entry
+# per variant: which matrix (A, B, AB), base sample and column it is.
+DESIGN_DATASETS = ("design_matrix", "design_base", "design_column")
+
+
+def _design_coords(f, labels):
+    """{name: ("variant", values, attrs)} for the design datasets the file
+    has, in the order of `labels` (the variant groups read)."""
+    if "variant" not in f:
+        return {}
+    allv = [str(v) for v in f["variant"].asstr()[()]]
+    out = {}
+    for name in DESIGN_DATASETS:
+        if name not in f or not isinstance(f[name], h5py.Dataset):
+            continue
+        d = f[name]
+        enum = h5py.check_enum_dtype(d.dtype)
+        if h5py.check_string_dtype(d.dtype) is not None:
+            vals = np.asarray(d.asstr()[()], dtype=object)
+        elif enum:                       # an HDF5 enum: its names
+            names = {v: k for k, v in enum.items()}
+            vals = np.asarray([names.get(int(x), str(x)) for x in d[()]], dtype=object)
+        else:
+            vals = np.asarray(d[()])
+        if len(vals) != len(allv):
+            raise FileFormatError(f"{f.filename}: /{name} has {len(vals)} entries, "
+                                  f"/variant {len(allv)}")
+        out[name] = ("variant", vals[[allv.index(v) for v in labels]], attrs_of(d))
+    return out
+
+
 # --- open() --------------------------------------------------------------
 
 def _fill_value(name, is_baseline):
@@ -223,6 +254,7 @@ def _open(f, path, want=None):
         new["scenario"] = ("variant", np.array([sc[allv.index(v)] if v in allv else ""
                                                 for v in labels], dtype=object),
                            attrs_of(f["scenario"]))
+    new.update(_design_coords(f, labels))
     sweeps = _sweep_coords(f, runs)
     taken = set(ds.variables) | set(new)
     for k, (name, vals, attrs) in enumerate(sweeps):
@@ -360,4 +392,6 @@ def trials(path):
     df = pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0]
     df.attrs["file"] = path
     df.attrs["units"] = units
+    df.attrs["sweeps"] = [name for name, _, _ in sweeps]
+    df.attrs["baseline"] = str(df["policy"].iloc[0]) if len(df) else ""
     return df
