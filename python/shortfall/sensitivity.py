@@ -43,7 +43,9 @@ def sobol_from_samples(fA, fB, fAB):
     ST, V), arrays of length k and the variance: S1_i = mean(fB * (fAB_i -
     fA)) / V (Saltelli et al. 2010), ST_i = mean((fA - fAB_i)^2) / (2 V)
     (Jansen 1999), V = the variance (ddof 1) of f over the 2N rows of A and
-    B.  Raises ValueError when V is 0 (the indices are not defined)."""
+    B; f is centred on its mean over those rows first.  An input that f
+    does not depend on (fAB_i == fA) gets exactly 0.  Raises ValueError
+    when V is 0 (the indices are not defined)."""
     fA = np.asarray(fA, dtype=float)
     fB = np.asarray(fB, dtype=float)
     fAB = np.atleast_2d(np.asarray(fAB, dtype=float))
@@ -52,12 +54,26 @@ def sobol_from_samples(fA, fB, fAB):
                          f"fAB {fAB.shape} (want N, N and k x N)")
     if fA.size < 2:
         raise ValueError("a Sobol design needs at least 2 base samples")
-    V = np.var(np.concatenate([fA, fB]), ddof=1)
+    S1, ST, V = _indices(fA, fB, fAB)
     if not np.isfinite(V) or V == 0:
         raise ValueError("the output does not vary across the design (variance "
                          f"{V}): Sobol indices are not defined")
-    S1 = np.mean(fB * (fAB - fA), axis=1) / V
-    ST = np.mean((fA - fAB) ** 2, axis=1) / (2 * V)
+    return S1, ST, V
+
+
+def _indices(fA, fB, fAB):
+    """The estimators, f centred first on its mean over A and B: the same
+    in expectation (the numerators are unchanged by a constant added to f)
+    but with far less sampling error when f's mean is large against its
+    spread (Saltelli et al. 2010, sec. 3; SALib centres too)."""
+    both = np.concatenate([fA, fB])
+    V = np.var(both, ddof=1)
+    if V == 0:
+        return None, None, V
+    c = both.mean()
+    a, b, ab = fA - c, fB - c, fAB - c
+    S1 = np.mean(b * (ab - a), axis=1) / V
+    ST = np.mean((a - ab) ** 2, axis=1) / (2 * V)
     return S1, ST, V
 
 
@@ -87,16 +103,14 @@ def sobol_bootstrap(fA, fB, fAB, bootstrap=1000, seed=None, confidence=0.95):
     s1s, sts, redraws = [], [], 0
     while len(s1s) < bootstrap:
         j = rng.integers(0, n, n)
-        a, b = fA[j], fB[j]
-        v = np.var(np.concatenate([a, b]), ddof=1)
+        s1, st, v = _indices(fA[j], fB[j], fAB[:, j])
         if v == 0:
             redraws += 1
             if redraws > bootstrap:
                 raise ValueError("bootstrap: too many resamples without variance")
             continue
-        ab = fAB[:, j]
-        s1s.append(np.mean(b * (ab - a), axis=1) / v)
-        sts.append(np.mean((a - ab) ** 2, axis=1) / (2 * v))
+        s1s.append(s1)
+        sts.append(st)
     q = [50 * (1 - confidence), 50 * (1 + confidence)]
     out["S1_low"], out["S1_high"] = np.percentile(np.array(s1s), q, axis=0)
     out["ST_low"], out["ST_high"] = np.percentile(np.array(sts), q, axis=0)
@@ -262,46 +276,225 @@ def _parameters(ds, k):
     return out
 
 
+def _scale_labels(dset, i):
+    """(name, labels) of axis i of an HDF5 dataset: its dimension scale."""
+    import h5py
+    scale = dset.dims[i][0] if len(dset.dims[i]) else None
+    if scale is None:
+        return f"dim_{i}", []
+    # The scale's NAME attribute (H5DSset_scale) is its dimension's name;
+    # h5py's .name of a dereferenced object searches the whole file.
+    name = scale.attrs.get("NAME", b"")
+    name = name.decode() if isinstance(name, bytes) else str(name)
+    if not name or name.startswith("This is a netCDF dimension"):
+        name = scale.name.rsplit("/", 1)[-1]
+    if h5py.check_string_dtype(scale.dtype) is not None:
+        return name, [str(x) for x in scale.asstr()[()]]
+    return name, [_label(x) for x in scale[()]]
+
+
+def _label(x):
+    x = x.item() if hasattr(x, "item") else x
+    return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
+
+
+def _variant_value(scen, var, labels, select, policy):
+    """One variant's f from its scenario group, with h5py: the mean over
+    trials of `var` (or its summary variable) for mix `policy` (None: the
+    baseline)."""
+    from .reader import _mixes
+    mixes = _mixes(scen)
+    if policy is None:
+        g = mixes[0][1]
+    else:
+        hits = [m for n, m in mixes if n == policy]
+        if not hits:
+            raise ValueError(f"no policy mix {policy!r} in /{scen.name.lstrip('/')} "
+                             f"(it has {', '.join(n for n, _ in mixes)})")
+        g = hits[0]
+    name = var if var in g else _mean_name(var)
+    if name not in g:
+        raise ValueError(f"no per-trial variable {var} and no summary {name} in the file")
+    d = g[name]
+    dims = [_scale_labels(d, i) for i in range(d.ndim)]
+    rest = [(n, labs) for n, labs in dims if n != "trial"]
+    sel = dict(select or {})
+    if labels:
+        if sel or len(labels) != len(rest):
+            raise ValueError(f"{var}[{','.join(labels)}]: {var} has dimensions "
+                             f"{', '.join(n for n, _ in rest) or 'none'} besides trial")
+        sel = {n: lab for (n, _), lab in zip(rest, labels)}
+    for k in sel:
+        if k not in [n for n, _ in rest]:
+            raise ValueError(f"{var} has no dimension {k} (its dimensions besides "
+                             f"variant, policy and trial: "
+                             f"{', '.join(n for n, _ in rest) or 'none'})")
+    index = []
+    for n, labs in dims:
+        if n == "trial":
+            index.append(slice(None))
+            continue
+        if n not in sel:
+            raise ValueError(f"{var} has dimension {n}: choose one of "
+                             f"{', '.join(labs)} (--{n} LABEL)")
+        if str(sel[n]) not in labs:
+            raise ValueError(f"{n} {sel[n]!r} not in the file (it has {', '.join(labs)})")
+        index.append(labs.index(str(sel[n])))
+    vals = np.asarray(d[()], dtype=float)[tuple(index)] if d.ndim else float(d[()])
+    units = d.attrs.get("units", b"")
+    units = units.decode() if isinstance(units, bytes) else str(units)
+    return (float(np.mean(vals)) if np.ndim(vals) else float(vals)), units
+
+
+def _file_parameters(f, scen, k):
+    """[(name, units, path)] of sweep_0 ... sweep_{k-1}: the attributes
+    name, units and path of /sweep_<k> when the file has them, else by the
+    rules of docs/batches.md on the batch text and the first variant's
+    scenario (as the reader does)."""
+    from . import _sweeps
+    from ._h5 import decode
+    try:
+        import yaml
+    except ImportError:
+        yaml = None
+    paths = []
+    for i in range(k):
+        a = f[f"sweep_{i}"].attrs if f"sweep_{i}" in f else {}
+        ln = decode(a.get("long_name")) or ""
+        paths.append(decode(a.get("path")) or
+                     (ln[len("swept value of "):] if ln.startswith("swept value of ")
+                      else f"sweep_{i}"))
+    scenario = {}
+    if yaml is not None:
+        try:
+            batch = yaml.safe_load(decode(f.attrs.get("batch_text")) or "") or {}
+            bp = [x.get("path") for x in batch.get("sweeps") or []]
+            if len(bp) == k and all(isinstance(x, str) for x in bp):
+                paths = bp
+            scenario = yaml.safe_load(decode(scen.attrs.get("scenario_text")) or "") or {}
+        except Exception:
+            pass
+    names = _sweeps.names(paths)
+    out = []
+    for i, path in enumerate(paths):
+        a = f[f"sweep_{i}"].attrs if f"sweep_{i}" in f else {}
+        # A /sweep_<k> with a name attribute names the key's units too;
+        # before that, its units attribute was the dataset's ("1").
+        units = decode(a.get("units")) if a.get("name") is not None else None
+        if units is None:
+            try:
+                units = _sweeps.unit(scenario, path)
+            except Exception:
+                units = ""
+        out.append((decode(a.get("name")) or names[i], units or "", path))
+    return out
+
+
+def read_design(path, output, policy=None, select=None):
+    """What sobol_indices needs from a Sobol batch file, read with h5py
+    alone (only the output's dataset of each variant; shortfall.open reads
+    every variable): (f per variant, matrix, base, column, parameters,
+    attrs, policy, units).  Raises ValueError for a file without
+    design = "sobol"."""
+    from . import reader
+    from ._h5 import decode
+    path = str(path)
+    f = reader._file(path)
+    try:
+        if decode(f.attrs.get("design")) != "sobol":
+            raise ValueError(f"{path}: not a batch with a Sobol design (root attribute "
+                             "design = 'sobol'; a batch with combine: sobol writes it)")
+        variants = [str(v) for v in f["variant"].asstr()[()]]
+        missing = [v for v in variants if v not in f]
+        if missing:
+            raise ValueError(f"{path}: variant groups missing ({', '.join(missing[:3])}"
+                             f"{', ...' if len(missing) > 3 else ''}): a part of a batch? "
+                             "merge the parts first")
+        design = reader._design_coords(f, variants)
+        for c in reader.DESIGN_DATASETS:
+            if c not in design:
+                raise ValueError(f"{path}: a Sobol design without /{c}")
+        var, labels = parse_output(output)
+        runs = [f[v] for v in variants]
+        if policy is None:
+            policy = reader._mixes(runs[0])[0][0]
+        vals, units = [], ""
+        for scen in runs:
+            x, units = _variant_value(scen, var, labels, select, policy)
+            vals.append(x)
+        col = np.asarray(design["design_column"][1]).astype(int)
+        k = 0
+        while f"sweep_{k}" in f:
+            k += 1
+        k = max(k, int(col.max()) + 1)
+        params = _file_parameters(f, runs[0], k)
+        attrs = {"design_samples": decode(f.attrs.get("design_samples"))}
+    finally:
+        f.close()
+    return (np.array(vals), design["design_matrix"][1], design["design_base"][1], col,
+            params, attrs, policy, units)
+
+
+def open_for(path, output):
+    """shortfall.open(path) with only the variables the output needs (the
+    output and its summary <output>_mean): a batch of many variants reads
+    in a fraction of the time."""
+    from . import reader
+    var = parse_output(output)[0]
+    keep = {var, _mean_name(var)}
+    f = reader._file(path)
+    try:
+        return reader._open(f, str(path), lambda n, dims: n in keep)
+    except reader.FileFormatError:
+        raise
+    except (KeyError, OSError, ValueError, TypeError) as e:
+        raise reader.FileFormatError(f"{path}: damaged shortfall results file "
+                                     f"({type(e).__name__}: {e})") from e
+    finally:
+        f.close()
+
+
 def sobol_indices(source, output, policy=None, select=None, bootstrap=1000,
                   seed=None, confidence=0.95):
     """First-order and total Sobol indices of a batch run with a Sobol design.
 
-    source: a path, or a Dataset from shortfall.open.  output: a per-trial
-    variable (`shortfall_cum_world`), with its other dimensions chosen by
-    `select` ({"region": "US"}) or in brackets (`shortfall_cum_region[US]`).
-    f per variant is the output's mean over that variant's trials for the
-    mix `policy` (default the baseline).  Returns a pandas.DataFrame, a row
-    per swept parameter (index: the parameter's name), columns units, path,
+    source: a path (read with h5py, only the output: read_design), or a
+    Dataset from shortfall.open.  output: a per-trial variable
+    (`shortfall_cum_world`), with its other dimensions chosen by `select`
+    ({"region": "US"}) or in brackets (`shortfall_cum_region[US]`).  f per
+    variant is the output's mean over that variant's trials for the mix
+    `policy` (default the baseline).  Returns a pandas.DataFrame, a row per
+    swept parameter (index: the parameter's name), columns units, path,
     S1, S1_low, S1_high, ST, ST_low, ST_high; attrs: V, N, output, policy,
-    bootstrap, confidence, units (the output's).  Raises ValueError for a
-    file without design = "sobol"."""
+    bootstrap, confidence, units (the output's), select.  Raises
+    ValueError for a file without design = "sobol"."""
     if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
-        from .reader import open as _open
-        ds = _open(source)
+        f, matrix, base, col, params, attrs, policy, units = read_design(
+            source, output, policy, select)
         name = str(source)
     else:
         ds, name = source, "dataset"
-    if str(ds.attrs.get("design", "")) != "sobol":
-        raise ValueError(f"{name}: not a batch with a Sobol design (root attribute "
-                         "design = 'sobol'; a batch with combine: sobol writes it)")
-    for c in ("design_matrix", "design_base", "design_column"):
-        if c not in ds.coords:
-            raise ValueError(f"{name}: a Sobol design without {c}")
-    k = 0
-    while f"sweep_{k}" in [ds[c].attrs.get("sweep") for c in ds.coords]:
-        k += 1
-    col = np.asarray(ds["design_column"].values).astype(int)
-    k = max(k, int(col.max()) + 1)
-    policy = baseline_of(ds) if policy is None else policy
-    f, units = variant_outputs(ds, output, policy, select)
-    fA, fB, fAB = design_samples(f, ds["design_matrix"].values,
-                                 ds["design_base"].values, col, k)
-    want = ds.attrs.get("design_samples")
+        if str(ds.attrs.get("design", "")) != "sobol":
+            raise ValueError(f"{name}: not a batch with a Sobol design (root attribute "
+                             "design = 'sobol'; a batch with combine: sobol writes it)")
+        for c in ("design_matrix", "design_base", "design_column"):
+            if c not in ds.coords:
+                raise ValueError(f"{name}: a Sobol design without {c}")
+        k = 0
+        while f"sweep_{k}" in [ds[c].attrs.get("sweep") for c in ds.coords]:
+            k += 1
+        col = np.asarray(ds["design_column"].values).astype(int)
+        k = max(k, int(col.max()) + 1)
+        policy = baseline_of(ds) if policy is None else policy
+        f, units = variant_outputs(ds, output, policy, select)
+        matrix, base = ds["design_matrix"].values, ds["design_base"].values
+        params, attrs = _parameters(ds, k), ds.attrs
+    fA, fB, fAB = design_samples(f, matrix, base, col, len(params))
+    want = attrs.get("design_samples")
     if want is not None and int(want) != fA.size:
         raise ValueError(f"{name}: design_samples is {want} but the design has "
                          f"{fA.size} base samples")
     r = sobol_bootstrap(fA, fB, fAB, bootstrap, seed, confidence)
-    params = _parameters(ds, k)
     df = pd.DataFrame({"units": [p[1] for p in params], "path": [p[2] for p in params],
                        **{c: r[c] for c in ("S1", "S1_low", "S1_high",
                                             "ST", "ST_low", "ST_high")}},
