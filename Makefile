@@ -193,7 +193,8 @@ validate: deps-report
 	/usr/bin/python3 tools/validate
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the program (and the MPI one
-# if built), tools/report as shortfall-report, and under share/shortfall the
+# if built), tools/report as shortfall-report, tools/sensitivity as
+# shortfall-sensitivity, and under share/shortfall the
 # notebooks, scenarios and batch examples it uses; README and docs under
 # share/doc/shortfall; the Python reader (python/shortfall) under
 # lib/python3/dist-packages, where Debian's /usr/bin/python3 looks for
@@ -210,6 +211,8 @@ install: all
 	if [ -x $(BIN)/shortfall-mpi ]; then install -m 755 $(BIN)/shortfall-mpi $(prefix)/bin/shortfall-mpi; fi
 	install -m 755 tools/report $(prefix)/share/shortfall/tools/report
 	ln -sf ../share/shortfall/tools/report $(prefix)/bin/shortfall-report
+	install -m 755 tools/sensitivity $(prefix)/share/shortfall/tools/sensitivity
+	ln -sf ../share/shortfall/tools/sensitivity $(prefix)/bin/shortfall-sensitivity
 	install -m 644 notebooks/*.ipynb notebooks/*.py notebooks/README.md $(prefix)/share/shortfall/notebooks/
 	install -m 644 notebooks/figures/*.png $(prefix)/share/shortfall/notebooks/figures/
 	install -m 644 scenarios/*.yaml scenarios/README.md $(prefix)/share/shortfall/scenarios/

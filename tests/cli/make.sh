@@ -68,6 +68,9 @@ expect install-runs 0 'Results:' -- "$p/bin/shortfall" run "$p/share/shortfall/s
 # (PYTHONPATH for any other prefix), reads the installed program's file.
 ok_if install-python "PYTHONPATH=$p/lib/python3/dist-packages /usr/bin/python3 -c 'import shortfall; assert shortfall.__file__.startswith(\"$p/\"); assert shortfall.open(\"$tmp/i.h5\").sizes[\"trial\"] == 300'"
 expect install-report-runs 3 "i2\.h5 not found" -- "$p/bin/shortfall-report" "$tmp/i2.h5"
+# The installed sensitivity tool finds the installed reader (no PYTHONPATH).
+expect install-sensitivity-runs 0 '^months_active\[cn_controls\]' -- \
+  "$p/bin/shortfall-sensitivity" "$tmp/i.h5" --output shortfall_cum_world --only tail
 expect make-install-destdir 0 'install' -- make -C "$tmp/src" --no-print-directory install PREFIX=/opt/sf DESTDIR="$tmp/stage"
 ok_if install-destdir "[ -x $tmp/stage/opt/sf/bin/shortfall ] && [ -L $tmp/stage/opt/sf/bin/shortfall-report ]"
 
