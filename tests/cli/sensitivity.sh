@@ -102,7 +102,7 @@ with open(out, "w") as f:
     f.write(f"    values: [{', '.join(f'{v:.6f}' for v in pts[:, 1])}]\n")
 open(roles, "w").write("\n".join(role) + "\n")
 PY
-expect sens-design-run 0 'Results:' -- "$sf" run "$tmp/design.yaml" -n 100 -o "$tmp/design.h5" $q
+expect sens-design-run 0 'Results:' -- "$sf" run "$tmp/design.yaml" -n 40 -o "$tmp/design.h5" $q
 "$py" - "$tmp/design.h5" "$tmp/design.txt" <<'PY'
 import sys
 import h5py, numpy as np
@@ -138,8 +138,11 @@ assert stock["initial_months"]["ST"] > 0, stock
 print(f"hazard S1 {h['S1']:.3f} [{h['S1_low']:.3f}, {h['S1_high']:.3f}] "
       f"ST {h['ST']:.3f}; stockpile ST for the stockpile mix {stock['initial_months']['ST']:.4f}")
 PY
-  ok_if "sens-$name-known-answer" "grep -q '^hazard S1' '$tmp/$name.out'" ||
+  if ok_if "sens-$name-known-answer" "grep -q '^hazard S1' '$tmp/$name.out'"; then
+    sed 's/^/# /' "$tmp/$name.out"
+  else
     sed 's/^/    /' "$tmp/$name.out" "$tmp/$name.base.json" | head -40
+  fi
 }
 check_sobol "$tmp/design.h5" design
 # The tool's numbers from f recomputed with h5py alone (each variant's
@@ -180,7 +183,7 @@ sweeps:
   - path: policies[stockpile].interventions[0].initial_months
     values: {range: [1, 12]}
 YAML
-if "$sf" run "$tmp/sobol.yaml" -n 100 -o "$tmp/sobol.h5" $q >"$tmp/sobol.log" 2>&1 &&
+if "$sf" run "$tmp/sobol.yaml" -n 40 -o "$tmp/sobol.h5" $q >"$tmp/sobol.log" 2>&1 &&
    "$py" -c "import h5py, sys; sys.exit(h5py.File(sys.argv[1]).attrs.get('design') not in (b'sobol', 'sobol'))" \
      "$tmp/sobol.h5" 2>/dev/null; then
   check_sobol "$tmp/sobol.h5" sobol
