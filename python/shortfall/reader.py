@@ -393,5 +393,7 @@ def trials(path):
     df.attrs["file"] = path
     df.attrs["units"] = units
     df.attrs["sweeps"] = [name for name, _, _ in sweeps]
+    for name, _, a in sweeps:
+        units.setdefault(name, a.get("units", ""))
     df.attrs["baseline"] = str(df["policy"].iloc[0]) if len(df) else ""
     return df

@@ -435,25 +435,6 @@ def read_design(path, output, policy=None, select=None):
             params, attrs, policy, units)
 
 
-def open_for(path, output):
-    """shortfall.open(path) with only the variables the output needs (the
-    output and its summary <output>_mean): a batch of many variants reads
-    in a fraction of the time."""
-    from . import reader
-    var = parse_output(output)[0]
-    keep = {var, _mean_name(var)}
-    f = reader._file(path)
-    try:
-        return reader._open(f, str(path), lambda n, dims: n in keep)
-    except reader.FileFormatError:
-        raise
-    except (KeyError, OSError, ValueError, TypeError) as e:
-        raise reader.FileFormatError(f"{path}: damaged shortfall results file "
-                                     f"({type(e).__name__}: {e})") from e
-    finally:
-        f.close()
-
-
 def sobol_indices(source, output, policy=None, select=None, bootstrap=1000,
                   seed=None, confidence=0.95):
     """First-order and total Sobol indices of a batch run with a Sobol design.
