@@ -161,10 +161,10 @@ static void var_quantiles(writer *w, const char *name_base, sf_unit_kind k,
     sf_results_unit_range(w->res, k, &first, &count);
     snprintf(name, sizeof name, "%s_quantile%s", name_base, sf_unit_kind_suffix[k]);
     snprintf(ln, sizeof ln, "%s quantiles, per %s", long_name, kind_text[k]);
-    for (size_t q = 0; q < SF_N_QUANTILES; q++)
+    for (size_t q = 0; q < w->res->n_quantiles; q++)
         for (size_t c = 0; c < count; c++)
             w->buf[q * count + c] = q0[(first + c) * stride + q];
-    hsize_t dims[2] = {SF_N_QUANTILES, count};
+    hsize_t dims[2] = {w->res->n_quantiles, count};
     hid_t scales[2] = {w->quantile, kind_scale(w, k)};
     var(w, name, H5T_NATIVE_DOUBLE, k == SF_UNITS_WORLD ? 1 : 2, dims, scales,
         w->buf, units, ln);
@@ -247,7 +247,7 @@ static void write_monthly(writer *w, const sf_policy_results *pr)
                  "probability that the month is short (shortfall > 0.1% of "
                  "need)");
         /* [quantile, month, unit] */
-        for (size_t q = 0; q < SF_N_QUANTILES; q++)
+        for (size_t q = 0; q < res->n_quantiles; q++)
             for (size_t t = 0; t < T; t++)
                 for (size_t c = 0; c < count; c++)
                     w->buf[(q * T + t) * count + c] =
@@ -258,7 +258,7 @@ static void write_monthly(writer *w, const sf_policy_results *pr)
                  "quantiles over trials of the monthly shortfall fraction "
                  "(histogram, resolution 0.001), per %s",
                  kind_text[k]);
-        hsize_t d3[3] = {SF_N_QUANTILES, T, count};
+        hsize_t d3[3] = {res->n_quantiles, T, count};
         hid_t s3[3] = {w->quantile, w->month, kind_scale(w, k)};
         var(w, name, H5T_NATIVE_DOUBLE, r + 1, d3, s3, w->buf, "1", ln);
 
@@ -362,7 +362,7 @@ static void write_trials(writer *w, const sf_policy_results *pr)
 static void write_shock_summary(writer *w, const sf_policy_results *pr)
 {
     size_t K = w->res->model->n_shocks;
-    hsize_t d1[1] = {K}, d2[2] = {SF_N_QUANTILES, K};
+    hsize_t d1[1] = {K}, d2[2] = {w->res->n_quantiles, K};
     hid_t s1[1] = {w->shock}, s2[2] = {w->quantile, w->shock};
     for (size_t k = 0; k < K; k++)
         w->buf[k] = pr->shock_summary[k].mean;
@@ -372,7 +372,7 @@ static void write_shock_summary(writer *w, const sf_policy_results *pr)
         w->buf[k] = pr->shock_summary[k].se;
     var(w, "months_active_se", H5T_NATIVE_DOUBLE, 1, d1, s1, w->buf,
         "months", "standard error of the mean months active");
-    for (size_t q = 0; q < SF_N_QUANTILES; q++)
+    for (size_t q = 0; q < w->res->n_quantiles; q++)
         for (size_t k = 0; k < K; k++)
             w->buf[q * K + k] = pr->shock_summary[k].q[q];
     var(w, "months_active_quantile", H5T_NATIVE_DOUBLE, 2, d2, s2, w->buf,
@@ -513,7 +513,7 @@ static int write_coords(writer *w, const sf_h5_meta *meta)
                                     "shock or policy tariff")) < 0)
         goto out;
     if ((w->quantile = sf_h5_coord(w->grp, "quantile", H5T_NATIVE_DOUBLE,
-                                   SF_N_QUANTILES, sf_quantile_levels, "1",
+                                   res->n_quantiles, res->quantiles, "1",
                                    "quantile level")) < 0)
         goto out;
     for (size_t b = 0; b <= SF_HIST_BINS; b++)
@@ -665,8 +665,8 @@ int sf_h5o_write_scenario_group(hid_t parent, const char *name,
         biggest = res->n_paths * T * m->n_demand;
     if (res->n_paths * T * m->n_commodities * m->n_regions > biggest)
         biggest = res->n_paths * T * m->n_commodities * m->n_regions;
-    if (SF_N_QUANTILES * T * U > biggest)
-        biggest = SF_N_QUANTILES * T * U;
+    if (res->n_quantiles * (T * U + m->n_shocks) > biggest)
+        biggest = res->n_quantiles * (T * U + m->n_shocks);
     w.buf = malloc((biggest + 64) * sizeof(double));
     if (w.buf == NULL)
         return SF_ERR_NOMEM;

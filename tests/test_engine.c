@@ -200,7 +200,7 @@ static void assert_same_results(const sf_results *a, const sf_results *b,
         same = same && memcmp(x->price_summary, y->price_summary,
                               NP * sizeof(sf_summary)) == 0;
         same = same && memcmp(x->price_month_q, y->price_month_q,
-                              SF_N_QUANTILES * pc * sizeof(double)) == 0;
+                              a->n_quantiles * pc * sizeof(double)) == 0;
         same = same && memcmp(x->month_frac_sum, y->month_frac_sum,
                               cells * sizeof(uint64_t)) == 0;
         same = same && memcmp(x->month_hist, y->month_hist,
@@ -208,7 +208,7 @@ static void assert_same_results(const sf_results *a, const sf_results *b,
         same = same && memcmp(x->summary, y->summary,
                               SF_M_COUNT * U * sizeof(sf_summary)) == 0;
         same = same && memcmp(x->month_frac_q, y->month_frac_q,
-                              SF_N_QUANTILES * cells * sizeof(double)) == 0;
+                              a->n_quantiles * cells * sizeof(double)) == 0;
         if (p > 0)
             same = same && memcmp(x->avoided, y->avoided,
                                   U * sizeof(sf_paired)) == 0;
@@ -900,9 +900,9 @@ Test(engine, a_full_ban_puts_the_price_index_at_the_cap)
         for (int t = 6; t < 10; t++) {
             cr_assert_eq(pr->price_month_mean[t], M * P, "month %d: %.17g", t,
                          pr->price_month_mean[t]);
-            for (int q = 0; q < SF_N_QUANTILES; q++)
-                cr_assert_eq(pr->price_month_q[(size_t)q * 24 + (size_t)t],
-                             M * P, "month %d quantile %d", t, q);
+            for (size_t q = 0; q < f.res.n_quantiles; q++)
+                cr_assert_eq(pr->price_month_q[q * 24 + (size_t)t],
+                             M * P, "month %d quantile %zu", t, q);
             cr_assert_eq(pr->price_hist[(size_t)t * SF_PRICE_BINS +
                                         SF_PRICE_BINS - 1],
                          3);

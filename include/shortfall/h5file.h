@@ -150,6 +150,9 @@ typedef struct {
     char **policy_names; /* in file order; the baseline first */
     size_t n_sweeps;     /* a batch variant: its swept values, from the */
     double *sweeps;      /* group's sweep_<k> attributes; else 0, NULL */
+    /* The quantile levels of the statistics (the quantile coordinate). */
+    size_t n_quantiles;
+    double quantiles[SF_MAX_QUANTILES];
 } sf_h5_info;
 
 /* The most sweep_<k> attributes a variant's group may carry. */

@@ -80,6 +80,10 @@ static const char *run_difference(const sf_h5_info *a, const sf_h5_info *b)
     for (size_t p = 0; p < a->n_policies; p++)
         if (strcmp(a->policy_names[p], b->policy_names[p]) != 0)
             return "policy mixes";
+    if (a->n_quantiles != b->n_quantiles ||
+        memcmp(a->quantiles, b->quantiles,
+               a->n_quantiles * sizeof *a->quantiles) != 0)
+        return "quantile levels";
     return NULL;
 }
 
@@ -372,6 +376,8 @@ static int merge_variant(const piece *pc, size_t k, const char *name,
             opt.n_paths = pc[j].info->n_paths;
     opt.n_policies = first->n_policies;
     opt.policies = policies;
+    opt.n_quantiles = first->n_quantiles;
+    opt.quantiles = first->quantiles;
     if ((ret = sf_results_init(&res, &m, &opt, err)) != 0)
         goto out;
     res.threads = 0;
@@ -588,6 +594,8 @@ int sf_cmd_merge(int argc, char **argv)
             opt.n_paths = shards[i].info.n_paths;
     opt.n_policies = first->n_policies;
     opt.policies = policies;
+    opt.n_quantiles = first->n_quantiles;
+    opt.quantiles = first->quantiles;
     /* Results that hold one window of rows, streamed to the file. */
     opt.rows_done = sf_h5_out_stream_rows;
     opt.rows_ctx = &out;
