@@ -32,6 +32,7 @@ void sf_h5_info_free(sf_h5_info *info)
     free(info->group);
     free(info->version);
     free(info->target_unit);
+    free(info->history);
     free(info->sweeps);
     for (size_t p = 0; p < info->n_policies; p++)
         free(info->policy_names[p]);
@@ -250,6 +251,9 @@ static int read_run(hid_t f, hid_t obj, const char *path, const char *group,
                             "%s)",
                             path, group ? " on /" : "", group ? group : "");
     info->has_trials = has_trials != 0;
+    if (H5Aexists(obj, "history") > 0 &&
+        sf_h5_read_attr_str(obj, "history", &info->history) != 0)
+        info->history = NULL;
     /* A batch variant's swept values: sweep_0, sweep_1, ... */
     for (size_t k = 0; group != NULL; k++) {
         char name[32];
@@ -635,6 +639,7 @@ void sf_h5_batch_info_free(sf_h5_batch_info *bi)
     free(bi->text);
     free(bi->run_options);
     free(bi->sources);
+    free(bi->history);
     /* Both lists end with NULL (read_strings), and one may have been
      * read when the other failed, before n_variants was set. */
     for (size_t v = 0; bi->variants && bi->variants[v]; v++)
@@ -822,6 +827,10 @@ static int read_batch_info(const char *path, sf_h5_batch_info *bi,
                            path);
         goto out;
     }
+    /* The history, if the file has one (optional: older files do not). */
+    if (H5Aexists(f, "history") > 0 &&
+        sf_h5_read_attr_str(f, "history", &bi->history) != 0)
+        bi->history = NULL;
     if (part == 1) {
         bi->part = true;
         if (sf_h5_read_attr_str(f, "run_options", &bi->run_options) != 0 ||

@@ -494,8 +494,15 @@ static int write_coords(writer *w, const sf_h5_meta *meta)
         goto out;
     for (size_t t = 0; t < T; t++)
         ints[t] = (int64_t)t;
+    /* With a start month, a CF time axis: 360_day makes "months since"
+     * exact (every month 30 days). */
+    char since[64] = "months";
+    if (sc->start[0] != '\0')
+        snprintf(since, sizeof since, "months since %s-01", sc->start);
     if ((w->month = sf_h5_coord(w->grp, "month", H5T_NATIVE_INT64, T, ints,
-                                "months", "month from the start")) < 0)
+                                since, "month from the start")) < 0 ||
+        (sc->start[0] != '\0' &&
+         sf_h5_attr_str(w->month, "calendar", "360_day") != 0))
         goto out;
     for (size_t d = 0; d < D; d++)
         names[d] = sc->nodes[m->demand_nodes[d]].id;
@@ -548,6 +555,9 @@ static void close_coords(writer *w)
     }
 }
 
+static int write_run_attrs(hid_t f, const sf_results *res,
+                           const sf_h5_meta *meta, const char *title);
+
 static int write_policy(writer *w, hid_t parent, size_t p,
                         const sf_h5_meta *meta)
 {
@@ -562,9 +572,17 @@ static int write_policy(writer *w, hid_t parent, size_t p,
         return SF_ERR_HDF5;
     w->ret = 0;
     w->p = p;
+    char title[600];
+    snprintf(title, sizeof title, "shortfall: %s, policy mix %s", sc->name,
+             name);
     if ((ret = sf_h5_attr_str(w->grp, "policy", name)) != 0 ||
         (ret = sf_h5_attr_str(w->grp, "baseline", sc->policies[0].name)) != 0 ||
         (ret = sf_h5_attr_int(w->grp, "is_baseline", p == 0)) != 0 ||
+        /* The provenance again, for a group opened alone. */
+        (ret = write_run_attrs(w->grp, res, meta, title)) != 0 ||
+        (ret = sf_h5_attr_str(w->grp, "description", sc->description)) != 0 ||
+        (sc->start[0] != '\0' &&
+         (ret = sf_h5_attr_str(w->grp, "start", sc->start)) != 0) ||
         (ret = write_coords(w, meta)) != 0)
         goto out;
     write_summaries(w, pr);
@@ -594,16 +612,50 @@ void sf_h5o_utc_now(char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+char *sf_h5o_history(const char *earlier, const char *created,
+                      const char *command_line)
+{
+    size_t len = (earlier ? strlen(earlier) + 1 : 0) + strlen(created) +
+                 strlen(SF_VERSION) + strlen(command_line) + 32;
+    char *s = malloc(len);
+    if (s != NULL)
+        snprintf(s, len, "%s%s%s shortfall %s: %s", earlier ? earlier : "",
+                 earlier && *earlier ? "\n" : "", created, SF_VERSION,
+                 command_line);
+    return s;
+}
+
 int sf_h5o_write_root(hid_t f, const sf_results *res, const sf_h5_meta *meta)
+{
+    char title[300];
+    snprintf(title, sizeof title, "shortfall: %s", res->model->sc->name);
+    return write_run_attrs(f, res, meta, title);
+}
+
+/* A run's attributes on f (the root, a batch variant's group, a policy
+ * group): CF's Conventions, title and history, then the provenance. */
+static int write_run_attrs(hid_t f, const sf_results *res,
+                           const sf_h5_meta *meta, const char *title)
 {
     const sf_scenario *sc = res->model->sc;
     char created[32];
+    const char *cmd = meta->command_line ? meta->command_line : "";
     int ret = 0;
 
-    sf_h5o_utc_now(created, sizeof created);
+    if (meta->created != NULL)
+        snprintf(created, sizeof created, "%s", meta->created);
+    else
+        sf_h5o_utc_now(created, sizeof created);
+    char *history = sf_h5o_history(meta->history, created, cmd);
+    if (history == NULL)
+        return SF_ERR_NOMEM;
 #define TRY(x)                                                                 \
     if (ret == 0)                                                              \
     ret = (x)
+    TRY(sf_h5_attr_str(f, "Conventions", "CF-1.8"));
+    TRY(sf_h5_attr_str(f, "title", title));
+    TRY(sf_h5_attr_str(f, "history", history));
+    free(history);
     TRY(sf_h5_attr_str(f, "software", SF_SOFTWARE));
     TRY(sf_h5_attr_str(f, "version", SF_VERSION));
     TRY(sf_h5_attr_int(f, "format_version", SF_FORMAT_VERSION));
@@ -778,11 +830,18 @@ int sf_h5_out_write(sf_h5_out *o, const sf_results *res,
     }
     if (o->file <= 0)
         ret = sf_h5o_create_file(o, err);
+    /* One time of creation for the root and every group. */
+    char created[32];
+    sf_h5_meta m = *meta;
+    if (m.created == NULL) {
+        sf_h5o_utc_now(created, sizeof created);
+        m.created = created;
+    }
     if (ret == 0) {
-        ret = sf_h5o_write_root(o->file, res, meta);
+        ret = sf_h5o_write_root(o->file, res, &m);
         if (ret == 0)
             ret = sf_h5o_write_scenario_group(
-                o->file, res->model->sc->name, res, meta, st, NULL);
+                o->file, res->model->sc->name, res, &m, st, NULL);
     }
     sf_h5o_stream_free(st);
     o->stream = NULL;

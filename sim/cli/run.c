@@ -457,9 +457,12 @@ static int setup_options(run_state *s)
         return GO_FAIL;
     }
     s->meta = (sf_h5_meta){s->cmdline,     SF_GIT_COMMIT,  sf_mpi_size(),
-                           !ra->no_trials, ra->target_rse, ra->target_unit};
-    if (ra->resume != NULL)
+                           !ra->no_trials, ra->target_rse, ra->target_unit,
+                           NULL,           NULL};
+    if (ra->resume != NULL) {
         s->meta.write_trials = s->info.has_trials;
+        s->meta.history = s->info.history; /* CF: a line appended */
+    }
     /* A plain run streams its per-trial rows to the file as it goes, so
      * its memory does not grow with the trials; so does every MPI rank,
      * with collective writes.  A resumed run and a run to a precision

@@ -70,7 +70,8 @@ static int run_variant(const run_args *ra, const sf_batch *b, const char *text,
                                            "only when complete");
         goto out;
     }
-    sf_h5_meta meta = {cmdline, SF_GIT_COMMIT, 1, !ra->no_trials, 0.0, NULL};
+    sf_h5_meta meta = {cmdline, SF_GIT_COMMIT, 1,    !ra->no_trials,
+                       0.0,     NULL,          NULL, NULL};
     if ((ret = sf_h5_batch_add(out, group, &res, &meta, values, b->n_sweeps,
                                batch_trials, err)) != 0)
         goto out;
@@ -293,7 +294,7 @@ int sf_run_batch(const run_args *ra, const char *btext, size_t blen,
     sf_h5_batch hb = {b.name, ra->scenario, btext, cmdline, SF_GIT_COMMIT,
                       nv, (const char *const *)vs.groups, vs.scenarios,
                       b.n_sweeps, paths, vs.values, part, run_options,
-                      vs.sources};
+                      vs.sources, NULL};
     ret = paths == NULL
               ? sf_error_set(&err, SF_ERR_NOMEM, "out of memory")
               : sf_run_summary_target(ra, path, ra->force, &summary_path, &err);
