@@ -628,7 +628,8 @@ static int column_from_rows(void *ctx, const sf_results *res, size_t policy,
 /* The statistics from columns — a few whole columns at a time, or, in
  * less memory, each column read several times with the quantiles and
  * CVaR95 found by selection, in bands of the worst 5 % as small as one
- * value — are the same bits as from the sorted rows. */
+ * value — are the same bits as from the sorted rows, at the default
+ * quantile levels and at others. */
 Test(engine, statistics_from_columns_in_any_memory_are_the_same_bits)
 {
     static const uint64_t trials[] = {1, 2, 7, 20, 3000};
@@ -636,9 +637,19 @@ Test(engine, statistics_from_columns_in_any_memory_are_the_same_bits)
     fixture a;
     sf_error err = {0};
 
+    /* Levels of run --quantiles, for every other trial count: the ends,
+     * uneven ones and more than the default's five. */
+    static const double levels[] = {0, 0.01, 0.25, 1.0 / 3, 0.5, 0.75,
+                                    0.999, 1};
     load_toy(&a);
     for (size_t i = 0; i < sizeof trials / sizeof *trials; i++) {
         fixture_run(&a, trials[i], 23, 2);
+        if (i % 2 == 1) {
+            a.res.n_quantiles = sizeof levels / sizeof *levels;
+            memcpy(a.res.quantiles, levels, sizeof levels);
+            sf_results_free_statistics(&a.res);
+            cr_assert_eq(sf_results_summarise(&a.res, &err), 0, "%s", err.msg);
+        }
         size_t U = a.res.n_units, K = a.m.n_shocks;
         size_t P = a.res.n_policies;
         size_t NP = sf_results_price_columns(&a.res);

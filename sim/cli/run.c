@@ -341,6 +341,19 @@ static int setup_resumed(run_state *s)
 
     if ((s->ret = sf_h5_read_info(ra->resume, info, &s->err)) != 0)
         return GO_FAIL;
+    if (ra->n_quantiles > 0 &&
+        (ra->n_quantiles != info->n_quantiles ||
+         memcmp(ra->quantiles, info->quantiles,
+                info->n_quantiles * sizeof *info->quantiles) != 0)) {
+        char have[SF_MAX_QUANTILES * 32];
+        sf_run_format_levels(have, sizeof have, info->quantiles,
+                             info->n_quantiles);
+        fprintf(stderr, "shortfall run: --resume keeps the quantile levels "
+                        "of %s (%s); --quantiles cannot change them\n",
+                ra->resume, have);
+        s->status = SF_EXIT_USAGE;
+        return GO_OUT;
+    }
     if (info->complete) {
         printf("%s is complete (%" PRIu64 " trials); nothing to resume\n",
                ra->resume, info->n_done);
@@ -357,19 +370,6 @@ static int setup_resumed(run_state *s)
                       : sf_h5_policy_indices(&s->sc, info, ra->resume,
                                              s->policies, &s->err)) != 0)
         return GO_FAIL;
-    if (ra->n_quantiles > 0 &&
-        (ra->n_quantiles != info->n_quantiles ||
-         memcmp(ra->quantiles, info->quantiles,
-                info->n_quantiles * sizeof *info->quantiles) != 0)) {
-        char have[SF_MAX_QUANTILES * 32];
-        sf_run_format_levels(have, sizeof have, info->quantiles,
-                             info->n_quantiles);
-        fprintf(stderr, "shortfall run: --resume keeps the quantile levels "
-                        "of %s (%s); --quantiles cannot change them\n",
-                ra->resume, have);
-        s->status = SF_EXIT_USAGE;
-        return GO_OUT;
-    }
     s->opt.n_quantiles = info->n_quantiles;
     s->opt.quantiles = info->quantiles;
     s->n_pol = info->n_policies;
