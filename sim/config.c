@@ -32,7 +32,7 @@ static const char *const top_keys[] = {
     "name",   "description", "horizon_months", "trials", "seed",
     "blocs",  "commodities", "nodes",          "links",  "shocks",
     "regimes", "triggers",   "policies",       "currency",
-    "discount_rate", "start", NULL};
+    "discount_rate", "start", "quantiles", NULL};
 
 /* ---- Entry points ----------------------------------------------------- */
 

@@ -39,6 +39,40 @@ static bool is_country_code(const char *s)
 
 /* ---- Top level, commodities, blocs ------------------------------------ */
 
+/* quantiles: [0.05, 0.5, 0.95] — the levels of every statistic
+ * (sf_quantiles_problem says what they must be). */
+static int quantiles_field(loader *L, const yaml_node_t *n)
+{
+    sf_scenario *sc = L->sc;
+    char why[160];
+    long bad;
+    int rc = 0;
+
+    if (n->type != YAML_SEQUENCE_NODE)
+        return sf_cfg_fail(&L->y, SF_ERR_TYPE, n,
+                           "expected a list of quantile levels such as "
+                           "[0.05, 0.5, 0.95], got %s",
+                           sf_cfg_describe(&L->y, n));
+    size_t len = seq_len(n);
+    for (size_t i = 0; i < len && i < SF_MAX_QUANTILES && rc == 0; i++) {
+        size_t old = sf_cfg_push_index(&L->y, i);
+        rc = sf_cfg_number(&L->y, seq_item(L, n, i), &sc->quantiles[i]);
+        sf_cfg_pop(&L->y, old);
+    }
+    if (rc == 0 && sf_quantiles_problem(sc->quantiles, len, why, sizeof why,
+                                        &bad) != NULL) {
+        if (bad < 0)
+            return sf_cfg_fail(&L->y, SF_ERR_RANGE, n, "%s", why);
+        size_t old = sf_cfg_push_index(&L->y, (size_t)bad);
+        rc = sf_cfg_fail(&L->y, SF_ERR_RANGE, seq_item(L, n, (size_t)bad),
+                         "%s", why);
+        sf_cfg_pop(&L->y, old);
+    }
+    if (rc == 0)
+        sc->n_quantiles = len;
+    return rc;
+}
+
 int sf_ld_parse_header(loader *L, const yaml_node_t *root)
 {
     sf_scenario *sc = L->sc;
@@ -88,6 +122,12 @@ int sf_ld_parse_header(loader *L, const yaml_node_t *root)
     }
     if (rc == 0)
         rc = dup_str(L, s, &sc->start);
+    n = rc == 0 ? sf_cfg_get(&L->y, root, "quantiles") : NULL;
+    if (n != NULL) {
+        size_t old = sf_cfg_push_key(&L->y, "quantiles");
+        rc = quantiles_field(L, n);
+        sf_cfg_pop(&L->y, old);
+    }
     sc->discount_rate = 0.03;
     if (rc == 0)
         rc = sf_ld_bounded_field(L, root, "discount_rate", 0, false, 1,

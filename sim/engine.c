@@ -116,8 +116,8 @@ typedef struct {
     size_t n_units;
 } engine;
 
-const double sf_quantile_levels[SF_N_QUANTILES] = {0.05, 0.5, 0.9, 0.95,
-                                                   0.99};
+const double sf_default_quantiles[SF_DEFAULT_N_QUANTILES] = {0.05, 0.5, 0.9,
+                                                             0.95, 0.99};
 
 static void thread_ws_free(thread_ws *w, size_t n_pol)
 {
@@ -838,6 +838,12 @@ int sf_results_init(sf_results *res, const sf_model *m,
     res->n_units = m->n_demand + m->n_regions + 1;
     res->n_policies = opt->n_policies;
     res->n_paths = opt->n_paths < opt->n_trials ? opt->n_paths : opt->n_trials;
+    res->n_quantiles = opt->n_quantiles ? opt->n_quantiles
+                                        : SF_DEFAULT_N_QUANTILES;
+    sf_bug_assert(res->n_quantiles <= SF_MAX_QUANTILES);
+    memcpy(res->quantiles,
+           opt->n_quantiles ? opt->quantiles : sf_default_quantiles,
+           res->n_quantiles * sizeof *res->quantiles);
     res->rows_held = opt->n_trials;
     if (opt->rows_done != NULL) {
         uint64_t wave = wave_blocks_of(opt) * SF_BLOCK_TRIALS;

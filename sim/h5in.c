@@ -32,6 +32,7 @@ void sf_h5_info_free(sf_h5_info *info)
     free(info->group);
     free(info->version);
     free(info->target_unit);
+    free(info->history);
     free(info->sweeps);
     for (size_t p = 0; p < info->n_policies; p++)
         free(info->policy_names[p]);
@@ -146,6 +147,41 @@ static bool printable(const char *s)
     return true;
 }
 
+/* The run's quantile levels: the `quantile` coordinate of its first
+ * policy group (every group has the same; the statistics' sizes are
+ * checked against them when read). */
+static int read_levels(hid_t f, const char *path, sf_h5_info *info,
+                       sf_error *err)
+{
+    char name[1200], why[160];
+    long bad;
+    hssize_t n = -1;
+    snprintf(name, sizeof name, "%s/%s/quantile", info->group,
+             info->policy_names[0]);
+    hid_t d = H5Lexists(f, name, H5P_DEFAULT) > 0
+                  ? H5Dopen2(f, name, H5P_DEFAULT)
+                  : -1;
+    hid_t sp = d >= 0 ? H5Dget_space(d) : -1;
+    if (sp >= 0)
+        n = H5Sget_simple_extent_npoints(sp);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (d >= 0)
+        H5Dclose(d);
+    info->n_quantiles = n > 0 && n <= SF_MAX_QUANTILES ? (size_t)n : 0;
+    if (info->n_quantiles == 0 ||
+        sf_h5_read_var(f, name, H5T_NATIVE_DOUBLE, info->n_quantiles,
+                       info->quantiles) != 0 ||
+        sf_quantiles_problem(info->quantiles, info->n_quantiles, why,
+                             sizeof why, &bad) != NULL)
+        return sf_error_set(err, SF_ERR_FORMAT,
+                            "%s: damaged results file (/%s is missing or "
+                            "not 1 to %d increasing quantile levels in [0, "
+                            "1])",
+                            path, name, SF_MAX_QUANTILES);
+    return 0;
+}
+
 /* A run's attributes on obj — the root of a single run's file, or a
  * variant's group in a batch file (`group`, NULL for the root) — and its
  * policy groups, which are under the scenario's group or the variant's. */
@@ -215,6 +251,9 @@ static int read_run(hid_t f, hid_t obj, const char *path, const char *group,
                             "%s)",
                             path, group ? " on /" : "", group ? group : "");
     info->has_trials = has_trials != 0;
+    if (H5Aexists(obj, "history") > 0 &&
+        sf_h5_read_attr_str(obj, "history", &info->history) != 0)
+        info->history = NULL;
     /* A batch variant's swept values: sweep_0, sweep_1, ... */
     for (size_t k = 0; group != NULL; k++) {
         char name[32];
@@ -261,6 +300,8 @@ static int read_run(hid_t f, hid_t obj, const char *path, const char *group,
     }
     if (g >= 0)
         H5Gclose(g);
+    if (ret == 0)
+        ret = read_levels(f, path, info, err);
     return ret;
 }
 
@@ -358,9 +399,9 @@ static void quantiles_into(reader *r, const char *base, sf_unit_kind k, double *
     size_t first, count;
     sf_results_unit_range(r->res, k, &first, &count);
     snprintf(name, sizeof name, "%s_quantile", base);
-    rd(r, name, k, H5T_NATIVE_DOUBLE, SF_N_QUANTILES * count);
+    rd(r, name, k, H5T_NATIVE_DOUBLE, r->res->n_quantiles * count);
     if (r->ret == 0)
-        for (size_t q = 0; q < SF_N_QUANTILES; q++)
+        for (size_t q = 0; q < r->res->n_quantiles; q++)
             for (size_t c = 0; c < count; c++)
                 q0[(first + c) * stride + q] = r->buf[q * count + c];
 }
@@ -399,7 +440,7 @@ static size_t buffer_size(const sf_results *res)
         big)
         big = res->n_paths * T * res->model->n_commodities *
               res->model->n_regions;
-    return big + SF_N_QUANTILES * (U + K) + 64;
+    return big + res->n_quantiles * (U + K) + 64;
 }
 
 static int read_summaries(const char *path, const sf_h5_info *info,
@@ -411,7 +452,7 @@ static int read_summaries(const char *path, const sf_h5_info *info,
     int ret = 0;
     reader r = {res, -1, NULL, 0};
 
-    r.buf = malloc(SF_N_QUANTILES * (U + K + 1) * sizeof(double) + 64);
+    r.buf = malloc(res->n_quantiles * (U + K + 1) * sizeof(double) + 64);
     if (r.buf == NULL)
         return sf_error_set(err, SF_ERR_NOMEM, "%s", sf_strerror(SF_ERR_NOMEM));
     for (size_t p = 0; p < res->n_policies && ret == 0; p++) {
@@ -598,6 +639,7 @@ void sf_h5_batch_info_free(sf_h5_batch_info *bi)
     free(bi->text);
     free(bi->run_options);
     free(bi->sources);
+    free(bi->history);
     /* Both lists end with NULL (read_strings), and one may have been
      * read when the other failed, before n_variants was set. */
     for (size_t v = 0; bi->variants && bi->variants[v]; v++)
@@ -785,6 +827,10 @@ static int read_batch_info(const char *path, sf_h5_batch_info *bi,
                            path);
         goto out;
     }
+    /* The history, if the file has one (optional: older files do not). */
+    if (H5Aexists(f, "history") > 0 &&
+        sf_h5_read_attr_str(f, "history", &bi->history) != 0)
+        bi->history = NULL;
     if (part == 1) {
         bi->part = true;
         if (sf_h5_read_attr_str(f, "run_options", &bi->run_options) != 0 ||

@@ -161,10 +161,10 @@ static void var_quantiles(writer *w, const char *name_base, sf_unit_kind k,
     sf_results_unit_range(w->res, k, &first, &count);
     snprintf(name, sizeof name, "%s_quantile%s", name_base, sf_unit_kind_suffix[k]);
     snprintf(ln, sizeof ln, "%s quantiles, per %s", long_name, kind_text[k]);
-    for (size_t q = 0; q < SF_N_QUANTILES; q++)
+    for (size_t q = 0; q < w->res->n_quantiles; q++)
         for (size_t c = 0; c < count; c++)
             w->buf[q * count + c] = q0[(first + c) * stride + q];
-    hsize_t dims[2] = {SF_N_QUANTILES, count};
+    hsize_t dims[2] = {w->res->n_quantiles, count};
     hid_t scales[2] = {w->quantile, kind_scale(w, k)};
     var(w, name, H5T_NATIVE_DOUBLE, k == SF_UNITS_WORLD ? 1 : 2, dims, scales,
         w->buf, units, ln);
@@ -247,7 +247,7 @@ static void write_monthly(writer *w, const sf_policy_results *pr)
                  "probability that the month is short (shortfall > 0.1% of "
                  "need)");
         /* [quantile, month, unit] */
-        for (size_t q = 0; q < SF_N_QUANTILES; q++)
+        for (size_t q = 0; q < res->n_quantiles; q++)
             for (size_t t = 0; t < T; t++)
                 for (size_t c = 0; c < count; c++)
                     w->buf[(q * T + t) * count + c] =
@@ -258,7 +258,7 @@ static void write_monthly(writer *w, const sf_policy_results *pr)
                  "quantiles over trials of the monthly shortfall fraction "
                  "(histogram, resolution 0.001), per %s",
                  kind_text[k]);
-        hsize_t d3[3] = {SF_N_QUANTILES, T, count};
+        hsize_t d3[3] = {res->n_quantiles, T, count};
         hid_t s3[3] = {w->quantile, w->month, kind_scale(w, k)};
         var(w, name, H5T_NATIVE_DOUBLE, r + 1, d3, s3, w->buf, "1", ln);
 
@@ -362,7 +362,7 @@ static void write_trials(writer *w, const sf_policy_results *pr)
 static void write_shock_summary(writer *w, const sf_policy_results *pr)
 {
     size_t K = w->res->model->n_shocks;
-    hsize_t d1[1] = {K}, d2[2] = {SF_N_QUANTILES, K};
+    hsize_t d1[1] = {K}, d2[2] = {w->res->n_quantiles, K};
     hid_t s1[1] = {w->shock}, s2[2] = {w->quantile, w->shock};
     for (size_t k = 0; k < K; k++)
         w->buf[k] = pr->shock_summary[k].mean;
@@ -372,7 +372,7 @@ static void write_shock_summary(writer *w, const sf_policy_results *pr)
         w->buf[k] = pr->shock_summary[k].se;
     var(w, "months_active_se", H5T_NATIVE_DOUBLE, 1, d1, s1, w->buf,
         "months", "standard error of the mean months active");
-    for (size_t q = 0; q < SF_N_QUANTILES; q++)
+    for (size_t q = 0; q < w->res->n_quantiles; q++)
         for (size_t k = 0; k < K; k++)
             w->buf[q * K + k] = pr->shock_summary[k].q[q];
     var(w, "months_active_quantile", H5T_NATIVE_DOUBLE, 2, d2, s2, w->buf,
@@ -494,8 +494,15 @@ static int write_coords(writer *w, const sf_h5_meta *meta)
         goto out;
     for (size_t t = 0; t < T; t++)
         ints[t] = (int64_t)t;
+    /* With a start month, a CF time axis: 360_day makes "months since"
+     * exact (every month 30 days). */
+    char since[64] = "months";
+    if (sc->start[0] != '\0')
+        snprintf(since, sizeof since, "months since %s-01", sc->start);
     if ((w->month = sf_h5_coord(w->grp, "month", H5T_NATIVE_INT64, T, ints,
-                                "months", "month from the start")) < 0)
+                                since, "month from the start")) < 0 ||
+        (sc->start[0] != '\0' &&
+         sf_h5_attr_str(w->month, "calendar", "360_day") != 0))
         goto out;
     for (size_t d = 0; d < D; d++)
         names[d] = sc->nodes[m->demand_nodes[d]].id;
@@ -513,7 +520,7 @@ static int write_coords(writer *w, const sf_h5_meta *meta)
                                     "shock or policy tariff")) < 0)
         goto out;
     if ((w->quantile = sf_h5_coord(w->grp, "quantile", H5T_NATIVE_DOUBLE,
-                                   SF_N_QUANTILES, sf_quantile_levels, "1",
+                                   res->n_quantiles, res->quantiles, "1",
                                    "quantile level")) < 0)
         goto out;
     for (size_t b = 0; b <= SF_HIST_BINS; b++)
@@ -548,6 +555,9 @@ static void close_coords(writer *w)
     }
 }
 
+static int write_run_attrs(hid_t f, const sf_results *res,
+                           const sf_h5_meta *meta, const char *title);
+
 static int write_policy(writer *w, hid_t parent, size_t p,
                         const sf_h5_meta *meta)
 {
@@ -562,9 +572,17 @@ static int write_policy(writer *w, hid_t parent, size_t p,
         return SF_ERR_HDF5;
     w->ret = 0;
     w->p = p;
+    char title[600];
+    snprintf(title, sizeof title, "shortfall: %s, policy mix %s", sc->name,
+             name);
     if ((ret = sf_h5_attr_str(w->grp, "policy", name)) != 0 ||
         (ret = sf_h5_attr_str(w->grp, "baseline", sc->policies[0].name)) != 0 ||
         (ret = sf_h5_attr_int(w->grp, "is_baseline", p == 0)) != 0 ||
+        /* The provenance again, for a group opened alone. */
+        (ret = write_run_attrs(w->grp, res, meta, title)) != 0 ||
+        (ret = sf_h5_attr_str(w->grp, "description", sc->description)) != 0 ||
+        (sc->start[0] != '\0' &&
+         (ret = sf_h5_attr_str(w->grp, "start", sc->start)) != 0) ||
         (ret = write_coords(w, meta)) != 0)
         goto out;
     write_summaries(w, pr);
@@ -594,16 +612,50 @@ void sf_h5o_utc_now(char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+char *sf_h5o_history(const char *earlier, const char *created,
+                      const char *command_line)
+{
+    size_t len = (earlier ? strlen(earlier) + 1 : 0) + strlen(created) +
+                 strlen(SF_VERSION) + strlen(command_line) + 32;
+    char *s = malloc(len);
+    if (s != NULL)
+        snprintf(s, len, "%s%s%s shortfall %s: %s", earlier ? earlier : "",
+                 earlier && *earlier ? "\n" : "", created, SF_VERSION,
+                 command_line);
+    return s;
+}
+
 int sf_h5o_write_root(hid_t f, const sf_results *res, const sf_h5_meta *meta)
+{
+    char title[300];
+    snprintf(title, sizeof title, "shortfall: %s", res->model->sc->name);
+    return write_run_attrs(f, res, meta, title);
+}
+
+/* A run's attributes on f (the root, a batch variant's group, a policy
+ * group): CF's Conventions, title and history, then the provenance. */
+static int write_run_attrs(hid_t f, const sf_results *res,
+                           const sf_h5_meta *meta, const char *title)
 {
     const sf_scenario *sc = res->model->sc;
     char created[32];
+    const char *cmd = meta->command_line ? meta->command_line : "";
     int ret = 0;
 
-    sf_h5o_utc_now(created, sizeof created);
+    if (meta->created != NULL)
+        snprintf(created, sizeof created, "%s", meta->created);
+    else
+        sf_h5o_utc_now(created, sizeof created);
+    char *history = sf_h5o_history(meta->history, created, cmd);
+    if (history == NULL)
+        return SF_ERR_NOMEM;
 #define TRY(x)                                                                 \
     if (ret == 0)                                                              \
     ret = (x)
+    TRY(sf_h5_attr_str(f, "Conventions", "CF-1.8"));
+    TRY(sf_h5_attr_str(f, "title", title));
+    TRY(sf_h5_attr_str(f, "history", history));
+    free(history);
     TRY(sf_h5_attr_str(f, "software", SF_SOFTWARE));
     TRY(sf_h5_attr_str(f, "version", SF_VERSION));
     TRY(sf_h5_attr_int(f, "format_version", SF_FORMAT_VERSION));
@@ -665,8 +717,8 @@ int sf_h5o_write_scenario_group(hid_t parent, const char *name,
         biggest = res->n_paths * T * m->n_demand;
     if (res->n_paths * T * m->n_commodities * m->n_regions > biggest)
         biggest = res->n_paths * T * m->n_commodities * m->n_regions;
-    if (SF_N_QUANTILES * T * U > biggest)
-        biggest = SF_N_QUANTILES * T * U;
+    if (res->n_quantiles * (T * U + m->n_shocks) > biggest)
+        biggest = res->n_quantiles * (T * U + m->n_shocks);
     w.buf = malloc((biggest + 64) * sizeof(double));
     if (w.buf == NULL)
         return SF_ERR_NOMEM;
@@ -778,11 +830,18 @@ int sf_h5_out_write(sf_h5_out *o, const sf_results *res,
     }
     if (o->file <= 0)
         ret = sf_h5o_create_file(o, err);
+    /* One time of creation for the root and every group. */
+    char created[32];
+    sf_h5_meta m = *meta;
+    if (m.created == NULL) {
+        sf_h5o_utc_now(created, sizeof created);
+        m.created = created;
+    }
     if (ret == 0) {
-        ret = sf_h5o_write_root(o->file, res, meta);
+        ret = sf_h5o_write_root(o->file, res, &m);
         if (ret == 0)
             ret = sf_h5o_write_scenario_group(
-                o->file, res->model->sc->name, res, meta, st, NULL);
+                o->file, res->model->sc->name, res, &m, st, NULL);
     }
     sf_h5o_stream_free(st);
     o->stream = NULL;

@@ -27,6 +27,14 @@ int sf_h5_batch_begin(sf_h5_out *o, const sf_h5_batch *b, sf_error *err)
 #define TRY(x)                                                                 \
     if (ret == 0)                                                              \
     ret = (x)
+    char title[300], *history = sf_h5o_history(b->history, created,
+                                               b->command_line);
+    snprintf(title, sizeof title, "shortfall batch: %s", b->name);
+    ret = history == NULL ? SF_ERR_NOMEM : 0;
+    TRY(sf_h5_attr_str(o->file, "Conventions", "CF-1.8"));
+    TRY(sf_h5_attr_str(o->file, "title", title));
+    TRY(sf_h5_attr_str(o->file, "history", history));
+    free(history);
     TRY(sf_h5_attr_str(o->file, "software", SF_SOFTWARE));
     TRY(sf_h5_attr_str(o->file, "version", SF_VERSION));
     TRY(sf_h5_attr_int(o->file, "format_version", SF_FORMAT_VERSION));
@@ -102,10 +110,15 @@ int sf_h5_batch_add(sf_h5_out *o, const char *variant, const sf_results *res,
                     size_t n_sweeps, uint64_t batch_trials, sf_error *err)
 {
     hid_t g = -1;
-    int ret =
-        sf_h5o_write_scenario_group(o->file, variant, res, meta, NULL, &g);
+    char created[32];
+    sf_h5_meta m = *meta; /* one time of creation for the variant's groups */
+    if (m.created == NULL) {
+        sf_h5o_utc_now(created, sizeof created);
+        m.created = created;
+    }
+    int ret = sf_h5o_write_scenario_group(o->file, variant, res, &m, NULL, &g);
     if (ret == 0)
-        ret = sf_h5o_write_root(g, res, meta);
+        ret = sf_h5o_write_root(g, res, &m);
     if (ret == 0 && batch_trials > 0)
         ret = sf_h5_attr_u64(g, "batch_trials", batch_trials);
     for (size_t k = 0; ret == 0 && k < n_sweeps; k++) {

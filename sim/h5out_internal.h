@@ -66,6 +66,10 @@ int sf_h5o_write_failed(const sf_h5_out *o, sf_error *err);
 
 /* The time now as "YYYY-MM-DDTHH:MM:SSZ". */
 void sf_h5o_utc_now(char *buf, size_t n);
+/* The CF history attribute: the earlier lines (or NULL), then
+ * "<created> shortfall <version>: <command_line>"; malloc'd, or NULL. */
+char *sf_h5o_history(const char *earlier, const char *created,
+                     const char *command_line);
 /* The attributes of a run: on the root of a results file, on a variant's
  * group of a batch file. */
 SF_MUST_CHECK

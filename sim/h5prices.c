@@ -183,7 +183,7 @@ static void put_stats(pw *w, const sf_policy_results *pr, int v,
     const sf_summary *s = &pr->price_summary[first];
     if (n == 0 && v >= 3)
         return; /* no producer may exit: no closed_months */
-    hsize_t dims[2], qdims[3] = {SF_N_QUANTILES, 0, 0};
+    hsize_t dims[2], qdims[3] = {w->res->n_quantiles, 0, 0};
     hid_t scales[2], qscales[3] = {quantile, -1, -1};
     int rank = var_axes(w, v, dims, scales);
     char name[128], ln[512];
@@ -203,7 +203,7 @@ static void put_stats(pw *w, const sf_policy_results *pr, int v,
         put(w, name, H5T_NATIVE_DOUBLE, rank, dims, scales, w->buf,
             var_units(w, v), ln, PRICE_VAR(v));
     }
-    for (size_t q = 0; q < SF_N_QUANTILES; q++)
+    for (size_t q = 0; q < w->res->n_quantiles; q++)
         for (size_t i = 0; i < n; i++)
             w->buf[q * n + i] = s[i].q[q];
     snprintf(name, sizeof name, "%s_quantile", var_name[v]);
@@ -347,7 +347,7 @@ int sf_h5p_write(hid_t grp, const sf_results *res, size_t p, hid_t trial,
     const sf_policy_results *pr = &res->pol[p];
     size_t C = m->n_commodities, R = m->n_regions, T = (size_t)res->n_months;
     size_t NP = sf_results_price_columns(res), n = res->n_done;
-    size_t big = SF_N_QUANTILES * T * C;
+    size_t big = res->n_quantiles * T * C, NQ = res->n_quantiles;
     hid_t com = -1, bin = -1, kind = -1, producer = -1;
     const char **ids = calloc(C ? C : 1, sizeof *ids);
     double *bins = malloc(SF_PRICE_BINS * sizeof *bins);
@@ -355,8 +355,8 @@ int sf_h5p_write(hid_t grp, const sf_results *res, size_t p, hid_t trial,
 
     if (T * C * SF_PRICE_BINS > big)
         big = T * C * SF_PRICE_BINS;
-    if (SF_N_QUANTILES * C * R > big)
-        big = SF_N_QUANTILES * C * R;
+    if (NQ * (C * R + NP) > big)
+        big = NQ * (C * R + NP);
     if (T * C * R > big)
         big = T * C * R;
     if (write_trials && streamed == NULL && n * NP > big)
@@ -394,7 +394,7 @@ int sf_h5p_write(hid_t grp, const sf_results *res, size_t p, hid_t trial,
     put_cost_ratio(&w, pr); /* NaN for the baseline: every group has it */
 
     /* The fan chart, [month, commodity] and [quantile, month, commodity]. */
-    hsize_t d2[2] = {T, C}, d3[3] = {SF_N_QUANTILES, T, C};
+    hsize_t d2[2] = {T, C}, d3[3] = {NQ, T, C};
     hid_t s2[2] = {month, com}, s3[3] = {quantile, month, com};
     put(&w, "price_month_mean", H5T_NATIVE_DOUBLE, 2, d2, s2,
         pr->price_month_mean, w.units,
@@ -615,7 +615,7 @@ int sf_h5p_stream_rows_mpi(const hid_t *d, const sf_results *share,
 static void summary_nan(sf_summary *s)
 {
     s->mean = s->sd = s->se = s->cvar95 = s->p_any = NAN;
-    for (int q = 0; q < SF_N_QUANTILES; q++)
+    for (int q = 0; q < SF_MAX_QUANTILES; q++)
         s->q[q] = NAN;
 }
 
@@ -662,7 +662,7 @@ int sf_h5p_read_summaries(hid_t grp, sf_results *res, size_t p)
 {
     sf_policy_results *pr = &res->pol[p];
     size_t NP = sf_results_price_columns(res);
-    double *buf = malloc((SF_N_QUANTILES * NP + 1) * sizeof *buf);
+    double *buf = malloc((res->n_quantiles * NP + 1) * sizeof *buf);
     int ret = SF_ERR_NOMEM;
 
     free(pr->price_summary);
@@ -700,9 +700,9 @@ int sf_h5p_read_summaries(hid_t grp, sf_results *res, size_t p)
         }
         snprintf(name, sizeof name, "%s_quantile", var_name[v]);
         if (sf_h5_read_var(grp, name, H5T_NATIVE_DOUBLE,
-                           SF_N_QUANTILES * cols, buf) != 0)
+                           res->n_quantiles * cols, buf) != 0)
             goto out;
-        for (size_t q = 0; q < SF_N_QUANTILES; q++)
+        for (size_t q = 0; q < res->n_quantiles; q++)
             for (size_t i = 0; i < cols; i++)
                 s[i].q[q] = buf[q * cols + i];
         for (size_t i = 0; i < cols; i++)

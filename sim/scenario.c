@@ -4,6 +4,7 @@
  * membership.  models/ depends on this file (and on sim/error.c and
  * sim/rng.c) only, not on the YAML loader (sim/config*.c).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,4 +161,36 @@ bool sf_country_set_has(const sf_country_set *set, int c)
             hi = mid;
     }
     return false;
+}
+
+const char *sf_quantiles_problem(const double *q, size_t n, char *why,
+                                 size_t size, long *bad)
+{
+    *bad = -1;
+    if (n == 0) {
+        snprintf(why, size, "needs at least one quantile level");
+        return why;
+    }
+    if (n > SF_MAX_QUANTILES) {
+        snprintf(why, size, "at most %d quantile levels, got %zu",
+                 SF_MAX_QUANTILES, n);
+        return why;
+    }
+    for (size_t i = 0; i < n; i++) {
+        *bad = (long)i;
+        if (!(q[i] >= 0.0 && q[i] <= 1.0)) {
+            snprintf(why, size, "a quantile level must be in [0, 1], got %g",
+                     q[i]);
+            return why;
+        }
+        if (i > 0 && !(q[i] > q[i - 1])) {
+            snprintf(why, size,
+                     "quantile levels must be strictly increasing, got %g "
+                     "after %g",
+                     q[i], q[i - 1]);
+            return why;
+        }
+    }
+    *bad = -1;
+    return NULL;
 }

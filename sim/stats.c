@@ -33,24 +33,23 @@ static int memory_column(void *ctx, const sf_results *res, size_t policy,
  * index where it has no buyer of the commodity). */
 static void summary_nan(sf_summary *s)
 {
-    for (int q = 0; q < SF_N_QUANTILES; q++)
+    for (int q = 0; q < SF_MAX_QUANTILES; q++)
         s->q[q] = NAN;
     s->mean = s->sd = s->se = s->cvar95 = s->p_any = NAN;
 }
 
-/* Summary of n values x[0], x[stride], ...; sorted is scratch of n, or x
- * itself when stride is 1 (x is then left sorted). */
-static void summarise(const double *x, size_t stride, size_t n,
-                      double *sorted, sf_summary *s)
+/* Summary of n values x[0], x[stride], ... at res's quantile levels;
+ * sorted is scratch of n, or x itself when stride is 1 (x is then left
+ * sorted). */
+static void summarise(const sf_results *res, const double *x, size_t stride,
+                      size_t n, double *sorted, sf_summary *s)
 {
     double sum = 0.0, ss = 0.0;
     size_t nonzero = 0;
 
     memset(s, 0, sizeof *s);
     if (n == 0) {
-        for (int q = 0; q < SF_N_QUANTILES; q++)
-            s->q[q] = NAN;
-        s->mean = s->sd = s->se = s->cvar95 = s->p_any = NAN;
+        summary_nan(s);
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -72,9 +71,9 @@ static void summarise(const double *x, size_t stride, size_t n,
     s->se = s->sd / sqrt((double)n);
     s->p_any = (double)nonzero / (double)n;
     gsl_sort(sorted, 1, n);
-    for (int q = 0; q < SF_N_QUANTILES; q++)
+    for (size_t q = 0; q < res->n_quantiles; q++)
         s->q[q] = gsl_stats_quantile_from_sorted_data(sorted, 1, n,
-                                                      sf_quantile_levels[q]);
+                                                      res->quantiles[q]);
     /* CVaR95: the mean of the ceil(5 %) largest values. */
     size_t tail = (size_t)ceil(0.05 * (double)n);
     double tsum = 0.0;
@@ -85,8 +84,9 @@ static void summarise(const double *x, size_t stride, size_t n,
 
 /* Baseline minus mix, per trial, for each unit's cumulative shortfall;
  * diff is scratch of n (it may be base itself when U is 1). */
-static void pair(const double *base, const double *mix, size_t U, size_t u,
-                 size_t n, double *diff, sf_paired *out)
+static void pair(const sf_results *res, const double *base,
+                 const double *mix, size_t U, size_t u, size_t n, double *diff,
+                 sf_paired *out)
 {
     sf_summary s;
     size_t better = 0, worse = 0;
@@ -97,7 +97,7 @@ static void pair(const double *base, const double *mix, size_t U, size_t u,
         better += d > 0.0;
         worse += d < 0.0;
     }
-    summarise(diff, 1, n, diff, &s);
+    summarise(res, diff, 1, n, diff, &s);
     out->mean = s.mean;
     out->se = s.se;
     memcpy(out->q, s.q, sizeof out->q);
@@ -179,7 +179,7 @@ static int summarise_monthly(sf_results *res, sf_policy_results *pr)
 
     pr->summary = calloc(SF_M_COUNT * U, sizeof *pr->summary);
     pr->month_frac_mean = calloc(T * U, sizeof(double));
-    pr->month_frac_q = calloc(SF_N_QUANTILES * T * U, sizeof(double));
+    pr->month_frac_q = calloc(res->n_quantiles * T * U, sizeof(double));
     pr->month_p_short = calloc(T * U, sizeof(double));
     pr->shock_summary = calloc(K ? K : 1, sizeof *pr->shock_summary);
     /* The paired comparison, for every mix but the baseline. */
@@ -187,7 +187,7 @@ static int summarise_monthly(sf_results *res, sf_policy_results *pr)
         pr->avoided = calloc(U, sizeof *pr->avoided);
     pr->price_summary = calloc(NP ? NP : 1, sizeof *pr->price_summary);
     pr->price_month_mean = calloc(T * C + 1, sizeof(double));
-    pr->price_month_q = calloc(SF_N_QUANTILES * T * C + 1, sizeof(double));
+    pr->price_month_q = calloc(res->n_quantiles * T * C + 1, sizeof(double));
     pr->price_month_mean_region =
         calloc(sf_results_region_cells(res) + 1, sizeof(double));
     pr->exports_month_mean =
@@ -204,20 +204,20 @@ static int summarise_monthly(sf_results *res, sf_policy_results *pr)
         double P = res->model->c_price[c], M = res->model->c_cap[c];
         pr->price_month_mean[x] =
             n ? (double)pr->price_sum[x] / SF_PRICE_ONE / (double)n * P : NAN;
-        for (int q = 0; q < SF_N_QUANTILES; q++)
-            pr->price_month_q[(size_t)q * T * C + x] =
+        for (size_t q = 0; q < res->n_quantiles; q++)
+            pr->price_month_q[q * T * C + x] =
                 price_quantile(&pr->price_hist[x * SF_PRICE_BINS], n,
-                               sf_quantile_levels[q], P, M);
+                               res->quantiles[q], P, M);
     }
     region_means(res, pr);
     for (size_t c = 0; c < T * U; c++) {
         pr->month_frac_mean[c] =
             n ? (double)pr->month_frac_sum[c] / SF_FRAC_ONE / (double)n : NAN;
         pr->month_p_short[c] = n ? (double)pr->month_short[c] / (double)n : NAN;
-        for (int q = 0; q < SF_N_QUANTILES; q++)
-            pr->month_frac_q[(size_t)q * T * U + c] =
+        for (size_t q = 0; q < res->n_quantiles; q++)
+            pr->month_frac_q[q * T * U + c] =
                 hist_quantile(&pr->month_hist[c * (SF_HIST_BINS + 1)], n,
-                              sf_quantile_levels[q]);
+                              res->quantiles[q]);
     }
     return 0;
 }
@@ -246,7 +246,7 @@ int sf_results_summarise(sf_results *res, sf_error *err)
 #pragma omp for schedule(dynamic, 1)
             for (size_t mu = 0; mu < SF_M_COUNT * U; mu++)
                 if (own != NULL)
-                    summarise(&pr->metric[mu / U][mu % U], U, n, own,
+                    summarise(res, &pr->metric[mu / U][mu % U], U, n, own,
                               &pr->summary[mu]);
             if (own == NULL) {
 #pragma omp atomic write
@@ -259,13 +259,13 @@ int sf_results_summarise(sf_results *res, sf_error *err)
         for (size_t k = 0; k < K; k++) {
             for (size_t i = 0; i < n; i++)
                 scratch[n + i] = pr->shock_months[i * K + k];
-            summarise(scratch + n, 1, n, scratch, &pr->shock_summary[k]);
+            summarise(res, scratch + n, 1, n, scratch, &pr->shock_summary[k]);
         }
         for (size_t i = 0; i < NP; i++)
-            summarise(&pr->price[i], NP, n, scratch, &pr->price_summary[i]);
+            summarise(res, &pr->price[i], NP, n, scratch, &pr->price_summary[i]);
         if (p > 0) {
             for (size_t u = 0; u < U; u++)
-                pair(res->pol[0].metric[SF_M_SHORTFALL],
+                pair(res, res->pol[0].metric[SF_M_SHORTFALL],
                      pr->metric[SF_M_SHORTFALL], U, u, n, scratch,
                      &pr->avoided[u]);
         }
@@ -561,6 +561,8 @@ static double quantile_of(double f, uint64_t n, double lo, double hi)
 static int summarise_bounded(const col_src *c, uint64_t n, uint64_t band_max,
                              sf_summary *s, moments *mo, sf_error *err)
 {
+    const size_t NQ = c->res->n_quantiles;
+    const double *level = c->res->quantiles;
     target *t = NULL;
     double *band = NULL;
     int ret = SF_ERR_NOMEM;
@@ -568,9 +570,7 @@ static int summarise_bounded(const col_src *c, uint64_t n, uint64_t band_max,
     memset(s, 0, sizeof *s);
     memset(mo, 0, sizeof *mo);
     if (n == 0) {
-        for (int q = 0; q < SF_N_QUANTILES; q++)
-            s->q[q] = NAN;
-        s->mean = s->sd = s->se = s->cvar95 = s->p_any = NAN;
+        summary_nan(s);
         return 0;
     }
     /* Targets: each quantile's two order statistics, then the first and
@@ -580,22 +580,22 @@ static int summarise_bounded(const col_src *c, uint64_t n, uint64_t band_max,
     if (band_max < (tail + MAX_BANDS - 1) / MAX_BANDS)
         band_max = (tail + MAX_BANDS - 1) / MAX_BANDS;
     uint64_t bands = (tail + band_max - 1) / band_max;
-    size_t nt = 2 * SF_N_QUANTILES + 2 * (size_t)bands;
+    size_t nt = 2 * NQ + 2 * (size_t)bands;
     ret = SF_ERR_NOMEM;
     t = calloc(nt, sizeof *t);
     band = malloc((size_t)(tail < band_max ? tail : band_max) * sizeof *band);
     if (t == NULL || band == NULL)
         goto out;
-    for (int q = 0; q < SF_N_QUANTILES; q++) {
-        uint64_t lhs = (uint64_t)(sf_quantile_levels[q] * (double)(n - 1));
+    for (size_t q = 0; q < NQ; q++) {
+        uint64_t lhs = (uint64_t)(level[q] * (double)(n - 1));
         t[2 * q].rank = lhs;
         t[2 * q + 1].rank = lhs + 1 < n ? lhs + 1 : lhs;
     }
     for (uint64_t j = 0; j < bands; j++) {
         uint64_t a = a0 + j * band_max;
         uint64_t b = a + band_max < n ? a + band_max : n;
-        t[2 * SF_N_QUANTILES + 2 * j].rank = a;
-        t[2 * SF_N_QUANTILES + 2 * j + 1].rank = b - 1;
+        t[2 * NQ + 2 * j].rank = a;
+        t[2 * NQ + 2 * j + 1].rank = b - 1;
     }
     if ((ret = select_ranks(c, n, mo, t, nt, err)) != 0)
         goto out;
@@ -608,15 +608,15 @@ static int summarise_bounded(const col_src *c, uint64_t n, uint64_t band_max,
     s->sd = n > 1 ? sqrt(mo->ss / (double)(n - 1)) : 0.0;
     s->se = s->sd / sqrt((double)n);
     s->p_any = (double)mo->positive / (double)n;
-    for (int q = 0; q < SF_N_QUANTILES; q++)
-        s->q[q] = quantile_of(sf_quantile_levels[q], n,
+    for (size_t q = 0; q < NQ; q++)
+        s->q[q] = quantile_of(level[q], n,
                               value_of(t[2 * q].prefix),
                               value_of(t[2 * q + 1].prefix));
     double tsum = 0.0;
     for (uint64_t j = 0; j < bands; j++) {
         uint64_t a = a0 + j * band_max;
         uint64_t b = a + band_max < n ? a + band_max : n;
-        const target *ta = &t[2 * SF_N_QUANTILES + 2 * j];
+        const target *ta = &t[2 * NQ + 2 * j];
         if ((ret = add_band(c, n, ta, ta + 1, a, b, band, &tsum, err)) != 0)
             goto out;
     }
@@ -902,7 +902,7 @@ int sf_results_summarise_columns(sf_results *res, sf_column_fn column,
                             : &pr->shock_summary[c - SF_M_COUNT * U];
                     if (c >= SF_M_COUNT * U + K)
                         s = &pr->price_summary[c - SF_M_COUNT * U - K];
-                    summarise(&cur[i * n1], 1, n, &cur[i * n1], s);
+                    summarise(res, &cur[i * n1], 1, n, &cur[i * n1], s);
                 }
             }
             if ((ret = read_ret) != 0)
@@ -928,8 +928,8 @@ int sf_results_summarise_columns(sf_results *res, sf_column_fn column,
                      * rows; the differences replace the baseline's. */
 #pragma omp for schedule(dynamic, 1)
                     for (size_t i = 0; i < nu; i++)
-                        pair(&cur[2 * i * n1], &cur[(2 * i + 1) * n1], 1, 0,
-                             n, &cur[2 * i * n1], &pr->avoided[u0 + i]);
+                        pair(res, &cur[2 * i * n1], &cur[(2 * i + 1) * n1], 1,
+                             0, n, &cur[2 * i * n1], &pr->avoided[u0 + i]);
                 }
                 if ((ret = read_ret) != 0)
                     goto out;

@@ -200,7 +200,7 @@ static void assert_same_results(const sf_results *a, const sf_results *b,
         same = same && memcmp(x->price_summary, y->price_summary,
                               NP * sizeof(sf_summary)) == 0;
         same = same && memcmp(x->price_month_q, y->price_month_q,
-                              SF_N_QUANTILES * pc * sizeof(double)) == 0;
+                              a->n_quantiles * pc * sizeof(double)) == 0;
         same = same && memcmp(x->month_frac_sum, y->month_frac_sum,
                               cells * sizeof(uint64_t)) == 0;
         same = same && memcmp(x->month_hist, y->month_hist,
@@ -208,7 +208,7 @@ static void assert_same_results(const sf_results *a, const sf_results *b,
         same = same && memcmp(x->summary, y->summary,
                               SF_M_COUNT * U * sizeof(sf_summary)) == 0;
         same = same && memcmp(x->month_frac_q, y->month_frac_q,
-                              SF_N_QUANTILES * cells * sizeof(double)) == 0;
+                              a->n_quantiles * cells * sizeof(double)) == 0;
         if (p > 0)
             same = same && memcmp(x->avoided, y->avoided,
                                   U * sizeof(sf_paired)) == 0;
@@ -628,7 +628,8 @@ static int column_from_rows(void *ctx, const sf_results *res, size_t policy,
 /* The statistics from columns — a few whole columns at a time, or, in
  * less memory, each column read several times with the quantiles and
  * CVaR95 found by selection, in bands of the worst 5 % as small as one
- * value — are the same bits as from the sorted rows. */
+ * value — are the same bits as from the sorted rows, at the default
+ * quantile levels and at others. */
 Test(engine, statistics_from_columns_in_any_memory_are_the_same_bits)
 {
     static const uint64_t trials[] = {1, 2, 7, 20, 3000};
@@ -636,9 +637,19 @@ Test(engine, statistics_from_columns_in_any_memory_are_the_same_bits)
     fixture a;
     sf_error err = {0};
 
+    /* Levels of run --quantiles, for every other trial count: the ends,
+     * uneven ones and more than the default's five. */
+    static const double levels[] = {0, 0.01, 0.25, 1.0 / 3, 0.5, 0.75,
+                                    0.999, 1};
     load_toy(&a);
     for (size_t i = 0; i < sizeof trials / sizeof *trials; i++) {
         fixture_run(&a, trials[i], 23, 2);
+        if (i % 2 == 1) {
+            a.res.n_quantiles = sizeof levels / sizeof *levels;
+            memcpy(a.res.quantiles, levels, sizeof levels);
+            sf_results_free_statistics(&a.res);
+            cr_assert_eq(sf_results_summarise(&a.res, &err), 0, "%s", err.msg);
+        }
         size_t U = a.res.n_units, K = a.m.n_shocks;
         size_t P = a.res.n_policies;
         size_t NP = sf_results_price_columns(&a.res);
@@ -900,9 +911,9 @@ Test(engine, a_full_ban_puts_the_price_index_at_the_cap)
         for (int t = 6; t < 10; t++) {
             cr_assert_eq(pr->price_month_mean[t], M * P, "month %d: %.17g", t,
                          pr->price_month_mean[t]);
-            for (int q = 0; q < SF_N_QUANTILES; q++)
-                cr_assert_eq(pr->price_month_q[(size_t)q * 24 + (size_t)t],
-                             M * P, "month %d quantile %d", t, q);
+            for (size_t q = 0; q < f.res.n_quantiles; q++)
+                cr_assert_eq(pr->price_month_q[q * 24 + (size_t)t],
+                             M * P, "month %d quantile %zu", t, q);
             cr_assert_eq(pr->price_hist[(size_t)t * SF_PRICE_BINS +
                                         SF_PRICE_BINS - 1],
                          3);

@@ -71,9 +71,11 @@ typedef enum {
 size_t sf_price_bin(double x, double M);
 double sf_price_bin_centre(size_t b, double M);
 
-/* Quantile levels of every summary. */
-#define SF_N_QUANTILES 5
-extern const double sf_quantile_levels[SF_N_QUANTILES];
+/* Quantile levels of every summary: the run's (sf_run_options.quantiles,
+ * from the scenario's quantiles key or run --quantiles), by default these
+ * five.  Statistics hold the first sf_results.n_quantiles of q[]. */
+#define SF_DEFAULT_N_QUANTILES 5
+extern const double sf_default_quantiles[SF_DEFAULT_N_QUANTILES];
 
 /* The market solver over a run's commodity-months: how many were cleared,
  * the Newton iterations they took in all and at most (a clearing taken
@@ -91,14 +93,14 @@ void sf_solver_stats_add(sf_solver_stats *a, const sf_solver_stats *b);
 
 typedef struct {
     double mean, sd, se;
-    double q[SF_N_QUANTILES];
+    double q[SF_MAX_QUANTILES];
     double cvar95;  /* mean of the worst 5 % (the largest values) */
     double p_any;   /* share of trials with a value > 0 */
 } sf_summary;
 
 typedef struct {
     double mean, se; /* of baseline - mix, per trial */
-    double q[SF_N_QUANTILES];
+    double q[SF_MAX_QUANTILES];
     double p_better; /* share of trials where the mix has less shortfall */
     double p_worse;
 } sf_paired;
@@ -175,6 +177,9 @@ typedef struct {
     uint64_t row0, rows_held;
     int n_months;
     int threads;
+    /* The quantile levels of the statistics (sf_run_options). */
+    size_t n_quantiles;
+    double quantiles[SF_MAX_QUANTILES];
     /* Units: the demand nodes, then the regions, then the world. */
     size_t n_units;
     size_t n_policies;
@@ -228,6 +233,10 @@ typedef struct {
     void *rows_ctx;
     /* Bytes a streamed run's statistics may hold; 0: SF_STATS_MEMORY. */
     uint64_t stats_memory;
+    /* The quantile levels of the statistics (valid: sf_quantiles_problem);
+     * n_quantiles 0: sf_default_quantiles. */
+    size_t n_quantiles;
+    const double *quantiles;
 } sf_run_options;
 
 /* Default memory for a streamed run's statistics: 256 MiB. */

@@ -25,6 +25,11 @@ typedef struct {
     bool write_trials; /* false: --no-trials */
     double target_rse;       /* --target-rse, 0 if none */
     const char *target_unit; /* its unit, "world" by default */
+    /* The attribute history (CF): these earlier lines (a resumed run's,
+     * merged parts'; NULL: none), then "<created> shortfall <version>:
+     * <command_line>". */
+    const char *history;
+    const char *created; /* UTC ISO time of the file; NULL: now */
 } sf_h5_meta;
 
 /* A file being written: created under a temporary name in the target's
@@ -113,6 +118,7 @@ typedef struct {
     const double *sweep_values; /* [variant * n_sweeps + sweep] */
     bool part;
     const char *run_options, *sources; /* parts only */
+    const char *history; /* earlier lines of the root's history, or NULL */
 } sf_h5_batch;
 
 SF_MUST_CHECK
@@ -146,10 +152,14 @@ typedef struct {
     bool has_trials;
     double target_rse; /* 0: the run had no precision target */
     char *target_unit;
+    char *history; /* the run's CF history; NULL in older files */
     size_t n_policies;
     char **policy_names; /* in file order; the baseline first */
     size_t n_sweeps;     /* a batch variant: its swept values, from the */
     double *sweeps;      /* group's sweep_<k> attributes; else 0, NULL */
+    /* The quantile levels of the statistics (the quantile coordinate). */
+    size_t n_quantiles;
+    double quantiles[SF_MAX_QUANTILES];
 } sf_h5_info;
 
 /* The most sweep_<k> attributes a variant's group may carry. */
@@ -171,6 +181,7 @@ typedef struct {
     char *name, *file, *text; /* batch_name, batch_file, batch_text */
     bool part;
     char *run_options, *sources; /* parts only */
+    char *history;               /* the root's; NULL in older files */
     size_t n_variants;           /* of the whole batch */
     char **variants, **scenarios; /* its variant and scenario coordinates */
     size_t n_groups;             /* variant groups in this file */

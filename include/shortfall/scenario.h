@@ -16,6 +16,10 @@
 
 #include "../shortfall.h"
 
+/* The most quantile levels a run records (scenario key quantiles, run
+ * --quantiles). */
+#define SF_MAX_QUANTILES 32
+
 /* Where something was written in the scenario file (1-based). */
 typedef struct {
     int line;
@@ -255,6 +259,10 @@ typedef struct {
     char *currency;    /* "USD" when absent */
     double discount_rate; /* per year, default 0.03 */
     char *start; /* calendar month of month 0, "YYYY-MM"; "" when absent */
+    /* Quantile levels of the statistics (key quantiles); n_quantiles 0
+     * when absent (the run's default levels, sf_default_quantiles). */
+    size_t n_quantiles;
+    double quantiles[SF_MAX_QUANTILES];
     int horizon_months; /* default 60 */
     long long trials;   /* default 10000 */
     unsigned long long seed; /* default 1 */
@@ -296,6 +304,13 @@ int sf_scenario_load_string(sf_scenario *sc, const char *text, size_t len,
                             const char *name, sf_error *err);
 
 void sf_scenario_free(sf_scenario *sc);
+
+/* What is wrong with n quantile levels q — none (n == 0), more than
+ * SF_MAX_QUANTILES, one outside [0, 1] (or NaN), or one not above the one
+ * before — as a message in why (*bad: the index of the level at fault, or
+ * -1 for the list as a whole); NULL if they are fine. */
+const char *sf_quantiles_problem(const double *q, size_t n, char *why,
+                                 size_t size, long *bad);
 /* Frees what a shock owns (its id, country sets and lists) and zeroes it. */
 void sf_shock_free(sf_shock *s);
 

@@ -158,6 +158,25 @@ def _fill_value(name, is_baseline):
     return 0 if is_baseline and name.startswith("avoided_") else np.nan
 
 
+def _dates(month):
+    """A run with a start month has a CF time axis: month's units are
+    "months since YYYY-MM-01" in the 360_day calendar (docs/output.md).
+    Its months as numpy datetime64 month starts, or None (no start, or a
+    year numpy's nanoseconds cannot hold)."""
+    units = str(month.attrs.get("units", ""))
+    if month.attrs.get("calendar") != "360_day" or not units.startswith("months since "):
+        return None
+    try:
+        start = np.datetime64(units[len("months since "):][:7], "M")
+    except ValueError:
+        return None
+    months = start + np.asarray(month.values).astype("timedelta64[M]")
+    if months.size and not (np.datetime64("1678-01", "M") <= months.min()
+                            and months.max() <= np.datetime64("2261-12", "M")):
+        return None
+    return months.astype("datetime64[ns]")
+
+
 def _mix_dataset(group, want):
     coords, variables = read_group(group, want)
     used = {d for dims, _, _ in variables.values() for d in dims}
@@ -165,6 +184,11 @@ def _mix_dataset(group, want):
         {n: xr.Variable(dims, v, a) for n, (dims, v, a) in variables.items()},
         coords={n: xr.Variable((n,), v, a) for n, (v, a) in coords.items()
                 if n in used or want is None})
+    # month stays the integer index; the calendar month is `date`.
+    dates = _dates(ds["month"]) if "month" in ds.coords else None
+    if dates is not None:
+        ds = ds.assign_coords(date=("month", dates, {
+            "long_name": "calendar month of the month (its first day)"}))
     return ds
 
 

@@ -64,6 +64,8 @@ static int load_run(const char *path, const sf_h5_info *info, sf_scenario *sc,
     opt.first_trial = info->first_trial;
     opt.n_policies = info->n_policies;
     opt.policies = idx;
+    opt.n_quantiles = info->n_quantiles;
+    opt.quantiles = info->quantiles;
     if ((ret = sf_h5_policy_indices(sc, info, path, idx, err)) == 0)
         ret = sf_results_init(res, m, &opt, err);
     free(idx);

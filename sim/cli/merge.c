@@ -58,6 +58,36 @@ typedef struct {
     sf_h5_info info;
 } shard;
 
+/* The parts' histories a merged file's history keeps (CF: the merge
+ * appends its line to them); beyond these, how many more there were. */
+#define MERGE_HISTORIES 8
+
+/* The earlier lines of a merged file's history: the parts' histories
+ * (h[i], NULL for a file without one), in order, joined; malloc'd, or
+ * NULL if none or out of memory. */
+static char *join_histories(const char *const *h, size_t n)
+{
+    size_t len = 64, kept = 0;
+    for (size_t i = 0; i < n && i < MERGE_HISTORIES; i++)
+        len += h[i] ? strlen(h[i]) + 1 : 0;
+    char *s = malloc(len), *p = s;
+    if (s == NULL)
+        return NULL;
+    *p = '\0';
+    for (size_t i = 0; i < n && i < MERGE_HISTORIES; i++)
+        if (h[i] != NULL && *h[i] != '\0') {
+            p += sprintf(p, "%s%s", kept++ ? "\n" : "", h[i]);
+        }
+    if (n > MERGE_HISTORIES)
+        sprintf(p, "%s(the histories of %zu more parts are not kept)",
+                kept ? "\n" : "", n - MERGE_HISTORIES);
+    if (*s == '\0') {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
 static int by_first_trial(const void *a, const void *b)
 {
     const shard *x = a, *y = b;
@@ -80,6 +110,10 @@ static const char *run_difference(const sf_h5_info *a, const sf_h5_info *b)
     for (size_t p = 0; p < a->n_policies; p++)
         if (strcmp(a->policy_names[p], b->policy_names[p]) != 0)
             return "policy mixes";
+    if (a->n_quantiles != b->n_quantiles ||
+        memcmp(a->quantiles, b->quantiles,
+               a->n_quantiles * sizeof *a->quantiles) != 0)
+        return "quantile levels";
     return NULL;
 }
 
@@ -372,6 +406,8 @@ static int merge_variant(const piece *pc, size_t k, const char *name,
             opt.n_paths = pc[j].info->n_paths;
     opt.n_policies = first->n_policies;
     opt.policies = policies;
+    opt.n_quantiles = first->n_quantiles;
+    opt.quantiles = first->quantiles;
     if ((ret = sf_results_init(&res, &m, &opt, err)) != 0)
         goto out;
     res.threads = 0;
@@ -381,9 +417,15 @@ static int merge_variant(const piece *pc, size_t k, const char *name,
             goto out;
     if ((ret = sf_results_summarise(&res, err)) != 0)
         goto out;
-    sf_h5_meta meta = {cmdline, SF_GIT_COMMIT, 1, true, 0.0, NULL};
-    if ((ret = sf_h5_batch_add(out, name, &res, &meta, values, n_sweeps, 0,
-                               err)) != 0)
+    const char *hs[MERGE_HISTORIES];
+    for (size_t j = 0; j < k && j < MERGE_HISTORIES; j++)
+        hs[j] = pc[j].info->history;
+    char *history = join_histories(hs, k);
+    sf_h5_meta meta = {cmdline, SF_GIT_COMMIT, 1, true, 0.0, NULL, history,
+                       NULL};
+    ret = sf_h5_batch_add(out, name, &res, &meta, values, n_sweeps, 0, err);
+    free(history);
+    if (ret != 0)
         goto out;
     printf("\n== variant %s (%zu part%s)\n", name, k, k == 1 ? "" : "s");
     sf_print_summary(stdout, &res);
@@ -458,12 +500,18 @@ static int merge_batch(const char *out_path, bool force, const char **paths,
     char cmdline[256];
     snprintf(cmdline, sizeof cmdline, "shortfall merge %s (%zu part%s)",
              out_path, n, plural(n));
+    const char *hs[MERGE_HISTORIES];
+    for (size_t i = 0; i < n && i < MERGE_HISTORIES; i++)
+        hs[i] = p[i].bi.history;
+    char *history = join_histories(hs, n);
     sf_h5_batch hb = {bi->name, bi->file, bi->text, cmdline, SF_GIT_COMMIT,
                       nv, (const char *const *)bi->variants,
                       (const char *const *)bi->scenarios, b.n_sweeps,
-                      sweep_paths, values, false, NULL, NULL};
-    if ((ret = sf_h5_out_open(&out, out_path, force, &err)) != 0 ||
-        (ret = sf_h5_batch_begin(&out, &hb, &err)) != 0)
+                      sweep_paths, values, false, NULL, NULL, history};
+    if ((ret = sf_h5_out_open(&out, out_path, force, &err)) == 0)
+        ret = sf_h5_batch_begin(&out, &hb, &err);
+    free(history);
+    if (ret != 0)
         goto fail;
     for (size_t v = 0; v < nv; v++) {
         size_t k;
@@ -535,6 +583,7 @@ int sf_cmd_merge(int argc, char **argv)
     sf_error err = {0};
     int ret = 0, status = SF_EXIT_OK, policies[1024];
     sf_run_options opt = {0};
+    char *history = NULL;
 
     memset(&sc, 0, sizeof sc);
     memset(&m, 0, sizeof m);
@@ -588,6 +637,8 @@ int sf_cmd_merge(int argc, char **argv)
             opt.n_paths = shards[i].info.n_paths;
     opt.n_policies = first->n_policies;
     opt.policies = policies;
+    opt.n_quantiles = first->n_quantiles;
+    opt.quantiles = first->quantiles;
     /* Results that hold one window of rows, streamed to the file. */
     opt.rows_done = sf_h5_out_stream_rows;
     opt.rows_ctx = &out;
@@ -595,7 +646,12 @@ int sf_cmd_merge(int argc, char **argv)
     char cmdline[256];
     snprintf(cmdline, sizeof cmdline, "shortfall merge %s (%zu shard%s)",
              out_path, n, plural(n));
-    sf_h5_meta meta = {cmdline, SF_GIT_COMMIT, 1, true, 0.0, NULL};
+    const char *hs[MERGE_HISTORIES];
+    for (size_t i = 0; i < n && i < MERGE_HISTORIES; i++)
+        hs[i] = shards[i].info.history;
+    history = join_histories(hs, n);
+    sf_h5_meta meta = {cmdline, SF_GIT_COMMIT, 1, true, 0.0, NULL, history,
+                       NULL};
     if ((ret = sf_h5_out_open(&out, out_path, force, &err)) != 0 ||
         (ret = sf_results_init(&res, &m, &opt, &err)) != 0 ||
         (ret = sf_h5_out_stream_begin(&out, &res, &meta, &err)) != 0)
@@ -620,6 +676,7 @@ fail:
     fprintf(stderr, "shortfall merge: %s\n", err.msg);
     status = ret == SF_ERR_NOMEM ? SF_EXIT_IO : sf_exit_code(ret);
 out:
+    free(history);
     sf_h5_out_close(&out);
     sf_results_free(&res);
     sf_model_free(&m);

@@ -341,6 +341,19 @@ static int setup_resumed(run_state *s)
 
     if ((s->ret = sf_h5_read_info(ra->resume, info, &s->err)) != 0)
         return GO_FAIL;
+    if (ra->n_quantiles > 0 &&
+        (ra->n_quantiles != info->n_quantiles ||
+         memcmp(ra->quantiles, info->quantiles,
+                info->n_quantiles * sizeof *info->quantiles) != 0)) {
+        char have[SF_MAX_QUANTILES * 32];
+        sf_run_format_levels(have, sizeof have, info->quantiles,
+                             info->n_quantiles);
+        fprintf(stderr, "shortfall run: --resume keeps the quantile levels "
+                        "of %s (%s); --quantiles cannot change them\n",
+                ra->resume, have);
+        s->status = SF_EXIT_USAGE;
+        return GO_OUT;
+    }
     if (info->complete) {
         printf("%s is complete (%" PRIu64 " trials); nothing to resume\n",
                ra->resume, info->n_done);
@@ -357,6 +370,8 @@ static int setup_resumed(run_state *s)
                       : sf_h5_policy_indices(&s->sc, info, ra->resume,
                                              s->policies, &s->err)) != 0)
         return GO_FAIL;
+    s->opt.n_quantiles = info->n_quantiles;
+    s->opt.quantiles = info->quantiles;
     s->n_pol = info->n_policies;
     s->opt.seed = info->seed;
     s->opt.n_trials = info->n_trials;
@@ -392,6 +407,7 @@ static int setup_fresh(run_state *s)
         return GO_OUT;
     }
     opt->n_paths = ra->n_paths;
+    sf_run_levels(ra, &s->sc, &opt->quantiles, &opt->n_quantiles);
     return GO_ON;
 }
 
@@ -441,9 +457,12 @@ static int setup_options(run_state *s)
         return GO_FAIL;
     }
     s->meta = (sf_h5_meta){s->cmdline,     SF_GIT_COMMIT,  sf_mpi_size(),
-                           !ra->no_trials, ra->target_rse, ra->target_unit};
-    if (ra->resume != NULL)
+                           !ra->no_trials, ra->target_rse, ra->target_unit,
+                           NULL,           NULL};
+    if (ra->resume != NULL) {
         s->meta.write_trials = s->info.has_trials;
+        s->meta.history = s->info.history; /* CF: a line appended */
+    }
     /* A plain run streams its per-trial rows to the file as it goes, so
      * its memory does not grow with the trials; so does every MPI rank,
      * with collective writes.  A resumed run and a run to a precision

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,6 +53,9 @@ static void run_usage(FILE *f)
             "                        trials: shortfall, and each region's exports,\n"
             "                        supply and price index\n"
             "  --no-trials           leave the per-trial arrays out of the file\n"
+            "  --quantiles L,L,...   quantile levels of every statistic, each in\n"
+            "                        [0, 1], increasing, at most 32 (default: the\n"
+            "                        scenario's quantiles, else 0.05,0.5,0.9,0.95,0.99)\n"
             "  --stats-memory MB     memory for the statistics over trials at the\n"
             "                        end (default 256); longer columns are read back\n"
             "                        several times instead, for the same results\n"
@@ -271,6 +275,72 @@ static int parse_trial_option(int argc, char **argv, int *a, run_args *ra,
     return 0;
 }
 
+void sf_run_format_levels(char *buf, size_t size, const double *q, size_t n)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && len < size; i++) {
+        char one[32];
+        snprintf(one, sizeof one, "%.15g", q[i]);
+        if (strtod(one, NULL) != q[i])
+            snprintf(one, sizeof one, "%.17g", q[i]);
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? "," : "",
+                                one);
+    }
+}
+
+void sf_run_levels(const run_args *ra, const sf_scenario *sc,
+                   const double **q, size_t *n)
+{
+    *q = ra->n_quantiles ? ra->quantiles
+         : sc->n_quantiles ? sc->quantiles
+                           : sf_default_quantiles;
+    *n = ra->n_quantiles  ? ra->n_quantiles
+         : sc->n_quantiles ? sc->n_quantiles
+                           : SF_DEFAULT_N_QUANTILES;
+}
+
+/* --quantiles L,L,...: each level a number, the list as
+ * sf_quantiles_problem wants it.  0, or an exit code. */
+static int parse_levels(const char *v, run_args *ra)
+{
+    char why[160];
+    long bad;
+    size_t n = 0;
+    const char *c = v;
+
+    if (v == NULL)
+        return sf_run_usage_error("--quantiles needs levels such as "
+                                  "0.05,0.5,0.95%s",
+                                  "");
+    while (*v != '\0') {
+        char *end;
+        const char *comma = strchr(c, ',');
+        size_t len = comma ? (size_t)(comma - c) : strlen(c);
+        double x = len > 0 && len < 64 ? strtod(c, &end) : NAN;
+        if (len == 0 || len >= 64 || end != c + len) {
+            fprintf(stderr,
+                    "shortfall run: --quantiles needs levels such as "
+                    "0.05,0.5,0.95 (numbers in [0, 1] separated by commas), "
+                    "got '%.*s' in '%s'\n",
+                    (int)(len < 64 ? len : 64), c, v);
+            return SF_EXIT_USAGE;
+        }
+        if (n < SF_MAX_QUANTILES)
+            ra->quantiles[n] = x;
+        n++;
+        if (comma == NULL)
+            break;
+        c = comma + 1;
+    }
+    if (sf_quantiles_problem(ra->quantiles, n, why, sizeof why, &bad)) {
+        fprintf(stderr, "shortfall run: --quantiles '%s': %s\n", v, why);
+        return SF_EXIT_USAGE;
+    }
+    ra->n_quantiles = n;
+    return 0;
+}
+
 /* The options about precision, output and mixes: --target-rse,
  * --target-unit, --paths, --stats-memory, --progress, --summary, -o,
  * --resume, --force, --no-trials and --policy.  As parse_trial_option. */
@@ -304,6 +374,11 @@ static int parse_output_option(int argc, char **argv, int *a, run_args *ra,
                                       "to 10^6, got '%s'",
                                       v);
         ra->n_paths = x;
+    } else if (is_option(arg, "--quantiles")) {
+        int status = parse_levels(option_value(argc, argv, a, "--quantiles"),
+                                  ra);
+        if (status != 0)
+            return status;
     } else if (is_option(arg, "--stats-memory")) {
         v = option_value(argc, argv, a, "--stats-memory");
         if (!sf_run_parse_u64(v, &x) || x < 1 || x > (UINT64_C(1) << 30))

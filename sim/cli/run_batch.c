@@ -60,6 +60,7 @@ static int run_variant(const run_args *ra, const sf_batch *b, const char *text,
     opt.n_policies = n_pol;
     opt.policies = policies;
     opt.stop = sf_cleanup_stop_flag();
+    sf_run_levels(ra, &sc, &opt.quantiles, &opt.n_quantiles);
     if ((ret = sf_results_init(&res, &m, &opt, err)) != 0 ||
         (ret = sf_engine_run(&m, &opt, &res, err)) != 0 ||
         (ret = sf_results_summarise(&res, err)) != 0)
@@ -69,7 +70,8 @@ static int run_variant(const run_args *ra, const sf_batch *b, const char *text,
                                            "only when complete");
         goto out;
     }
-    sf_h5_meta meta = {cmdline, SF_GIT_COMMIT, 1, !ra->no_trials, 0.0, NULL};
+    sf_h5_meta meta = {cmdline, SF_GIT_COMMIT, 1,    !ra->no_trials,
+                       0.0,     NULL,          NULL, NULL};
     if ((ret = sf_h5_batch_add(out, group, &res, &meta, values, b->n_sweeps,
                                batch_trials, err)) != 0)
         goto out;
@@ -121,7 +123,7 @@ static int find_variant(const run_args *ra, const sf_batch_variants *vs,
  * are equal, since each variant of one run used the same options. */
 static char *part_run_options(const run_args *ra)
 {
-    size_t len = 128;
+    size_t len = 128 + 32 * ra->n_quantiles;
     for (size_t i = 0; i < ra->n_policy_names; i++)
         len += strlen(ra->policy_names[i]) + 12;
     char *s = malloc(len), *p = s;
@@ -136,6 +138,12 @@ static char *part_run_options(const run_args *ra)
         p += sprintf(p, " --paths %" PRIu64, ra->n_paths);
     if (ra->no_trials)
         p += sprintf(p, " --no-trials");
+    if (ra->n_quantiles > 0) {
+        p += sprintf(p, " --quantiles ");
+        sf_run_format_levels(p, (size_t)(s + len - p), ra->quantiles,
+                             ra->n_quantiles);
+        p += strlen(p);
+    }
     /* In the order given (it is the order of the groups), each name once. */
     for (size_t i = 0; i < ra->n_policy_names; i++) {
         bool dup = false;
@@ -146,6 +154,34 @@ static char *part_run_options(const run_args *ra)
     }
     memmove(s, s[0] == ' ' ? s + 1 : s, strlen(s) + 1);
     return s;
+}
+
+/* A batch has one set of quantile levels: --quantiles, or else the
+ * quantiles keys of its variants' scenarios, which must agree (a key left
+ * out means the default levels).  vs->texts loaded are checked here. */
+static int check_levels(const run_args *ra, const sf_batch_variants *vs,
+                        size_t v, const sf_scenario *sc, double *first,
+                        size_t *n_first, sf_error *err)
+{
+    const double *q;
+    size_t n;
+    char a[SF_MAX_QUANTILES * 32], b[SF_MAX_QUANTILES * 32];
+    sf_run_levels(ra, sc, &q, &n);
+    if (v == 0) {
+        memcpy(first, q, n * sizeof *q);
+        *n_first = n;
+        return 0;
+    }
+    if (n == *n_first && memcmp(first, q, n * sizeof *q) == 0)
+        return 0;
+    sf_run_format_levels(a, sizeof a, first, *n_first);
+    sf_run_format_levels(b, sizeof b, q, n);
+    return sf_error_set(err, SF_ERR_RANGE,
+                        "%s: variants %s and %s have different quantile "
+                        "levels (%s and %s, from their scenarios' quantiles "
+                        "keys or the default); a batch has one set: make "
+                        "the keys agree, or give --quantiles",
+                        ra->scenario, vs->groups[0], vs->groups[v], a, b);
 }
 
 /* Every variant to run is loaded once before any trial: an invalid
@@ -159,8 +195,12 @@ static int plan_variants(const run_args *ra, const sf_batch *b,
                          uint64_t *total, int *status, sf_error *err)
 {
     int ret = 0;
+    double levels[SF_MAX_QUANTILES];
+    size_t n_levels = 0;
 
-    for (size_t v = v_begin; v < v_end; v++) {
+    /* Every variant, for the quantile levels; the ones to run, for their
+     * trials. */
+    for (size_t v = 0; v < vs->n; v++) {
         sf_scenario sc;
         char label[1024];
         memset(&sc, 0, sizeof sc);
@@ -168,12 +208,16 @@ static int plan_variants(const run_args *ra, const sf_batch *b,
                  vs->groups[v]);
         ret = sf_scenario_load_string(&sc, vs->texts[v], strlen(vs->texts[v]),
                                       label, err);
+        if (ret == 0)
+            ret = check_levels(ra, vs, v, &sc, levels, &n_levels, err);
         total[v] = ra->n_trials > 0 ? (uint64_t)ra->n_trials
                    : b->trials > 0  ? (uint64_t)b->trials
                                     : (uint64_t)sc.trials;
         sf_scenario_free(&sc);
         if (ret != 0)
             break;
+        if (v < v_begin || v >= v_end)
+            continue;
         snprintf(label, sizeof label, "variant %s", vs->groups[v]);
         if ((*status = sf_run_trial_range(ra, label, total[v], &first[v],
                                           &count[v])) != 0)
@@ -250,7 +294,7 @@ int sf_run_batch(const run_args *ra, const char *btext, size_t blen,
     sf_h5_batch hb = {b.name, ra->scenario, btext, cmdline, SF_GIT_COMMIT,
                       nv, (const char *const *)vs.groups, vs.scenarios,
                       b.n_sweeps, paths, vs.values, part, run_options,
-                      vs.sources};
+                      vs.sources, NULL};
     ret = paths == NULL
               ? sf_error_set(&err, SF_ERR_NOMEM, "out of memory")
               : sf_run_summary_target(ra, path, ra->force, &summary_path, &err);

@@ -46,6 +46,8 @@ typedef struct {
     sf_summary_format summary;
     size_t n_policy_names;
     const char *policy_names[MAX_POLICY_ARGS];
+    size_t n_quantiles; /* --quantiles; 0: not given */
+    double quantiles[SF_MAX_QUANTILES];
 } run_args;
 
 /* --- run_args.c --- */
@@ -61,6 +63,14 @@ int sf_run_usage_error(const char *fmt, const char *value);
  * Returns 0, or prints why not and returns SF_EXIT_USAGE. */
 int sf_run_trial_range(const run_args *ra, const char *what, uint64_t total,
                        uint64_t *first, uint64_t *count);
+
+/* Quantile levels as "0.05,0.5,0.95" (each as short as reads back
+ * exactly), into buf of size bytes (at least 32 per level). */
+void sf_run_format_levels(char *buf, size_t size, const double *q, size_t n);
+/* The levels a run of scenario sc uses: --quantiles, else the scenario's
+ * quantiles key, else the default levels. */
+void sf_run_levels(const run_args *ra, const sf_scenario *sc,
+                   const double **q, size_t *n);
 
 /* --- run.c --- */
 

@@ -40,6 +40,23 @@ static double share_se(double p, double n)
     return n > 0 && p >= 0 && p <= 1 ? sqrt(p * (1.0 - p) / n) : NAN;
 }
 
+/* The index of level 0.95 among the run's quantile levels (--quantiles,
+ * the quantiles key), or -1. */
+static long p95_index(const sf_results *res)
+{
+    for (size_t q = 0; q < res->n_quantiles; q++)
+        if (res->quantiles[q] == 0.95)
+            return (long)q;
+    return -1;
+}
+
+/* A summary's P95, or NaN when the levels do not include 0.95. */
+static double p95_of(const sf_results *res, const sf_summary *s)
+{
+    long q = p95_index(res);
+    return q >= 0 ? s->q[q] : NAN;
+}
+
 /* Record of mix p in region r (r == n_regions: the world). */
 static void get_record(const sf_results *res, size_t p, size_t r, record *rc)
 {
@@ -58,7 +75,7 @@ static void get_record(const sf_results *res, size_t p, size_t r, record *rc)
     rc->n = (double)res->n_done;
     rc->mean = s->mean;
     rc->se = s->se;
-    rc->p95 = s->q[3]; /* sf_quantile_levels[3] == 0.95 */
+    rc->p95 = p95_of(res, s);
     rc->cvar95 = s->cvar95;
     rc->p_short = ms->p_any;
     rc->p_short_se = share_se(ms->p_any, rc->n);
@@ -86,7 +103,7 @@ static void get_price(const sf_results *res, size_t p, size_t c,
     const sf_summary *s = res->pol[p].price_summary;
     pr->mean = s[c].mean;
     pr->se = s[c].se;
-    pr->peak_p95 = s[C + c].q[3]; /* sf_quantile_levels[3] == 0.95 */
+    pr->peak_p95 = p95_of(res, &s[C + c]);
 }
 
 /* Shocks the table lists in a run's footer: every shock of the scenario,
@@ -262,6 +279,16 @@ static void write_table_heading(FILE *f, const sf_summary_set *s,
             "significant digit, P95 and CVaR95 to the mean's "
             "(docs/cli.md).\n\n",
             unit ? unit : "in each variant's unit (column unit)");
+    const sf_results *res = s->runs[0].res;
+    if (p95_index(res) < 0) {
+        char levels[SF_MAX_QUANTILES * 32] = "";
+        for (size_t q = 0, len = 0; q < res->n_quantiles; q++)
+            len += (size_t)snprintf(levels + len, sizeof levels - len,
+                                    "%s%g", q ? ", " : "", res->quantiles[q]);
+        fprintf(f, "P95: n/a, the run's quantile levels (%s) do not "
+                   "include 0.95.\n\n",
+                levels);
+    }
 }
 
 /* Under the tables: months active per shock, and the solver's record. */

@@ -268,10 +268,14 @@ for off in $offsets; do
   checks "$tmp/f.h5" "$tmp/fr.h5" "bitflip@$off"
 done
 # The scenario text inside the file: HDF5 checksums the root attributes.
-off=$(grep -boa 'hazard_per_year: 0.4' "$tmp/s1.h5" | head -1 | cut -d: -f1)
-"$py" $H flip "$tmp/s1.h5" "$tmp/f.h5" $((off + 19))
-off=$(grep -boa 'hazard_per_year: 0.4' "$tmp/inc.h5" | head -1 | cut -d: -f1)
-"$py" $H flip "$tmp/inc.h5" "$tmp/fr.h5" $((off + 19))
+# Every copy of it (the root's, and the policy groups' provenance).
+cp "$tmp/s1.h5" "$tmp/f.h5"; cp "$tmp/inc.h5" "$tmp/fr.h5"
+for off in $(grep -boa 'hazard_per_year: 0.4' "$tmp/s1.h5" | cut -d: -f1); do
+  "$py" $H flip "$tmp/f.h5" "$tmp/f.h5" $((off + 19))
+done
+for off in $(grep -boa 'hazard_per_year: 0.4' "$tmp/inc.h5" | cut -d: -f1); do
+  "$py" $H flip "$tmp/fr.h5" "$tmp/fr.h5" $((off + 19))
+done
 checks "$tmp/f.h5" "$tmp/fr.h5" "bitflip-scenario-text"
 ok_if bitflip-scenario-text-refused "$sf info $tmp/f.h5 2>&1 | grep -q 'damaged results file'"
 

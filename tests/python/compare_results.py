@@ -3,13 +3,14 @@
 is bitwise identical in both files (same names, shapes, types, values) and
 the root attributes that describe the experiment agree (the market
 solver's counts among them); prints what differs otherwise.  Timing and invocation attributes (created, wall
-seconds, threads, command line) may differ.
+seconds, threads, command line, history) may differ.
 
 Batch files: the root's batch attributes (kind, batch_name, batch_text,
 and a part's part, run_options, scenario_sources) must agree too, and so
 must each variant group's run attributes (the same keys as a single run's
 root, plus its swept values and a part's batch_trials).  Every other
-group's attributes must agree entirely."""
+group's attributes must agree, but for the timing and invocation ones
+(policy groups carry the run's provenance too)."""
 import sys
 
 import h5py
@@ -45,7 +46,12 @@ RUN_KEYS = ("software", "version", "format_version", "seed", "trials",
             "solver_solves", "solver_iterations", "solver_max_iterations",
             "solver_max_residual")
 BATCH_KEYS = ("kind", "batch_name", "batch_text", "part", "run_options",
-              "scenario_sources")
+              "scenario_sources", "Conventions", "title")
+# What may differ between two runs of one experiment: when, where and how
+# they were run.
+NOT_COMPARED = {"git_commit", "created", "command_line", "history",
+                "threads", "ranks", "wall_seconds", "target_rse",
+                "target_unit", "scenario_file"}
 
 
 def same(x, y):
@@ -71,9 +77,13 @@ if set(ga) != set(gb):
     diffs.append(f"groups differ: {sorted(set(ga) ^ set(gb))[:10]}")
 for name in sorted(set(ga) & set(gb)):
     x, y = ga[name].attrs, gb[name].attrs
-    if "scenario_text" in x or "scenario_text" in y:
+    if "policy" in x or "policy" in y:
+        # A policy group: the run's provenance too, but for when, where
+        # and how it was run.
+        keys = sorted((set(x) | set(y)) - NOT_COMPARED)
+    elif "scenario_text" in x or "scenario_text" in y:
         # A batch variant: a run's provenance, compared like a root's.
-        keys = RUN_KEYS + ("batch_trials",) + tuple(
+        keys = RUN_KEYS + ("batch_trials", "Conventions", "title") + tuple(
             sorted(k for k in set(x) | set(y) if k.startswith("sweep_")))
     else:
         keys = sorted(set(x) | set(y))

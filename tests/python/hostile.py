@@ -346,20 +346,29 @@ def attrprecision(path, name, bits):
     4 bytes, then the bit offset and the precision in 2 bytes each.  Root
     attributes beyond a few are dense, in a fractal heap's direct block
     ("FHDB", checksummed over the whole block with its checksum field
-    zero); the others are in an object header ("OHDR", chunk 0)."""
+    zero); the others are in an object header ("OHDR", chunk 0).  Every
+    attribute of that name is changed."""
     buf = bytearray(open(path, "rb").read())
     key = name.encode() + b"\0"
+    # Every attribute of that name: the root's, and the copies of the run's
+    # attributes on the policy groups.
     # Header: version, flags, name size, datatype size, dataspace size
     # (2 bytes each), and in version 3 the name's character set.
-    at, i = -1, buf.find(key)
-    while at < 0 and i >= 0:
+    found, i = [], buf.find(key)
+    while i >= 0:
         for h, versions in ((i - 8, (1, 2)), (i - 9, (3,))):
             if (h >= 0 and buf[h] in versions and
                     int.from_bytes(buf[h + 2:h + 4], "little") == len(key)):
-                at = h
+                found.append(h)
         i = buf.find(key, i + 1)
-    if at < 0:
+    if not found:
         sys.exit(f"hostile.py: no attribute message named {name}")
+    for at in found:
+        _attr_bits(buf, at, key, name, bits)
+    open(path, "r+b").write(buf)
+
+
+def _attr_bits(buf, at, key, name, bits):
     v, tsize = buf[at], int.from_bytes(buf[at + 4:at + 6], "little")
     if v == 1:
         dt = at + 8 + (len(key) + 7) // 8 * 8
@@ -388,7 +397,6 @@ def attrprecision(path, name, bits):
         w = 1 << (flags & 3)
         end = p + w + int.from_bytes(buf[p:p + w], "little")
         buf[end:end + 4] = lookup3(bytes(buf[blk:end])).to_bytes(4, "little")
-    open(path, "r+b").write(buf)
 
 
 def attrretype(path, name, value):
