@@ -260,6 +260,10 @@ int sf_h5d_read_trials(hid_t grp, sf_results *res, size_t p, uint64_t n)
             continue;
         bool ints = sf_driver_is_int((sf_driver)v);
         const int32_t *ibuf = (const int32_t *)buf;
+        if (H5Lexists(grp, sf_driver_name((sf_driver)v), H5P_DEFAULT) <= 0) {
+            ret = SF_ERR_CONFLICT; /* a file from before the drivers */
+            break;
+        }
         /* The file's type, int32 or double (an int32 in a double's room). */
         if (sf_h5_read_var(grp, sf_driver_name((sf_driver)v), var_type(v),
                            n * count, buf) != 0) {

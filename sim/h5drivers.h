@@ -55,7 +55,9 @@ int sf_h5d_stream_rows_mpi(const hid_t *d, const sf_results *share, size_t p,
                            size_t rows, double *buf);
 #endif
 
-/* Reads the n per-trial rows of mix p's drivers (--resume and merge). */
+/* Reads the n per-trial rows of mix p's drivers (--resume and merge);
+ * SF_ERR_CONFLICT when the group has none (a file written before they
+ * were recorded), SF_ERR_FORMAT when they are damaged. */
 int sf_h5d_read_trials(hid_t grp, sf_results *res, size_t p, uint64_t n);
 
 #endif

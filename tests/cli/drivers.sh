@@ -183,3 +183,15 @@ f.visit(names.append)
 sys.exit(any(n.split('/')[-1] in ('shock_onset_month', 'shock_episodes', 'shock_severity_mean',
     'regime_months', 'regime_state', 'project', 'project_lead_months', 'project_completed',
     'demand_noise_mean') for n in names) or not names)\""
+
+# A file written before the drivers were recorded (here: made so by
+# deleting them) cannot be merged or resumed: a message that says why.
+cp "$tmp/s0.h5" "$tmp/old.h5"
+"$py" -c "
+import h5py
+with h5py.File('$tmp/old.h5', 'a') as f:
+    for g in f['drivers-known'].values():
+        for v in [k for k in g if k.startswith(('shock_onset', 'shock_epi', 'shock_sev', 'regime_months', 'project_', 'demand_noise'))]:
+            del g[v]
+"
+expect drivers-old-file-merge 2 'written by an earlier shortfall, without the drivers' -- "$sf" merge "$tmp/m2.h5" "$tmp/old.h5" "$tmp/s1.h5"
