@@ -606,6 +606,58 @@ static void store_trial(const engine *e, thread_ws *w, size_t p,
         out[SF_COST_COLUMNS + R + k] = w->closed_n[k];
 }
 
+/* The trial's drivers under policy position p (docs/output.md,
+ * "Drivers"), from what it drew: its shock history h, the regime path,
+ * its projects' lead times and completion and the demand noise. */
+static void store_drivers(const engine *e, const thread_ws *w, size_t p,
+                          uint64_t row, const sf_shock_history *h)
+{
+    const sf_model *m = e->m;
+    const sf_policy_plan *pp = &e->plans[p];
+    sf_policy_results *pr = &e->res->pol[p];
+    size_t K = m->n_shocks, D = m->n_demand, T = (size_t)e->n_months;
+    size_t S = sf_results_regime_states(e->res);
+    double *out = &pr->driver[(size_t)row *
+                              sf_results_driver_columns(e->res, p)];
+
+    for (size_t k = 0; k < K; k++) {
+        int onset = e->n_months, episodes = 0, active = 0;
+        double level = 0.0;
+        for (size_t t = 0; t < T; t++) {
+            episodes += h->onset[t * K + k];
+            if (!h->active[t * K + k])
+                continue;
+            if (active++ == 0)
+                onset = (int)t;
+            level += h->level[t * K + k];
+        }
+        out[k] = onset;
+        out[K + k] = episodes;
+        out[2 * K + k] = active > 0 ? level / active : 0.0;
+    }
+    out += 3 * K;
+    for (size_t s = 0; s < S; s++)
+        out[s] = 0.0;
+    for (size_t t = 0; S > 0 && t < T; t++)
+        out[w->hist[0].regime[t]] += 1.0;
+    out += S;
+    size_t n = 0, P = sf_results_projects(e->res, p, NULL);
+    for (size_t i = 0; i < m->n_nodes; i++)
+        if (pp->project[i]) {
+            out[n] = w->lead[i];
+            out[P + n] = w->completes[i] && w->lead[i] < e->n_months;
+            n++;
+        }
+    sf_bug_assert(n == P);
+    out += 2 * P;
+    for (size_t d = 0; d < D; d++) {
+        double sum = 0.0;
+        for (size_t t = 0; t < T; t++)
+            sum += w->noise[t * D + d];
+        out[d] = sum / (double)T;
+    }
+}
+
 /* One trial under every policy. */
 static void run_trial(const engine *e, thread_ws *w, uint64_t trial)
 {
@@ -682,6 +734,7 @@ static void run_trial(const engine *e, thread_ws *w, uint64_t trial)
         }
         sf_costs_end(m, pp, mw, e->n_months, w->cost);
         store_trial(e, w, p, row, h);
+        store_drivers(e, w, p, row - e->res->row0, h);
     }
 }
 
@@ -723,7 +776,8 @@ static uint64_t *calloc_counts(size_t n)
     return p;
 }
 
-static int results_alloc(sf_results *res, const sf_model *m)
+static int results_alloc(sf_results *res, const sf_model *m,
+                         const int *policies)
 {
     size_t U = res->n_units, T = (size_t)res->n_months;
     size_t n = res->rows_held ? res->rows_held : 1;
@@ -733,9 +787,12 @@ static int results_alloc(sf_results *res, const sf_model *m)
         return SF_ERR_NOMEM;
     for (size_t p = 0; p < res->n_policies; p++) {
         sf_policy_results *pr = &res->pol[p];
+        pr->policy = policies[p];
         for (int k = 0; k < SF_M_COUNT; k++)
             if ((pr->metric[k] = calloc(n * U, sizeof(double))) == NULL)
                 return SF_ERR_NOMEM;
+        pr->driver = calloc(n * sf_results_driver_columns(res, p) + 1,
+                            sizeof(double));
         pr->shock_months = calloc(n * (m->n_shocks ? m->n_shocks : 1),
                                   sizeof(int32_t));
         pr->month_frac_sum = calloc(T * U, sizeof(uint64_t));
@@ -752,7 +809,8 @@ static int results_alloc(sf_results *res, const sf_model *m)
                             sizeof(double));
         pr->region_sum = calloc(2 * sf_results_region_cells(res) + 1,
                                 sizeof(uint64_t));
-        if (!pr->shock_months || !pr->month_frac_sum || !pr->month_short ||
+        if (!pr->shock_months || !pr->driver || !pr->month_frac_sum ||
+            !pr->month_short ||
             !pr->month_hist || !pr->path || !pr->price || !pr->price_sum ||
             !pr->price_hist || !pr->path_x || !pr->region_sum)
             return SF_ERR_NOMEM;
@@ -870,7 +928,7 @@ int sf_results_init(sf_results *res, const sf_model *m,
                             "%.0f MB",
                             (double)res->stats_memory / 1048576.0,
                             phys / 1048576.0);
-    ret = results_alloc(res, m);
+    ret = results_alloc(res, m, opt->policies);
     if (ret != 0)
         return sf_error_set(err, ret,
                             "allocating results for %llu trials: %s",

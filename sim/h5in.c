@@ -17,6 +17,7 @@
 #include <hdf5.h>
 
 #include "cleanup.h"
+#include "h5drivers.h"
 #include "h5prices.h"
 #include "h5util.h"
 #include "shortfall/h5file.h"
@@ -598,9 +599,18 @@ static int read_trials(const char *path, const sf_h5_info *info,
             read_market_paths(&r, pr);
         if (r.ret == 0)
             r.ret = sf_h5p_read_trials(r.grp, res, p, n);
+        if (r.ret == 0)
+            r.ret = sf_h5d_read_trials(r.grp, res, p, n);
         H5Gclose(r.grp);
         H5Fclose(f);
-        if (r.ret != 0)
+        if (r.ret == SF_ERR_CONFLICT)
+            ret = sf_error_set(err, SF_ERR_FORMAT,
+                               "%s was written by an earlier shortfall, "
+                               "without the drivers of every trial "
+                               "(docs/output.md, \"Drivers\"): this version "
+                               "cannot continue or merge it; run it again",
+                               path);
+        else if (r.ret != 0)
             ret = sf_error_set(err, SF_ERR_FORMAT,
                                "%s: damaged results file (per-trial data of "
                                "policy '%s' missing or of the wrong size)",

@@ -27,6 +27,7 @@
 #include <hdf5_hl.h>
 
 #include "cleanup.h"
+#include "h5drivers.h"
 #include "h5out_internal.h"
 #include "h5prices.h"
 #include "h5util.h"
@@ -593,8 +594,12 @@ static int write_policy(writer *w, hid_t parent, size_t p,
                               w->quantile, meta->write_trials,
                               w->st ? &w->st->pd[p * SF_H5P_VARS] : NULL);
     write_paired(w, pr);
-    if (meta->write_trials)
+    if (meta->write_trials) {
         write_trials(w, pr);
+        if (w->ret == 0)
+            w->ret = sf_h5d_write(w->grp, res, p, w->trial, w->shock, w->node,
+                                  w->st ? &w->st->dd[p * SF_H5D_VARS] : NULL);
+    }
     if (res->n_paths > 0)
         write_paths(w, pr);
     ret = w->ret;

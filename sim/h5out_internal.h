@@ -33,6 +33,7 @@ typedef struct {
     hid_t *d;        /* [p * VARS_PER_POLICY + m * 3 + kind], months_active
                         last; -1 for a variable with no columns */
     hid_t *pd;       /* [p * SF_H5P_VARS + v]: the price variables */
+    hid_t *dd;       /* [p * SF_H5D_VARS + v]: the drivers */
     size_t chunk_rows;
     /* The variables start empty and grow wave by wave (a serial run);
      * otherwise they start at the run's full size and are cut at the end

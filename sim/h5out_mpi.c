@@ -12,6 +12,7 @@
 #include <hdf5.h>
 
 #include "cleanup.h"
+#include "h5drivers.h"
 #include "h5out_internal.h"
 #include "h5prices.h"
 #include "h5util.h"
@@ -118,6 +119,9 @@ int sf_h5_out_stream_rows_mpi(sf_h5_out *o, const sf_results *share,
         if (ret == 0)
             ret = sf_h5p_stream_rows_mpi(&st->pd[p * SF_H5P_VARS], share, p,
                                          offset, from, base, rows, buf);
+        if (ret == 0)
+            ret = sf_h5d_stream_rows_mpi(&st->dd[p * SF_H5D_VARS], share, p,
+                                         offset, from, base, rows, buf);
     }
     o->stream_seconds += sf_h5o_seconds() - t0;
     if (ret != 0)
@@ -144,8 +148,10 @@ int sf_h5_out_stream_end_mpi(sf_h5_out *o, const sf_results *res, bool root,
             H5Dclose(st->d[i]);
             st->d[i] = -1;
         }
-    for (size_t p = 0; p < st->n_pol; p++)
+    for (size_t p = 0; p < st->n_pol; p++) {
         sf_h5p_close(&st->pd[p * SF_H5P_VARS]);
+        sf_h5d_close(&st->dd[p * SF_H5D_VARS]);
+    }
     f = st->file;
     st->file = -1;
     o->file = -1;
@@ -189,7 +195,8 @@ int sf_h5_out_stream_end_mpi(sf_h5_out *o, const sf_results *res, bool root,
         }
         snprintf(path, sizeof path, "%s/%s", sc->name,
                  sc->policies[res->pol[p].policy].name);
-        if (sf_h5p_reopen(f, path, dapl, &st->pd[p * SF_H5P_VARS]) != 0) {
+        if (sf_h5p_reopen(f, path, dapl, &st->pd[p * SF_H5P_VARS]) != 0 ||
+            sf_h5d_reopen(f, path, dapl, &st->dd[p * SF_H5D_VARS]) != 0) {
             H5Pclose(dapl);
             goto fail;
         }

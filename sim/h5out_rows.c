@@ -14,6 +14,7 @@
 #include <hdf5.h>
 
 #include "cleanup.h"
+#include "h5drivers.h"
 #include "h5out_internal.h"
 #include "h5prices.h"
 #include "h5util.h"
@@ -36,6 +37,8 @@ void sf_h5o_stream_free(stream *st)
                 H5Dclose(st->d[i]);
     for (size_t p = 0; st->pd != NULL && p < st->n_pol; p++)
         sf_h5p_close(&st->pd[p * SF_H5P_VARS]);
+    for (size_t p = 0; st->dd != NULL && p < st->n_pol; p++)
+        sf_h5d_close(&st->dd[p * SF_H5D_VARS]);
     if (st->scratch != NULL) {
         if (st->file >= 0)
             H5Fclose(st->file);
@@ -43,6 +46,7 @@ void sf_h5o_stream_free(stream *st)
     }
     free(st->d);
     free(st->pd);
+    free(st->dd);
     free(st->buf);
     free(st->chunks);
     sf_h5_chunk_buf_free(&st->zbuf);
@@ -55,7 +59,7 @@ int sf_h5o_stream_begin(sf_h5_out *o, const sf_results *res,
 {
     const sf_model *m = res->model;
     size_t U = res->n_units, K = m->n_shocks, W = res->rows_held;
-    size_t NP = sf_results_price_columns(res);
+    size_t NP = sf_results_price_columns(res), ND = 0;
     stream *st = calloc(1, sizeof *st);
     hid_t sg = -1, pg = -1;
     int ret = SF_ERR_NOMEM;
@@ -65,26 +69,32 @@ int sf_h5o_stream_begin(sf_h5_out *o, const sf_results *res,
     if (st == NULL)
         goto fail;
     o->stream = st;
+    for (size_t p = 0; p < res->n_policies; p++)
+        ND += sf_results_driver_columns(res, p);
     st->file = -1;
     st->n_pol = res->n_policies;
     st->grow = grow;
     st->chunk_rows = res->n_trials < chunk_rows ? res->n_trials : chunk_rows;
     if (st->chunk_rows == 0)
         st->chunk_rows = 1;
-    st->n_chunks_max = res->n_policies * (SF_M_COUNT * U + K + NP) *
+    st->n_chunks_max = (res->n_policies * (SF_M_COUNT * U + K + NP) + ND) *
                        ((W + st->chunk_rows - 1) / st->chunk_rows);
     st->d = malloc(st->n_pol * VARS_PER_POLICY * sizeof *st->d);
     st->pd = malloc(st->n_pol * SF_H5P_VARS * sizeof *st->pd);
-    st->buf = malloc((res->n_policies * W * (SF_M_COUNT * U + K + NP) + 1) *
-                     sizeof(double));
+    st->dd = malloc(st->n_pol * SF_H5D_VARS * sizeof *st->dd);
+    st->buf = malloc(
+        ((res->n_policies * (SF_M_COUNT * U + K + NP) + ND) * W + 1) *
+        sizeof(double));
     st->chunks = malloc((st->n_chunks_max + 1) * sizeof *st->chunks);
-    if (st->d == NULL || st->pd == NULL || st->buf == NULL ||
-        st->chunks == NULL)
+    if (st->d == NULL || st->pd == NULL || st->dd == NULL ||
+        st->buf == NULL || st->chunks == NULL)
         goto fail;
     for (size_t i = 0; i < st->n_pol * VARS_PER_POLICY; i++)
         st->d[i] = -1;
     for (size_t i = 0; i < st->n_pol * SF_H5P_VARS; i++)
         st->pd[i] = -1;
+    for (size_t i = 0; i < st->n_pol * SF_H5D_VARS; i++)
+        st->dd[i] = -1;
     ret = SF_ERR_HDF5;
     st->borrowed = o->borrowed;
     if (meta->write_trials) {
@@ -144,7 +154,9 @@ int sf_h5o_stream_begin(sf_h5_out *o, const sf_results *res,
                 goto fail;
         }
         if (sf_h5p_stream_create(pg, res, grow, st->chunk_rows,
-                                 &st->pd[p * SF_H5P_VARS]) != 0)
+                                 &st->pd[p * SF_H5P_VARS]) != 0 ||
+            sf_h5d_stream_create(pg, res, p, grow, st->chunk_rows,
+                                 &st->dd[p * SF_H5D_VARS]) != 0)
             goto fail;
         H5Gclose(pg);
         pg = -1;
@@ -197,7 +209,8 @@ static int grow_to(stream *st, uint64_t to)
             return SF_ERR_HDF5;
     }
     for (size_t p = 0; p < st->n_pol; p++)
-        if (sf_h5p_grow(&st->pd[p * SF_H5P_VARS], to) != 0)
+        if (sf_h5p_grow(&st->pd[p * SF_H5P_VARS], to) != 0 ||
+            sf_h5d_grow(&st->dd[p * SF_H5D_VARS], to) != 0)
             return SF_ERR_HDF5;
     st->rows = to;
     return 0;
@@ -254,6 +267,9 @@ int sf_h5_out_stream_rows(void *ctx, const sf_results *res, uint64_t from,
         n += sf_h5p_stream_chunks(res, p, &st->pd[p * SF_H5P_VARS], from,
                                   base, rows, cr, col, &st->chunks[n]);
         col += sf_results_price_columns(res) * rows;
+        n += sf_h5d_stream_chunks(res, p, &st->dd[p * SF_H5D_VARS], from,
+                                  base, rows, cr, col, &st->chunks[n]);
+        col += sf_results_driver_columns(res, p) * rows;
     }
     sf_bug_assert(n <= st->n_chunks_max);
     double t0 = sf_h5o_seconds();

@@ -7,6 +7,7 @@
 
 #include "shortfall/costs.h"
 #include "shortfall/engine.h"
+#include "shortfall/scenario.h"
 
 const char *const sf_unit_kind_suffix[3] = {"", "_region", "_world"};
 
@@ -95,4 +96,72 @@ size_t sf_results_path_x_width(const sf_results *res)
 {
     const sf_model *m = res->model;
     return 3 * m->n_commodities * m->n_regions + 2 * m->n_regions;
+}
+
+const char *sf_driver_name(sf_driver v)
+{
+    static const char *names[SF_DRV_COUNT] = {
+        "shock_onset_month", "shock_episodes",      "shock_severity_mean",
+        "regime_months",     "project_lead_months", "project_completed",
+        "demand_noise_mean"};
+    return (int)v >= 0 && v < SF_DRV_COUNT ? names[v] : "?";
+}
+
+bool sf_driver_is_int(sf_driver v)
+{
+    return v != SF_DRV_SEVERITY && v != SF_DRV_NOISE;
+}
+
+size_t sf_results_regime_states(const sf_results *res)
+{
+    const sf_scenario *sc = res->model->sc;
+    return sc->has_regimes ? sc->regimes.n_states : 0;
+}
+
+size_t sf_results_projects(const sf_results *res, size_t p, int *nodes)
+{
+    const sf_model *m = res->model;
+    const sf_policy *pol = &m->sc->policies[res->pol[p].policy];
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_nodes; i++) {
+        bool built = false;
+        for (size_t v = 0; v < pol->n_interventions && !built; v++)
+            built = pol->interventions[v].kind == SF_IV_NEW_CAPACITY &&
+                    pol->interventions[v].node == (int)i;
+        if (built && nodes != NULL)
+            nodes[n] = (int)i;
+        n += built;
+    }
+    return n;
+}
+
+void sf_results_driver_range(const sf_results *res, size_t p, sf_driver v,
+                             size_t *first, size_t *count)
+{
+    const sf_model *m = res->model;
+    size_t P = sf_results_projects(res, p, NULL);
+    const size_t n[SF_DRV_COUNT] = {m->n_shocks, m->n_shocks, m->n_shocks,
+                                    sf_results_regime_states(res), P, P,
+                                    m->n_demand};
+    *first = 0;
+    for (int k = 0; k < (int)v; k++)
+        *first += n[k];
+    *count = n[v];
+}
+
+size_t sf_results_driver_columns(const sf_results *res, size_t p)
+{
+    size_t first, count;
+    sf_results_driver_range(res, p, SF_DRV_COUNT - 1, &first, &count);
+    return first + count;
+}
+
+size_t sf_results_driver_columns_max(const sf_results *res)
+{
+    size_t most = 0;
+    for (size_t p = 0; p < res->n_policies; p++) {
+        size_t n = sf_results_driver_columns(res, p);
+        most = n > most ? n : most;
+    }
+    return most;
 }

@@ -977,6 +977,7 @@ void sf_results_free(sf_results *res)
             for (int m = 0; m < SF_M_COUNT; m++)
                 free(pr->metric[m]);
             free(pr->shock_months);
+            free(pr->driver);
             free(pr->month_frac_sum);
             free(pr->month_short);
             free(pr->month_hist);
@@ -1015,6 +1016,9 @@ void sf_results_copy_rows(sf_results *res, const sf_results *part,
                rows * K * sizeof(int32_t));
         memcpy(&d->price[dst * NP], &s->price[src * NP],
                rows * NP * sizeof(double));
+        size_t ND = sf_results_driver_columns(res, p);
+        memcpy(&d->driver[dst * ND], &s->driver[src * ND],
+               rows * ND * sizeof(double));
     }
 }
 

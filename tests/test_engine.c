@@ -58,6 +58,16 @@ Test(engine, scheduled_ban_with_stockpile_is_exact)
         double expect = t == 8 ? 0.5 : (t == 9 ? 1.0 : 0.0);
         cr_assert_eq(frac, expect, "month %d: %g", t, frac);
     }
+    /* The drivers: the ban begins in month 6, one episode, severity 1
+     * (the default); demand without volatility has noise factor 1. */
+    for (size_t p = 0; p < 3; p++)
+        for (size_t r = 0; r < f.res.n_done; r++) {
+            const double *d =
+                &f.res.pol[p].driver[r * sf_results_driver_columns(&f.res, p)];
+            cr_assert_eq(sf_results_driver_columns(&f.res, p), 4);
+            cr_assert(d[0] == 6.0 && d[1] == 1.0 && d[2] == 1.0 && d[3] == 1.0,
+                      "policy %zu: %g %g %g %g", p, d[0], d[1], d[2], d[3]);
+        }
     /* Paired: the stockpile avoids exactly 25 in every trial. */
     cr_assert_eq(pr->avoided[0].mean, 25.0);
     cr_assert_eq(pr->avoided[0].se, 0.0);
@@ -190,6 +200,9 @@ static void assert_same_results(const sf_results *a, const sf_results *b,
                                   n * U * sizeof(double)) == 0;
         same = same && memcmp(x->shock_months, y->shock_months,
                               n * K * sizeof(int32_t)) == 0;
+        same = same && memcmp(x->driver, y->driver,
+                              n * sf_results_driver_columns(a, p) *
+                                  sizeof(double)) == 0;
         size_t NP = sf_results_price_columns(a);
         size_t pc = (size_t)a->n_months * a->model->n_commodities;
         same = same && memcmp(x->price, y->price, n * NP * sizeof(double)) == 0;
@@ -299,6 +312,19 @@ Test(engine, a_plant_that_never_completes_changes_nothing)
         cr_assert(memcmp(f.res.pol[0].metric[m], f.res.pol[1].metric[m],
                          bytes) == 0,
                   "metric %s differs", sf_metric_name((sf_metric)m));
+    /* Its drivers: one project, lead time 6, never completed; the other
+     * mix's always completes; the baseline has none. */
+    cr_assert_eq(sf_results_projects(&f.res, 0, NULL), 0);
+    for (size_t p = 1; p < 3; p++) {
+        size_t first, count, ND = sf_results_driver_columns(&f.res, p);
+        sf_results_driver_range(&f.res, p, SF_DRV_LEAD, &first, &count);
+        cr_assert_eq(count, 1);
+        for (size_t r = 0; r < f.res.n_done; r++) {
+            const double *d = &f.res.pol[p].driver[r * ND];
+            cr_assert_eq(d[first], 6.0);
+            cr_assert_eq(d[first + 1], p == 2 ? 1.0 : 0.0);
+        }
+    }
     /* A plant that does come online helps, by more than 4 paired SE. */
     const sf_paired *av = &f.res.pol[2].avoided[0];
     cr_assert_gt(av->mean, 4 * av->se, "avoided %g se %g", av->mean, av->se);

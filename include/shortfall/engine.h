@@ -113,6 +113,9 @@ typedef struct {
     /* Per trial and shock: months active,
      * [(trial - first - row0) * n_shocks + k]. */
     int32_t *shock_months;
+    /* Per trial, the drivers (sf_results_driver_columns(res, p) of them):
+     * [(trial - first - row0) * n_driver + i]. */
+    double *driver;
     /* Per month and unit, [t * n_units + u]: sum over trials of the
      * monthly shortfall fraction in fixed point (SF_FRAC_ONE), number of
      * trials short, histogram counts
@@ -340,6 +343,37 @@ size_t sf_results_price_columns(const sf_results *res);
 size_t sf_results_cost_column(const sf_results *res);
 size_t sf_results_revenue_column(const sf_results *res);
 size_t sf_results_closed_column(const sf_results *res);
+
+/* The drivers of each trial of a mix (docs/output.md, "Drivers"): what
+ * the trial drew, as columns of sf_policy_results.driver, variable after
+ * variable in this order; integer ones hold whole numbers. */
+typedef enum {
+    SF_DRV_ONSET,     /* shock_onset_month [shock]: first active month, or
+                         the horizon if never active */
+    SF_DRV_EPISODES,  /* shock_episodes [shock]: episodes begun */
+    SF_DRV_SEVERITY,  /* shock_severity_mean [shock]: mean level while
+                         active, 0 if never */
+    SF_DRV_REGIME,    /* regime_months [regime_state] (with regimes) */
+    SF_DRV_LEAD,      /* project_lead_months [project] */
+    SF_DRV_COMPLETED, /* project_completed [project]: 0 or 1 */
+    SF_DRV_NOISE,     /* demand_noise_mean [node]: mean demand noise factor */
+    SF_DRV_COUNT
+} sf_driver;
+
+const char *sf_driver_name(sf_driver v);
+/* Whether driver v is written as int32 (else float64). */
+bool sf_driver_is_int(sf_driver v);
+/* The scenario's regime states (0 without regimes). */
+size_t sf_results_regime_states(const sf_results *res);
+/* The projects of mix p — the nodes its new_capacity interventions
+ * build, in node order — into nodes (if not NULL); returns how many. */
+size_t sf_results_projects(const sf_results *res, size_t p, int *nodes);
+/* The first column and number of columns of driver v in mix p. */
+void sf_results_driver_range(const sf_results *res, size_t p, sf_driver v,
+                             size_t *first, size_t *count);
+/* Driver columns of mix p, and the most of any mix. */
+size_t sf_results_driver_columns(const sf_results *res, size_t p);
+size_t sf_results_driver_columns_max(const sf_results *res);
 
 /* Months x commodities x regions: the cells of each half of
  * sf_policy_results.region_sum. */
