@@ -27,7 +27,7 @@ ok_if notebook-all-drawn "! grep -q 'not drawn' '$tmp/out'"
 # One fan chart per region of ree-magnets, the three comparison figures, a
 # price fan chart per commodity, price against shortfall and the cost frontier.
 for f in fan_CN fan_EU fan_JP fan_ROW fan_US ccdf avoided conditional \
-         price_concentrate price_oxide price_magnet price_shortfall cost_frontier; do
+         price_concentrate price_oxide price_magnet price_shortfall cost_frontier tail_drivers; do
   ok_if "notebook-figure-$f" "is_png '$tmp/fig/$f.png'"
 done
 ok_if notebook-headline-csv "[ -s '$tmp/fig/headline.csv' ] && grep -q '^coalition,' '$tmp/fig/headline.csv'"
@@ -35,6 +35,10 @@ ok_if notebook-headline-csv "[ -s '$tmp/fig/headline.csv' ] && grep -q '^coaliti
 ok_if notebook-frontier-csv "head -1 '$tmp/fig/cost_frontier.csv' | grep -q ',on frontier\$' && \
   grep -q '^baseline,0.0,0.0,0.0,0.0,' '$tmp/fig/cost_frontier.csv' && \
   [ \$(grep -c ',True\$' '$tmp/fig/cost_frontier.csv') -ge 1 ] && [ \$(wc -l <'$tmp/fig/cost_frontier.csv') -eq \$((1 + \$(/usr/bin/python3 -c \"import h5py; print(len(h5py.File('$tmp/r.h5')['ree-magnets']))\"))) ]"
+# The drivers of the worst trials: the baseline's rows are tools/sensitivity's tail table.
+ok_if notebook-tail-drivers-csv "grep -q '^baseline,months_active\\[' '$tmp/fig/tail_drivers.csv' && \
+  diff <(grep '^baseline,' '$tmp/fig/tail_drivers.csv' | cut -d, -f2-) \
+       <(tools/sensitivity '$tmp/r.h5' --output shortfall_cum_world --only tail --format csv | tail -n +2)"
 # The executed notebook ran on Debian's python3, read this run's file, and has no error output.
 ok_if notebook-kernel "grep -q 'python:  /usr/bin/python3' '$tmp/fig/analysis.ipynb'"
 ok_if notebook-results-path "grep -q 'results: $tmp/r.h5' '$tmp/fig/analysis.ipynb'"
@@ -49,10 +53,10 @@ toy=scenarios/toy-magnets.yaml
 # --no-trials: everything but the figures that need per-trial rows, and one
 # line saying so.
 "$sf" run $toy -n 1500 --no-trials -o "$tmp/lean.h5" --progress never >/dev/null 2>&1
-expect report-no-trials 0 '^report: not drawn: ccdf.png, conditional.png, price_shortfall.png and cost_frontier.png .*--no-trials' -- \
+expect report-no-trials 0 '^report: not drawn: ccdf.png, conditional.png, price_shortfall.png, cost_frontier.png and tail_drivers.png .*--no-trials' -- \
   tools/report "$tmp/lean.h5" "$tmp/lean"
 ok_if report-no-trials-drawn "is_png '$tmp/lean/fan_US.png' && is_png '$tmp/lean/avoided.png' && [ -s '$tmp/lean/headline.csv' ]"
-ok_if report-no-trials-not-drawn "[ ! -e '$tmp/lean/ccdf.png' ] && [ ! -e '$tmp/lean/conditional.png' ] && [ ! -e '$tmp/lean/price_shortfall.png' ] && [ ! -e '$tmp/lean/cost_frontier.png' ]"
+ok_if report-no-trials-not-drawn "[ ! -e '$tmp/lean/ccdf.png' ] && [ ! -e '$tmp/lean/conditional.png' ] && [ ! -e '$tmp/lean/price_shortfall.png' ] && [ ! -e '$tmp/lean/cost_frontier.png' ] && [ ! -e '$tmp/lean/tail_drivers.png' ]"
 ok_if report-no-trials-price-fan "is_png '$tmp/lean/price_magnet.png'"
 ok_if report-no-trials-no-errors "! grep -q '\"output_type\": \"error\"' '$tmp/lean/analysis.ipynb'"
 # Relative paths are the caller's, not the repository's.
