@@ -187,6 +187,7 @@ int sf_run_batch(const run_args *ra, const char *btext, size_t blen,
 {
     sf_batch b;
     sf_batch_variants vs;
+    sf_batch_meta meta;
     sf_error err = {0};
     sf_h5_out out;
     int ret, status = SF_EXIT_OK;
@@ -195,6 +196,7 @@ int sf_run_batch(const run_args *ra, const char *btext, size_t blen,
 
     memset(&out, 0, sizeof out);
     memset(&vs, 0, sizeof vs);
+    memset(&meta, 0, sizeof meta);
     out.file = -1;
     if (ra->resume || ra->target_rse > 0) {
         fprintf(stderr, "shortfall run: --resume and --target-rse are for "
@@ -247,13 +249,25 @@ int sf_run_batch(const run_args *ra, const char *btext, size_t blen,
     const char **paths = calloc(b.n_sweeps + 1, sizeof *paths);
     for (size_t k = 0; paths && k < b.n_sweeps; k++)
         paths[k] = b.sweeps[k].path;
-    sf_h5_batch hb = {b.name, ra->scenario, btext, cmdline, SF_GIT_COMMIT,
-                      nv, (const char *const *)vs.groups, vs.scenarios,
-                      b.n_sweeps, paths, vs.values, part, run_options,
-                      vs.sources};
-    ret = paths == NULL
+    sf_h5_batch hb = {.name = b.name,
+                      .file = ra->scenario,
+                      .text = btext,
+                      .command_line = cmdline,
+                      .git_commit = SF_GIT_COMMIT,
+                      .n_variants = nv,
+                      .variants = (const char *const *)vs.groups,
+                      .scenarios = vs.scenarios,
+                      .n_sweeps = b.n_sweeps,
+                      .sweep_paths = paths,
+                      .sweep_values = vs.values,
+                      .part = part,
+                      .run_options = run_options,
+                      .sources = vs.sources};
+    /* Units from the first variant's scenario, whichever part this is. */
+    ret = paths == NULL || sf_batch_meta_make(&b, nv, vs.texts[0], &meta) != 0
               ? sf_error_set(&err, SF_ERR_NOMEM, "out of memory")
               : sf_run_summary_target(ra, path, ra->force, &summary_path, &err);
+    sf_batch_meta_h5(&b, &meta, &hb);
     if (ret == 0 && (ret = sf_h5_out_open(&out, path, ra->force, &err)) == 0)
         ret = sf_h5_batch_begin(&out, &hb, &err);
     free(paths);
@@ -291,6 +305,7 @@ fail:
 done:
     sf_h5_out_close(&out);
     sf_batch_variants_free(&vs);
+    sf_batch_meta_free(&meta);
     free(first);
     free(count);
     free(total);
