@@ -34,6 +34,7 @@ void sf_batch_free(sf_batch *b)
         free(b->sweeps[k].values);
     }
     free(b->sweeps);
+    free(b->points);
     memset(b, 0, sizeof *b);
 }
 
@@ -73,9 +74,82 @@ static char *join_dir(const char *batch_file, const char *rel)
     return out;
 }
 
-static int parse_sweep(sf_cfg *c, const yaml_node_t *map, sf_sweep *sw)
+/* values: a list of numbers (grid, zip). */
+static int parse_values(sf_cfg *c, yaml_node_t *n, sf_sweep *sw)
+{
+    int ret;
+    size_t nv = (size_t)(n->data.sequence.items.top -
+                         n->data.sequence.items.start);
+    if (nv == 0)
+        return sf_cfg_fail(c, SF_ERR_RANGE, n, "a sweep needs at least one value");
+    if ((sw->values = calloc(nv, sizeof *sw->values)) == NULL)
+        return sf_cfg_nomem(c);
+    for (size_t i = 0; i < nv; i++) {
+        size_t o2 = sf_cfg_push_index(c, i);
+        yaml_node_t *v = sf_cfg_node(c, n->data.sequence.items.start[i]);
+        if ((ret = sf_cfg_number(c, v, &sw->values[i])) != 0)
+            return ret;
+        sf_cfg_pop(c, o2);
+    }
+    sw->n_values = nv;
+    return 0;
+}
+
+/* values: {range: [lo, hi], log: true|false} (lhs, sobol). */
+static int parse_range(sf_cfg *c, yaml_node_t *map, sf_sweep *sw)
+{
+    static const char *const keys[] = {"range", "log", NULL};
+    yaml_node_t *n, *r;
+    int ret;
+
+    if ((ret = sf_cfg_check_keys(c, map, keys, NULL, "a sweep's values")) != 0)
+        return ret;
+    if ((r = sf_cfg_get(c, map, "range")) == NULL)
+        return sf_cfg_fail_missing(c, map, "range");
+    size_t old = sf_cfg_push_key(c, "range");
+    if ((ret = sf_cfg_expect(c, r, YAML_SEQUENCE_NODE)) != 0)
+        return ret;
+    if (r->data.sequence.items.top - r->data.sequence.items.start != 2)
+        return sf_cfg_fail(c, SF_ERR_TYPE, r,
+                           "a range is [lo, hi], two numbers");
+    double *ends[2] = {&sw->lo, &sw->hi};
+    for (size_t i = 0; i < 2; i++) {
+        size_t o2 = sf_cfg_push_index(c, i);
+        if ((ret = sf_cfg_number(c, sf_cfg_node(c, r->data.sequence.items.start[i]),
+                                 ends[i])) != 0)
+            return ret;
+        sf_cfg_pop(c, o2);
+    }
+    if (!(sw->lo < sw->hi))
+        return sf_cfg_fail(c, SF_ERR_RANGE, r,
+                           "a range [lo, hi] needs lo < hi, got [%g, %g]",
+                           sw->lo, sw->hi);
+    sf_cfg_pop(c, old);
+    if ((n = sf_cfg_get(c, map, "log")) != NULL) {
+        old = sf_cfg_push_key(c, "log");
+        const char *v = sf_cfg_scalar(n);
+        if (n->type != YAML_SCALAR_NODE || v == NULL ||
+            (strcmp(v, "true") != 0 && strcmp(v, "false") != 0))
+            return sf_cfg_fail(c, SF_ERR_TYPE, n,
+                               "expected true or false, got %s",
+                               sf_cfg_describe(c, n));
+        sw->log = strcmp(v, "true") == 0;
+        if (sw->log && !(sw->lo > 0))
+            return sf_cfg_fail(c, SF_ERR_RANGE, n,
+                               "log: true needs a range with lo > 0, got "
+                               "[%g, %g]",
+                               sw->lo, sw->hi);
+        sf_cfg_pop(c, old);
+    }
+    sw->ranged = true;
+    return 0;
+}
+
+static int parse_sweep(sf_cfg *c, const yaml_node_t *map, sf_design design,
+                       sf_sweep *sw)
 {
     static const char *const keys[] = {"path", "values", NULL};
+    bool ranged = design == SF_DESIGN_LHS || design == SF_DESIGN_SOBOL;
     const char *path;
     int ret;
     yaml_node_t *n;
@@ -95,60 +169,115 @@ static int parse_sweep(sf_cfg *c, const yaml_node_t *map, sf_sweep *sw)
     if ((n = sf_cfg_get(c, map, "values")) == NULL)
         return sf_cfg_fail_missing(c, map, "values");
     old = sf_cfg_push_key(c, "values");
-    if ((ret = sf_cfg_expect(c, n, YAML_SEQUENCE_NODE)) != 0)
+    if (ranged && n->type == YAML_SEQUENCE_NODE)
+        return sf_cfg_fail(c, SF_ERR_TYPE, n,
+                           "combine: %s samples a range: values: {range: "
+                           "[lo, hi]} (and log: true for log-uniform), not "
+                           "a list of values",
+                           design == SF_DESIGN_LHS ? "lhs" : "sobol");
+    if (!ranged && n->type == YAML_MAPPING_NODE)
+        return sf_cfg_fail(c, SF_ERR_TYPE, n,
+                           "a range of values needs combine: lhs or sobol; "
+                           "combine: %s takes a list of values",
+                           design == SF_DESIGN_ZIP ? "zip" : "grid");
+    if ((ret = sf_cfg_expect(c, n, ranged ? YAML_MAPPING_NODE
+                                          : YAML_SEQUENCE_NODE)) != 0 ||
+        (ret = ranged ? parse_range(c, n, sw) : parse_values(c, n, sw)) != 0)
         return ret;
-    size_t nv = (size_t)(n->data.sequence.items.top -
-                         n->data.sequence.items.start);
-    if (nv == 0)
-        return sf_cfg_fail(c, SF_ERR_RANGE, n, "a sweep needs at least one value");
-    if ((sw->values = calloc(nv, sizeof *sw->values)) == NULL)
-        return sf_cfg_nomem(c);
-    for (size_t i = 0; i < nv; i++) {
-        size_t o2 = sf_cfg_push_index(c, i);
-        yaml_node_t *v = sf_cfg_node(c, n->data.sequence.items.start[i]);
-        if ((ret = sf_cfg_number(c, v, &sw->values[i])) != 0)
-            return ret;
-        sf_cfg_pop(c, o2);
-    }
-    sw->n_values = nv;
     sf_cfg_pop(c, old);
     return 0;
 }
 
-/* combine: 'grid' or 'zip' (which needs sweeps of equal length). */
+/* combine: 'grid', 'zip', 'lhs' or 'sobol'. */
 static int parse_combine(sf_cfg *c, yaml_node_t *n, sf_batch *b)
 {
+    static const char *const names[] = {"grid", "zip", "lhs", "sobol", NULL};
     size_t old = sf_cfg_push_key(c, "combine");
     const char *s;
     int ret;
 
     if ((ret = sf_cfg_string(c, n, &s)) != 0)
         return ret;
-    if (strcmp(s, "zip") == 0) {
-        b->zip = true;
-    } else if (strcmp(s, "grid") != 0) {
-        return sf_cfg_fail(c, SF_ERR_UNKNOWN_REF, n,
-                           "combine is 'grid' (every combination) or "
-                           "'zip' (the i-th values together), got '%s'",
-                           sf_cfg_q(c, s));
+    for (size_t i = 0; names[i] != NULL; i++)
+        if (strcmp(s, names[i]) == 0) {
+            b->design = (sf_design)i;
+            sf_cfg_pop(c, old);
+            return 0;
+        }
+    return sf_cfg_fail(c, SF_ERR_UNKNOWN_REF, n,
+                       "combine is 'grid' (every combination), 'zip' (the "
+                       "i-th values together), 'lhs' (a Latin hypercube) "
+                       "or 'sobol' (Saltelli's design), got '%s'",
+                       sf_cfg_q(c, s));
+}
+
+/* After the sweeps: zip's lengths; lhs's and sobol's samples and number
+ * of sweeps.  combine is the combine node (NULL: grid). */
+static int check_design(sf_cfg *c, yaml_node_t *root, yaml_node_t *combine,
+                        sf_batch *b)
+{
+    yaml_node_t *n = sf_cfg_get(c, root, "samples");
+    bool sampled = b->design == SF_DESIGN_LHS || b->design == SF_DESIGN_SOBOL;
+    const char *name = sf_batch_design_name(b);
+    size_t old;
+    int ret;
+
+    if (b->design == SF_DESIGN_ZIP) {
+        old = sf_cfg_push_key(c, "combine");
+        for (size_t k = 1; k < b->n_sweeps; k++)
+            if (b->sweeps[k].n_values != b->sweeps[0].n_values)
+                return sf_cfg_fail(c, SF_ERR_CONFLICT, combine,
+                                   "combine: zip needs sweeps of equal "
+                                   "length (%zu and %zu values)",
+                                   b->sweeps[0].n_values,
+                                   b->sweeps[k].n_values);
+        sf_cfg_pop(c, old);
     }
-    for (size_t k = 1; b->zip && k < b->n_sweeps; k++)
-        if (b->sweeps[k].n_values != b->sweeps[0].n_values)
+    if (!sampled) {
+        if (n != NULL) {
+            old = sf_cfg_push_key(c, "samples");
             return sf_cfg_fail(c, SF_ERR_CONFLICT, n,
-                               "combine: zip needs sweeps of equal length "
-                               "(%zu and %zu values)",
-                               b->sweeps[0].n_values, b->sweeps[k].n_values);
+                               "samples applies to combine: lhs or sobol, "
+                               "not %s",
+                               name);
+        }
+        return 0;
+    }
+    old = sf_cfg_push_key(c, "combine");
+    if (b->n_sweeps == 0)
+        return sf_cfg_fail(c, SF_ERR_RANGE, combine,
+                           "combine: %s needs at least one sweep", name);
+    if (b->design == SF_DESIGN_SOBOL && b->n_sweeps > SF_SOBOL_MAX_SWEEPS)
+        return sf_cfg_fail(c, SF_ERR_LIMIT, combine,
+                           "combine: sobol takes at most %d sweeps (GSL's "
+                           "Sobol sequence has at most %d dimensions and "
+                           "the design uses two per sweep), got %zu",
+                           SF_SOBOL_MAX_SWEEPS, 2 * SF_SOBOL_MAX_SWEEPS,
+                           b->n_sweeps);
     sf_cfg_pop(c, old);
+    long long ns;
+    old = sf_cfg_push_key(c, "samples");
+    if (n == NULL)
+        return sf_cfg_fail(c, SF_ERR_MISSING_KEY, root,
+                           "combine: %s needs samples: N, the number of "
+                           "samples",
+                           name);
+    if ((ret = sf_cfg_integer(c, n, 1, SF_DESIGN_MAX_SAMPLES, SF_ERR_LIMIT,
+                              &ns)) != 0)
+        return ret;
+    sf_cfg_pop(c, old);
+    b->samples = (size_t)ns;
     return 0;
 }
 
 int sf_batch_load(sf_batch *b, const char *text, size_t len, const char *file,
                   sf_error *err)
 {
-    static const char *const keys[] = {"batch", "scenarios", "sweeps",
-                                       "combine", "trials", "seed", NULL};
+    static const char *const keys[] = {"batch",  "scenarios", "sweeps",
+                                       "combine", "samples", "trials",
+                                       "seed",   NULL};
     sf_cfg c;
-    yaml_node_t *root, *n;
+    yaml_node_t *root, *n, *combine;
     const char *s;
     int ret;
 
@@ -209,6 +338,10 @@ int sf_batch_load(sf_batch *b, const char *text, size_t len, const char *file,
         sf_cfg_pop(&c, o2);
     }
     sf_cfg_pop(&c, old);
+    /* combine first: it says what a sweep's values are. */
+    if ((combine = sf_cfg_get(&c, root, "combine")) != NULL &&
+        (ret = parse_combine(&c, combine, b)) != 0)
+        goto out;
     if ((n = sf_cfg_get(&c, root, "sweeps")) != NULL) {
         old = sf_cfg_push_key(&c, "sweeps");
         if ((ret = sf_cfg_expect(&c, n, YAML_SEQUENCE_NODE)) != 0)
@@ -224,14 +357,13 @@ int sf_batch_load(sf_batch *b, const char *text, size_t len, const char *file,
             size_t o2 = sf_cfg_push_index(&c, k);
             if ((ret = parse_sweep(&c, sf_cfg_node(&c,
                                                    n->data.sequence.items.start[k]),
-                                   &b->sweeps[k])) != 0)
+                                   b->design, &b->sweeps[k])) != 0)
                 goto out;
             sf_cfg_pop(&c, o2);
         }
         sf_cfg_pop(&c, old);
     }
-    if ((n = sf_cfg_get(&c, root, "combine")) != NULL &&
-        (ret = parse_combine(&c, n, b)) != 0)
+    if ((ret = check_design(&c, root, combine, b)) != 0)
         goto out;
     if ((n = sf_cfg_get(&c, root, "trials")) != NULL) {
         old = sf_cfg_push_key(&c, "trials");
@@ -249,7 +381,8 @@ int sf_batch_load(sf_batch *b, const char *text, size_t len, const char *file,
         b->seed = seed;
         b->seed_given = true;
     }
-    ret = 0;
+    if ((ret = sf_design_make(b)) != 0)
+        ret = sf_cfg_nomem(&c);
 out:
     sf_cfg_close(&c);
     if (ret != 0)
@@ -261,7 +394,11 @@ size_t sf_batch_combinations(const sf_batch *b)
 {
     if (b->n_sweeps == 0)
         return 1;
-    if (b->zip)
+    if (b->design == SF_DESIGN_LHS)
+        return b->samples;
+    if (b->design == SF_DESIGN_SOBOL)
+        return b->samples * (b->n_sweeps + 2);
+    if (b->design == SF_DESIGN_ZIP)
         return b->sweeps[0].n_values;
     size_t n = 1;
     for (size_t k = 0; k < b->n_sweeps; k++)
@@ -271,7 +408,9 @@ size_t sf_batch_combinations(const sf_batch *b)
 
 double sf_batch_value(const sf_batch *b, size_t combo, size_t k)
 {
-    if (b->zip)
+    if (b->points != NULL)
+        return b->points[combo * b->n_sweeps + k];
+    if (b->design == SF_DESIGN_ZIP)
         return b->sweeps[k].values[combo];
     /* Grid: the last sweep varies fastest. */
     for (size_t j = b->n_sweeps; j-- > k + 1;)

@@ -119,6 +119,19 @@ typedef struct {
     bool part;
     const char *run_options, *sources; /* parts only */
     const char *history; /* earlier lines of the root's history, or NULL */
+    /* The design (docs/batches.md, "The file"): the root's design and
+     * design_samples, each sweep_<k>'s attributes, and for sobol the
+     * datasets design_matrix, design_base, design_column [variant]. */
+    const char *design;              /* "grid", "zip", "lhs", "sobol" */
+    uint64_t design_samples;         /* lhs, sobol: N; else 0 */
+    const char *const *sweep_names;  /* [n_sweeps]: sf_sweep_names */
+    const char *const *sweep_units;  /* [n_sweeps]: "" when not known */
+    const bool *sweep_ranged;        /* [n_sweeps]: lo, hi and log apply */
+    const double *sweep_lo, *sweep_hi;
+    const bool *sweep_log;
+    const char *const *design_matrix; /* sobol: [variant] "A", "AB", "B" */
+    const int *design_base;           /* sobol: [variant] base point j */
+    const int *design_column;         /* sobol: [variant] sweep from B, or -1 */
 } sf_h5_batch;
 
 SF_MUST_CHECK

@@ -71,6 +71,10 @@ typedef enum {
                                       of a scheduled restriction or outage */
     SF_RNG_TARIFF_RATE = 9,        /* a = shock: the once-per-trial rate of
                                       a scheduled tariff (shock or policy) */
+    SF_RNG_DESIGN = 10,            /* a = sweep, b = 0: a Latin hypercube's
+                                      permutation of strata, b = 1: the
+                                      positions in them; trial 0, seed the
+                                      batch's (sim/design.c) */
     SF_RNG_TEST = 255              /* tests and benchmarks only */
 } sf_rng_purpose;
 

@@ -75,33 +75,52 @@ def _file(path):
 
 def _sweep_coords(f, runs):
     """The swept keys of a batch file: [(name, values, attrs)], one value
-    per run, named and with units as docs/batches.md says."""
-    paths = []
+    per run, named and with units as docs/batches.md says.  A file that
+    records them (sweep_<k> attributes path, name and units) is taken at
+    its word; for older files, and for a variant of another scenario file
+    than the first variant's (whose scenario the file's units were read
+    in), they are computed from the batch and scenario texts (_sweeps)."""
+    paths, recorded = [], []
     k = 0
     while f"sweep_{k}" in f:
-        ln = decode(f[f"sweep_{k}"].attrs.get("long_name")) or ""
-        paths.append(ln[len("swept value of "):] if ln.startswith("swept value of ")
+        a = f[f"sweep_{k}"].attrs
+        ln = decode(a.get("long_name")) or ""
+        path = decode(a.get("path"))
+        recorded.append(path is not None)
+        paths.append(path if path is not None else
+                     ln[len("swept value of "):] if ln.startswith("swept value of ")
                      else f"sweep_{k}")
         k += 1
     try:        # the batch text names the paths exactly
         import yaml
         batch = yaml.safe_load(decode(f.attrs.get("batch_text")) or "") or {}
         bp = [s.get("path") for s in batch.get("sweeps") or []]
-        if len(bp) == len(paths) and all(isinstance(p, str) for p in bp):
+        if not all(recorded) and len(bp) == len(paths) and all(isinstance(p, str) for p in bp):
             paths = bp
     except Exception:       # no PyYAML, or a text it cannot parse
         yaml = None
     names = _sweeps.names(paths)
     variants = [str(v) for v in f["variant"].asstr()[()]] if "variant" in f else []
+    scen_of = ([str(s) for s in f["scenario"].asstr()[()]]
+               if "scenario" in f and len(f["scenario"]) == len(variants) else [])
     out = []
     for k, (path, name) in enumerate(zip(paths, names)):
         root = f[f"sweep_{k}"]
+        ra = root.attrs
+        if recorded[k] and decode(ra.get("name")):
+            name = decode(ra.get("name"))
+        file_unit = decode(ra.get("units")) if recorded[k] else None
         vals, units = [], []
         for v, g in runs:
             a = g.attrs.get(f"sweep_{k}")
             if a is None and v in variants:
                 a = root[variants.index(v)]
             vals.append(float(a) if a is not None else np.nan)
+            same_scenario = (not scen_of or v not in variants
+                             or scen_of[variants.index(v)] == scen_of[0])
+            if file_unit is not None and (same_scenario or yaml is None):
+                units.append(file_unit)
+                continue
             u = ""
             if yaml is not None:
                 try:
@@ -111,6 +130,9 @@ def _sweep_coords(f, runs):
             units.append(u)
         attrs = {"long_name": f"swept value of {path}", "path": path,
                  "sweep": f"sweep_{k}"}
+        for key in ("range_lo", "range_hi", "log"):
+            if key in ra:
+                attrs[key] = decode(ra[key])
         if len(set(units)) == 1:
             attrs["units"] = units[0]
         else:

@@ -436,12 +436,32 @@ out:
     return ret;
 }
 
+/* Opens the merged batch file and writes its root: hb with the parts'
+ * histories joined. */
+static int begin_batch(sf_h5_out *out, const char *out_path, bool force,
+                       sf_h5_batch *hb, const part *p, size_t n,
+                       sf_error *err)
+{
+    const char *hs[MERGE_HISTORIES];
+    for (size_t i = 0; i < n && i < MERGE_HISTORIES; i++)
+        hs[i] = p[i].bi.history;
+    char *history = join_histories(hs, n);
+    int ret;
+    hb->history = history;
+    if ((ret = sf_h5_out_open(out, out_path, force, err)) == 0)
+        ret = sf_h5_batch_begin(out, hb, err);
+    hb->history = NULL;
+    free(history);
+    return ret;
+}
+
 static int merge_batch(const char *out_path, bool force, const char **paths,
                        size_t n)
 {
     part *p = calloc(n, sizeof *p);
     piece *pc = NULL;
     sf_batch b;
+    sf_batch_meta meta;
     sf_h5_out out;
     sf_error err = {0};
     double *values = NULL;
@@ -450,6 +470,7 @@ static int merge_batch(const char *out_path, bool force, const char **paths,
     size_t n_pieces = 0, combos = 0;
 
     memset(&b, 0, sizeof b);
+    memset(&meta, 0, sizeof meta);
     memset(&out, 0, sizeof out);
     if (p == NULL)
         return SF_EXIT_IO;
@@ -500,18 +521,27 @@ static int merge_batch(const char *out_path, bool force, const char **paths,
     char cmdline[256];
     snprintf(cmdline, sizeof cmdline, "shortfall merge %s (%zu part%s)",
              out_path, n, plural(n));
-    const char *hs[MERGE_HISTORIES];
-    for (size_t i = 0; i < n && i < MERGE_HISTORIES; i++)
-        hs[i] = p[i].bi.history;
-    char *history = join_histories(hs, n);
-    sf_h5_batch hb = {bi->name, bi->file, bi->text, cmdline, SF_GIT_COMMIT,
-                      nv, (const char *const *)bi->variants,
-                      (const char *const *)bi->scenarios, b.n_sweeps,
-                      sweep_paths, values, false, NULL, NULL, history};
-    if ((ret = sf_h5_out_open(&out, out_path, force, &err)) == 0)
-        ret = sf_h5_batch_begin(&out, &hb, &err);
-    free(history);
-    if (ret != 0)
+    sf_h5_batch hb = {.name = bi->name,
+                      .file = bi->file,
+                      .text = bi->text,
+                      .command_line = cmdline,
+                      .git_commit = SF_GIT_COMMIT,
+                      .n_variants = nv,
+                      .variants = (const char *const *)bi->variants,
+                      .scenarios = (const char *const *)bi->scenarios,
+                      .n_sweeps = b.n_sweeps,
+                      .sweep_paths = sweep_paths,
+                      .sweep_values = values};
+    /* Units from the first variant's scenario text, as the run read them. */
+    size_t k0;
+    if ((ret = variant_pieces(p, n, bi->variants[0], 0, pc, &k0, &err)) != 0)
+        goto fail;
+    if (sf_batch_meta_make(&b, nv, pc[0].info->scenario_text, &meta) != 0) {
+        ret = sf_error_set(&err, SF_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    sf_batch_meta_h5(&b, &meta, &hb);
+    if ((ret = begin_batch(&out, out_path, force, &hb, p, n, &err)) != 0)
         goto fail;
     for (size_t v = 0; v < nv; v++) {
         size_t k;
@@ -538,6 +568,7 @@ done:
     free(pc);
     free(values);
     free(sweep_paths);
+    sf_batch_meta_free(&meta);
     sf_batch_free(&b);
     return status;
 }

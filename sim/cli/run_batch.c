@@ -226,6 +226,47 @@ static int plan_variants(const run_args *ra, const sf_batch *b,
     return ret;
 }
 
+/* The summary target checked, then the batch file opened and its root,
+ * coordinates and design written (units read in the first variant's
+ * scenario, whichever part this is). */
+static int begin_file(const run_args *ra, const sf_batch *b,
+                      const sf_batch_variants *vs, const char *btext,
+                      const char *cmdline, bool part, const char *run_options,
+                      const char *path, sf_h5_out *out, char **summary_path,
+                      sf_error *err)
+{
+    sf_batch_meta meta;
+    const char **paths = calloc(b->n_sweeps + 1, sizeof *paths);
+    int ret;
+
+    memset(&meta, 0, sizeof meta);
+    for (size_t k = 0; paths && k < b->n_sweeps; k++)
+        paths[k] = b->sweeps[k].path;
+    sf_h5_batch hb = {.name = b->name,
+                      .file = ra->scenario,
+                      .text = btext,
+                      .command_line = cmdline,
+                      .git_commit = SF_GIT_COMMIT,
+                      .n_variants = vs->n,
+                      .variants = (const char *const *)vs->groups,
+                      .scenarios = vs->scenarios,
+                      .n_sweeps = b->n_sweeps,
+                      .sweep_paths = paths,
+                      .sweep_values = vs->values,
+                      .part = part,
+                      .run_options = run_options,
+                      .sources = vs->sources};
+    ret = paths == NULL || sf_batch_meta_make(b, vs->n, vs->texts[0], &meta) != 0
+              ? sf_error_set(err, SF_ERR_NOMEM, "out of memory")
+              : sf_run_summary_target(ra, path, ra->force, summary_path, err);
+    sf_batch_meta_h5(b, &meta, &hb);
+    if (ret == 0 && (ret = sf_h5_out_open(out, path, ra->force, err)) == 0)
+        ret = sf_h5_batch_begin(out, &hb, err);
+    sf_batch_meta_free(&meta);
+    free(paths);
+    return ret;
+}
+
 int sf_run_batch(const run_args *ra, const char *btext, size_t blen,
                  const char *cmdline)
 {
@@ -288,19 +329,8 @@ int sf_run_batch(const run_args *ra, const char *btext, size_t blen,
         snprintf(default_path, len, "out/%s.h5", b.name);
         path = default_path;
     }
-    const char **paths = calloc(b.n_sweeps + 1, sizeof *paths);
-    for (size_t k = 0; paths && k < b.n_sweeps; k++)
-        paths[k] = b.sweeps[k].path;
-    sf_h5_batch hb = {b.name, ra->scenario, btext, cmdline, SF_GIT_COMMIT,
-                      nv, (const char *const *)vs.groups, vs.scenarios,
-                      b.n_sweeps, paths, vs.values, part, run_options,
-                      vs.sources, NULL};
-    ret = paths == NULL
-              ? sf_error_set(&err, SF_ERR_NOMEM, "out of memory")
-              : sf_run_summary_target(ra, path, ra->force, &summary_path, &err);
-    if (ret == 0 && (ret = sf_h5_out_open(&out, path, ra->force, &err)) == 0)
-        ret = sf_h5_batch_begin(&out, &hb, &err);
-    free(paths);
+    ret = begin_file(ra, &b, &vs, btext, cmdline, part, run_options, path,
+                     &out, &summary_path, &err);
     if (ret != 0)
         goto fail;
     sf_run_install_handlers();

@@ -131,3 +131,31 @@ cp "$tmp/v1.h5" "$tmp/v1-grp.h5"
 "$py" tests/python/hostile.py breakheader "$tmp/v1-grp.h5" toy-magnets-1
 expect batch-merge-unreadable-group 2 'v1-grp.h5: damaged batch file \(its groups cannot be listed\)' -- "$sf" merge --force "$tmp/mg.h5" "$tmp/v1-grp.h5"
 ok_if batch-merge-unreadable-group-no-output "[ ! -e $tmp/mg.h5 ]"
+
+# A Saltelli design in parts: variants split across parts, trials
+# sharded, merge into the whole batch's file (design datasets, sweep
+# attributes and all).
+cat >"$tmp/sobol.yaml" <<YAML
+batch: toy-sobol-parts
+scenarios: [toy.yaml]
+combine: sobol
+samples: 2
+sweeps:
+  - path: shocks[cn_controls].hazard_per_year
+    values: {range: [0.05, 0.8], log: true}
+  - path: policies[stockpile].interventions[0].initial_months
+    values: {range: [1, 12]}
+trials: 300
+YAML
+cp scenarios/toy-magnets.yaml "$tmp/toy.yaml"
+b=$tmp/sobol.yaml
+"$sf" run "$b" --paths 2 -o "$tmp/sobol-whole.h5" $q >/dev/null 2>&1
+for i in 0 1; do run --shard $i/2 --variant 0 -o "$tmp/so-a$i.h5"; done
+for v in 1 2 3 4 5 6 7; do run --variant $v --trials 0:300 -o "$tmp/so-v$v.h5"; done
+expect batch-sobol-merge 0 'Merged 9 parts \(8 variants of batch toy-sobol-parts\)' -- "$sf" merge "$tmp/sobol-m.h5" "$tmp"/so-*.h5
+cmp_ok "$tmp/sobol-m.h5" "$tmp/sobol-whole.h5"
+ok_if batch-sobol-merge-identical "grep -q ' 0 differences' $tmp/cmp" || cat "$tmp/cmp"
+# The comparison sees a sweep's units.
+cp "$tmp/sobol-m.h5" "$tmp/sobol-u.h5"
+"$py" -c "import h5py, sys; h5py.File(sys.argv[1], 'r+')['sweep_1'].attrs['units'] = '1'" "$tmp/sobol-u.h5"
+ok_if batch-compare-sees-units "! cmp_ok $tmp/sobol-u.h5 $tmp/sobol-whole.h5"

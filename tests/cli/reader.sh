@@ -29,6 +29,7 @@ sweeps:
   - path: policies[stockpile].interventions[0].initial_months
     values: [3, 6, 12]
 YAML
+expect reader-batch-sobol 0 'Results:' -- "$sf" run examples/batches/toy-sobol.yaml -n 10 -o "$tmp/sobol.h5" $q
 expect reader-batch-grid 0 'Results:' -- "$sf" run "$tmp/grid.yaml" -n 20 -o "$tmp/batch2.h5" $q
 # Eight kinds of swept keys, for their names and units (against info's).
 cat >"$tmp/keys.yaml" <<YAML

@@ -6,7 +6,9 @@ solver's counts among them); prints what differs otherwise.  Timing and invocati
 seconds, threads, command line, history) may differ.
 
 Batch files: the root's batch attributes (kind, batch_name, batch_text,
-and a part's part, run_options, scenario_sources) must agree too, and so
+design, design_samples, and a part's part, run_options,
+scenario_sources) must agree too, and the attributes of the sweep_<k> and
+design_* datasets, and so
 must each variant group's run attributes (the same keys as a single run's
 root, plus its swept values and a part's batch_trials).  Every other
 group's attributes must agree, but for the timing and invocation ones
@@ -40,13 +42,22 @@ for name in sorted(set(da) & set(db)):
             diffs.append(f"{name}: values")
     elif not np.array_equal(x, y):
         diffs.append(f"{name}: values")
+    if name.startswith(("sweep_", "design_")):
+        # A batch's sweeps and design: their attributes (units, name,
+        # path, range) too, but for HDF5's dimension-scale references.
+        ka = {k for k in da[name].attrs if k not in ("DIMENSION_LIST", "REFERENCE_LIST")}
+        kb = {k for k in db[name].attrs if k not in ("DIMENSION_LIST", "REFERENCE_LIST")}
+        for k in sorted(ka | kb):
+            if k not in ka or k not in kb or not np.array_equal(da[name].attrs[k], db[name].attrs[k]):
+                diffs.append(f"{name} attribute {k}")
 RUN_KEYS = ("software", "version", "format_version", "seed", "trials",
             "trials_done", "complete", "first_trial", "horizon_months",
             "scenario_name", "scenario_text", "paths", "has_trials",
             "solver_solves", "solver_iterations", "solver_max_iterations",
             "solver_max_residual")
 BATCH_KEYS = ("kind", "batch_name", "batch_text", "part", "run_options",
-              "scenario_sources", "Conventions", "title")
+              "scenario_sources", "Conventions", "title", "design",
+              "design_samples")
 # What may differ between two runs of one experiment: when, where and how
 # they were run.
 NOT_COMPARED = {"git_commit", "created", "command_line", "history",

@@ -334,6 +334,49 @@ def not_a_results_file():
         raise AssertionError("a missing file did not raise")
 
 
+@test
+def units_and_names_from_the_file():
+    # The file's sweep_<k> attributes (units, name) win over the rule in
+    # _sweeps: a unit written into a copy shows; without the attributes
+    # (an older file) the rule gives the same units as before.
+    import shutil
+    shutil.copy(P("batch2.h5"), P("units.h5"))
+    with h5py.File(P("units.h5"), "r+") as fh:
+        fh["sweep_1"].attrs["units"] = np.bytes_("fortnights")
+        fh["sweep_1"].attrs["name"] = np.bytes_("stock_length")
+    ds = shortfall.open(P("units.h5"))
+    assert ds["stock_length"].attrs["units"] == "fortnights", ds.coords
+    assert ds["hazard_per_year"].attrs["units"] == "1/year"
+    shutil.copy(P("batch2.h5"), P("old.h5"))
+    with h5py.File(P("old.h5"), "r+") as fh:
+        for k in (0, 1):
+            for a in ("units", "name", "path"):
+                del fh[f"sweep_{k}"].attrs[a]
+            fh[f"sweep_{k}"].attrs["units"] = np.bytes_("1")   # as old files had
+    ds = shortfall.open(P("old.h5"))
+    assert ds["hazard_per_year"].attrs["units"] == "1/year"
+    assert ds["initial_months"].attrs["units"] == "months"
+
+
+@test
+def sobol_design_coordinates():
+    # A sobol file: design_matrix, design_base, design_column along
+    # variant, as the file has them; the ranges with the sweeps.
+    ds = shortfall.open(P("sobol.h5"))
+    f = h5py.File(P("sobol.h5"), "r")
+    assert list(ds["design_matrix"].values) == dec(f["design_matrix"][()])
+    assert list(ds["design_base"].values) == list(f["design_base"][()])
+    assert list(ds["design_column"].values) == list(f["design_column"][()])
+    assert ds["design_matrix"].dims == ("variant",)
+    k = len(ds.variant) // ds.attrs["design_samples"] - 2
+    assert k == 2 and ds.attrs["design"] == "sobol"
+    h = ds["hazard_per_year"]
+    assert h.attrs["units"] == "1/year" and h.attrs["log"] == 1
+    assert h.attrs["range_lo"] <= float(h.min()) and float(h.max()) <= h.attrs["range_hi"]
+    a = ds.where(ds.design_matrix == "A", drop=True)
+    assert len(a.variant) == ds.attrs["design_samples"]
+
+
 failed = 0
 for t in TESTS:
     try:
