@@ -105,6 +105,18 @@ ok_if report-batch-no-errors "! grep -q '\"output_type\": \"error\"' '$tmp/batch
 "$sf" run $batch -n 600 --no-trials -o "$tmp/bl.h5" --progress never >/dev/null 2>&1
 expect report-batch-no-trials 0 'report: .*bl\.h5 \(a batch, 3 of 3 variants\)' -- tools/report "$tmp/bl.h5" "$tmp/batch-lean"
 ok_if report-batch-no-trials-figure "is_png '$tmp/batch-lean/sweep_0.png'"
+# A Sobol batch: the sensitivity chart, its CSV the baseline's rows of
+# tools/sensitivity; the swept stockpile size cannot change the baseline
+# (common random numbers), so its indices there are exactly 0.
+"$sf" run examples/batches/toy-sobol.yaml -n 100 --no-trials -o "$tmp/sobol.h5" --progress never >/dev/null 2>&1
+expect report-sobol 0 'report: .*sobol\.h5 \(a batch' -- tools/report "$tmp/sobol.h5" "$tmp/sobol"
+no_traceback report-sobol
+ok_if report-sobol-figure "is_png '$tmp/sobol/sensitivity.png' && is_png '$tmp/sobol/sweep_0.png'"
+ok_if report-sobol-csv "diff <(grep '^baseline,' '$tmp/sobol/sensitivity.csv' | cut -d, -f2-) \
+  <(tools/sensitivity '$tmp/sobol.h5' --output shortfall_cum_world --only sobol --format csv | tail -n +2) && \
+  grep -q '^baseline,initial_months,months,.*,0.0,0.0,0.0,0.0,0.0,0.0\$' '$tmp/sobol/sensitivity.csv'"
+ok_if report-sobol-no-errors "! grep -q '\"output_type\": \"error\"' '$tmp/sobol/sweep.ipynb'"
+ok_if report-batch-no-sensitivity "[ ! -e '$tmp/batch/sensitivity.png' ] && grep -q 'sensitivity.png is not drawn: the batch' '$tmp/batch/sweep.ipynb'"
 "$sf" run $batch --variant 1 --trials 0:300 -o "$tmp/part.h5" --progress never >/dev/null 2>&1
 expect report-batch-part 0 'not drawn: sweep figures \(the variants in this file share every swept value\)' -- \
   tools/report "$tmp/part.h5" "$tmp/part"
