@@ -518,10 +518,13 @@ static int check_batch(FILE *f, const char *path, const char *text, size_t len,
     if ((ret = sf_batch_expand(&b, path, &vs, err)) != 0)
         goto out;
     fprintf(f, "batch %s: %zu variants (%zu scenario file%s x %zu "
-               "combination%s of %zu sweep%s, %s)\n",
+               "combination%s of %zu sweep%s, %s",
             b.name, vs.n, b.n_scenarios, b.n_scenarios == 1 ? "" : "s",
             sf_batch_combinations(&b), sf_batch_combinations(&b) == 1 ? "" : "s",
             b.n_sweeps, b.n_sweeps == 1 ? "" : "s", sf_batch_design_name(&b));
+    if (b.design == SF_DESIGN_LHS || b.design == SF_DESIGN_SOBOL)
+        fprintf(f, " of %zu samples", b.samples);
+    fputs(")\n", f);
     for (size_t k = 0; k < b.n_sweeps; k++)
         fprintf(f, "  sweep_%zu  %s\n", k, b.sweeps[k].path);
     fprintf(f, "\n  %-7s %-24s %10s %10s  %s\n", "variant", "group", "trials",

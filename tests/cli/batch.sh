@@ -120,6 +120,7 @@ sweeps:
     values: {range: [0, 1]}
 trials: 50
 YAML
+expect batch-sobol-check 0 'batch toy-sobol: 15 variants \(1 scenario file x 15 combinations of 1 sweep, sobol of 5 samples\)' -- "$sf" check "$tmp/sobol.yaml"
 expect batch-sobol-run 0 'Results: .* \(15 variants\)' -- "$sf" run "$tmp/sobol.yaml" -o "$tmp/sobol1.h5" --progress never
 cat >"$tmp/sobol3.yaml" <<YAML
 batch: toy-sobol3
