@@ -12,6 +12,7 @@
 #endif
 
 #include "h5drivers.h"
+#include "h5util.h"
 #include "shortfall.h"
 
 static const struct {
@@ -124,25 +125,15 @@ int sf_h5d_grow(const hid_t *d, uint64_t rows)
 
 int sf_h5d_reopen(hid_t f, const char *group, hid_t dapl, hid_t *d)
 {
-    for (int v = 0; v < SF_H5D_VARS; v++) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", group,
-                 sf_driver_name((sf_driver)v));
-        d[v] = -1;
-        if (H5Lexists(f, path, H5P_DEFAULT) > 0 &&
-            (d[v] = H5Dopen2(f, path, dapl)) < 0)
-            return SF_ERR_HDF5;
-    }
-    return 0;
+    const char *names[SF_H5D_VARS];
+    for (int v = 0; v < SF_H5D_VARS; v++)
+        names[v] = sf_driver_name((sf_driver)v);
+    return sf_h5_reopen_named(f, group, dapl, SF_H5D_VARS, names, d);
 }
 
 void sf_h5d_close(hid_t *d)
 {
-    for (int v = 0; v < SF_H5D_VARS; v++) {
-        if (d[v] >= 0)
-            H5Dclose(d[v]);
-        d[v] = -1;
-    }
+    sf_h5_close_all(SF_H5D_VARS, d);
 }
 
 /* A streamed dataset cut to the trials done and described. */
@@ -280,43 +271,6 @@ int sf_h5d_read_trials(hid_t grp, sf_results *res, size_t p, uint64_t n)
 }
 
 #ifdef SF_MPI
-/* One collective write of rows [row, row + rows) of the [n, cols] d from
- * data (of d's type); a rank with no rows takes part with empty
- * selections (filtered datasets are written collectively). */
-static int write_rows_collective(hid_t d, hid_t type, uint64_t row,
-                                 size_t rows, size_t cols, const void *data)
-{
-    hsize_t start[2] = {row, 0}, count[2] = {rows, cols};
-    hsize_t md[1] = {rows * cols};
-    hid_t fs = H5Dget_space(d), ms = -1, dx = H5Pcreate(H5P_DATASET_XFER);
-    int ret = SF_ERR_HDF5;
-    static const double none = 0.0;
-
-    if (fs < 0 || dx < 0 || H5Pset_dxpl_mpio(dx, H5FD_MPIO_COLLECTIVE) < 0)
-        goto out;
-    if (md[0] == 0) {
-        md[0] = 1;
-        if ((ms = H5Screate_simple(1, md, NULL)) < 0 ||
-            H5Sselect_none(ms) < 0 || H5Sselect_none(fs) < 0)
-            goto out;
-        data = &none;
-    } else if ((ms = H5Screate_simple(1, md, NULL)) < 0 ||
-               H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count,
-                                   NULL) < 0) {
-        goto out;
-    }
-    if (H5Dwrite(d, type, ms, fs, dx, data) >= 0)
-        ret = 0;
-out:
-    if (fs >= 0)
-        H5Sclose(fs);
-    if (ms >= 0)
-        H5Sclose(ms);
-    if (dx >= 0)
-        H5Pclose(dx);
-    return ret;
-}
-
 int sf_h5d_stream_rows_mpi(const hid_t *d, const sf_results *share, size_t p,
                            uint64_t offset, uint64_t from, size_t base,
                            size_t rows, double *buf)
@@ -332,7 +286,7 @@ int sf_h5d_stream_rows_mpi(const hid_t *d, const sf_results *share, size_t p,
                        (int32_t *)buf + i);
             else
                 gather(share, p, v, first + i, base, rows, count, buf + i);
-        int ret = write_rows_collective(d[v], var_type(v), offset + from,
+        int ret = sf_h5_write_rows_collective(d[v], var_type(v), offset + from,
                                         rows, count, buf);
         if (ret != 0)
             return ret;

@@ -37,46 +37,6 @@ int sf_h5_out_stream_begin_mpi(sf_h5_out *o, const sf_results *res,
     return ret;
 }
 
-/* One collective write of rows [row, row + rows) (none when rows is 0) of
- * a [n, cols] variable (cols 0: a [n] variable) from data. */
-static int write_rows_collective(hid_t d, hid_t type, uint64_t row,
-                                 size_t rows, size_t cols, const void *data)
-{
-    int rank = cols == 0 ? 1 : 2;
-    hsize_t start[2] = {row, 0}, count[2] = {rows, cols ? cols : 1};
-    hsize_t mdims[1] = {rows * (cols ? cols : 1)};
-    hid_t fs = H5Dget_space(d), ms = -1, dx = H5Pcreate(H5P_DATASET_XFER);
-    int ret = SF_ERR_HDF5;
-    static const double none = 0.0;
-
-    if (fs < 0 || dx < 0 || H5Pset_dxpl_mpio(dx, H5FD_MPIO_COLLECTIVE) < 0)
-        goto out;
-    if (rows == 0 || mdims[0] == 0) {
-        /* Filtered datasets are written collectively: a rank with nothing
-         * to write still takes part, with empty selections. */
-        mdims[0] = 1;
-        if ((ms = H5Screate_simple(1, mdims, NULL)) < 0 ||
-            H5Sselect_none(ms) < 0 || H5Sselect_none(fs) < 0)
-            goto out;
-        data = &none;
-    } else if ((ms = H5Screate_simple(1, mdims, NULL)) < 0 ||
-               H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count,
-                                   NULL) < 0) {
-        goto out;
-    }
-    (void)rank;
-    if (H5Dwrite(d, type, ms, fs, dx, data) >= 0)
-        ret = 0;
-out:
-    if (fs >= 0)
-        H5Sclose(fs);
-    if (ms >= 0)
-        H5Sclose(ms);
-    if (dx >= 0)
-        H5Pclose(dx);
-    return ret;
-}
-
 int sf_h5_out_stream_rows_mpi(sf_h5_out *o, const sf_results *share,
                               uint64_t offset, uint64_t from, uint64_t to,
                               sf_error *err)
@@ -102,7 +62,7 @@ int sf_h5_out_stream_rows_mpi(sf_h5_out *o, const sf_results *share,
                     for (size_t c = 0; c < count; c++)
                         buf[r * count + c] =
                             pr->metric[mt][(base + r) * U + first + c];
-                if ((ret = write_rows_collective(
+                if ((ret = sf_h5_write_rows_collective(
                          d[mt * 3 + k], H5T_NATIVE_DOUBLE, offset + from, rows,
                          k == SF_UNITS_WORLD ? 0 : count, buf)) != 0)
                     break;
@@ -112,7 +72,7 @@ int sf_h5_out_stream_rows_mpi(sf_h5_out *o, const sf_results *share,
             for (size_t r = 0; r < rows; r++)
                 for (size_t k = 0; k < K; k++)
                     ib[r * K + k] = pr->shock_months[(base + r) * K + k];
-            ret = write_rows_collective(d[VARS_PER_POLICY - 1],
+            ret = sf_h5_write_rows_collective(d[VARS_PER_POLICY - 1],
                                         H5T_NATIVE_INT32, offset + from, rows,
                                         K, ib);
         }

@@ -14,6 +14,7 @@
 #endif
 
 #include "h5prices.h"
+#include "h5util.h"
 #include "shortfall.h"
 #include "shortfall/costs.h"
 
@@ -522,24 +523,12 @@ int sf_h5p_read_column(const sf_results *res, const hid_t *d, size_t index,
 
 int sf_h5p_reopen(hid_t f, const char *group, hid_t dapl, hid_t *d)
 {
-    for (int v = 0; v < SF_H5P_VARS; v++) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", group, var_name[v]);
-        d[v] = -1;
-        if (H5Lexists(f, path, H5P_DEFAULT) > 0 &&
-            (d[v] = H5Dopen2(f, path, dapl)) < 0)
-            return SF_ERR_HDF5;
-    }
-    return 0;
+    return sf_h5_reopen_named(f, group, dapl, SF_H5P_VARS, var_name, d);
 }
 
 void sf_h5p_close(hid_t *d)
 {
-    for (int v = 0; v < SF_H5P_VARS; v++) {
-        if (d[v] >= 0)
-            H5Dclose(d[v]);
-        d[v] = -1;
-    }
+    sf_h5_close_all(SF_H5P_VARS, d);
 }
 
 #ifdef SF_MPI

@@ -9,6 +9,9 @@
 #include <hdf5_hl.h>
 #include <omp.h>
 #include <zlib.h>
+#ifdef SF_MPI
+#include <mpi.h>
+#endif
 
 #include "h5util.h"
 #include "shortfall.h"
@@ -950,4 +953,70 @@ int sf_h5_read_var(hid_t grp, const char *name, hid_t type, size_t n,
         H5Sclose(sp);
     H5Dclose(d);
     return ret;
+}
+
+#ifdef SF_MPI
+/* One collective write of rows [row, row + rows) (none when rows is 0) of
+ * a [n, cols] variable (cols 0: a [n] variable) from data. */
+int sf_h5_write_rows_collective(hid_t d, hid_t type, uint64_t row,
+                                size_t rows, size_t cols, const void *data)
+{
+    int rank = cols == 0 ? 1 : 2;
+    hsize_t start[2] = {row, 0}, count[2] = {rows, cols ? cols : 1};
+    hsize_t mdims[1] = {rows * (cols ? cols : 1)};
+    hid_t fs = H5Dget_space(d), ms = -1, dx = H5Pcreate(H5P_DATASET_XFER);
+    int ret = SF_ERR_HDF5;
+    static const double none = 0.0;
+
+    if (fs < 0 || dx < 0 || H5Pset_dxpl_mpio(dx, H5FD_MPIO_COLLECTIVE) < 0)
+        goto out;
+    if (rows == 0 || mdims[0] == 0) {
+        /* Filtered datasets are written collectively: a rank with nothing
+         * to write still takes part, with empty selections. */
+        mdims[0] = 1;
+        if ((ms = H5Screate_simple(1, mdims, NULL)) < 0 ||
+            H5Sselect_none(ms) < 0 || H5Sselect_none(fs) < 0)
+            goto out;
+        data = &none;
+    } else if ((ms = H5Screate_simple(1, mdims, NULL)) < 0 ||
+               H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count,
+                                   NULL) < 0) {
+        goto out;
+    }
+    (void)rank;
+    if (H5Dwrite(d, type, ms, fs, dx, data) >= 0)
+        ret = 0;
+out:
+    if (fs >= 0)
+        H5Sclose(fs);
+    if (ms >= 0)
+        H5Sclose(ms);
+    if (dx >= 0)
+        H5Pclose(dx);
+    return ret;
+}
+#endif
+
+int sf_h5_reopen_named(hid_t f, const char *group, hid_t dapl, int n,
+                       const char *const *names, hid_t *d)
+{
+    for (int v = 0; v < n; v++)
+        d[v] = -1;
+    for (int v = 0; v < n; v++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", group, names[v]);
+        if (H5Lexists(f, path, H5P_DEFAULT) > 0 &&
+            (d[v] = H5Dopen2(f, path, dapl)) < 0)
+            return SF_ERR_HDF5;
+    }
+    return 0;
+}
+
+void sf_h5_close_all(int n, hid_t *d)
+{
+    for (int v = 0; v < n; v++) {
+        if (d[v] >= 0)
+            H5Dclose(d[v]);
+        d[v] = -1;
+    }
 }

@@ -137,4 +137,19 @@ SF_MUST_CHECK
 int sf_h5_read_var(hid_t grp, const char *name, hid_t type, size_t n,
                    void *out);
 
+/* Opens the datasets group/names[v] of f (d[v] = -1 where one does not
+ * exist; every d[v] is set before the first failure's SF_ERR_HDF5), and
+ * closes the ones open (setting them to -1). */
+int sf_h5_reopen_named(hid_t f, const char *group, hid_t dapl, int n,
+                       const char *const *names, hid_t *d);
+void sf_h5_close_all(int n, hid_t *d);
+
+#ifdef SF_MPI
+/* One collective write of rows [row, row + rows) (none when rows is 0) of
+ * a [n, cols] dataset d (cols 0: a [n] dataset) from data, of d's type; a
+ * rank with no rows takes part with empty selections. */
+int sf_h5_write_rows_collective(hid_t d, hid_t type, uint64_t row,
+                                size_t rows, size_t cols, const void *data);
+#endif
+
 #endif
