@@ -240,6 +240,24 @@ def _concat(parts, dim, labels):
     return ds.reindex(reorder) if reorder else ds
 
 
+def _fill_missing(parts, fill_of):
+    """Gives every part each data variable some part has, so that
+    concatenation adds the new dimension to all of them: part i lacking
+    variable n gets fill_of(i, n) (NaN, or 0), shaped like another part's
+    n; integers become float64 for NaN, strings get None."""
+    names = _union_order([list(p.data_vars) for p in parts])
+    for i, p in enumerate(parts):
+        for n in names:
+            if n in p.data_vars:
+                continue
+            tmpl = next(q[n] for q in parts if n in q.data_vars)
+            fill = fill_of(i, n)
+            dtype = tmpl.dtype if (fill == 0 or tmpl.dtype.kind == "f") else np.float64
+            if tmpl.dtype.kind not in "iuf":
+                fill, dtype = None, object
+            p[n] = xr.full_like(tmpl, fill, dtype=dtype)
+
+
 def _scenario_dataset(scen, want):
     """One run's mixes as one Dataset with a policy dimension."""
     mixes = _mixes(scen)
@@ -249,17 +267,7 @@ def _scenario_dataset(scen, want):
         base_flags.append(decode(g.attrs.get("is_baseline")) == 1)
     # A variable missing from a mix (avoided_* in the baseline,
     # cost_per_avoided): zeros for the baseline's avoided_*, else NaN.
-    names = _union_order([list(p.data_vars) for p in parts])
-    for i, p in enumerate(parts):
-        for n in names:
-            if n in p.data_vars:
-                continue
-            tmpl = next(q[n] for q in parts if n in q.data_vars)
-            fill = _fill_value(n, base_flags[i])
-            dtype = tmpl.dtype if (fill == 0 or tmpl.dtype.kind == "f") else np.float64
-            if tmpl.dtype.kind not in "iuf":
-                fill, dtype = None, object
-            p[n] = xr.full_like(tmpl, fill, dtype=dtype)
+    _fill_missing(parts, lambda i, n: _fill_value(n, base_flags[i]))
     ds = _concat(parts, "policy", [m[0] for m in mixes])
     ds = ds.assign_coords(is_baseline=("policy", np.array(base_flags)))
     ds["is_baseline"].attrs["long_name"] = "the mix is the scenario's baseline"
@@ -286,6 +294,9 @@ def _open(f, path, want=None):
         for name, g in _mixes(scen):
             flags.setdefault(name, decode(g.attrs.get("is_baseline")) == 1)
     labels = [v for v, _ in runs]
+    # Variants of different scenarios differ in their variables (one
+    # without producers that have a unit cost has no closed_months_*): NaN.
+    _fill_missing(parts, lambda i, n: np.nan)
     ds = _concat(parts, "variant", labels)
     policies = _union_order([p.indexes["policy"] for p in parts])
     policies.sort(key=lambda p: 0 if flags.get(p) else 1)

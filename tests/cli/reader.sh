@@ -2,7 +2,8 @@
 # The Python reader (python/shortfall: shortfall.open, shortfall.trials) on
 # every kind of results file: a single run, shards merged, a --no-trials
 # file, an interrupted run, a batch of one swept key, a grid of two, and
-# a batch of eight kinds of swept keys (their names and units).
+# a batch of eight kinds of swept keys (their names and units), and a
+# batch of two scenario files.
 # The checks are in tests/python/test_reader.py; every expected value comes
 # from h5py on the same file or from the batch file's text.
 set -u
@@ -46,6 +47,13 @@ sweeps:
   - {path: "nodes[us_demand].volatility", values: [0.1, 0.2]}
 combine: zip
 YAML
+# Two scenario files in one batch: their variables and labels differ.
+cat >"$tmp/multi.yaml" <<YAML
+batch: two-scenarios
+scenarios: [$here/scenarios/toy-magnets.yaml, $here/scenarios/ree-magnets.yaml]
+trials: 20
+YAML
+expect reader-batch-two-scenarios 0 'Results:' -- "$sf" run "$tmp/multi.yaml" -o "$tmp/multi.h5" $q
 expect reader-batch-keys 0 'Results:' -- "$sf" run "$tmp/keys.yaml" -n 10 -o "$tmp/keys.h5" $q
 "$sf" info "$tmp/keys.h5" --format json >"$tmp/keys.json"
 

@@ -305,6 +305,51 @@ def labels_outer_joined():
 
 
 @test
+def two_scenarios():
+    # A batch of two scenario files (toy-magnets and ree-magnets): their
+    # variables and labels differ (the toy has no producer with a unit
+    # cost, so no closed_months_*).  Every variable gets the variant and
+    # policy dimensions; every dataset of every group equals the reader's
+    # value at that variant, mix and the group's own labels; a variable a
+    # variant lacks is NaN throughout that variant.
+    path = P("multi.h5")
+    ds = shortfall.open(path)
+    f, runs = h5_runs(path)
+    assert sorted(v for v, _ in runs) == sorted(ds.variant.values), ds.variant.values
+    for var, da in ds.data_vars.items():
+        assert "variant" in da.dims and "policy" in da.dims, (var, da.dims)
+    n = 0
+    for v, mixes in runs:
+        names = set().union(*(set(g) for g in mixes.values()))
+        for var in ds.data_vars:
+            if var not in names:
+                assert bool(ds[var].sel(variant=v).isnull().all()), (v, var)
+                n += 1
+        for pol, g in mixes.items():
+            at = ds.sel(variant=v, policy=pol)
+            scales = {h5py.h5o.get_info(d.id).addr: (k, d[()]) for k, d in g.items()
+                      if d.attrs.get("CLASS") == b"DIMENSION_SCALE"}
+            for name, d in g.items():
+                if d.attrs.get("CLASS") == b"DIMENSION_SCALE":
+                    continue
+                dims = [scales[h5py.h5o.get_info(x[0].id).addr] for x in d.dims]
+                got = at[name]
+                sel = {k: (dec(lab) if lab.dtype.kind in "SO" else lab)
+                       for k, lab in dims}
+                got = got.sel(sel) if sel else got
+                got = got.transpose(*[k for k, _ in dims])
+                want = d[()]
+                if got.dtype == np.float64 and want.dtype.kind in "iub":
+                    want = want.astype(np.float64)
+                assert same_bits(got.values, want), f"{v}/{pol}/{name} differs"
+                n += 1
+    assert n > 1000, f"only {n} datasets compared"
+    assert "closed_months_mean" in ds and bool(
+        ds.closed_months_mean.sel(variant="toy-magnets").isnull().all())
+    assert float(ds.closed_months_mean.sel(variant="ree-magnets").max()) > 0
+
+
+@test
 def not_a_results_file():
     text = P("not.h5")
     with open(text, "w") as fh:
