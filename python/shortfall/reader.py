@@ -1,6 +1,7 @@
 """shortfall.open() and shortfall.trials(): a results file as one xarray
 Dataset, and its per-trial rows as one pandas DataFrame (docs/output.md,
 "Reading it with the shortfall package")."""
+import contextlib
 import os
 
 import h5py
@@ -337,6 +338,23 @@ def _open(f, path, want=None):
     return ds.assign_coords(new)
 
 
+@contextlib.contextmanager
+def _reading(path):
+    """The open HDF5 file, closed on the way out; a structural error while
+    reading it (a missing dataset, a wrong shape or type) becomes one
+    FileFormatError naming the file."""
+    f = _file(path)
+    try:
+        yield f
+    except FileFormatError:
+        raise
+    except (KeyError, OSError, ValueError, TypeError) as e:
+        raise FileFormatError(f"{path}: damaged shortfall results file "
+                              f"({type(e).__name__}: {e})") from e
+    finally:
+        f.close()
+
+
 def open(path):                                   # noqa: A001 (shortfall.open)
     """A shortfall results file as one xarray.Dataset.
 
@@ -347,16 +365,8 @@ def open(path):                                   # noqa: A001 (shortfall.open)
     per swept key, named after the key, with its units.  See
     docs/output.md, "Reading it with the shortfall package"."""
     path = os.fspath(path)
-    f = _file(path)
-    try:
+    with _reading(path) as f:
         return _open(f, path)
-    except FileFormatError:
-        raise
-    except (KeyError, OSError, ValueError, TypeError) as e:
-        raise FileFormatError(f"{path}: damaged shortfall results file "
-                              f"({type(e).__name__}: {e})") from e
-    finally:
-        f.close()
 
 
 # --- trials() -----------------------------------------------------------
@@ -415,8 +425,7 @@ def trials(path):
     `df.attrs["units"]` maps each column to its units.  Raises ValueError
     (FileFormatError) for a --no-trials file."""
     path = os.fspath(path)
-    f = _file(path)
-    try:
+    with _reading(path) as f:
         runs = _runs(f, path)
         for v, scen in runs:
             has = scen.attrs.get("has_trials", f.attrs.get("has_trials"))
@@ -439,13 +448,6 @@ def trials(path):
             frame, u = _run_frame(ds, extra)
             frames.append(frame)
             units.update(u)
-    except FileFormatError:
-        raise
-    except (KeyError, OSError, ValueError, TypeError) as e:
-        raise FileFormatError(f"{path}: damaged shortfall results file "
-                              f"({type(e).__name__}: {e})") from e
-    finally:
-        f.close()
     df = pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0]
     df.attrs["file"] = path
     df.attrs["units"] = units
