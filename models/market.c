@@ -396,9 +396,12 @@ static void pc_print(void)
 
 static void pc_count(const sf_market_graph *g, const sf_clearing_in *in,
                      const sf_clearing_out *out, int c, int t,
-                     bool reused)
+                     uint64_t ws_reused)
 {
     static int registered;
+    static uint64_t last_reused; /* one thread: one workspace counts */
+    bool reused = ws_reused != last_reused;
+    last_reused = ws_reused;
     if (!registered) {
         atexit(pc_print);
         registered = 1;
@@ -491,12 +494,9 @@ static void clear_commodity(const sf_model *m, const sf_policy_plan *pp,
     sf_clearing_out out = {w->c_y,   w->c_lam, w->c_x,    w->c_q, w->c_pre,
                            w->c_dem, w->c_recv, w->c_sold, 0,      0.0};
     /* (c_sold held the offtake shipments; the solve overwrites it.) */
-#ifdef SF_PROFILE_COUNTS
-    uint64_t pc_r0 = w->reused;
-#endif
     solve_or_reuse(g, &in, &out, w, c);
 #ifdef SF_PROFILE_COUNTS
-    pc_count(g, &in, &out, c, t, w->reused != pc_r0);
+    pc_count(g, &in, &out, c, t, w->reused);
 #endif
     w->solves++;
     w->iterations += (uint64_t)out.iterations;
