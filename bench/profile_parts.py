@@ -70,10 +70,12 @@ ORDER = ["market", "costs", "recording", "demand noise", "shocks",
          "trial store + statistics + writing", "engine month loop", "other"]
 
 
-def engine_ranges(root):
-    """(start line, function name) of every definition in sim/engine.c."""
+def engine_ranges(root, file="sim/engine.c"):
+    """(start line, function name) of every definition in a C file."""
     out = []
-    path = os.path.join(root, "sim/engine.c")
+    path = os.path.join(root, file)
+    if not path.endswith(".c") or not os.path.exists(path):
+        return out
     with open(path) as f:
         for i, line in enumerate(f, 1):
             m = re.match(r"^(?:static\s+)?(?:inline\s+)?[A-Za-z_][\w \*]*?"
@@ -95,6 +97,7 @@ class Profile:
     def __init__(self, path, root, binary):
         self.root, self.binary = root, binary
         self.eng = engine_ranges(root)
+        self.ranges = {}
         # self[(fn, file, line)] and calls (caller fn, file, line, callee, incl)
         self.self_cost = collections.Counter()
         self.calls = []
@@ -167,6 +170,19 @@ class Profile:
         return (fn[0] is not None and os.path.realpath(fn[0]) == self.binary
                 and rel(fn[1], self.root) not in PASS)
 
+    def source_fn(self, file, line):
+        """the function of the source file whose definition holds line"""
+        f = rel(file, self.root)
+        if f not in self.ranges:
+            self.ranges[f] = engine_ranges(self.root, f)
+        name = None
+        for start, n in self.ranges[f]:
+            if start <= line:
+                name = n
+            else:
+                break
+        return name
+
     def engine_fn(self, line):
         name = None
         for start, n in self.eng:
@@ -232,7 +248,10 @@ class Profile:
             if self.ours(fn):
                 p = self.part_of(fn, file, line)
                 parts[p] += cost
-                rows[(p, rel(file, self.root), fn[2])] += cost
+                # the row names the source function the line is in (the
+                # code inlined into fn keeps its own), else fn
+                rows[(p, rel(file, self.root),
+                      self.source_fn(file, line) or fn[2])] += cost
             else:
                 for (p, label), w in shares(fn).items():
                     parts[p] += cost * w
