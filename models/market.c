@@ -74,7 +74,10 @@ int sf_market_ws_init(sf_market_ws *w, const sf_model *m)
         (w->closed_at = calloc(n, sizeof *w->closed_at)) == NULL ||
         (w->key = calloc(nc, sizeof *w->key)) == NULL ||
         (w->val = calloc(nc, sizeof *w->val)) == NULL ||
-        (w->key_len = calloc(nc, sizeof *w->key_len)) == NULL)
+        (w->key_len = calloc(nc, sizeof *w->key_len)) == NULL ||
+        (w->c_solved = calloc(nc, sizeof *w->c_solved)) == NULL ||
+        (w->c_reused = calloc(nc, sizeof *w->c_reused)) == NULL ||
+        (w->c_iterations = calloc(nc, sizeof *w->c_iterations)) == NULL)
         return SF_ERR_NOMEM;
     for (size_t c = 0; c < m->n_commodities; c++) {
         const sf_market_graph *g = &m->graph[c];
@@ -120,6 +123,9 @@ void sf_market_ws_free(sf_market_ws *w)
     free(w->key);
     free(w->val);
     free(w->key_len);
+    free(w->c_solved);
+    free(w->c_reused);
+    free(w->c_iterations);
     sf_clearing_ws_free(&w->cws);
     memset(w, 0, sizeof *w);
 }
@@ -330,6 +336,7 @@ static void solve_or_reuse(const sf_market_graph *g, const sf_clearing_in *in,
         out->iterations = 0;
         out->residual = p[0];
         w->reused++;
+        w->c_reused[c]++;
         return;
     }
     double *p = k;
@@ -341,6 +348,7 @@ static void solve_or_reuse(const sf_market_graph *g, const sf_clearing_in *in,
     p = pack(p, in->quota, ng);
     pack(p, out->lam, ng);
     w->key_len[c] = len;
+    w->c_solved[c]++;
     sf_clearing_solve(g, in, out, &w->cws);
     p = v;
     p = pack(p, out->y, ns);
@@ -354,94 +362,6 @@ static void solve_or_reuse(const sf_market_graph *g, const sf_clearing_in *in,
     p[0] = out->residual;
 }
 
-#ifdef SF_PROFILE_COUNTS
-/* Temporary instrumentation (issue 24 profile, branch i24-profile only;
- * build with `make CPPFLAGS=-DSF_PROFILE_COUNTS`, 1 thread): per
- * commodity, the commodity-months solved and reused, their Newton
- * iterations, and how many months (t > 0) have supply (avail), requests
- * (plan) and links (attr, tau1) bit for bit those of the month before,
- * also with the quotas equal.  Printed to stderr at exit. */
-#include <stdio.h>
-#define PC_MAXC 16
-static struct {
-    uint64_t months, later, solved, reused, iters, same_spl, same_all;
-    int max_iters;
-    double *prev;
-    size_t len;
-} pc[PC_MAXC];
-
-static void pc_print(void)
-{
-    for (int c = 0; c < PC_MAXC; c++) {
-        if (!pc[c].months)
-            continue;
-        fprintf(stderr,
-                "profile-counts commodity %d: months %llu solved %llu "
-                "reused %llu newton %llu (%.3f per month, %.3f per solved, "
-                "max %d); months t>0 %llu: supply+requests+links same %llu "
-                "(%.1f %%), also quotas same %llu (%.1f %%)\n",
-                c, (unsigned long long)pc[c].months,
-                (unsigned long long)pc[c].solved,
-                (unsigned long long)pc[c].reused,
-                (unsigned long long)pc[c].iters,
-                (double)pc[c].iters / (double)pc[c].months,
-                pc[c].solved ? (double)pc[c].iters / (double)pc[c].solved : 0.0,
-                pc[c].max_iters, (unsigned long long)pc[c].later,
-                (unsigned long long)pc[c].same_spl,
-                pc[c].later ? 100.0 * (double)pc[c].same_spl / (double)pc[c].later : 0.0,
-                (unsigned long long)pc[c].same_all,
-                pc[c].later ? 100.0 * (double)pc[c].same_all / (double)pc[c].later : 0.0);
-    }
-}
-
-static void pc_count(const sf_market_graph *g, const sf_clearing_in *in,
-                     const sf_clearing_out *out, int c, int t,
-                     uint64_t ws_reused)
-{
-    static int registered;
-    static uint64_t last_reused; /* one thread: one workspace counts */
-    bool reused = ws_reused != last_reused;
-    last_reused = ws_reused;
-    if (!registered) {
-        atexit(pc_print);
-        registered = 1;
-    }
-    if (c >= PC_MAXC)
-        return;
-    size_t ns = g->ns, nb = g->nb, nl = g->nl, ng = g->ng;
-    size_t len = ns + nb + 2 * nl + ng;
-    if (pc[c].len != len) {
-        free(pc[c].prev);
-        pc[c].prev = calloc(len, sizeof(double));
-        pc[c].len = len;
-    }
-    double *p = pc[c].prev;
-    pc[c].months++;
-    if (reused)
-        pc[c].reused++;
-    else
-        pc[c].solved++;
-    pc[c].iters += (uint64_t)out->iterations;
-    if (out->iterations > pc[c].max_iters)
-        pc[c].max_iters = out->iterations;
-    if (t > 0) {
-        pc[c].later++;
-        bool spl = memcmp(p, in->avail, ns * sizeof *p) == 0 &&
-                   memcmp(p + ns, in->plan, nb * sizeof *p) == 0 &&
-                   memcmp(p + ns + nb, in->attr, nl * sizeof *p) == 0 &&
-                   memcmp(p + ns + nb + nl, in->tau1, nl * sizeof *p) == 0;
-        if (spl)
-            pc[c].same_spl++;
-        if (spl && memcmp(p + ns + nb + 2 * nl, in->quota, ng * sizeof *p) == 0)
-            pc[c].same_all++;
-    }
-    memcpy(p, in->avail, ns * sizeof *p);
-    memcpy(p + ns, in->plan, nb * sizeof *p);
-    memcpy(p + ns + nb, in->attr, nl * sizeof *p);
-    memcpy(p + ns + nb + nl, in->tau1, nl * sizeof *p);
-    memcpy(p + ns + nb + 2 * nl, in->quota, ng * sizeof *p);
-}
-#endif
 
 static void clear_commodity(const sf_model *m, const sf_policy_plan *pp,
                             sf_market_ws *w, int c, int t)
@@ -495,10 +415,8 @@ static void clear_commodity(const sf_model *m, const sf_policy_plan *pp,
                            w->c_dem, w->c_recv, w->c_sold, 0,      0.0};
     /* (c_sold held the offtake shipments; the solve overwrites it.) */
     solve_or_reuse(g, &in, &out, w, c);
-#ifdef SF_PROFILE_COUNTS
-    pc_count(g, &in, &out, c, t, w->reused);
-#endif
     w->solves++;
+    w->c_iterations[c] += (uint64_t)out.iterations;
     w->iterations += (uint64_t)out.iterations;
     if (out.iterations > w->max_iterations)
         w->max_iterations = out.iterations;

@@ -91,6 +91,10 @@ typedef struct {
     uint64_t solves, iterations;
     int max_iterations;
     double max_residual;
+    /* The same per commodity (index into m->commodities): clearings
+     * solved, clearings reused (solves + reused = its commodity-months)
+     * and the Newton iterations of those solved. */
+    uint64_t *c_solved, *c_reused, *c_iterations;
 } sf_market_ws;
 
 SF_MUST_CHECK
