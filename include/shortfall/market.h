@@ -78,10 +78,11 @@ typedef struct {
     sf_clearing_ws cws;
     /* Per commodity, the last clearing's inputs and starting prices
      * (key) and its solution (val): the solver is a pure function of
-     * them, so a commodity whose inputs and start are bit for bit the
-     * same as last time takes the stored solution, with the same bits.
-     * key_len[c] is 0 until a first clearing, and again from the start
-     * of every trial (sf_market_reset). */
+     * them, so a commodity whose inputs are bit for bit the same as last
+     * time, and whose start is too or is that converged solution, takes
+     * the stored solution, with the same bits (models/market.c,
+     * solve_or_reuse).  key_len[c] is 0 until a first clearing, and
+     * again from the start of every trial (sf_market_reset). */
     double **key, **val;
     size_t *key_len;
     uint64_t reused;
