@@ -174,7 +174,11 @@ int sf_clearing_ws_init(sf_clearing_ws *w, size_t max_suppliers,
         (w->load = calloc(s1 + g1, sizeof(double))) == NULL ||
         (w->spare = calloc(s1, sizeof(double))) == NULL ||
         (w->room = calloc(g1, sizeof(double))) == NULL ||
-        (w->closed_group = calloc(g1, sizeof(bool))) == NULL)
+        (w->closed_group = calloc(g1, sizeof(bool))) == NULL ||
+        (w->olink = calloc(l1, sizeof(int))) == NULL ||
+        (w->glink = calloc(l1, sizeof(int))) == NULL ||
+        (w->ostart = calloc(b1 + 1, sizeof(size_t))) == NULL ||
+        (w->bsum = calloc(b1, sizeof(double))) == NULL)
         return SF_ERR_NOMEM;
     return 0;
 }
@@ -187,7 +191,7 @@ void sf_clearing_ws_free(sf_clearing_ws *w)
                    w->vtry, w->h,     w->size, w->jac,  w->a,    w->lam_l,
                    w->pbar, w->dq_y,  w->dq_g, w->order, w->load, w->spare,
                    w->room, w->rem,   w->lfac, w->price, w->gfac,
-                   w->gjac, w->gw,    w->efac, w->log_avail};
+                   w->gjac, w->gw,    w->efac, w->log_avail, w->bsum};
     for (size_t k = 0; k < sizeof d / sizeof *d; k++)
         free(d[k]);
     free(w->is_bound);
@@ -200,6 +204,9 @@ void sf_clearing_ws_free(sf_clearing_ws *w)
     free(w->bind);
     free(w->degenerate);
     free(w->capped_over);
+    free(w->olink);
+    free(w->glink);
+    free(w->ostart);
     memset(w, 0, sizeof *w);
 }
 
@@ -264,13 +271,13 @@ static void evaluate_buyers(const sf_market_graph *g, const sf_clearing_in *in,
      * the cap (else its premium changes nothing any more). */
     for (size_t c = 0; c < g->ng; c++)
         w->uncapped[c] = 0;
+    /* Only open links: a closed one's weight and flow stay the 0 that
+     * setup gave them. */
     for (size_t b = 0; b < g->nb; b++) {
         double B = 0.0, Aq = 0.0;
-        for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++) {
-            w->a[k] = 0.0;
-            out->x[k] = 0.0;
-            if (!w->open[k])
-                continue;
+        size_t o0 = w->ostart[b], o1 = w->ostart[b + 1];
+        for (size_t o = o0; o < o1; o++) {
+            size_t k = (size_t)w->olink[o];
             int i = g->lk_sup[k];
             double p = w->price[i], lam = 0.0;
             for (size_t x = g->lk_gstart[k]; x < g->lk_gstart[k + 1]; x++)
@@ -281,7 +288,9 @@ static void evaluate_buyers(const sf_market_graph *g, const sf_clearing_in *in,
                 pre = p;
                 a = in->attr[k] * w->efac[i];
                 w->dq_y[k] = 1.0;
-                w->dq_g[k] = P / p;
+                /* (read only through a group of the link) */
+                if (g->lk_gstart[k + 1] > g->lk_gstart[k])
+                    w->dq_g[k] = P / p;
             } else {
                 double raw = p + lam * P;
                 pre = min2(raw, cap);
@@ -299,9 +308,12 @@ static void evaluate_buyers(const sf_market_graph *g, const sf_clearing_in *in,
             B += a;
             Aq += a * out->q[k];
         }
+        w->bsum[b] = B;
         if (!(B > 0.0)) {
             /* No open link (or every weight underflowed): nothing to buy
              * from; the whole plan is rationed. */
+            for (size_t o = o0; o < o1; o++)
+                out->x[w->olink[o]] = 0.0;
             w->pbar[b] = cap;
             out->demand[b] = in->plan[b];
             continue;
@@ -312,9 +324,10 @@ static void evaluate_buyers(const sf_market_graph *g, const sf_clearing_in *in,
         if (pbar > P)
             D *= exp(-in->eps[b] * log(pbar / P));
         out->demand[b] = D;
-        for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++)
-            if (w->a[k] > 0.0)
-                out->x[k] = D * (w->a[k] / B);
+        for (size_t o = o0; o < o1; o++) {
+            size_t k = (size_t)w->olink[o];
+            out->x[k] = w->a[k] > 0.0 ? D * (w->a[k] / B) : 0.0;
+        }
     }
 }
 
@@ -362,7 +375,9 @@ static double evaluate(const sf_market_graph *g, const sf_clearing_in *in,
         f += w->phi[k] * w->phi[k];
         worst = max2(worst, violation(w, v, k));
     }
-    for (size_t k = 0; k < g->nl; k++) {
+    /* (A link in no group keeps the lfac 1 and bind -1 of setup.) */
+    for (size_t y = 0; y < w->n_glink; y++) {
+        size_t k = (size_t)w->glink[y];
         double fk = 1.0;
         w->bind[k] = -1;
         for (size_t x = g->lk_gstart[k]; x < g->lk_gstart[k + 1]; x++)
@@ -400,6 +415,11 @@ static inline size_t link_entity(const sf_market_graph *g, size_t k, size_t e)
                   : g->ns + (size_t)g->lk_group[g->lk_gstart[k] + e - 1];
 }
 
+static void jacobian_quota_supply(const sf_market_graph *g,
+                                  const sf_clearing_in *in,
+                                  const sf_clearing_out *out,
+                                  sf_clearing_ws *w, const double *v);
+
 /* d r / d v at the point last evaluated, into w->jac (rows and columns of
  * the unknowns that take part). */
 static void jacobian(const sf_market_graph *g, const sf_clearing_in *in,
@@ -418,17 +438,18 @@ static void jacobian(const sf_market_graph *g, const sf_clearing_in *in,
     }
     for (size_t c = 0; c < g->ng; c++)
         w->gw[c] = 0.0;
+    /* Over each buyer's open links only: a closed link's weight is 0. */
     for (size_t b = 0; b < g->nb; b++) {
-        double B = 0.0, pbar = w->pbar[b], D = out->demand[b];
-        for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++)
-            B += w->a[k];
+        double B = w->bsum[b], pbar = w->pbar[b], D = out->demand[b];
+        size_t o0 = w->ostart[b], o1 = w->ostart[b + 1];
         if (!(B > 0.0) || !(D > 0.0))
             continue;
         double eps = pbar > P ? in->eps[b] : 0.0;
         size_t n_touch = 0;
         /* H (the common term of every link's derivative) and X (this
          * buyer's flow in each row), over the unknowns its links touch. */
-        for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++) {
+        for (size_t o = o0; o < o1; o++) {
+            size_t k = (size_t)w->olink[o];
             if (!(w->a[k] > 0.0))
                 continue;
             double s = w->a[k] / B;
@@ -465,7 +486,8 @@ static void jacobian(const sf_market_graph *g, const sf_clearing_in *in,
          * counts in (its supplier, its groups), through each unknown its
          * price depends on (the same list).  Entry 0 is the supplier,
          * entry e > 0 the link's (e-1)-th group. */
-        for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++) {
+        for (size_t o = o0; o < o1; o++) {
+            size_t k = (size_t)w->olink[o];
             if (!(w->a[k] > 0.0))
                 continue;
             size_t n_ent = 1 + (g->lk_gstart[k + 1] - g->lk_gstart[k]);
@@ -487,10 +509,15 @@ static void jacobian(const sf_market_graph *g, const sf_clearing_in *in,
          * d ln(x_k / U) = d ln x_k - sum_m (x_m / U) d ln x_m, and on a
          * capped link d ln x_k = H (its own price is fixed at the cap).
          * gjac[c] collects sum_m (x_m / U) H over the group's buyers. */
-        for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++)
+        for (size_t o = o0; o < o1; o++) {
+            size_t k = (size_t)w->olink[o];
             if (w->bind[k] >= 0 && w->a[k] > 0.0)
                 w->gw[w->bind[k]] += out->x[k] / w->size[ns + (size_t)w->bind[k]];
-        for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++) {
+        }
+        /* (gw[c] != 0 only from an open link bound by c, so the open
+         * links reach every such c.) */
+        for (size_t o = o0; o < o1; o++) {
+            size_t k = (size_t)w->olink[o];
             int c = w->bind[k];
             if (c < 0 || w->gw[c] == 0.0)
                 continue;
@@ -507,7 +534,21 @@ static void jacobian(const sf_market_graph *g, const sf_clearing_in *in,
             X[r] = 0.0;
         }
     }
-    for (size_t k = 0; k < g->nl; k++) {
+    jacobian_quota_supply(g, in, out, w, v);
+}
+
+/* The rest of jacobian: what quotas filled in proportion pass on to
+ * their exporters' rows, and the supply term. */
+static void jacobian_quota_supply(const sf_market_graph *g,
+                                  const sf_clearing_in *in,
+                                  const sf_clearing_out *out,
+                                  sf_clearing_ws *w, const double *v)
+{
+    size_t ns = g->ns, nv = g->ns + g->ng;
+    double *J = w->jac;
+
+    for (size_t y = 0; y < w->n_glink; y++) {
+        size_t k = (size_t)w->glink[y];
         int c = w->bind[k];
         size_t i = (size_t)g->lk_sup[k];
         if (c < 0 || !w->mark[i] || !(w->size[i] > 0.0))
@@ -631,7 +672,17 @@ static void setup(const sf_market_graph *g, const sf_clearing_in *in,
         w->closed_group[c] = in->quota[c] == 0.0;
     for (size_t k = 0; k < ns + g->ng; k++)
         w->mark[k] = 0;
-    for (size_t b = 0; b < g->nb; b++)
+    w->n_glink = 0;
+    for (size_t k = 0; k < g->nl; k++) {
+        w->a[k] = out->x[k] = 0.0;
+        w->lfac[k] = 1.0;
+        w->bind[k] = -1;
+        if (g->lk_gstart[k + 1] > g->lk_gstart[k])
+            w->glink[w->n_glink++] = (int)k;
+    }
+    size_t n_open = 0;
+    w->ostart[0] = 0;
+    for (size_t b = 0; b < g->nb; b++) {
         for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++) {
             int i = g->lk_sup[k];
             bool open = in->attr[k] > 0.0 && in->avail[i] > 0.0;
@@ -639,6 +690,8 @@ static void setup(const sf_market_graph *g, const sf_clearing_in *in,
                  x++)
                 open = !w->closed_group[g->lk_group[x]];
             w->open[k] = open;
+            if (open)
+                w->olink[n_open++] = (int)k;
             if (!open || !(in->plan[b] > 0.0))
                 continue;
             w->mark[i] = 1;
@@ -646,6 +699,8 @@ static void setup(const sf_market_graph *g, const sf_clearing_in *in,
                 if (group_binds(in, g->lk_group[x]))
                     w->mark[ns + (size_t)g->lk_group[x]] = 1;
         }
+        w->ostart[b + 1] = n_open;
+    }
     for (size_t i = 0; i < ns; i++) {
         if (w->mark[i])
             w->log_avail[i] = log(in->avail[i]);
@@ -683,7 +738,8 @@ static void ration_limits(const sf_market_graph *g, const sf_clearing_in *in,
         if (use > in->quota[c])
             fg[c] = in->quota[c] / use;
     }
-    for (size_t k = 0; k < g->nl; k++) {
+    for (size_t y = 0; y < w->n_glink; y++) {
+        size_t k = (size_t)w->glink[y];
         double f = 1.0;
         for (size_t x = g->lk_gstart[k]; x < g->lk_gstart[k + 1]; x++)
             f = min2(f, fg[g->lk_group[x]]);

@@ -114,6 +114,13 @@ typedef struct {
 
     int *open;
     bool *closed_group;
+    /* This solve's open links, buyer by buyer in link order (buyer b's
+     * are olink[ostart[b] .. ostart[b + 1] - 1]), and the links in some
+     * quota group (n_glink of them, in order); bsum[b] is buyer b's sum
+     * of link weights at the point last evaluated. */
+    int *olink, *glink;
+    size_t *ostart, n_glink;
+    double *bsum;
     /* Rationing scratch. */
     double *order, *load, *spare, *room, *rem;
 } sf_clearing_ws;
