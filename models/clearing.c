@@ -178,6 +178,8 @@ int sf_clearing_ws_init(sf_clearing_ws *w, size_t max_suppliers,
         (w->olink = calloc(l1, sizeof(int))) == NULL ||
         (w->glink = calloc(l1, sizeof(int))) == NULL ||
         (w->ostart = calloc(b1 + 1, sizeof(size_t))) == NULL ||
+        (w->solink = calloc(l1, sizeof(int))) == NULL ||
+        (w->sostart = calloc(s1 + 1, sizeof(size_t))) == NULL ||
         (w->bsum = calloc(b1, sizeof(double))) == NULL)
         return SF_ERR_NOMEM;
     return 0;
@@ -207,6 +209,8 @@ void sf_clearing_ws_free(sf_clearing_ws *w)
     free(w->olink);
     free(w->glink);
     free(w->ostart);
+    free(w->solink);
+    free(w->sostart);
     memset(w, 0, sizeof *w);
 }
 
@@ -280,9 +284,10 @@ static void evaluate_buyers(const sf_market_graph *g, const sf_clearing_in *in,
             size_t k = (size_t)w->olink[o];
             int i = g->lk_sup[k];
             double p = w->price[i], lam = 0.0;
+            /* A group not in force has v = +0.0 throughout (setup; it is
+             * never marked), which adds nothing to lam (never -0.0). */
             for (size_t x = g->lk_gstart[k]; x < g->lk_gstart[k + 1]; x++)
-                if (group_binds(in, g->lk_group[x]))
-                    lam += v[ns + (size_t)g->lk_group[x]];
+                lam += v[ns + (size_t)g->lk_group[x]];
             double pre, a;
             if (lam == 0.0) {
                 pre = p;
@@ -391,8 +396,9 @@ static double evaluate(const sf_market_graph *g, const sf_clearing_in *in,
         if (!w->mark[k])
             continue;
         double size = 0.0;
-        for (size_t x = g->sup_start[k]; x < g->sup_start[k + 1]; x++) {
-            int l = g->sup_link[x];
+        /* (a closed link's flow is +0.0: it would add nothing) */
+        for (size_t x = w->sostart[k]; x < w->sostart[k + 1]; x++) {
+            int l = w->solink[x];
             size += out->x[l] * w->lfac[l];
         }
         double ys = in->floor_y ? max2(v[k], in->floor_y[k]) : v[k];
@@ -419,6 +425,51 @@ static void jacobian_quota_supply(const sf_market_graph *g,
                                   const sf_clearing_in *in,
                                   const sf_clearing_out *out,
                                   sf_clearing_ws *w, const double *v);
+
+/* Buyer b's links olink[o0 .. o1 - 1] in w->jac: the -sigma [l = m]
+ * term of jacobian. */
+static void jacobian_own_price(const sf_market_graph *g,
+                               const sf_clearing_in *in,
+                               const sf_clearing_out *out, sf_clearing_ws *w,
+                               size_t o0, size_t o1)
+{
+    size_t nv = g->ns + g->ng;
+    double sigma = in->sigma, *J = w->jac;
+
+    /* The -sigma [l = m] term: a link's own price, in the rows it
+     * counts in (its supplier, its groups), through each unknown its
+     * price depends on (the same list).  Entry 0 is the supplier,
+     * entry e > 0 the link's (e-1)-th group. */
+    for (size_t o = o0; o < o1; o++) {
+        size_t k = (size_t)w->olink[o];
+        if (!(w->a[k] > 0.0))
+            continue;
+        size_t n_ent = 1 + (g->lk_gstart[k + 1] - g->lk_gstart[k]);
+        if (n_ent == 1) {
+            /* The same, for a link in no group: its supplier only. */
+            size_t r = (size_t)g->lk_sup[k];
+            if (!w->mark[r] || !(w->size[r] > 0.0))
+                continue;
+            double xr = sigma * out->x[k] / w->size[r];
+            xr *= w->lfac[k];
+            J[r * nv + r] -= xr * w->dq_y[k];
+            continue;
+        }
+        for (size_t e = 0; e < n_ent; e++) {
+            size_t r = link_entity(g, k, e);
+            if (!w->mark[r] || !(w->size[r] > 0.0))
+                continue;
+            double xr = sigma * out->x[k] / w->size[r];
+            if (e == 0)
+                xr *= w->lfac[k];
+            for (size_t f = 0; f < n_ent; f++) {
+                size_t c = link_entity(g, k, f);
+                if (w->mark[c])
+                    J[r * nv + c] -= xr * (f == 0 ? w->dq_y[k] : w->dq_g[k]);
+            }
+        }
+    }
+}
 
 /* d r / d v at the point last evaluated, into w->jac (rows and columns of
  * the unknowns that take part). */
@@ -476,35 +527,13 @@ static void jacobian(const sf_market_graph *g, const sf_clearing_in *in,
             size_t r = (size_t)w->perm[a];
             if (!(w->size[r] > 0.0))
                 continue;
-            double xr = X[r] / w->size[r];
+            double xr = X[r] / w->size[r], *Jr = J + r * nv;
             for (size_t c = 0; c < n_touch; c++) {
                 size_t j = (size_t)w->perm[c];
-                J[r * nv + j] += xr * w->h[j];
+                Jr[j] += xr * w->h[j];
             }
         }
-        /* The -sigma [l = m] term: a link's own price, in the rows it
-         * counts in (its supplier, its groups), through each unknown its
-         * price depends on (the same list).  Entry 0 is the supplier,
-         * entry e > 0 the link's (e-1)-th group. */
-        for (size_t o = o0; o < o1; o++) {
-            size_t k = (size_t)w->olink[o];
-            if (!(w->a[k] > 0.0))
-                continue;
-            size_t n_ent = 1 + (g->lk_gstart[k + 1] - g->lk_gstart[k]);
-            for (size_t e = 0; e < n_ent; e++) {
-                size_t r = link_entity(g, k, e);
-                if (!w->mark[r] || !(w->size[r] > 0.0))
-                    continue;
-                double xr = sigma * out->x[k] / w->size[r];
-                if (e == 0)
-                    xr *= w->lfac[k];
-                for (size_t f = 0; f < n_ent; f++) {
-                    size_t c = link_entity(g, k, f);
-                    if (w->mark[c])
-                        J[r * nv + c] -= xr * (f == 0 ? w->dq_y[k] : w->dq_g[k]);
-                }
-            }
-        }
+        jacobian_own_price(g, in, out, w, o0, o1);
         /* A quota filled in proportion passes on Q x_k / U of each link:
          * d ln(x_k / U) = d ln x_k - sum_m (x_m / U) d ln x_m, and on a
          * capped link d ln x_k = H (its own price is fixed at the cap).
@@ -700,6 +729,14 @@ static void setup(const sf_market_graph *g, const sf_clearing_in *in,
                     w->mark[ns + (size_t)g->lk_group[x]] = 1;
         }
         w->ostart[b + 1] = n_open;
+    }
+    n_open = 0;
+    w->sostart[0] = 0;
+    for (size_t i = 0; i < ns; i++) {
+        for (size_t x = g->sup_start[i]; x < g->sup_start[i + 1]; x++)
+            if (w->open[g->sup_link[x]])
+                w->solink[n_open++] = g->sup_link[x];
+        w->sostart[i + 1] = n_open;
     }
     for (size_t i = 0; i < ns; i++) {
         if (w->mark[i])

@@ -117,9 +117,10 @@ typedef struct {
     /* This solve's open links, buyer by buyer in link order (buyer b's
      * are olink[ostart[b] .. ostart[b + 1] - 1]), and the links in some
      * quota group (n_glink of them, in order); bsum[b] is buyer b's sum
-     * of link weights at the point last evaluated. */
-    int *olink, *glink;
-    size_t *ostart, n_glink;
+     * of link weights at the point last evaluated; solink/sostart list
+     * the open links supplier by supplier (in sup_link order). */
+    int *olink, *glink, *solink;
+    size_t *ostart, *sostart, n_glink;
     double *bsum;
     /* Rationing scratch. */
     double *order, *load, *spare, *room, *rem;
