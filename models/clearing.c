@@ -266,11 +266,24 @@ static void evaluate_buyers(const sf_market_graph *g, const sf_clearing_in *in,
     /* Per supplier (marked ones only: the others sell to nobody): its
      * price, and exp(-sigma v), its weight factor on links with no
      * premium. */
-    for (size_t i = 0; i < ns; i++)
-        if (w->mark[i]) {
-            w->price[i] = P * exp(v[i]);
-            w->efac[i] = exp(-sigma * v[i]);
+    double *memo = in->exp_memo;
+    for (size_t i = 0; i < ns; i++) {
+        if (!w->mark[i])
+            continue;
+        if (memo && v[i] == memo[i]) {
+            /* (v = +0.0 and -0.0 give the same terms) */
+            w->price[i] = memo[ns + i];
+            w->efac[i] = memo[2 * ns + i];
+            continue;
         }
+        w->price[i] = P * exp(v[i]);
+        w->efac[i] = exp(-sigma * v[i]);
+        if (memo) {
+            memo[i] = v[i];
+            memo[ns + i] = w->price[i];
+            memo[2 * ns + i] = w->efac[i];
+        }
+    }
     /* uncapped[c]: some open link of group c has a licensed price below
      * the cap (else its premium changes nothing any more). */
     for (size_t c = 0; c < g->ng; c++)

@@ -74,6 +74,7 @@ int sf_market_ws_init(sf_market_ws *w, const sf_model *m)
         (w->closed_at = calloc(n, sizeof *w->closed_at)) == NULL ||
         (w->key = calloc(nc, sizeof *w->key)) == NULL ||
         (w->val = calloc(nc, sizeof *w->val)) == NULL ||
+        (w->exp_memo = calloc(nc, sizeof *w->exp_memo)) == NULL ||
         (w->key_len = calloc(nc, sizeof *w->key_len)) == NULL ||
         (w->c_solved = calloc(nc, sizeof *w->c_solved)) == NULL ||
         (w->c_reused = calloc(nc, sizeof *w->c_reused)) == NULL ||
@@ -84,8 +85,12 @@ int sf_market_ws_init(sf_market_ws *w, const sf_model *m)
         size_t nk = 2 * g->ns + g->nb + 2 * g->nl + 2 * g->ng + 1;
         size_t nv = 2 * g->ns + 2 * g->ng + 3 * g->nl + 2 * g->nb + 2;
         if ((w->key[c] = malloc(nk * sizeof(double))) == NULL ||
-            (w->val[c] = malloc(nv * sizeof(double))) == NULL)
+            (w->val[c] = malloc(nv * sizeof(double))) == NULL ||
+            (w->exp_memo[c] = malloc((3 * g->ns + 1) * sizeof(double))) ==
+                NULL)
             return SF_ERR_NOMEM;
+        for (size_t s = 0; s < g->ns; s++)
+            w->exp_memo[c][s] = NAN;
     }
     return sf_clearing_ws_init(&w->cws, m->max_suppliers, m->max_cgroups,
                                m->max_clink, m->max_buyers);
@@ -120,6 +125,10 @@ void sf_market_ws_free(sf_market_ws *w)
     if (w->val)
         for (size_t c = 0; c < w->n_commodities; c++)
             free(w->val[c]);
+    if (w->exp_memo)
+        for (size_t c = 0; c < w->n_commodities; c++)
+            free(w->exp_memo[c]);
+    free(w->exp_memo);
     free(w->key);
     free(w->val);
     free(w->key_len);
@@ -415,7 +424,8 @@ static void clear_commodity(const sf_model *m, const sf_policy_plan *pp,
     }
     sf_clearing_in in = {P,        m->c_sigma[c], m->c_beta[c], m->c_cap[c],
                          w->c_avail, w->c_plan,   w->c_eps,     w->c_attr,
-                         w->c_tau1, w->c_quota, floors ? w->c_floor : NULL};
+                         w->c_tau1, w->c_quota, floors ? w->c_floor : NULL,
+                         w->exp_memo[c]};
     sf_clearing_out out = {w->c_y,   w->c_lam, w->c_x,    w->c_q, w->c_pre,
                            w->c_dem, w->c_recv, w->c_sold, 0,      0.0};
     /* (c_sold held the offtake shipments; the solve overwrites it.) */
