@@ -74,7 +74,7 @@ static void market_build(market *mk, size_t ns, size_t nb, size_t ng,
     for (size_t c = 0; c < ng; c++)
         mk->quota[c] = -1.0;
     mk->in = (sf_clearing_in){1.0, 3.0, 1.0, 10.0, mk->avail, mk->plan,
-                              mk->eps, mk->attr, mk->tau1, mk->quota, NULL};
+                              mk->eps, mk->attr, mk->tau1, mk->quota, NULL, NULL};
     mk->out = (sf_clearing_out){mk->y, mk->lam, mk->x, mk->q, mk->pre,
                                 mk->demand, mk->recv, mk->sold, 0, 0.0};
 }
@@ -435,6 +435,81 @@ Test(clearing, random_markets_clear)
         market_free(&mk);
     }
     cr_log_info("most Newton iterations: %d", worst_it);
+    gsl_rng_free(r);
+}
+
+/* Every output of a solve, bit for bit. */
+typedef struct {
+    double v[8 * MAXN + 1];
+    int iterations;
+} solution;
+
+static solution solution_of(const market *mk)
+{
+    solution s;
+    size_t n = 0, ns = mk->g.ns, nb = mk->g.nb, nl = mk->g.nl, ng = mk->g.ng;
+    const struct {
+        const double *a;
+        size_t n;
+    } parts[] = {{mk->y, ns},      {mk->lam, ng},   {mk->x, nl},
+                 {mk->q, nl},      {mk->pre, nl},   {mk->demand, nb},
+                 {mk->recv, nb},   {mk->sold, ns}};
+    memset(&s, 0, sizeof s);
+    for (size_t p = 0; p < sizeof parts / sizeof *parts; p++) {
+        memcpy(s.v + n, parts[p].a, parts[p].n * sizeof(double));
+        n += parts[p].n;
+    }
+    s.v[n] = mk->out.residual;
+    s.iterations = mk->out.iterations;
+    return s;
+}
+
+/* The market's shortcuts (models/market.c) rest on two properties: the
+ * supplier terms remembered in exp_memo (fresh, or left by an earlier
+ * solve) change no bit of a solve; and from a converged solution the
+ * solver returns that solution, bit for bit, in 0 iterations. */
+Test(clearing, memo_and_restart_from_a_solution_change_no_bit)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    int restarted = 0;
+    for (int trial = 0; trial < 2000; trial++) {
+        gsl_rng_set(r, (unsigned long)trial + 7001);
+        market mk;
+        link_spec ls[MAXN];
+        double y0[MAXN], memo[3 * MAXN + 1];
+        random_market(&mk, r, ls, trial % 2 == 1);
+        memcpy(y0, mk.y, sizeof y0);
+        sf_clearing_solve(&mk.g, &mk.in, &mk.out, &mk.ws);
+        solution plain = solution_of(&mk);
+        for (size_t i = 0; i < mk.g.ns; i++)
+            memo[i] = NAN;
+        mk.in.exp_memo = memo;
+        for (int pass = 0; pass < 2; pass++) {
+            /* Fresh memo, then the one the first pass left. */
+            memcpy(mk.y, y0, sizeof y0);
+            memset(mk.lam, 0, sizeof mk.lam);
+            sf_clearing_solve(&mk.g, &mk.in, &mk.out, &mk.ws);
+            solution s = solution_of(&mk);
+            cr_assert(memcmp(&s, &plain, sizeof s) == 0,
+                      "market %d pass %d: memo changed the solve", trial, pass);
+        }
+        mk.in.exp_memo = NULL;
+        if (plain.iterations < SF_CLEARING_MAX_ITER &&
+            mk.out.residual <= SF_CLEARING_TOL) {
+            /* Start at the solution (y and lam as returned). */
+            sf_clearing_solve(&mk.g, &mk.in, &mk.out, &mk.ws);
+            solution s = solution_of(&mk);
+            cr_assert_eq(s.iterations, 0, "market %d restarted", trial);
+            s.iterations = plain.iterations;
+            cr_assert(memcmp(&s, &plain, sizeof s) == 0,
+                      "market %d: restart from the solution changed bits",
+                      trial);
+            restarted++;
+        }
+        market_free(&mk);
+    }
+    cr_log_info("restarted from the solution: %d of 2000", restarted);
+    cr_assert_geq(restarted, 1900);
     gsl_rng_free(r);
 }
 
