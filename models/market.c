@@ -377,11 +377,71 @@ static void solve_or_reuse(const sf_market_graph *g, const sf_clearing_in *in,
 }
 
 
+/* Commodity c's flows, receipts and prices paid after its clearing: the
+ * market's, then the offtake's at the supplier's price plus tariff; and
+ * its price index. */
+static void settle(const sf_model *m, sf_market_ws *w, int c)
+{
+    const sf_market_graph *g = &m->graph[c];
+    double P = m->c_price[c], cap = m->c_cap[c] * P;
+
+    double idx_num = 0.0, idx_den = 0.0;
+    /* Now each supplier's price; the solver's memo has it at the last
+     * v it evaluated, mostly the solution (the same P, so the same bits). */
+    const double *memo = w->exp_memo[c];
+    for (size_t s = 0; s < g->ns; s++)
+        w->c_avail[s] = w->c_y[s] == memo[s] ? memo[g->ns + s]
+                                             : P * exp(w->c_y[s]);
+    for (size_t b = 0; b < g->nb; b++) {
+        int j = g->buy_node[b];
+        double recv = 0.0, spend = 0.0, spend_pre = 0.0, tariff = 0.0;
+        for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++) {
+            int l = g->lk_link[k];
+            double x = w->c_x[k], o = w->ot_link[l];
+            double p_sup = w->c_avail[g->lk_sup[k]];
+            w->ship[l] = x + o;
+            recv += x + o;
+            if (o == 0.0) {
+                /* No offtake: its terms are +-0.0 (p_sup and tau are
+                 * finite), which change no sum (each starts at +0.0, so
+                 * is never -0.0). */
+                double xp = x * w->c_pre[k];
+                spend += x * w->c_q[k];
+                spend_pre += xp;
+                tariff += xp * w->tau[l];
+                continue;
+            }
+            spend += x * w->c_q[k] + o * p_sup * (1.0 + w->tau[l]);
+            spend_pre += x * w->c_pre[k] + o * p_sup;
+            tariff += (x * w->c_pre[k] + o * p_sup) * w->tau[l];
+        }
+        w->recv[j] = recv;
+        w->ordered[j] = w->c_dem[b] + (w->plan[j] - w->c_plan[b]);
+        w->tariff[j] = tariff;
+        if (!(w->plan[j] > 0.0)) {
+            /* Nothing planned, no price seen: neutral. */
+            w->pbar[j] = w->pbar_pre[j] = P;
+        } else if (recv > 0.0) {
+            w->pbar[j] = spend / recv;
+            w->pbar_pre[j] = spend_pre / recv;
+        } else {
+            w->pbar[j] = w->pbar_pre[j] = cap;
+        }
+        if (w->plan[j] > 0.0) {
+            idx_num += w->plan[j] * w->pbar[j];
+            idx_den += w->plan[j];
+        }
+        if (m->kind[j] != SF_NODE_DEMAND)
+            w->conv_recv[j] = recv;
+    }
+    w->index[c] = idx_den > 0.0 ? idx_num / idx_den : P;
+}
+
 static void clear_commodity(const sf_model *m, const sf_policy_plan *pp,
                             sf_market_ws *w, int c, int t)
 {
     const sf_market_graph *g = &m->graph[c];
-    double P = m->c_price[c], cap = m->c_cap[c] * P;
+    double P = m->c_price[c];
 
     for (size_t s = 0; s < g->ns; s++) {
         produce(m, w, g->sup_node[s]);
@@ -442,44 +502,7 @@ static void clear_commodity(const sf_model *m, const sf_policy_plan *pp,
     for (size_t x = 0; x < g->ng; x++)
         w->lam[g->group_id[x]] = w->c_lam[x];
 
-    /* Flows, receipts and prices paid: the market's, then the offtake's
-     * at the supplier's price plus tariff. */
-    double idx_num = 0.0, idx_den = 0.0;
-    for (size_t s = 0; s < g->ns; s++)
-        w->c_avail[s] = P * exp(w->c_y[s]); /* now each supplier's price */
-    for (size_t b = 0; b < g->nb; b++) {
-        int j = g->buy_node[b];
-        double recv = 0.0, spend = 0.0, spend_pre = 0.0, tariff = 0.0;
-        for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++) {
-            int l = g->lk_link[k];
-            double x = w->c_x[k], o = w->ot_link[l];
-            double p_sup = w->c_avail[g->lk_sup[k]];
-            w->ship[l] = x + o;
-            recv += x + o;
-            spend += x * w->c_q[k] + o * p_sup * (1.0 + w->tau[l]);
-            spend_pre += x * w->c_pre[k] + o * p_sup;
-            tariff += (x * w->c_pre[k] + o * p_sup) * w->tau[l];
-        }
-        w->recv[j] = recv;
-        w->ordered[j] = w->c_dem[b] + (w->plan[j] - w->c_plan[b]);
-        w->tariff[j] = tariff;
-        if (!(w->plan[j] > 0.0)) {
-            /* Nothing planned, no price seen: neutral. */
-            w->pbar[j] = w->pbar_pre[j] = P;
-        } else if (recv > 0.0) {
-            w->pbar[j] = spend / recv;
-            w->pbar_pre[j] = spend_pre / recv;
-        } else {
-            w->pbar[j] = w->pbar_pre[j] = cap;
-        }
-        if (w->plan[j] > 0.0) {
-            idx_num += w->plan[j] * w->pbar[j];
-            idx_den += w->plan[j];
-        }
-        if (m->kind[j] != SF_NODE_DEMAND)
-            w->conv_recv[j] = recv;
-    }
-    w->index[c] = idx_den > 0.0 ? idx_num / idx_den : P;
+    settle(m, w, c);
 
     /* Unsold output is kept up to the stock cap; the rest is curtailed. */
     for (size_t s = 0; s < g->ns; s++) {
