@@ -140,7 +140,7 @@ int sf_clearing_ws_init(sf_clearing_ws *w, size_t max_suppliers,
     size_t g1 = max_groups ? max_groups : 1;
     double **var_arrays[] = {&w->v,    &w->lo,   &w->hi,   &w->r,    &w->phi,
                              &w->step, &w->vtry, &w->h,    &w->size};
-    double **link_arrays[] = {&w->a,    &w->lam_l, &w->dq_y,
+    double **link_arrays[] = {&w->a,    &w->dq_y,
                               &w->dq_g, &w->order, &w->lfac};
 
     memset(w, 0, sizeof *w);
@@ -158,6 +158,7 @@ int sf_clearing_ws_init(sf_clearing_ws *w, size_t max_suppliers,
         (w->mark = calloc(v1, sizeof(int))) == NULL ||
         (w->perm = calloc(v1, sizeof(int))) == NULL ||
         (w->touched = calloc(v1, sizeof(int))) == NULL ||
+        (w->pinned = calloc(v1, sizeof(int))) == NULL ||
         (w->open = calloc(l1, sizeof(int))) == NULL ||
         (w->pbar = calloc(b1, sizeof(double))) == NULL ||
         (w->price = calloc(s1, sizeof(double))) == NULL ||
@@ -190,7 +191,7 @@ void sf_clearing_ws_free(sf_clearing_ws *w)
     if (w == NULL)
         return;
     double *d[] = {w->v,    w->lo,    w->hi,   w->r,    w->phi,  w->step,
-                   w->vtry, w->h,     w->size, w->jac,  w->a,    w->lam_l,
+                   w->vtry, w->h,     w->size, w->jac,  w->a,
                    w->pbar, w->dq_y,  w->dq_g, w->order, w->load, w->spare,
                    w->room, w->rem,   w->lfac, w->price, w->gfac,
                    w->gjac, w->gw,    w->efac, w->log_avail, w->bsum};
@@ -200,6 +201,7 @@ void sf_clearing_ws_free(sf_clearing_ws *w)
     free(w->mark);
     free(w->perm);
     free(w->touched);
+    free(w->pinned);
     free(w->open);
     free(w->closed_group);
     free(w->uncapped);
@@ -319,7 +321,6 @@ static void evaluate_buyers(const sf_market_graph *g, const sf_clearing_in *in,
             if (!(lam > 0.0) || pre < cap)
                 for (size_t x = g->lk_gstart[k]; x < g->lk_gstart[k + 1]; x++)
                     w->uncapped[g->lk_group[x]] = 1;
-            w->lam_l[k] = lam;
             out->pre[k] = pre;
             out->q[k] = pre * in->tau1[k];
             w->a[k] = a;
@@ -618,14 +619,19 @@ static void newton_step(const sf_market_graph *g, sf_clearing_ws *w,
     int *free_idx = w->perm;
     double diag = 0.0;
 
+    /* The pinned unknowns, in order. */
+    int *pinned = w->pinned;
+    size_t np = 0;
     for (size_t k = 0; k < nv; k++) {
         d[k] = 0.0;
         if (!w->mark[k])
             continue;
-        if (w->is_bound[k])
+        if (w->is_bound[k]) {
             d[k] = (w->is_bound[k] < 0 ? w->lo[k] : w->hi[k]) - v[k];
-        else
+            pinned[np++] = (int)k;
+        } else {
             free_idx[nf++] = (int)k;
+        }
     }
     if (nf == 0)
         return;
@@ -648,9 +654,8 @@ static void newton_step(const sf_market_graph *g, sf_clearing_ws *w,
     for (size_t a = 0; a < nf; a++) {
         size_t r = (size_t)free_idx[a];
         double s = -w->r[r];
-        for (size_t k = 0; k < nv; k++)
-            if (w->mark[k] && w->is_bound[k])
-                s -= J[r * nv + k] * d[k];
+        for (size_t x = 0; x < np; x++)
+            s -= J[r * nv + (size_t)pinned[x]] * d[pinned[x]];
         rhs[a] = s;
     }
     /* Compact the free block into the top-left nf x nf corner, row by row

@@ -108,9 +108,9 @@ typedef struct {
     double *v, *lo, *hi, *r, *phi, *step, *vtry, *h, *size;
     int *is_bound, *mark;
     double *jac; /* max_vars^2, row-major */
-    int *perm, *touched;
+    int *perm, *touched, *pinned;
     /* Per link and buyer. */
-    double *a, *lam_l, *pbar, *dq_y, *dq_g, *lfac;
+    double *a, *pbar, *dq_y, *dq_g, *lfac;
     double *price, *gfac, *efac, *log_avail;
     /* Quotas filled in proportion: gjac[c * vars + j] is the derivative of
      * the log of group c's flow shares; gw the per-buyer weights. */
