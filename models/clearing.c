@@ -340,8 +340,20 @@ static void evaluate_buyers(const sf_market_graph *g, const sf_clearing_in *in,
         double pbar = Aq / B;
         w->pbar[b] = pbar;
         double D = in->plan[b];
-        if (pbar > P)
-            D *= exp(-in->eps[b] * log(pbar / P));
+        if (pbar > P) {
+            /* (the memo's buyer part: pbar, then the factor at it) */
+            double *bm = memo ? memo + 3 * ns : NULL;
+            if (bm && pbar == bm[b]) {
+                D *= bm[g->nb + b];
+            } else {
+                double f = exp(-in->eps[b] * log(pbar / P));
+                D *= f;
+                if (bm) {
+                    bm[b] = pbar;
+                    bm[g->nb + b] = f;
+                }
+            }
+        }
         out->demand[b] = D;
         for (size_t o = o0; o < o1; o++) {
             size_t k = (size_t)w->olink[o];

@@ -476,13 +476,15 @@ Test(clearing, memo_and_restart_from_a_solution_change_no_bit)
         gsl_rng_set(r, (unsigned long)trial + 7001);
         market mk;
         link_spec ls[MAXN];
-        double y0[MAXN], memo[3 * MAXN + 1];
+        double y0[MAXN], memo[5 * MAXN + 1];
         random_market(&mk, r, ls, trial % 2 == 1);
         memcpy(y0, mk.y, sizeof y0);
         sf_clearing_solve(&mk.g, &mk.in, &mk.out, &mk.ws);
         solution plain = solution_of(&mk);
         for (size_t i = 0; i < mk.g.ns; i++)
             memo[i] = NAN;
+        for (size_t b = 0; b < mk.g.nb; b++)
+            memo[3 * mk.g.ns + b] = NAN;
         mk.in.exp_memo = memo;
         for (int pass = 0; pass < 2; pass++) {
             /* Fresh memo, then the one the first pass left. */
