@@ -314,7 +314,18 @@ static void evaluate_buyers(const sf_market_graph *g, const sf_clearing_in *in,
             } else {
                 double raw = p + lam * P;
                 pre = min2(raw, cap);
-                a = in->attr[k] * exp(-sigma * log(pre / P));
+                /* (the memo's link part: pre, then the factor at it) */
+                double *lm = memo ? memo + 3 * ns + 2 * g->nb : NULL;
+                if (lm && pre == lm[k]) {
+                    a = in->attr[k] * lm[g->nl + k];
+                } else {
+                    double f = exp(-sigma * log(pre / P));
+                    a = in->attr[k] * f;
+                    if (lm) {
+                        lm[k] = pre;
+                        lm[g->nl + k] = f;
+                    }
+                }
                 w->dq_y[k] = raw >= cap ? 0.0 : p / raw;
                 w->dq_g[k] = raw >= cap ? 0.0 : P / raw;
             }

@@ -86,9 +86,12 @@ int sf_market_ws_init(sf_market_ws *w, const sf_model *m)
         size_t nv = 2 * g->ns + 2 * g->ng + 3 * g->nl + 2 * g->nb + 2;
         if ((w->key[c] = malloc(nk * sizeof(double))) == NULL ||
             (w->val[c] = malloc(nv * sizeof(double))) == NULL ||
-            (w->exp_memo[c] = malloc((3 * g->ns + 2 * g->nb + 1) *
-                                     sizeof(double))) == NULL)
+            (w->exp_memo[c] = malloc(
+                 (3 * g->ns + 2 * g->nb + 2 * g->nl + 1) * sizeof(double))) ==
+                NULL)
             return SF_ERR_NOMEM;
+        for (size_t k = 0; k < g->nl; k++)
+            w->exp_memo[c][3 * g->ns + 2 * g->nb + k] = NAN;
         for (size_t s = 0; s < g->ns; s++)
             w->exp_memo[c][s] = NAN;
         for (size_t b = 0; b < g->nb; b++)

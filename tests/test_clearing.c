@@ -476,7 +476,7 @@ Test(clearing, memo_and_restart_from_a_solution_change_no_bit)
         gsl_rng_set(r, (unsigned long)trial + 7001);
         market mk;
         link_spec ls[MAXN];
-        double y0[MAXN], memo[5 * MAXN + 1];
+        double y0[MAXN], memo[7 * MAXN + 1];
         random_market(&mk, r, ls, trial % 2 == 1);
         memcpy(y0, mk.y, sizeof y0);
         sf_clearing_solve(&mk.g, &mk.in, &mk.out, &mk.ws);
@@ -485,6 +485,8 @@ Test(clearing, memo_and_restart_from_a_solution_change_no_bit)
             memo[i] = NAN;
         for (size_t b = 0; b < mk.g.nb; b++)
             memo[3 * mk.g.ns + b] = NAN;
+        for (size_t k = 0; k < mk.g.nl; k++)
+            memo[3 * mk.g.ns + 2 * mk.g.nb + k] = NAN;
         mk.in.exp_memo = memo;
         for (int pass = 0; pass < 2; pass++) {
             /* Fresh memo, then the one the first pass left. */

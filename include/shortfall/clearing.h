@@ -78,13 +78,14 @@ typedef struct {
      * one without; NULL: none has.  A floored supplier offers what it
      * would at max(p, floor): S = A min(1, (max(p, floor)/P)^beta). */
     const double *floor_y;
-    /* [3 ns + 2 nb] or NULL: the caller's memory of this commodity's
-     * supplier terms, v_i (NaN: none yet), then P exp(v_i) and
-     * exp(-sigma v_i) at it, and of its buyers' demand factors, pbar_j
-     * (NaN: none yet), then (pbar_j / P)^-eps_j computed as
-     * exp(-eps_j ln(pbar_j / P)); an evaluation at the same v_i or pbar_j
-     * takes them from here (P, sigma and eps must stay those of the
-     * commodity).  The solver keeps it. */
+    /* [3 ns + 2 nb + 2 nl] or NULL: the caller's memory of this
+     * commodity's supplier terms, v_i (NaN: none yet), then P exp(v_i)
+     * and exp(-sigma v_i) at it; of its buyers' demand factors, pbar_j
+     * (NaN: none yet), then exp(-eps_j ln(pbar_j / P)); and of its
+     * links' weight factors under a premium, the licensed price pre_l
+     * (NaN: none yet), then exp(-sigma ln(pre_l / P)).  An evaluation at
+     * the same v_i, pbar_j or pre_l takes them from here (P, sigma and
+     * eps must stay those of the commodity).  The solver keeps it. */
     double *exp_memo;
 } sf_clearing_in;
 

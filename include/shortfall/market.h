@@ -84,7 +84,8 @@ typedef struct {
      * solve_or_reuse).  key_len[c] is 0 until a first clearing, and
      * again from the start of every trial (sf_market_reset). */
     double **key, **val;
-    /* Per commodity, sf_clearing_in.exp_memo (3 ns + 2 nb doubles). */
+    /* Per commodity, sf_clearing_in.exp_memo (3 ns + 2 nb + 2 nl
+     * doubles). */
     double **exp_memo;
     size_t *key_len;
     uint64_t reused;
