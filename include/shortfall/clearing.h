@@ -129,6 +129,7 @@ typedef struct {
      * of link weights at the point last evaluated; solink/sostart list
      * the open links supplier by supplier (in sup_link order). */
     int *olink, *glink, *solink;
+    int *ogrouped; /* [per olink entry] the link is in some group */
     size_t *ostart, *sostart, n_glink;
     double *bsum;
     /* Rationing scratch. */
