@@ -29,6 +29,7 @@ import sys
 FILE_PARTS = {
     "models/market.c": "market",
     "models/clearing.c": "market",
+    "models/clearing_ws.c": "market",
     "models/costs.c": "costs",
     "models/shocks.c": "shocks",
     "sim/stats.c": "trial store + statistics + writing",
