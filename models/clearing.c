@@ -93,9 +93,13 @@ static inline double violation(const sf_clearing_ws *w, const double *v,
     return fabs(w->r[k]);
 }
 
-/* Per supplier (marked ones only: the others sell to nobody): its
- * price, and exp(-sigma v), its weight factor on links with no premium;
- * from in->exp_memo when v is the one it holds. */
+/* Per supplier with an open link: its price, and exp(-sigma v), its
+ * weight factor on links with no premium; from in->exp_memo when v is
+ * the one it holds.  Not only the marked ones (the unknowns): a link
+ * from a buyer who plans nothing is open, and its licensed price can
+ * decide whether its quota group is capped (evaluate_buyers), so every
+ * open link must see its supplier's price at v, never one an earlier
+ * solve left in the workspace. */
 static void supplier_terms(const sf_market_graph *g, const sf_clearing_in *in,
                            sf_clearing_ws *w, const double *v)
 {
@@ -103,7 +107,7 @@ static void supplier_terms(const sf_market_graph *g, const sf_clearing_in *in,
     double P = in->P, sigma = in->sigma;
     double *memo = in->exp_memo;
     for (size_t i = 0; i < ns; i++) {
-        if (!w->mark[i])
+        if (!w->mark[i] && w->sostart[i + 1] == w->sostart[i])
             continue;
         if (memo && v[i] == memo[i]) {
             /* (v = +0.0 and -0.0 give the same terms) */

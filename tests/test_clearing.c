@@ -517,6 +517,47 @@ Test(clearing, memo_and_restart_from_a_solution_change_no_bit)
     gsl_rng_free(r);
 }
 
+/* A solve must read nothing an earlier solve left in its workspace: the
+ * engine gives each thread one workspace for all its trials, so what a
+ * thread ran before would otherwise change results with the thread count.
+ * The corner: a supplier whose only open link comes from a buyer who plans
+ * nothing is no unknown of the solve, yet that link's licensed price
+ * under a quota premium decides whether the group is capped.  Two-tier
+ * markets of test two_tier_prices_under_a_quota plus such a supplier and
+ * buyer in the group; the workspace's supplier prices and weight factors
+ * are filled with other values before the second solve. */
+Test(clearing, nothing_left_in_the_workspace_changes_a_solve)
+{
+    link_spec ls[] = {{0, 0, 1.0, 0.0, 0, {0}},
+                      {0, 1, 1.0, 0.0, 1, {0}},
+                      {1, 2, 1.0, 0.0, 1, {0}}};
+    double ss[] = {0.5, 0.8, 0.9, 0.95}, junk[] = {1e-3, 0.5, 3.0, 1e3};
+    for (int a = 0; a < 4; a++)
+        for (int j = 0; j < 4; j++) {
+            market mk;
+            market_build(&mk, 2, 3, 1, ls, 3);
+            double s = ss[a], N = 100.0;
+            mk.avail[0] = 2 * N;
+            mk.avail[1] = N;
+            mk.plan[0] = mk.plan[1] = N;
+            mk.plan[2] = 0.0;
+            mk.eps[0] = mk.eps[1] = mk.eps[2] = 0.5;
+            mk.quota[0] = (1 - s) * N;
+            sf_clearing_solve(&mk.g, &mk.in, &mk.out, &mk.ws);
+            solution fresh = solution_of(&mk);
+            memset(mk.y, 0, sizeof mk.y);
+            memset(mk.lam, 0, sizeof mk.lam);
+            for (size_t i = 0; i < mk.g.ns; i++)
+                mk.ws.price[i] = mk.ws.efac[i] = junk[j];
+            sf_clearing_solve(&mk.g, &mk.in, &mk.out, &mk.ws);
+            solution again = solution_of(&mk);
+            cr_assert(memcmp(&fresh, &again, sizeof fresh) == 0,
+                      "s %g, left-over supplier terms %g changed the solve",
+                      s, junk[j]);
+            market_free(&mk);
+        }
+}
+
 /* With inelastic supply or demand (beta or eps 0) some markets are
  * degenerate: a supplier whose every buyer is under one quota, with supply
  * and quota nearly equal, has only p + lambda determined until a bound is
