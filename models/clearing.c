@@ -54,155 +54,6 @@ static inline double max2(double a, double b)
     return a > b ? a : b;
 }
 
-void sf_market_graph_free(sf_market_graph *g)
-{
-    if (g == NULL)
-        return;
-    free(g->sup_node);
-    free(g->buy_node);
-    free(g->buy_start);
-    free(g->lk_sup);
-    free(g->lk_link);
-    free(g->lk_gstart);
-    free(g->lk_group);
-    free(g->group_id);
-    free(g->sup_start);
-    free(g->sup_link);
-    free(g->grp_start);
-    free(g->grp_link);
-    memset(g, 0, sizeof *g);
-}
-
-/* Groups the items 0..n-1 by row_of (counting sort, stable). */
-static int group_by(size_t n_rows, size_t n, const int *row_of,
-                    size_t **start, int **item)
-{
-    size_t *fill;
-
-    *start = calloc(n_rows + 1, sizeof **start);
-    *item = malloc((n ? n : 1) * sizeof **item);
-    fill = calloc(n_rows + 1, sizeof *fill);
-    if (*start == NULL || *item == NULL || fill == NULL) {
-        free(fill);
-        return SF_ERR_NOMEM;
-    }
-    for (size_t k = 0; k < n; k++)
-        (*start)[row_of[k] + 1]++;
-    for (size_t r = 0; r < n_rows; r++)
-        (*start)[r + 1] += (*start)[r];
-    memcpy(fill, *start, (n_rows + 1) * sizeof *fill);
-    for (size_t k = 0; k < n; k++)
-        (*item)[fill[row_of[k]]++] = (int)k;
-    free(fill);
-    return 0;
-}
-
-int sf_market_graph_index(sf_market_graph *g)
-{
-    int ret;
-    size_t n_member = g->lk_gstart[g->nl];
-    int *row = malloc((n_member ? n_member : 1) * sizeof *row);
-    int *link_of = malloc((n_member ? n_member : 1) * sizeof *link_of);
-
-    if (row == NULL || link_of == NULL) {
-        ret = SF_ERR_NOMEM;
-        goto out;
-    }
-    if ((ret = group_by(g->ns, g->nl, g->lk_sup, &g->sup_start,
-                        &g->sup_link)) != 0)
-        goto out;
-    for (size_t k = 0; k < g->nl; k++)
-        for (size_t x = g->lk_gstart[k]; x < g->lk_gstart[k + 1]; x++) {
-            row[x] = g->lk_group[x];
-            link_of[x] = (int)k;
-        }
-    int *members = NULL;
-    if ((ret = group_by(g->ng, n_member, row, &g->grp_start, &members)) != 0)
-        goto out;
-    /* members index the memberships; the group lists want links. */
-    for (size_t x = 0; x < n_member; x++)
-        members[x] = link_of[members[x]];
-    g->grp_link = members;
-out:
-    free(row);
-    free(link_of);
-    return ret;
-}
-
-int sf_clearing_ws_init(sf_clearing_ws *w, size_t max_suppliers,
-                        size_t max_groups, size_t max_links,
-                        size_t max_buyers)
-{
-    size_t nv = max_suppliers + max_groups;
-    size_t v1 = nv ? nv : 1, l1 = max_links ? max_links : 1;
-    size_t b1 = max_buyers ? max_buyers : 1;
-    size_t s1 = max_suppliers ? max_suppliers : 1;
-    size_t g1 = max_groups ? max_groups : 1;
-    double **var_arrays[] = {&w->v,    &w->lo,   &w->hi,   &w->r,    &w->phi,
-                             &w->step, &w->vtry, &w->h,    &w->size};
-    double **link_arrays[] = {&w->a,    &w->lam_l, &w->dq_y,
-                              &w->dq_g, &w->order, &w->lfac};
-
-    memset(w, 0, sizeof *w);
-    w->max_vars = nv;
-    w->max_links = max_links;
-    w->max_buyers = max_buyers;
-    for (size_t k = 0; k < sizeof var_arrays / sizeof *var_arrays; k++)
-        if ((*var_arrays[k] = calloc(v1, sizeof(double))) == NULL)
-            return SF_ERR_NOMEM;
-    for (size_t k = 0; k < sizeof link_arrays / sizeof *link_arrays; k++)
-        if ((*link_arrays[k] = calloc(l1, sizeof(double))) == NULL)
-            return SF_ERR_NOMEM;
-    if ((w->jac = calloc(v1 * v1, sizeof(double))) == NULL ||
-        (w->is_bound = calloc(v1, sizeof(int))) == NULL ||
-        (w->mark = calloc(v1, sizeof(int))) == NULL ||
-        (w->perm = calloc(v1, sizeof(int))) == NULL ||
-        (w->touched = calloc(v1, sizeof(int))) == NULL ||
-        (w->open = calloc(l1, sizeof(int))) == NULL ||
-        (w->pbar = calloc(b1, sizeof(double))) == NULL ||
-        (w->price = calloc(s1, sizeof(double))) == NULL ||
-        (w->efac = calloc(s1, sizeof(double))) == NULL ||
-        (w->log_avail = calloc(s1, sizeof(double))) == NULL ||
-        (w->gfac = calloc(g1, sizeof(double))) == NULL ||
-        (w->gjac = calloc(g1 * v1, sizeof(double))) == NULL ||
-        (w->gw = calloc(g1, sizeof(double))) == NULL ||
-        (w->uncapped = calloc(g1, sizeof(int))) == NULL ||
-        (w->bind = calloc(l1, sizeof(int))) == NULL ||
-        (w->degenerate = calloc(v1, sizeof(int))) == NULL ||
-        (w->capped_over = calloc(v1, sizeof(int))) == NULL ||
-        (w->rem = calloc(b1, sizeof(double))) == NULL ||
-        (w->load = calloc(s1 + g1, sizeof(double))) == NULL ||
-        (w->spare = calloc(s1, sizeof(double))) == NULL ||
-        (w->room = calloc(g1, sizeof(double))) == NULL ||
-        (w->closed_group = calloc(g1, sizeof(bool))) == NULL)
-        return SF_ERR_NOMEM;
-    return 0;
-}
-
-void sf_clearing_ws_free(sf_clearing_ws *w)
-{
-    if (w == NULL)
-        return;
-    double *d[] = {w->v,    w->lo,    w->hi,   w->r,    w->phi,  w->step,
-                   w->vtry, w->h,     w->size, w->jac,  w->a,    w->lam_l,
-                   w->pbar, w->dq_y,  w->dq_g, w->order, w->load, w->spare,
-                   w->room, w->rem,   w->lfac, w->price, w->gfac,
-                   w->gjac, w->gw,    w->efac, w->log_avail};
-    for (size_t k = 0; k < sizeof d / sizeof *d; k++)
-        free(d[k]);
-    free(w->is_bound);
-    free(w->mark);
-    free(w->perm);
-    free(w->touched);
-    free(w->open);
-    free(w->closed_group);
-    free(w->uncapped);
-    free(w->bind);
-    free(w->degenerate);
-    free(w->capped_over);
-    memset(w, 0, sizeof *w);
-}
-
 /* Whether group g is in force this month (a quota of 0 closes its links
  * and leaves no unknown). */
 static inline bool group_binds(const sf_clearing_in *in, int g)
@@ -242,6 +93,38 @@ static inline double violation(const sf_clearing_ws *w, const double *v,
     return fabs(w->r[k]);
 }
 
+/* Per supplier with an open link: its price, and exp(-sigma v), its
+ * weight factor on links with no premium; from in->exp_memo when v is
+ * the one it holds.  Not only the marked ones (the unknowns): a link
+ * from a buyer who plans nothing is open, and its licensed price can
+ * decide whether its quota group is capped (evaluate_buyers), so every
+ * open link must see its supplier's price at v, never one an earlier
+ * solve left in the workspace. */
+static void supplier_terms(const sf_market_graph *g, const sf_clearing_in *in,
+                           sf_clearing_ws *w, const double *v)
+{
+    size_t ns = g->ns;
+    double P = in->P, sigma = in->sigma;
+    double *memo = in->exp_memo;
+    for (size_t i = 0; i < ns; i++) {
+        if (!w->mark[i] && w->sostart[i + 1] == w->sostart[i])
+            continue;
+        if (memo && v[i] == memo[i]) {
+            /* (v = +0.0 and -0.0 give the same terms) */
+            w->price[i] = memo[ns + i];
+            w->efac[i] = memo[2 * ns + i];
+            continue;
+        }
+        w->price[i] = P * exp(v[i]);
+        w->efac[i] = exp(-sigma * v[i]);
+        if (memo) {
+            memo[i] = v[i];
+            memo[ns + i] = w->price[i];
+            memo[2 * ns + i] = w->efac[i];
+        }
+    }
+}
+
 /* Per open link, the delivered price, premium and weight at v; per
  * buyer, its average price, its orders at that price and their split
  * over its links. */
@@ -251,57 +134,78 @@ static void evaluate_buyers(const sf_market_graph *g, const sf_clearing_in *in,
 {
     size_t ns = g->ns;
     double P = in->P, sigma = in->sigma, cap = in->M * in->P;
+    double *memo = in->exp_memo;
 
-    /* Per supplier (marked ones only: the others sell to nobody): its
-     * price, and exp(-sigma v), its weight factor on links with no
-     * premium. */
-    for (size_t i = 0; i < ns; i++)
-        if (w->mark[i]) {
-            w->price[i] = P * exp(v[i]);
-            w->efac[i] = exp(-sigma * v[i]);
-        }
+    supplier_terms(g, in, w, v);
     /* uncapped[c]: some open link of group c has a licensed price below
      * the cap (else its premium changes nothing any more). */
     for (size_t c = 0; c < g->ng; c++)
         w->uncapped[c] = 0;
+    /* Only open links: a closed one's weight and flow stay the 0 that
+     * setup gave them. */
     for (size_t b = 0; b < g->nb; b++) {
         double B = 0.0, Aq = 0.0;
-        for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++) {
-            w->a[k] = 0.0;
-            out->x[k] = 0.0;
-            if (!w->open[k])
-                continue;
+        size_t o0 = w->ostart[b], o1 = w->ostart[b + 1];
+        for (size_t o = o0; o < o1; o++) {
+            size_t k = (size_t)w->olink[o];
             int i = g->lk_sup[k];
             double p = w->price[i], lam = 0.0;
+            if (!w->ogrouped[o]) {
+                /* A link in no group: the lam = 0 case below (dq_y is
+                 * the 1 that setup gave it; no uncapped flag to set). */
+                double a = in->attr[k] * w->efac[i], q = p * in->tau1[k];
+                out->pre[k] = p;
+                out->q[k] = q;
+                w->a[k] = a;
+                B += a;
+                Aq += a * q;
+                continue;
+            }
+            /* A group not in force has v = +0.0 throughout (setup; it is
+             * never marked), which adds nothing to lam (never -0.0). */
             for (size_t x = g->lk_gstart[k]; x < g->lk_gstart[k + 1]; x++)
-                if (group_binds(in, g->lk_group[x]))
-                    lam += v[ns + (size_t)g->lk_group[x]];
+                lam += v[ns + (size_t)g->lk_group[x]];
             double pre, a;
             if (lam == 0.0) {
                 pre = p;
                 a = in->attr[k] * w->efac[i];
                 w->dq_y[k] = 1.0;
-                w->dq_g[k] = P / p;
+                /* (read only through a group of the link) */
+                if (g->lk_gstart[k + 1] > g->lk_gstart[k])
+                    w->dq_g[k] = P / p;
             } else {
                 double raw = p + lam * P;
                 pre = min2(raw, cap);
-                a = in->attr[k] * exp(-sigma * log(pre / P));
+                /* (the memo's link part: pre, then the factor at it) */
+                double *lm = memo ? memo + 3 * ns + 2 * g->nb : NULL;
+                if (lm && pre == lm[k]) {
+                    a = in->attr[k] * lm[g->nl + k];
+                } else {
+                    double f = exp(-sigma * log(pre / P));
+                    a = in->attr[k] * f;
+                    if (lm) {
+                        lm[k] = pre;
+                        lm[g->nl + k] = f;
+                    }
+                }
                 w->dq_y[k] = raw >= cap ? 0.0 : p / raw;
                 w->dq_g[k] = raw >= cap ? 0.0 : P / raw;
             }
             if (!(lam > 0.0) || pre < cap)
                 for (size_t x = g->lk_gstart[k]; x < g->lk_gstart[k + 1]; x++)
                     w->uncapped[g->lk_group[x]] = 1;
-            w->lam_l[k] = lam;
             out->pre[k] = pre;
             out->q[k] = pre * in->tau1[k];
             w->a[k] = a;
             B += a;
             Aq += a * out->q[k];
         }
+        w->bsum[b] = B;
         if (!(B > 0.0)) {
             /* No open link (or every weight underflowed): nothing to buy
              * from; the whole plan is rationed. */
+            for (size_t o = o0; o < o1; o++)
+                out->x[w->olink[o]] = 0.0;
             w->pbar[b] = cap;
             out->demand[b] = in->plan[b];
             continue;
@@ -309,12 +213,25 @@ static void evaluate_buyers(const sf_market_graph *g, const sf_clearing_in *in,
         double pbar = Aq / B;
         w->pbar[b] = pbar;
         double D = in->plan[b];
-        if (pbar > P)
-            D *= exp(-in->eps[b] * log(pbar / P));
+        if (pbar > P) {
+            /* (the memo's buyer part: pbar, then the factor at it) */
+            double *bm = memo ? memo + 3 * ns : NULL;
+            if (bm && pbar == bm[b]) {
+                D *= bm[g->nb + b];
+            } else {
+                double f = exp(-in->eps[b] * log(pbar / P));
+                D *= f;
+                if (bm) {
+                    bm[b] = pbar;
+                    bm[g->nb + b] = f;
+                }
+            }
+        }
         out->demand[b] = D;
-        for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++)
-            if (w->a[k] > 0.0)
-                out->x[k] = D * (w->a[k] / B);
+        for (size_t o = o0; o < o1; o++) {
+            size_t k = (size_t)w->olink[o];
+            out->x[k] = w->a[k] > 0.0 ? D * (w->a[k] / B) : 0.0;
+        }
     }
 }
 
@@ -362,7 +279,9 @@ static double evaluate(const sf_market_graph *g, const sf_clearing_in *in,
         f += w->phi[k] * w->phi[k];
         worst = max2(worst, violation(w, v, k));
     }
-    for (size_t k = 0; k < g->nl; k++) {
+    /* (A link in no group keeps the lfac 1 and bind -1 of setup.) */
+    for (size_t y = 0; y < w->n_glink; y++) {
+        size_t k = (size_t)w->glink[y];
         double fk = 1.0;
         w->bind[k] = -1;
         for (size_t x = g->lk_gstart[k]; x < g->lk_gstart[k + 1]; x++)
@@ -376,8 +295,9 @@ static double evaluate(const sf_market_graph *g, const sf_clearing_in *in,
         if (!w->mark[k])
             continue;
         double size = 0.0;
-        for (size_t x = g->sup_start[k]; x < g->sup_start[k + 1]; x++) {
-            int l = g->sup_link[x];
+        /* (a closed link's flow is +0.0: it would add nothing) */
+        for (size_t x = w->sostart[k]; x < w->sostart[k + 1]; x++) {
+            int l = w->solink[x];
             size += out->x[l] * w->lfac[l];
         }
         double ys = in->floor_y ? max2(v[k], in->floor_y[k]) : v[k];
@@ -400,6 +320,56 @@ static inline size_t link_entity(const sf_market_graph *g, size_t k, size_t e)
                   : g->ns + (size_t)g->lk_group[g->lk_gstart[k] + e - 1];
 }
 
+static void jacobian_quota_supply(const sf_market_graph *g,
+                                  const sf_clearing_in *in,
+                                  const sf_clearing_out *out,
+                                  sf_clearing_ws *w, const double *v);
+
+/* Buyer b's links olink[o0 .. o1 - 1] in w->jac: the -sigma [l = m]
+ * term of jacobian. */
+static void jacobian_own_price(const sf_market_graph *g,
+                               const sf_clearing_in *in,
+                               const sf_clearing_out *out, sf_clearing_ws *w,
+                               size_t o0, size_t o1)
+{
+    size_t nv = g->ns + g->ng;
+    double sigma = in->sigma, *J = w->jac;
+
+    /* The -sigma [l = m] term: a link's own price, in the rows it
+     * counts in (its supplier, its groups), through each unknown its
+     * price depends on (the same list).  Entry 0 is the supplier,
+     * entry e > 0 the link's (e-1)-th group. */
+    for (size_t o = o0; o < o1; o++) {
+        size_t k = (size_t)w->olink[o];
+        if (!(w->a[k] > 0.0))
+            continue;
+        size_t n_ent = 1 + (g->lk_gstart[k + 1] - g->lk_gstart[k]);
+        if (n_ent == 1) {
+            /* The same, for a link in no group: its supplier only. */
+            size_t r = (size_t)g->lk_sup[k];
+            if (!w->mark[r] || !(w->size[r] > 0.0))
+                continue;
+            double xr = sigma * out->x[k] / w->size[r];
+            xr *= w->lfac[k];
+            J[r * nv + r] -= xr * w->dq_y[k];
+            continue;
+        }
+        for (size_t e = 0; e < n_ent; e++) {
+            size_t r = link_entity(g, k, e);
+            if (!w->mark[r] || !(w->size[r] > 0.0))
+                continue;
+            double xr = sigma * out->x[k] / w->size[r];
+            if (e == 0)
+                xr *= w->lfac[k];
+            for (size_t f = 0; f < n_ent; f++) {
+                size_t c = link_entity(g, k, f);
+                if (w->mark[c])
+                    J[r * nv + c] -= xr * (f == 0 ? w->dq_y[k] : w->dq_g[k]);
+            }
+        }
+    }
+}
+
 /* d r / d v at the point last evaluated, into w->jac (rows and columns of
  * the unknowns that take part). */
 static void jacobian(const sf_market_graph *g, const sf_clearing_in *in,
@@ -418,17 +388,18 @@ static void jacobian(const sf_market_graph *g, const sf_clearing_in *in,
     }
     for (size_t c = 0; c < g->ng; c++)
         w->gw[c] = 0.0;
+    /* Over each buyer's open links only: a closed link's weight is 0. */
     for (size_t b = 0; b < g->nb; b++) {
-        double B = 0.0, pbar = w->pbar[b], D = out->demand[b];
-        for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++)
-            B += w->a[k];
+        double B = w->bsum[b], pbar = w->pbar[b], D = out->demand[b];
+        size_t o0 = w->ostart[b], o1 = w->ostart[b + 1];
         if (!(B > 0.0) || !(D > 0.0))
             continue;
         double eps = pbar > P ? in->eps[b] : 0.0;
         size_t n_touch = 0;
         /* H (the common term of every link's derivative) and X (this
          * buyer's flow in each row), over the unknowns its links touch. */
-        for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++) {
+        for (size_t o = o0; o < o1; o++) {
+            size_t k = (size_t)w->olink[o];
             if (!(w->a[k] > 0.0))
                 continue;
             double s = w->a[k] / B;
@@ -455,42 +426,26 @@ static void jacobian(const sf_market_graph *g, const sf_clearing_in *in,
             size_t r = (size_t)w->perm[a];
             if (!(w->size[r] > 0.0))
                 continue;
-            double xr = X[r] / w->size[r];
+            double xr = X[r] / w->size[r], *Jr = J + r * nv;
             for (size_t c = 0; c < n_touch; c++) {
                 size_t j = (size_t)w->perm[c];
-                J[r * nv + j] += xr * w->h[j];
+                Jr[j] += xr * w->h[j];
             }
         }
-        /* The -sigma [l = m] term: a link's own price, in the rows it
-         * counts in (its supplier, its groups), through each unknown its
-         * price depends on (the same list).  Entry 0 is the supplier,
-         * entry e > 0 the link's (e-1)-th group. */
-        for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++) {
-            if (!(w->a[k] > 0.0))
-                continue;
-            size_t n_ent = 1 + (g->lk_gstart[k + 1] - g->lk_gstart[k]);
-            for (size_t e = 0; e < n_ent; e++) {
-                size_t r = link_entity(g, k, e);
-                if (!w->mark[r] || !(w->size[r] > 0.0))
-                    continue;
-                double xr = sigma * out->x[k] / w->size[r];
-                if (e == 0)
-                    xr *= w->lfac[k];
-                for (size_t f = 0; f < n_ent; f++) {
-                    size_t c = link_entity(g, k, f);
-                    if (w->mark[c])
-                        J[r * nv + c] -= xr * (f == 0 ? w->dq_y[k] : w->dq_g[k]);
-                }
-            }
-        }
+        jacobian_own_price(g, in, out, w, o0, o1);
         /* A quota filled in proportion passes on Q x_k / U of each link:
          * d ln(x_k / U) = d ln x_k - sum_m (x_m / U) d ln x_m, and on a
          * capped link d ln x_k = H (its own price is fixed at the cap).
          * gjac[c] collects sum_m (x_m / U) H over the group's buyers. */
-        for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++)
+        for (size_t o = o0; o < o1; o++) {
+            size_t k = (size_t)w->olink[o];
             if (w->bind[k] >= 0 && w->a[k] > 0.0)
                 w->gw[w->bind[k]] += out->x[k] / w->size[ns + (size_t)w->bind[k]];
-        for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++) {
+        }
+        /* (gw[c] != 0 only from an open link bound by c, so the open
+         * links reach every such c.) */
+        for (size_t o = o0; o < o1; o++) {
+            size_t k = (size_t)w->olink[o];
             int c = w->bind[k];
             if (c < 0 || w->gw[c] == 0.0)
                 continue;
@@ -507,7 +462,21 @@ static void jacobian(const sf_market_graph *g, const sf_clearing_in *in,
             X[r] = 0.0;
         }
     }
-    for (size_t k = 0; k < g->nl; k++) {
+    jacobian_quota_supply(g, in, out, w, v);
+}
+
+/* The rest of jacobian: what quotas filled in proportion pass on to
+ * their exporters' rows, and the supply term. */
+static void jacobian_quota_supply(const sf_market_graph *g,
+                                  const sf_clearing_in *in,
+                                  const sf_clearing_out *out,
+                                  sf_clearing_ws *w, const double *v)
+{
+    size_t ns = g->ns, nv = g->ns + g->ng;
+    double *J = w->jac;
+
+    for (size_t y = 0; y < w->n_glink; y++) {
+        size_t k = (size_t)w->glink[y];
         int c = w->bind[k];
         size_t i = (size_t)g->lk_sup[k];
         if (c < 0 || !w->mark[i] || !(w->size[i] > 0.0))
@@ -535,14 +504,19 @@ static void newton_step(const sf_market_graph *g, sf_clearing_ws *w,
     int *free_idx = w->perm;
     double diag = 0.0;
 
+    /* The pinned unknowns, in order. */
+    int *pinned = w->pinned;
+    size_t np = 0;
     for (size_t k = 0; k < nv; k++) {
         d[k] = 0.0;
         if (!w->mark[k])
             continue;
-        if (w->is_bound[k])
+        if (w->is_bound[k]) {
             d[k] = (w->is_bound[k] < 0 ? w->lo[k] : w->hi[k]) - v[k];
-        else
+            pinned[np++] = (int)k;
+        } else {
             free_idx[nf++] = (int)k;
+        }
     }
     if (nf == 0)
         return;
@@ -565,9 +539,8 @@ static void newton_step(const sf_market_graph *g, sf_clearing_ws *w,
     for (size_t a = 0; a < nf; a++) {
         size_t r = (size_t)free_idx[a];
         double s = -w->r[r];
-        for (size_t k = 0; k < nv; k++)
-            if (w->mark[k] && w->is_bound[k])
-                s -= J[r * nv + k] * d[k];
+        for (size_t x = 0; x < np; x++)
+            s -= J[r * nv + (size_t)pinned[x]] * d[pinned[x]];
         rhs[a] = s;
     }
     /* Compact the free block into the top-left nf x nf corner, row by row
@@ -631,7 +604,19 @@ static void setup(const sf_market_graph *g, const sf_clearing_in *in,
         w->closed_group[c] = in->quota[c] == 0.0;
     for (size_t k = 0; k < ns + g->ng; k++)
         w->mark[k] = 0;
-    for (size_t b = 0; b < g->nb; b++)
+    w->n_glink = 0;
+    for (size_t k = 0; k < g->nl; k++) {
+        w->a[k] = out->x[k] = 0.0;
+        w->lfac[k] = 1.0;
+        w->bind[k] = -1;
+        if (g->lk_gstart[k + 1] > g->lk_gstart[k])
+            w->glink[w->n_glink++] = (int)k;
+        else
+            w->dq_y[k] = 1.0;
+    }
+    size_t n_open = 0;
+    w->ostart[0] = 0;
+    for (size_t b = 0; b < g->nb; b++) {
         for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++) {
             int i = g->lk_sup[k];
             bool open = in->attr[k] > 0.0 && in->avail[i] > 0.0;
@@ -639,6 +624,10 @@ static void setup(const sf_market_graph *g, const sf_clearing_in *in,
                  x++)
                 open = !w->closed_group[g->lk_group[x]];
             w->open[k] = open;
+            if (open) {
+                w->ogrouped[n_open] = g->lk_gstart[k + 1] > g->lk_gstart[k];
+                w->olink[n_open++] = (int)k;
+            }
             if (!open || !(in->plan[b] > 0.0))
                 continue;
             w->mark[i] = 1;
@@ -646,6 +635,16 @@ static void setup(const sf_market_graph *g, const sf_clearing_in *in,
                 if (group_binds(in, g->lk_group[x]))
                     w->mark[ns + (size_t)g->lk_group[x]] = 1;
         }
+        w->ostart[b + 1] = n_open;
+    }
+    n_open = 0;
+    w->sostart[0] = 0;
+    for (size_t i = 0; i < ns; i++) {
+        for (size_t x = g->sup_start[i]; x < g->sup_start[i + 1]; x++)
+            if (w->open[g->sup_link[x]])
+                w->solink[n_open++] = g->sup_link[x];
+        w->sostart[i + 1] = n_open;
+    }
     for (size_t i = 0; i < ns; i++) {
         if (w->mark[i])
             w->log_avail[i] = log(in->avail[i]);
@@ -683,7 +682,8 @@ static void ration_limits(const sf_market_graph *g, const sf_clearing_in *in,
         if (use > in->quota[c])
             fg[c] = in->quota[c] / use;
     }
-    for (size_t k = 0; k < g->nl; k++) {
+    for (size_t y = 0; y < w->n_glink; y++) {
+        size_t k = (size_t)w->glink[y];
         double f = 1.0;
         for (size_t x = g->lk_gstart[k]; x < g->lk_gstart[k + 1]; x++)
             f = min2(f, fg[g->lk_group[x]]);

@@ -74,15 +74,28 @@ int sf_market_ws_init(sf_market_ws *w, const sf_model *m)
         (w->closed_at = calloc(n, sizeof *w->closed_at)) == NULL ||
         (w->key = calloc(nc, sizeof *w->key)) == NULL ||
         (w->val = calloc(nc, sizeof *w->val)) == NULL ||
-        (w->key_len = calloc(nc, sizeof *w->key_len)) == NULL)
+        (w->exp_memo = calloc(nc, sizeof *w->exp_memo)) == NULL ||
+        (w->key_len = calloc(nc, sizeof *w->key_len)) == NULL ||
+        (w->c_solved = calloc(nc, sizeof *w->c_solved)) == NULL ||
+        (w->c_reused = calloc(nc, sizeof *w->c_reused)) == NULL ||
+        (w->c_iterations = calloc(nc, sizeof *w->c_iterations)) == NULL)
         return SF_ERR_NOMEM;
     for (size_t c = 0; c < m->n_commodities; c++) {
         const sf_market_graph *g = &m->graph[c];
         size_t nk = 2 * g->ns + g->nb + 2 * g->nl + 2 * g->ng + 1;
         size_t nv = 2 * g->ns + 2 * g->ng + 3 * g->nl + 2 * g->nb + 2;
         if ((w->key[c] = malloc(nk * sizeof(double))) == NULL ||
-            (w->val[c] = malloc(nv * sizeof(double))) == NULL)
+            (w->val[c] = malloc(nv * sizeof(double))) == NULL ||
+            (w->exp_memo[c] = malloc(
+                 (3 * g->ns + 2 * g->nb + 2 * g->nl + 1) * sizeof(double))) ==
+                NULL)
             return SF_ERR_NOMEM;
+        for (size_t k = 0; k < g->nl; k++)
+            w->exp_memo[c][3 * g->ns + 2 * g->nb + k] = NAN;
+        for (size_t s = 0; s < g->ns; s++)
+            w->exp_memo[c][s] = NAN;
+        for (size_t b = 0; b < g->nb; b++)
+            w->exp_memo[c][3 * g->ns + b] = NAN;
     }
     return sf_clearing_ws_init(&w->cws, m->max_suppliers, m->max_cgroups,
                                m->max_clink, m->max_buyers);
@@ -117,9 +130,16 @@ void sf_market_ws_free(sf_market_ws *w)
     if (w->val)
         for (size_t c = 0; c < w->n_commodities; c++)
             free(w->val[c]);
+    if (w->exp_memo)
+        for (size_t c = 0; c < w->n_commodities; c++)
+            free(w->exp_memo[c]);
+    free(w->exp_memo);
     free(w->key);
     free(w->val);
     free(w->key_len);
+    free(w->c_solved);
+    free(w->c_reused);
+    free(w->c_iterations);
     sf_clearing_ws_free(&w->cws);
     memset(w, 0, sizeof *w);
 }
@@ -294,29 +314,34 @@ static inline const double *unpack(double *to, const double *from, size_t n)
 }
 
 /* Clears commodity c's market from the inputs in w->c_*, or takes the
- * stored solution when they and the starting prices are bit for bit
- * those of its last clearing. */
+ * stored solution of its last clearing when the inputs are bit for bit
+ * the same and so is the start, or the start is that solution and the
+ * clearing converged: the solver is a pure function of inputs and start
+ * (sf_clearing_solve, setup), and from a converged solution it takes no
+ * step (its first evaluation is the one it stopped at, within
+ * SF_CLEARING_TOL), so it returns the same solution, with the same bits
+ * (and 0 iterations either way).  One that stopped at the iteration cap
+ * would go on from there: only its own start is reused. */
 static void solve_or_reuse(const sf_market_graph *g, const sf_clearing_in *in,
                            sf_clearing_out *out, sf_market_ws *w, int c)
 {
     size_t ns = g->ns, nb = g->nb, nl = g->nl, ng = g->ng;
-    double *k = w->key[c];
-    size_t len = 2 * ns + nb + 2 * nl + 2 * ng;
+    double *k = w->key[c], *v = w->val[c];
+    size_t n_in = ns + nb + 2 * nl + ng, len = n_in + ns + ng;
+    const double *resid = v + 2 * ns + ng + 3 * nl + 2 * nb;
     /* Compare without building a copy: walk the stored key. */
-    bool same = w->key_len[c] == len;
-    if (same) {
-        const double *p = k;
-        same = memcmp(p, in->avail, ns * sizeof *p) == 0 &&
-               memcmp(p + ns, out->y, ns * sizeof *p) == 0 &&
-               memcmp(p + 2 * ns, in->plan, nb * sizeof *p) == 0 &&
-               memcmp(p + 2 * ns + nb, in->attr, nl * sizeof *p) == 0 &&
-               memcmp(p + 2 * ns + nb + nl, in->tau1, nl * sizeof *p) == 0 &&
-               memcmp(p + 2 * ns + nb + 2 * nl, in->quota, ng * sizeof *p) ==
-                   0 &&
-               memcmp(p + 2 * ns + nb + 2 * nl + ng, out->lam,
-                      ng * sizeof *p) == 0;
-    }
-    double *v = w->val[c];
+    bool same = w->key_len[c] == len &&
+                memcmp(k, in->avail, ns * sizeof *k) == 0 &&
+                memcmp(k + ns, in->plan, nb * sizeof *k) == 0 &&
+                memcmp(k + ns + nb, in->attr, nl * sizeof *k) == 0 &&
+                memcmp(k + ns + nb + nl, in->tau1, nl * sizeof *k) == 0 &&
+                memcmp(k + ns + nb + 2 * nl, in->quota, ng * sizeof *k) == 0;
+    if (same)
+        same = (memcmp(k + n_in, out->y, ns * sizeof *k) == 0 &&
+                memcmp(k + n_in + ns, out->lam, ng * sizeof *k) == 0) ||
+               (*resid <= SF_CLEARING_TOL &&
+                memcmp(v, out->y, ns * sizeof *v) == 0 &&
+                memcmp(v + ns, out->lam, ng * sizeof *v) == 0);
     if (same) {
         const double *p = v;
         p = unpack(out->y, p, ns);
@@ -330,17 +355,19 @@ static void solve_or_reuse(const sf_market_graph *g, const sf_clearing_in *in,
         out->iterations = 0;
         out->residual = p[0];
         w->reused++;
+        w->c_reused[c]++;
         return;
     }
     double *p = k;
     p = pack(p, in->avail, ns);
-    p = pack(p, out->y, ns);
     p = pack(p, in->plan, nb);
     p = pack(p, in->attr, nl);
     p = pack(p, in->tau1, nl);
     p = pack(p, in->quota, ng);
+    p = pack(p, out->y, ns);
     pack(p, out->lam, ng);
     w->key_len[c] = len;
+    w->c_solved[c]++;
     sf_clearing_solve(g, in, out, &w->cws);
     p = v;
     p = pack(p, out->y, ns);
@@ -354,11 +381,72 @@ static void solve_or_reuse(const sf_market_graph *g, const sf_clearing_in *in,
     p[0] = out->residual;
 }
 
+
+/* Commodity c's flows, receipts and prices paid after its clearing: the
+ * market's, then the offtake's at the supplier's price plus tariff; and
+ * its price index. */
+static void settle(const sf_model *m, sf_market_ws *w, int c)
+{
+    const sf_market_graph *g = &m->graph[c];
+    double P = m->c_price[c], cap = m->c_cap[c] * P;
+
+    double idx_num = 0.0, idx_den = 0.0;
+    /* Now each supplier's price; the solver's memo has it at the last
+     * v it evaluated, mostly the solution (the same P, so the same bits). */
+    const double *memo = w->exp_memo[c];
+    for (size_t s = 0; s < g->ns; s++)
+        w->c_avail[s] = w->c_y[s] == memo[s] ? memo[g->ns + s]
+                                             : P * exp(w->c_y[s]);
+    for (size_t b = 0; b < g->nb; b++) {
+        int j = g->buy_node[b];
+        double recv = 0.0, spend = 0.0, spend_pre = 0.0, tariff = 0.0;
+        for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++) {
+            int l = g->lk_link[k];
+            double x = w->c_x[k], o = w->ot_link[l];
+            double p_sup = w->c_avail[g->lk_sup[k]];
+            w->ship[l] = x + o;
+            recv += x + o;
+            if (o == 0.0) {
+                /* No offtake: its terms are +-0.0 (p_sup and tau are
+                 * finite), which change no sum (each starts at +0.0, so
+                 * is never -0.0). */
+                double xp = x * w->c_pre[k];
+                spend += x * w->c_q[k];
+                spend_pre += xp;
+                tariff += xp * w->tau[l];
+                continue;
+            }
+            spend += x * w->c_q[k] + o * p_sup * (1.0 + w->tau[l]);
+            spend_pre += x * w->c_pre[k] + o * p_sup;
+            tariff += (x * w->c_pre[k] + o * p_sup) * w->tau[l];
+        }
+        w->recv[j] = recv;
+        w->ordered[j] = w->c_dem[b] + (w->plan[j] - w->c_plan[b]);
+        w->tariff[j] = tariff;
+        if (!(w->plan[j] > 0.0)) {
+            /* Nothing planned, no price seen: neutral. */
+            w->pbar[j] = w->pbar_pre[j] = P;
+        } else if (recv > 0.0) {
+            w->pbar[j] = spend / recv;
+            w->pbar_pre[j] = spend_pre / recv;
+        } else {
+            w->pbar[j] = w->pbar_pre[j] = cap;
+        }
+        if (w->plan[j] > 0.0) {
+            idx_num += w->plan[j] * w->pbar[j];
+            idx_den += w->plan[j];
+        }
+        if (m->kind[j] != SF_NODE_DEMAND)
+            w->conv_recv[j] = recv;
+    }
+    w->index[c] = idx_den > 0.0 ? idx_num / idx_den : P;
+}
+
 static void clear_commodity(const sf_model *m, const sf_policy_plan *pp,
                             sf_market_ws *w, int c, int t)
 {
     const sf_market_graph *g = &m->graph[c];
-    double P = m->c_price[c], cap = m->c_cap[c] * P;
+    double P = m->c_price[c];
 
     for (size_t s = 0; s < g->ns; s++) {
         produce(m, w, g->sup_node[s]);
@@ -401,12 +489,14 @@ static void clear_commodity(const sf_model *m, const sf_policy_plan *pp,
     }
     sf_clearing_in in = {P,        m->c_sigma[c], m->c_beta[c], m->c_cap[c],
                          w->c_avail, w->c_plan,   w->c_eps,     w->c_attr,
-                         w->c_tau1, w->c_quota, floors ? w->c_floor : NULL};
+                         w->c_tau1, w->c_quota, floors ? w->c_floor : NULL,
+                         w->exp_memo[c]};
     sf_clearing_out out = {w->c_y,   w->c_lam, w->c_x,    w->c_q, w->c_pre,
                            w->c_dem, w->c_recv, w->c_sold, 0,      0.0};
     /* (c_sold held the offtake shipments; the solve overwrites it.) */
     solve_or_reuse(g, &in, &out, w, c);
     w->solves++;
+    w->c_iterations[c] += (uint64_t)out.iterations;
     w->iterations += (uint64_t)out.iterations;
     if (out.iterations > w->max_iterations)
         w->max_iterations = out.iterations;
@@ -417,44 +507,7 @@ static void clear_commodity(const sf_model *m, const sf_policy_plan *pp,
     for (size_t x = 0; x < g->ng; x++)
         w->lam[g->group_id[x]] = w->c_lam[x];
 
-    /* Flows, receipts and prices paid: the market's, then the offtake's
-     * at the supplier's price plus tariff. */
-    double idx_num = 0.0, idx_den = 0.0;
-    for (size_t s = 0; s < g->ns; s++)
-        w->c_avail[s] = P * exp(w->c_y[s]); /* now each supplier's price */
-    for (size_t b = 0; b < g->nb; b++) {
-        int j = g->buy_node[b];
-        double recv = 0.0, spend = 0.0, spend_pre = 0.0, tariff = 0.0;
-        for (size_t k = g->buy_start[b]; k < g->buy_start[b + 1]; k++) {
-            int l = g->lk_link[k];
-            double x = w->c_x[k], o = w->ot_link[l];
-            double p_sup = w->c_avail[g->lk_sup[k]];
-            w->ship[l] = x + o;
-            recv += x + o;
-            spend += x * w->c_q[k] + o * p_sup * (1.0 + w->tau[l]);
-            spend_pre += x * w->c_pre[k] + o * p_sup;
-            tariff += (x * w->c_pre[k] + o * p_sup) * w->tau[l];
-        }
-        w->recv[j] = recv;
-        w->ordered[j] = w->c_dem[b] + (w->plan[j] - w->c_plan[b]);
-        w->tariff[j] = tariff;
-        if (!(w->plan[j] > 0.0)) {
-            /* Nothing planned, no price seen: neutral. */
-            w->pbar[j] = w->pbar_pre[j] = P;
-        } else if (recv > 0.0) {
-            w->pbar[j] = spend / recv;
-            w->pbar_pre[j] = spend_pre / recv;
-        } else {
-            w->pbar[j] = w->pbar_pre[j] = cap;
-        }
-        if (w->plan[j] > 0.0) {
-            idx_num += w->plan[j] * w->pbar[j];
-            idx_den += w->plan[j];
-        }
-        if (m->kind[j] != SF_NODE_DEMAND)
-            w->conv_recv[j] = recv;
-    }
-    w->index[c] = idx_den > 0.0 ? idx_num / idx_den : P;
+    settle(m, w, c);
 
     /* Unsold output is kept up to the stock cap; the rest is curtailed. */
     for (size_t s = 0; s < g->ns; s++) {

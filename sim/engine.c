@@ -948,7 +948,13 @@ static void add_thread_counts(sf_results *res, const thread_ws *ws, int threads,
     for (int th = 0; th < threads; th++) {
         const sf_market_ws *mw = &ws[th].mw;
         sf_solver_stats s = {mw->solves, mw->iterations, mw->max_iterations,
-                             mw->max_residual};
+                             mw->max_residual, {0}, {0}, {0}};
+        for (size_t c = 0; c < mw->n_commodities && c < SF_SOLVER_COMMODITIES;
+             c++) {
+            s.c_solved[c] = mw->c_solved[c];
+            s.c_reused[c] = mw->c_reused[c];
+            s.c_iterations[c] = mw->c_iterations[c];
+        }
         sf_solver_stats_add(&res->solver, &s);
     }
     for (int th = 0; th < threads; th++)
@@ -1086,15 +1092,5 @@ out:
     engine_free(&e);
     res->wall_seconds += now_seconds() - t0;
     return ret;
-}
-
-void sf_solver_stats_add(sf_solver_stats *a, const sf_solver_stats *b)
-{
-    a->solves += b->solves;
-    a->iterations += b->iterations;
-    if (b->max_iterations > a->max_iterations)
-        a->max_iterations = b->max_iterations;
-    if (b->max_residual > a->max_residual)
-        a->max_residual = b->max_residual;
 }
 

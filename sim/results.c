@@ -165,3 +165,18 @@ size_t sf_results_driver_columns_max(const sf_results *res)
     }
     return most;
 }
+
+void sf_solver_stats_add(sf_solver_stats *a, const sf_solver_stats *b)
+{
+    a->solves += b->solves;
+    a->iterations += b->iterations;
+    if (b->max_iterations > a->max_iterations)
+        a->max_iterations = b->max_iterations;
+    if (b->max_residual > a->max_residual)
+        a->max_residual = b->max_residual;
+    for (size_t c = 0; c < SF_SOLVER_COMMODITIES; c++) {
+        a->c_solved[c] += b->c_solved[c];
+        a->c_reused[c] += b->c_reused[c];
+        a->c_iterations[c] += b->c_iterations[c];
+    }
+}

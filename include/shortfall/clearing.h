@@ -78,6 +78,15 @@ typedef struct {
      * one without; NULL: none has.  A floored supplier offers what it
      * would at max(p, floor): S = A min(1, (max(p, floor)/P)^beta). */
     const double *floor_y;
+    /* [3 ns + 2 nb + 2 nl] or NULL: the caller's memory of this
+     * commodity's supplier terms, v_i (NaN: none yet), then P exp(v_i)
+     * and exp(-sigma v_i) at it; of its buyers' demand factors, pbar_j
+     * (NaN: none yet), then exp(-eps_j ln(pbar_j / P)); and of its
+     * links' weight factors under a premium, the licensed price pre_l
+     * (NaN: none yet), then exp(-sigma ln(pre_l / P)).  An evaluation at
+     * the same v_i, pbar_j or pre_l takes them from here (P, sigma and
+     * eps must stay those of the commodity).  The solver keeps it. */
+    double *exp_memo;
 } sf_clearing_in;
 
 /* The solution.  y and lam are read as the starting point and written
@@ -103,9 +112,9 @@ typedef struct {
     double *v, *lo, *hi, *r, *phi, *step, *vtry, *h, *size;
     int *is_bound, *mark;
     double *jac; /* max_vars^2, row-major */
-    int *perm, *touched;
+    int *perm, *touched, *pinned;
     /* Per link and buyer. */
-    double *a, *lam_l, *pbar, *dq_y, *dq_g, *lfac;
+    double *a, *pbar, *dq_y, *dq_g, *lfac;
     double *price, *gfac, *efac, *log_avail;
     /* Quotas filled in proportion: gjac[c * vars + j] is the derivative of
      * the log of group c's flow shares; gw the per-buyer weights. */
@@ -114,6 +123,15 @@ typedef struct {
 
     int *open;
     bool *closed_group;
+    /* This solve's open links, buyer by buyer in link order (buyer b's
+     * are olink[ostart[b] .. ostart[b + 1] - 1]), and the links in some
+     * quota group (n_glink of them, in order); bsum[b] is buyer b's sum
+     * of link weights at the point last evaluated; solink/sostart list
+     * the open links supplier by supplier (in sup_link order). */
+    int *olink, *glink, *solink;
+    int *ogrouped; /* [per olink entry] the link is in some group */
+    size_t *ostart, *sostart, n_glink;
+    double *bsum;
     /* Rationing scratch. */
     double *order, *load, *spare, *room, *rem;
 } sf_clearing_ws;

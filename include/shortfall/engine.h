@@ -82,10 +82,17 @@ extern const double sf_default_quantiles[SF_DEFAULT_N_QUANTILES];
  * unchanged from the month before counts 0), and the largest residual
  * (relative excess demand) left.  Per trial these are fixed, so the
  * totals are the same for any thread count, shards or ranks. */
+/* Per commodity (the first SF_SOLVER_COMMODITIES of the scenario), the
+ * clearings solved and reused (taken unchanged from the month before)
+ * and the Newton iterations of those solved.  Printed by `run`, not
+ * written to the results file (all 0 in a run read back from one). */
+#define SF_SOLVER_COMMODITIES 16
 typedef struct {
     uint64_t solves, iterations;
     int max_iterations;
     double max_residual;
+    uint64_t c_solved[SF_SOLVER_COMMODITIES], c_reused[SF_SOLVER_COMMODITIES],
+        c_iterations[SF_SOLVER_COMMODITIES];
 } sf_solver_stats;
 
 /* Adds b's counts to a's. */

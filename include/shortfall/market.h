@@ -78,11 +78,15 @@ typedef struct {
     sf_clearing_ws cws;
     /* Per commodity, the last clearing's inputs and starting prices
      * (key) and its solution (val): the solver is a pure function of
-     * them, so a commodity whose inputs and start are bit for bit the
-     * same as last time takes the stored solution, with the same bits.
-     * key_len[c] is 0 until a first clearing, and again from the start
-     * of every trial (sf_market_reset). */
+     * them, so a commodity whose inputs are bit for bit the same as last
+     * time, and whose start is too or is that converged solution, takes
+     * the stored solution, with the same bits (models/market.c,
+     * solve_or_reuse).  key_len[c] is 0 until a first clearing, and
+     * again from the start of every trial (sf_market_reset). */
     double **key, **val;
+    /* Per commodity, sf_clearing_in.exp_memo (3 ns + 2 nb + 2 nl
+     * doubles). */
+    double **exp_memo;
     size_t *key_len;
     uint64_t reused;
 
@@ -91,6 +95,10 @@ typedef struct {
     uint64_t solves, iterations;
     int max_iterations;
     double max_residual;
+    /* The same per commodity (index into m->commodities): clearings
+     * solved, clearings reused (solves + reused = its commodity-months)
+     * and the Newton iterations of those solved. */
+    uint64_t *c_solved, *c_reused, *c_iterations;
 } sf_market_ws;
 
 SF_MUST_CHECK

@@ -71,10 +71,16 @@ static int reduce_u64(uint64_t *mine, uint64_t *total, size_t n, bool root)
 static int reduce_solver(const sf_solver_stats *mine, sf_solver_stats *total,
                          bool root)
 {
-    uint64_t sums[2] = {mine->solves, mine->iterations}, sum_all[2] = {0, 0};
+    enum { NC = SF_SOLVER_COMMODITIES, NSUM = 2 + 3 * NC };
+    uint64_t sums[NSUM], sum_all[NSUM] = {0};
+    sums[0] = mine->solves;
+    sums[1] = mine->iterations;
+    memcpy(sums + 2, mine->c_solved, sizeof mine->c_solved);
+    memcpy(sums + 2 + NC, mine->c_reused, sizeof mine->c_reused);
+    memcpy(sums + 2 + 2 * NC, mine->c_iterations, sizeof mine->c_iterations);
     int iters = 0;
     double resid = 0.0;
-    if (MPI_Reduce(sums, sum_all, 2, MPI_UINT64_T, MPI_SUM, 0,
+    if (MPI_Reduce(sums, sum_all, NSUM, MPI_UINT64_T, MPI_SUM, 0,
                    MPI_COMM_WORLD) != MPI_SUCCESS ||
         MPI_Reduce(&mine->max_iterations, &iters, 1, MPI_INT, MPI_MAX, 0,
                    MPI_COMM_WORLD) != MPI_SUCCESS ||
@@ -82,7 +88,11 @@ static int reduce_solver(const sf_solver_stats *mine, sf_solver_stats *total,
                    MPI_COMM_WORLD) != MPI_SUCCESS)
         return SF_ERR_IO;
     if (root) {
-        sf_solver_stats all = {sum_all[0], sum_all[1], iters, resid};
+        sf_solver_stats all = {sum_all[0], sum_all[1], iters, resid,
+                               {0}, {0}, {0}};
+        memcpy(all.c_solved, sum_all + 2, sizeof all.c_solved);
+        memcpy(all.c_reused, sum_all + 2 + NC, sizeof all.c_reused);
+        memcpy(all.c_iterations, sum_all + 2 + 2 * NC, sizeof all.c_iterations);
         sf_solver_stats_add(total, &all);
     }
     return 0;

@@ -292,6 +292,28 @@ static void write_table_heading(FILE *f, const sf_summary_set *s,
 }
 
 /* Under the tables: months active per shock, and the solver's record. */
+/* Per commodity, the share of its commodity-months taken unchanged from
+ * the month before and the Newton iterations per clearing solved (only
+ * in the run itself: a results file does not hold them). */
+static void solver_by_commodity(FILE *f, const sf_results *res)
+{
+    const sf_scenario *sc = res->model->sc;
+    for (size_t c = 0; c < sc->n_commodities && c < SF_SOLVER_COMMODITIES;
+         c++) {
+        uint64_t solved = res->solver.c_solved[c],
+                 reused = res->solver.c_reused[c];
+        if (solved + reused == 0)
+            continue;
+        fprintf(f, "  %s: %.1f %% of months reused, ", sc->commodities[c].id,
+                100.0 * (double)reused / (double)(solved + reused));
+        if (solved > 0)
+            fprintf(f, "%.2f Newton iterations per solve\n",
+                    (double)res->solver.c_iterations[c] / (double)solved);
+        else
+            fputs("none solved\n", f);
+    }
+}
+
 static void write_table_footer(FILE *f, const sf_summary_set *s)
 {
     bool batch = s->runs[0].variant != NULL;
@@ -325,6 +347,7 @@ static void write_table_footer(FILE *f, const sf_summary_set *s)
                 fprintf(f, "%.1f × 10^%d\n", mant, ex);
             else
                 fprintf(f, "%.2g\n", r);
+            solver_by_commodity(f, res);
         }
     } else if (s->runs[0].res->model->n_shocks > 0) {
         fputs("\nMean months active per trial (baseline):\n", f);

@@ -50,8 +50,18 @@ PY
 done
 
 # Threads, shards and a resume give the same counts (and the same file).
-"$sf" run scenarios/ree-magnets.yaml -n 300 --threads 1 -o "$tmp/t1.h5" --progress never >/dev/null 2>&1
-"$sf" run scenarios/ree-magnets.yaml -n 300 --threads 2 -o "$tmp/t2.h5" --progress never >/dev/null 2>&1
+"$sf" run scenarios/ree-magnets.yaml -n 300 --threads 1 -o "$tmp/t1.h5" --progress never >"$tmp/t1.run" 2>&1
+"$sf" run scenarios/ree-magnets.yaml -n 300 --threads 2 -o "$tmp/t2.h5" --progress never >"$tmp/t2.run" 2>&1
+# The run's per-commodity lines (reuse, Newton iterations per solve): one
+# per commodity of ree-magnets, the same for 1 and 2 threads.
+grep 'of months reused' "$tmp/t1.run" >"$tmp/t1.pc"
+grep 'of months reused' "$tmp/t2.run" >"$tmp/t2.pc"
+expect "solver-per-commodity-lines" 0 \
+  '^  (concentrate|oxide|magnet): [0-9.]+ % of months reused, [0-9.]+ Newton iterations per solve$' \
+  -- cat "$tmp/t1.pc"
+ok_if "solver-per-commodity-three" "[ \$(wc -l <$tmp/t1.pc) -eq 3 ]" || cat "$tmp/t1.pc"
+ok_if "solver-per-commodity-threads" "cmp -s $tmp/t1.pc $tmp/t2.pc" \
+  || diff "$tmp/t1.pc" "$tmp/t2.pc"
 "$sf" run scenarios/ree-magnets.yaml --trials 0:100 -o "$tmp/a.h5" --progress never >/dev/null 2>&1
 "$sf" run scenarios/ree-magnets.yaml --trials 100:300 -o "$tmp/b.h5" --progress never >/dev/null 2>&1
 "$sf" merge "$tmp/m.h5" "$tmp/a.h5" "$tmp/b.h5" >/dev/null 2>&1
