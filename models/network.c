@@ -766,6 +766,14 @@ int sf_model_find_link(const sf_model *m, int from, int to)
     return -1;
 }
 
+bool sf_model_region_buys(const sf_model *m, size_t c, size_t r)
+{
+    for (size_t k = m->buyers.start[c]; k < m->buyers.start[c + 1]; k++)
+        if (m->region_of_country[m->country[m->buyers.item[k]]] == (int)r)
+            return true;
+    return false;
+}
+
 const char *sf_model_demand_unit(const sf_model *m)
 {
     const char *unit = NULL;

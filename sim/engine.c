@@ -840,11 +840,8 @@ static int engine_init(engine *e, const sf_model *m, const sf_run_options *opt,
     for (size_t c = 0; c < C; c++)
         e->flow_scale[c] = sf_results_flow_scale(res, c);
     for (size_t c = 0; c < C; c++)
-        for (size_t k = m->buyers.start[c]; k < m->buyers.start[c + 1]; k++) {
-            int r = m->region_of_country[m->country[m->buyers.item[k]]];
-            if (r >= 0)
-                e->region_buys[c * R + (size_t)r] = true;
-        }
+        for (size_t r = 0; r < R; r++)
+            e->region_buys[c * R + r] = sf_model_region_buys(m, c, r);
     for (size_t p = 0; p < res->n_policies; p++)
         if ((ret = sf_policy_plan_init(&e->plans[p], m, opt->policies[p],
                                        err)) != 0 ||

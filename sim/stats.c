@@ -147,26 +147,19 @@ static void region_means(const sf_results *res, sf_policy_results *pr)
     size_t C = m->n_commodities, R = m->n_regions;
     size_t cells = sf_results_region_cells(res);
     double n = (double)res->n_done;
-    bool *buys = calloc(C * R + 1, sizeof *buys);
-    for (size_t c = 0; buys != NULL && c < C; c++)
-        for (size_t k = m->buyers.start[c]; k < m->buyers.start[c + 1]; k++) {
-            int r = m->region_of_country[m->country[m->buyers.item[k]]];
-            if (r >= 0)
-                buys[c * R + (size_t)r] = true;
-        }
     for (size_t x = 0; x < cells; x++) {
         size_t c = x / R % C;
         double price = (double)pr->region_sum[x] / SF_PRICE_ONE / n *
                        m->c_price[c];
         pr->price_month_mean_region[x] =
-            res->n_done > 0 && buys != NULL && buys[x % (C * R)] ? price : NAN;
+            res->n_done > 0 && sf_model_region_buys(m, c, x % R) ? price
+                                                                 : NAN;
         pr->exports_month_mean[x] =
             res->n_done > 0 ? (double)pr->region_sum[cells + x] /
                                   SF_PRICE_ONE / n *
                                   sf_results_flow_scale(res, c)
                             : NAN;
     }
-    free(buys);
 }
 
 /* The statistics' arrays of one policy, and its fan chart, which comes

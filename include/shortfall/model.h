@@ -123,4 +123,8 @@ const char *sf_model_demand_unit(const sf_model *m);
 /* The link index of supplier -> buyer, or -1 if they are not linked. */
 int sf_model_find_link(const sf_model *m, int from, int to);
 
+/* Whether a buyer of commodity c lies in region r (else the region has no
+ * price index for c). */
+bool sf_model_region_buys(const sf_model *m, size_t c, size_t r);
+
 #endif
