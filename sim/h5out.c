@@ -411,7 +411,6 @@ static void write_market_paths(writer *w, const sf_policy_results *pr)
         "the monthly price index over the region's buyers (NaN: the region "
         "buys none of the commodity), in the first trials"};
     char units[3][512];
-    const sf_scenario *sc = m->sc;
 
     if (R == 0 || w->ret != 0)
         return;
@@ -420,19 +419,11 @@ static void write_market_paths(writer *w, const sf_policy_results *pr)
         w->ret = SF_ERR_HDF5;
         return;
     }
-    bool same = true;
-    for (size_t c = 1; c < C; c++)
-        same = same && strcmp(sc->commodities[c].unit, sc->commodities[0].unit) == 0;
+    const char *unit = sf_h5p_common_unit(res);
     snprintf(units[0], sizeof units[0], "%s",
-             same && C > 0 ? sc->commodities[0].unit
-                           : "the commodity's unit (docs/output.md)");
+             unit ? unit : "the commodity's unit (docs/output.md)");
     snprintf(units[1], sizeof units[1], "%s", units[0]);
-    if (same && C > 0)
-        snprintf(units[2], sizeof units[2], "%s per %s", sc->currency,
-                 sc->commodities[0].unit);
-    else
-        snprintf(units[2], sizeof units[2],
-                 "%s per unit of the commodity (price_units)", sc->currency);
+    sf_h5p_price_units(res, units[2], sizeof units[2]);
     hsize_t d4[4] = {res->n_paths, (hsize_t)res->n_months, C, R};
     hid_t s4[4] = {w->path_trial, w->month, com, w->region};
     for (int k = 0; k < 3; k++) {

@@ -74,20 +74,22 @@ static size_t var_axis2(const sf_results *res, int v, size_t i)
     return v == 2 ? i % res->model->n_regions : 0;
 }
 
-/* "<currency> per <unit>" when every commodity has the same unit;
- * otherwise a pointer to the per-commodity units (price_units). */
-static void price_units(const sf_results *res, char *buf, size_t n)
+const char *sf_h5p_common_unit(const sf_results *res)
 {
     const sf_scenario *sc = res->model->sc;
-    bool same = true;
     for (size_t c = 1; c < sc->n_commodities; c++)
-        same = same && strcmp(sc->commodities[c].unit,
-                              sc->commodities[0].unit) == 0;
-    if (sc->n_commodities > 0 && same)
-        snprintf(buf, n, "%s per %s", sc->currency, sc->commodities[0].unit);
+        if (strcmp(sc->commodities[c].unit, sc->commodities[0].unit) != 0)
+            return NULL;
+    return sc->n_commodities > 0 ? sc->commodities[0].unit : NULL;
+}
+
+void sf_h5p_price_units(const sf_results *res, char *buf, size_t n)
+{
+    const char *cur = res->model->sc->currency, *unit = sf_h5p_common_unit(res);
+    if (unit)
+        snprintf(buf, n, "%s per %s", cur, unit);
     else
-        snprintf(buf, n, "%s per unit of the commodity (price_units)",
-                 sc->currency);
+        snprintf(buf, n, "%s per unit of the commodity (price_units)", cur);
 }
 
 /* The per-commodity units, "<currency> per <unit>", as a string-list
@@ -367,7 +369,7 @@ int sf_h5p_write(hid_t grp, const sf_results *res, size_t p, hid_t trial,
         w.ret = SF_ERR_NOMEM;
         goto out;
     }
-    price_units(res, w.units, sizeof w.units);
+    sf_h5p_price_units(res, w.units, sizeof w.units);
     for (size_t c = 0; c < C; c++)
         ids[c] = sc->commodities[c].id;
     for (size_t b = 0; b < SF_PRICE_BINS; b++)

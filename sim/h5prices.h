@@ -63,6 +63,14 @@ int sf_h5p_stream_rows_mpi(const hid_t *d, const sf_results *share,
 int sf_h5p_read_trials(hid_t grp, sf_results *res, size_t p, uint64_t n);
 int sf_h5p_read_summaries(hid_t grp, sf_results *res, size_t p);
 
+/* The unit every commodity shares, or NULL when they differ (or there
+ * are none). */
+const char *sf_h5p_common_unit(const sf_results *res);
+
+/* A price's units: "<currency> per <unit>" when every commodity has the
+ * same unit, else a pointer to the per-commodity units (price_units). */
+void sf_h5p_price_units(const sf_results *res, char *buf, size_t n);
+
 /* The per-commodity units, "<currency> per <unit>", as a string-list
  * attribute `price_units` of dataset `name` in grp. */
 SF_MUST_CHECK
