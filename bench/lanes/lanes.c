@@ -1,0 +1,311 @@
+/*
+ * lanes.c — PROTOTYPE benchmark (bench/lanes/README.md): replays the
+ * clearings of one commodity captured from a real run (capture.c) through
+ * sf_clearing_solve and through the W-lane lockstep solver of lockstep.h,
+ * checks every lane's outputs bit for bit against the scalar solve, and
+ * times both.  Usage: lanes CAPTURE TRIALS [REPEATS] [TAG]
+ * (TRIALS: the run's -n; TAG: the commodity, default the one with the
+ * most clearings).  Not part of the project's build or tests.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "../../models/clearing.c"
+#include "lockstep.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+typedef struct {
+    int tag, flags;
+    double s[4];
+    double *avail, *plan, *eps, *attr, *tau1, *quota, *floor_y, *memo, *y, *lam;
+} rec;
+
+static sf_market_graph graphs[16];
+static rec *recs;
+static size_t n_recs, cap_recs;
+
+static void rd(FILE *f, void *p, size_t sz, size_t n)
+{
+    if (n && fread(p, sz, n, f) != n) {
+        fprintf(stderr, "short capture file\n");
+        exit(1);
+    }
+}
+
+static double *rdd(FILE *f, size_t n)
+{
+    double *p = malloc((n ? n : 1) * sizeof *p);
+    rd(f, p, sizeof *p, n);
+    return p;
+}
+
+static void load(const char *fn)
+{
+    FILE *f = fopen(fn, "rb");
+    if (!f) {
+        perror(fn);
+        exit(1);
+    }
+    int32_t hdr[2];
+    while (fread(hdr, sizeof hdr[0], 2, f) == 2) {
+        if (hdr[0] < 0) {
+            sf_market_graph *g = &graphs[hdr[1]];
+            uint64_t sz[4], t;
+            rd(f, sz, sizeof sz[0], 4);
+            g->ns = sz[0], g->nb = sz[1], g->nl = sz[2], g->ng = sz[3];
+            g->buy_start = malloc((g->nb + 1) * sizeof(size_t));
+            for (size_t b = 0; b <= g->nb; b++)
+                rd(f, &t, 8, 1), g->buy_start[b] = t;
+            g->lk_sup = malloc((g->nl + 1) * sizeof(int));
+            rd(f, g->lk_sup, sizeof(int), g->nl);
+            g->lk_gstart = malloc((g->nl + 1) * sizeof(size_t));
+            for (size_t k = 0; k <= g->nl; k++)
+                rd(f, &t, 8, 1), g->lk_gstart[k] = t;
+            g->lk_group = malloc((g->lk_gstart[g->nl] + 1) * sizeof(int));
+            rd(f, g->lk_group, sizeof(int), g->lk_gstart[g->nl]);
+            if (sf_market_graph_index(g) != 0)
+                exit(1);
+            continue;
+        }
+        sf_market_graph *g = &graphs[hdr[0]];
+        if (n_recs == cap_recs) {
+            cap_recs = cap_recs ? 2 * cap_recs : 1024;
+            recs = realloc(recs, cap_recs * sizeof *recs);
+        }
+        rec *r = &recs[n_recs++];
+        r->tag = hdr[0], r->flags = hdr[1];
+        rd(f, r->s, 8, 4);
+        r->avail = rdd(f, g->ns);
+        r->plan = rdd(f, g->nb);
+        r->eps = rdd(f, g->nb);
+        r->attr = rdd(f, g->nl);
+        r->tau1 = rdd(f, g->nl);
+        r->quota = rdd(f, g->ng);
+        r->floor_y = r->flags & 1 ? rdd(f, g->ns) : NULL;
+        r->memo = r->flags & 2 ? rdd(f, 3 * g->ns + 2 * g->nb + 2 * g->nl) : NULL;
+        r->y = rdd(f, g->ns);
+        r->lam = rdd(f, g->ng);
+    }
+    fclose(f);
+}
+
+/* One clearing's in/out memory. */
+typedef struct {
+    sf_clearing_in in;
+    sf_clearing_out out;
+    double *memo, *mem;
+} slot;
+
+static size_t memo_len(const sf_market_graph *g)
+{
+    return 3 * g->ns + 2 * g->nb + 2 * g->nl;
+}
+
+static void slot_init(slot *s, const sf_market_graph *g)
+{
+    size_t n = 2 * g->ns + g->ng + 3 * g->nl + 2 * g->nb + g->ns;
+    s->mem = calloc(n, sizeof(double));
+    s->memo = calloc(memo_len(g), sizeof(double));
+    double *p = s->mem;
+    s->out.y = p, p += g->ns;
+    s->out.lam = p, p += g->ng;
+    s->out.x = p, p += g->nl;
+    s->out.q = p, p += g->nl;
+    s->out.pre = p, p += g->nl;
+    s->out.demand = p, p += g->nb;
+    s->out.recv = p, p += g->nb;
+    s->out.sold = p, p += g->ns;
+}
+
+/* The clearing's inputs, its start, its memo as captured; every output
+ * array 0 (q and pre of closed links keep it). */
+static void slot_load(slot *s, const sf_market_graph *g, const rec *r)
+{
+    size_t n = 2 * g->ns + g->ng + 3 * g->nl + 2 * g->nb + g->ns;
+    memset(s->mem, 0, n * sizeof(double));
+    s->in = (sf_clearing_in){r->s[0], r->s[1], r->s[2], r->s[3], r->avail,
+                             r->plan, r->eps, r->attr, r->tau1, r->quota,
+                             r->floor_y, r->memo ? s->memo : NULL};
+    if (r->memo)
+        memcpy(s->memo, r->memo, memo_len(g) * sizeof(double));
+    memcpy(s->out.y, r->y, g->ns * sizeof(double));
+    memcpy(s->out.lam, r->lam, g->ng * sizeof(double));
+    s->out.iterations = -1;
+    s->out.residual = -1.0;
+}
+
+static bool same_out(const sf_market_graph *g, const slot *a, const slot *b)
+{
+    size_t n = 2 * g->ns + g->ng + 3 * g->nl + 2 * g->nb + g->ns;
+    return memcmp(a->mem, b->mem, n * sizeof(double)) == 0 &&
+           memcmp(&a->out.residual, &b->out.residual, sizeof(double)) == 0 &&
+           a->out.iterations == b->out.iterations &&
+           (!a->in.exp_memo ||
+            memcmp(a->memo, b->memo, memo_len(g) * sizeof(double)) == 0);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int cmpd(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static size_t *order;  /* the tag's records, trial by trial */
+static size_t n_sets, H, TR;
+
+/* Passes over every group of W trials at one month: 0 loads only, 1
+ * scalar sf_clearing_solve per lane, 2 lockstep.  Returns ns per
+ * clearing. */
+static double pass(const sf_market_graph *g, int mode, slot *s,
+                   sf_clearing_ws *ws, lk_ws *L, lk_stats *st)
+{
+    double t0 = now();
+    lk_lanes ln;
+    const double *sy[W], *sl[W];
+    for (size_t tb = 0; tb + W <= TR; tb += W)
+        for (size_t t = 0; t < H; t++) {
+            for (int l = 0; l < W; l++) {
+                const rec *r = &recs[order[(tb + l) * H + t]];
+                slot_load(&s[l], g, r);
+                if (mode == 1)
+                    sf_clearing_solve(g, &s[l].in, &s[l].out, &ws[0]);
+                ln.in[l] = &s[l].in, ln.out[l] = &s[l].out, ln.ws[l] = &ws[l];
+                sy[l] = r->y, sl[l] = r->lam;
+            }
+            if (mode == 2)
+                lk_solve(g, L, &ln, sy, sl, st);
+        }
+    return (now() - t0) / (double)(TR / W * W * H);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: lanes CAPTURE TRIALS [REPEATS] [TAG] [MODE]\n");
+        return 2;
+    }
+    load(argv[1]);
+    TR = (size_t)atol(argv[2]);
+    int reps = argc > 3 ? atoi(argv[3]) : 5;
+    int tag = argc > 4 ? atoi(argv[4]) : -1;
+    const char *mode = argc > 5 ? argv[5] : "all";
+    if (tag < 0) {
+        size_t cnt[16] = {0}, best = 0;
+        for (size_t i = 0; i < n_recs; i++)
+            cnt[recs[i].tag]++;
+        for (int k = 0; k < 16; k++)
+            if (cnt[k] > best)
+                best = cnt[k], tag = k;
+    }
+    const sf_market_graph *g = &graphs[tag];
+    order = malloc(n_recs * sizeof *order);
+    for (size_t i = 0; i < n_recs; i++)
+        if (recs[i].tag == tag)
+            order[n_sets++] = i;
+    /* (the mix's reference month, sf_market_reference, comes first) */
+    size_t skip = n_sets % TR;
+    if (skip) {
+        memmove(order, order + skip, (n_sets - skip) * sizeof *order);
+        n_sets -= skip;
+        printf("skipped the first %zu clearing(s) (reference month)\n", skip);
+    }
+    H = n_sets / TR;
+    if (H * TR != n_sets || skip > 3) {
+        fprintf(stderr, "%zu clearings of tag %d are not %zu trials\n", n_sets,
+                tag, TR);
+        return 1;
+    }
+    size_t nflo = 0, nq = 0;
+    for (size_t i = 0; i < n_sets; i++) {
+        nflo += recs[order[i]].floor_y != NULL;
+        for (size_t c = 0; c < g->ng; c++)
+            nq += recs[order[i]].quota[c] > 0.0;
+    }
+    printf("W = %d; commodity tag %d: ns %zu nb %zu nl %zu ng %zu; %zu clearings "
+           "= %zu trials x %zu months; with floors %zu; quotas in force %zu\n",
+           W, tag, g->ns, g->nb, g->nl, g->ng, n_sets, TR, H, nflo, nq);
+
+    slot sa[W], sb[W];
+    sf_clearing_ws ws[W];
+    for (int l = 0; l < W; l++) {
+        slot_init(&sa[l], g);
+        slot_init(&sb[l], g);
+        if (sf_clearing_ws_init(&ws[l], g->ns, g->ng, g->nl, g->nb) != 0)
+            return 1;
+    }
+    lk_ws L;
+    lk_init(&L, g);
+    lk_stats st = {0};
+
+    if (!strcmp(mode, "all") || !strcmp(mode, "check")) {
+        /* Identity: each lane against a scalar solve of the same set. */
+        size_t match = 0, total = 0, iters = 0;
+        for (size_t tb = 0; tb + W <= TR; tb += W)
+            for (size_t t = 0; t < H; t++) {
+                lk_lanes ln;
+                const double *sy[W], *sl[W];
+                for (int l = 0; l < W; l++) {
+                    const rec *r = &recs[order[(tb + l) * H + t]];
+                    slot_load(&sa[l], g, r);
+                    sf_clearing_solve(g, &sa[l].in, &sa[l].out, &ws[0]);
+                    iters += (size_t)sa[l].out.iterations;
+                    slot_load(&sb[l], g, r);
+                    ln.in[l] = &sb[l].in, ln.out[l] = &sb[l].out, ln.ws[l] = &ws[l];
+                    sy[l] = r->y, sl[l] = r->lam;
+                }
+                lk_solve(g, &L, &ln, sy, sl, &st);
+                for (int l = 0; l < W; l++, total++) {
+                    if (same_out(g, &sa[l], &sb[l]))
+                        match++;
+                    else if (total - match <= 5)
+                        fprintf(stderr, "MISMATCH trial %zu month %zu: it %d/%d res %g/%g\n",
+                                tb + (size_t)l, t, sa[l].out.iterations,
+                                sb[l].out.iterations, sa[l].out.residual,
+                                sb[l].out.residual);
+                }
+            }
+        printf("identity: %zu of %zu lanes bitwise identical to sf_clearing_solve "
+               "(y lam x q pre demand recv sold residual iterations exp_memo); "
+               "%.3f Newton iterations per clearing\n",
+               match, total, (double)iters / (double)total);
+        printf("lockstep: %ld groups, %ld lockstep iterations (%.3f per group; "
+               "%.3f lane-iterations used per lockstep iteration of %d), "
+               "%ld lane Newton steps scalar (pinned unknown), %ld lanes redone scalar\n",
+               st.groups, st.iters_lockstep, (double)st.iters_lockstep / (double)st.groups,
+               (double)st.iters_used / (double)st.iters_lockstep, W,
+               st.newton_scalar, st.redo);
+    }
+    if (!strcmp(mode, "all") || !strcmp(mode, "time")) {
+        double tl[64], ts[64], t0[64];
+        if (reps > 64)
+            reps = 64;
+        for (int r = 0; r < reps; r++) {
+            t0[r] = pass(g, 0, sa, ws, &L, &st);
+            ts[r] = pass(g, 1, sa, ws, &L, &st);
+            tl[r] = pass(g, 2, sb, ws, &L, &st);
+        }
+        qsort(t0, (size_t)reps, sizeof(double), cmpd);
+        qsort(ts, (size_t)reps, sizeof(double), cmpd);
+        qsort(tl, (size_t)reps, sizeof(double), cmpd);
+        double m0 = t0[reps / 2], m1 = ts[reps / 2], m2 = tl[reps / 2];
+        printf("ns per clearing, median of %d alternating passes over %zu clearings: "
+               "load only %.1f; scalar %.1f (solve %.1f); lockstep %.1f (solve %.1f); "
+               "speed-up of the solve %.2fx\n",
+               reps, TR / W * W * H, m0, m1, m1 - m0, m2, m2 - m0, (m1 - m0) / (m2 - m0));
+    }
+    if (!strcmp(mode, "load"))
+        pass(g, 0, sa, ws, &L, &st);
+    if (!strcmp(mode, "scalar"))
+        pass(g, 1, sa, ws, &L, &st);
+    if (!strcmp(mode, "lanes"))
+        pass(g, 2, sb, ws, &L, &st);
+    return 0;
+}
