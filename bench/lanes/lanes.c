@@ -161,29 +161,124 @@ static int cmpd(const void *a, const void *b)
 static size_t *order;  /* the tag's records, trial by trial */
 static size_t n_sets, H, TR;
 
-/* Passes over every group of W trials at one month: 0 loads only, 1
- * scalar sf_clearing_solve per lane, 2 lockstep.  Returns ns per
+/* The work: groups of W clearings (record indices) for the lockstep
+ * solver, and single clearings for the scalar one. */
+static size_t *grp, n_grp, *single, n_single;
+/* LANES_ONLY_GROUPS=1: passes time the groups only (both solvers). */
+static int only_groups;
+
+/* A clearing's structure: setup's marked unknowns and open links, and
+ * which quotas are in force. */
+static size_t key_len;
+static unsigned char *keys;
+static int key_cmp(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = memcmp(keys + x * key_len, keys + y * key_len, key_len);
+    return c ? c : (x > y) - (x < y);
+}
+
+/* by_key 0: W consecutive trials at each month (lk_solve falls back to
+ * scalar for a group it does not cover); 1: at each month the trials'
+ * clearings sorted by structure, runs of the same covered structure cut
+ * into groups of W, the rest scalar. */
+static void plan_work(const sf_market_graph *g, int by_key, slot *s,
+                      sf_clearing_ws *ws)
+{
+    size_t nv = g->ns + g->ng;
+    key_len = nv + g->nl + g->ng + 1;
+    keys = calloc(n_sets * key_len, 1);
+    grp = malloc(n_sets * sizeof *grp);
+    single = malloc(n_sets * sizeof *single);
+    n_grp = n_single = 0;
+    for (size_t i = 0; i < n_sets; i++) {
+        const rec *r = &recs[order[i]];
+        unsigned char *k = keys + i * key_len;
+        slot_load(s, g, r);
+        setup(g, &s->in, &s->out, ws);
+        bool q = false;
+        for (size_t c = 0; c < g->ng; c++)
+            k[nv + g->nl + c] = r->quota[c] > 0.0, q = q || r->quota[c] > 0.0;
+        k[0] = q; /* (uncovered first) */
+        for (size_t x = 0; x < nv; x++)
+            k[1 + x] = (unsigned char)ws->mark[x];
+        for (size_t x = 0; x < g->nl; x++)
+            k[1 + nv + x] = (unsigned char)ws->open[x];
+    }
+    size_t *idx = malloc(TR * sizeof *idx);
+    for (size_t t = 0; t < H; t++) {
+        for (size_t tr = 0; tr < TR; tr++)
+            idx[tr] = tr * H + t;
+        if (!by_key) {
+            size_t tr = 0;
+            for (; tr + W <= TR; tr += W)
+                for (int l = 0; l < W; l++)
+                    grp[n_grp * W + (size_t)l] = idx[tr + (size_t)l], n_grp += l == W - 1;
+            for (; tr < TR; tr++)
+                single[n_single++] = idx[tr];
+            continue;
+        }
+        qsort(idx, TR, sizeof *idx, key_cmp);
+        for (size_t a = 0; a < TR;) {
+            size_t e = a;
+            while (e < TR && !memcmp(keys + idx[a] * key_len,
+                                     keys + idx[e] * key_len, key_len))
+                e++;
+            bool covered = !keys[idx[a] * key_len];
+            for (; covered && a + W <= e; a += W, n_grp++)
+                for (int l = 0; l < W; l++)
+                    grp[n_grp * W + (size_t)l] = idx[a + (size_t)l];
+            for (; a < e; a++)
+                single[n_single++] = idx[a];
+        }
+    }
+    free(idx);
+}
+
+/* One pass over the work: 0 loads only, 1 scalar sf_clearing_solve for
+ * every clearing, 2 lockstep for the groups and scalar for the singles.
+ * check: compare each lockstep lane with a scalar solve.  Returns ns per
  * clearing. */
-static double pass(const sf_market_graph *g, int mode, slot *s,
-                   sf_clearing_ws *ws, lk_ws *L, lk_stats *st)
+static double pass(const sf_market_graph *g, int mode, slot *s, slot *sc,
+                   sf_clearing_ws *ws, lk_ws *L, lk_stats *st, size_t *match)
 {
     double t0 = now();
     lk_lanes ln;
     const double *sy[W], *sl[W];
-    for (size_t tb = 0; tb + W <= TR; tb += W)
-        for (size_t t = 0; t < H; t++) {
-            for (int l = 0; l < W; l++) {
-                const rec *r = &recs[order[(tb + l) * H + t]];
-                slot_load(&s[l], g, r);
-                if (mode == 1)
-                    sf_clearing_solve(g, &s[l].in, &s[l].out, &ws[0]);
-                ln.in[l] = &s[l].in, ln.out[l] = &s[l].out, ln.ws[l] = &ws[l];
-                sy[l] = r->y, sl[l] = r->lam;
-            }
-            if (mode == 2)
-                lk_solve(g, L, &ln, sy, sl, st);
+    for (size_t gi = 0; gi < n_grp; gi++) {
+        for (int l = 0; l < W; l++) {
+            const rec *r = &recs[order[grp[gi * W + (size_t)l]]];
+            slot_load(&s[l], g, r);
+            if (mode == 1)
+                sf_clearing_solve(g, &s[l].in, &s[l].out, &ws[0]);
+            ln.in[l] = &s[l].in, ln.out[l] = &s[l].out, ln.ws[l] = &ws[l];
+            sy[l] = r->y, sl[l] = r->lam;
         }
-    return (now() - t0) / (double)(TR / W * W * H);
+        if (mode == 2)
+            lk_solve(g, L, &ln, sy, sl, st);
+        if (mode == 2 && sc)
+            for (int l = 0; l < W; l++) {
+                const rec *r = &recs[order[grp[gi * W + (size_t)l]]];
+                slot_load(&sc[l], g, r);
+                sf_clearing_solve(g, &sc[l].in, &sc[l].out, &ws[0]);
+                if (same_out(g, &sc[l], &s[l]))
+                    (*match)++;
+                else if (st->lanes - (long)*match <= 5 * W)
+                    fprintf(stderr, "MISMATCH set %zu: it %d/%d res %g/%g\n",
+                            grp[gi * W + (size_t)l], sc[l].out.iterations,
+                            s[l].out.iterations, sc[l].out.residual,
+                            s[l].out.residual);
+            }
+    }
+    if (only_groups)
+        return (now() - t0) / (double)(n_grp * W);
+    for (size_t i = 0; i < n_single; i++) {
+        const rec *r = &recs[order[single[i]]];
+        slot_load(&s[0], g, r);
+        if (mode != 0)
+            sf_clearing_solve(g, &s[0].in, &s[0].out, &ws[0]);
+    }
+    return (now() - t0) / (double)n_sets;
 }
 
 int main(int argc, char **argv)
@@ -223,6 +318,12 @@ int main(int argc, char **argv)
                 tag, TR);
         return 1;
     }
+    /* LANES_NOQUOTA=1: every quota set to -1 (not in force), the covered
+     * case throughout (the inputs change; both solvers see the same). */
+    if (getenv("LANES_NOQUOTA") && atoi(getenv("LANES_NOQUOTA")))
+        for (size_t i = 0; i < n_sets; i++)
+            for (size_t c = 0; c < g->ng; c++)
+                recs[order[i]].quota[c] = -1.0;
     size_t nflo = 0, nq = 0;
     for (size_t i = 0; i < n_sets; i++) {
         nflo += recs[order[i]].floor_y != NULL;
@@ -245,67 +346,59 @@ int main(int argc, char **argv)
     lk_init(&L, g);
     lk_stats st = {0};
 
+    int by_key = getenv("LANES_GROUP") && !strcmp(getenv("LANES_GROUP"), "key");
+    plan_work(g, by_key, &sa[0], &ws[0]);
+    only_groups = getenv("LANES_ONLY_GROUPS") && atoi(getenv("LANES_ONLY_GROUPS"));
+    printf("grouping %s: %zu groups of %d lanes (%zu clearings, %.1f %%), "
+           "%zu clearings scalar\n", by_key ? "by structure key" : "W consecutive trials",
+           n_grp, W, n_grp * W, 100.0 * (double)(n_grp * W) / (double)n_sets, n_single);
     if (!strcmp(mode, "all") || !strcmp(mode, "check")) {
-        /* Identity: each lane against a scalar solve of the same set. */
-        size_t match = 0, total = 0, iters = 0;
-        for (size_t tb = 0; tb + W <= TR; tb += W)
-            for (size_t t = 0; t < H; t++) {
-                lk_lanes ln;
-                const double *sy[W], *sl[W];
-                for (int l = 0; l < W; l++) {
-                    const rec *r = &recs[order[(tb + l) * H + t]];
-                    slot_load(&sa[l], g, r);
-                    sf_clearing_solve(g, &sa[l].in, &sa[l].out, &ws[0]);
-                    iters += (size_t)sa[l].out.iterations;
-                    slot_load(&sb[l], g, r);
-                    ln.in[l] = &sb[l].in, ln.out[l] = &sb[l].out, ln.ws[l] = &ws[l];
-                    sy[l] = r->y, sl[l] = r->lam;
-                }
-                lk_solve(g, &L, &ln, sy, sl, &st);
-                for (int l = 0; l < W; l++, total++) {
-                    if (same_out(g, &sa[l], &sb[l]))
-                        match++;
-                    else if (total - match <= 5)
-                        fprintf(stderr, "MISMATCH trial %zu month %zu: it %d/%d res %g/%g\n",
-                                tb + (size_t)l, t, sa[l].out.iterations,
-                                sb[l].out.iterations, sa[l].out.residual,
-                                sb[l].out.residual);
-                }
-            }
-        printf("identity: %zu of %zu lanes bitwise identical to sf_clearing_solve "
+        size_t match = 0, iters = 0;
+        for (size_t i = 0; i < n_sets; i++) {
+            slot_load(&sa[0], g, &recs[order[i]]);
+            sf_clearing_solve(g, &sa[0].in, &sa[0].out, &ws[0]);
+            iters += (size_t)sa[0].out.iterations;
+        }
+        pass(g, 2, sb, sa, ws, &L, &st, &match);
+        printf("identity: %zu of %ld lockstep lanes bitwise identical to sf_clearing_solve "
                "(y lam x q pre demand recv sold residual iterations exp_memo); "
-               "%.3f Newton iterations per clearing\n",
-               match, total, (double)iters / (double)total);
+               "%.3f Newton iterations per clearing over all %zu\n",
+               match, st.lanes, (double)iters / (double)n_sets, n_sets);
         printf("lockstep: %ld groups, %ld lockstep iterations (%.3f per group; "
                "%.3f lane-iterations used per lockstep iteration of %d), "
                "%ld lane Newton steps scalar (pinned unknown), %ld lanes redone scalar\n",
                st.groups, st.iters_lockstep, (double)st.iters_lockstep / (double)st.groups,
                (double)st.iters_used / (double)st.iters_lockstep, W,
                st.newton_scalar, st.redo);
+        printf("groups not covered: %ld (parameters %ld, quota in force %ld, "
+               "open links or unknowns differ %ld); lanes redone after a failed "
+               "line search (solve_one sweep) %ld\n",
+               st.unc_param + st.unc_quota + st.unc_struct, st.unc_param,
+               st.unc_quota, st.unc_struct, st.sweep);
     }
     if (!strcmp(mode, "all") || !strcmp(mode, "time")) {
         double tl[64], ts[64], t0[64];
         if (reps > 64)
             reps = 64;
         for (int r = 0; r < reps; r++) {
-            t0[r] = pass(g, 0, sa, ws, &L, &st);
-            ts[r] = pass(g, 1, sa, ws, &L, &st);
-            tl[r] = pass(g, 2, sb, ws, &L, &st);
+            t0[r] = pass(g, 0, sa, NULL, ws, &L, &st, NULL);
+            ts[r] = pass(g, 1, sa, NULL, ws, &L, &st, NULL);
+            tl[r] = pass(g, 2, sb, NULL, ws, &L, &st, NULL);
         }
         qsort(t0, (size_t)reps, sizeof(double), cmpd);
         qsort(ts, (size_t)reps, sizeof(double), cmpd);
         qsort(tl, (size_t)reps, sizeof(double), cmpd);
         double m0 = t0[reps / 2], m1 = ts[reps / 2], m2 = tl[reps / 2];
-        printf("ns per clearing, median of %d alternating passes over %zu clearings: "
-               "load only %.1f; scalar %.1f (solve %.1f); lockstep %.1f (solve %.1f); "
+        printf("ns per clearing, median of %d alternating passes over %s %zu clearings: "
+               "load only %.1f; scalar %.1f (solve %.1f); lockstep+singles %.1f (solve %.1f); "
                "speed-up of the solve %.2fx\n",
-               reps, TR / W * W * H, m0, m1, m1 - m0, m2, m2 - m0, (m1 - m0) / (m2 - m0));
+               reps, only_groups ? "the groups'" : "all", only_groups ? n_grp * W : n_sets, m0, m1, m1 - m0, m2, m2 - m0, (m1 - m0) / (m2 - m0));
     }
     if (!strcmp(mode, "load"))
-        pass(g, 0, sa, ws, &L, &st);
+        pass(g, 0, sa, NULL, ws, &L, &st, NULL);
     if (!strcmp(mode, "scalar"))
-        pass(g, 1, sa, ws, &L, &st);
+        pass(g, 1, sa, NULL, ws, &L, &st, NULL);
     if (!strcmp(mode, "lanes"))
-        pass(g, 2, sb, ws, &L, &st);
+        pass(g, 2, sb, NULL, ws, &L, &st, NULL);
     return 0;
 }

@@ -431,10 +431,12 @@ static int lk_newton(const sf_market_graph *g, lk_ws *L, const lk_lanes *ln,
 /* Counters over a run. */
 typedef struct {
     long groups, lanes, newton_scalar, redo, iters_lockstep, iters_used;
+    long unc_param, unc_quota, unc_struct, sweep; /* groups; lanes */
 } lk_stats;
 
 /* Whether the lanes (after a per-lane setup) fit the covered case. */
-static bool lk_covered(const sf_market_graph *g, const lk_lanes *ln)
+static bool lk_covered(const sf_market_graph *g, const lk_lanes *ln,
+                       lk_stats *st)
 {
     const sf_clearing_in *i0 = ln->in[0];
     const sf_clearing_ws *w0 = ln->ws[0];
@@ -444,16 +446,16 @@ static bool lk_covered(const sf_market_graph *g, const lk_lanes *ln)
         const sf_clearing_ws *w = ln->ws[l];
         if (in->P != i0->P || in->sigma != i0->sigma || in->beta != i0->beta ||
             in->M != i0->M || !in->floor_y != !i0->floor_y)
-            return false;
+            return st->unc_param++, false;
         for (size_t c = 0; c < g->ng; c++)
             if (in->quota[c] > 0.0)
-                return false;
+                return st->unc_quota++, false;
         for (size_t k = 0; k < nv; k++)
             if (w->mark[k] != w0->mark[k])
-                return false;
+                return st->unc_struct++, false;
         for (size_t k = 0; k < g->nl; k++)
             if (w->open[k] != w0->open[k])
-                return false;
+                return st->unc_struct++, false;
     }
     return true;
 }
@@ -469,7 +471,7 @@ static void lk_solve(const sf_market_graph *g, lk_ws *L, const lk_lanes *ln,
     st->lanes += W;
     for (int l = 0; l < W; l++)
         setup(g, ln->in[l], ln->out[l], ln->ws[l]);
-    if (!lk_covered(g, ln)) {
+    if (!lk_covered(g, ln, st)) {
         for (int l = 0; l < W; l++) {
             st->redo++;
             sf_clearing_solve(g, ln->in[l], ln->out[l], ln->ws[l]);
@@ -553,6 +555,8 @@ static void lk_solve(const sf_market_graph *g, lk_ws *L, const lk_lanes *ln,
          * again from their start by sf_clearing_solve. */
         vm sweep = active & (~accepted | (merit > 0.5 * merit_before));
         redo |= sweep;
+        for (int l = 0; l < W; l++)
+            st->sweep += sweep[l] ? 1 : 0;
         active &= ~sweep;
         for (int l = 0; l < W; l++)
             if (active[l] && !(worst[l] > SF_CLEARING_TOL &&
