@@ -126,7 +126,7 @@ typedef struct {
 /* supplier_terms + evaluate_buyers + evaluate of clearing.c, covered case,
  * for the lanes in mask (the others keep every stored value).  Returns
  * worst and merit per lane (meaningful in mask only). */
-static void lk_evaluate(const sf_market_graph *g, lk_ws *L, const lk_lanes *ln,
+__attribute__((noinline)) static void lk_evaluate(const sf_market_graph *g, lk_ws *L, const lk_lanes *ln,
                         const vd *v, vm mask, vd *worst_out, vd *merit_out)
 {
     const sf_clearing_in *in0 = ln->in[0];
@@ -263,7 +263,7 @@ static void lk_structure(const sf_market_graph *g, lk_ws *L,
 }
 
 /* jacobian (+ jacobian_own_price, jacobian_quota_supply), covered case. */
-static void lk_jacobian(const sf_market_graph *g, lk_ws *L,
+__attribute__((noinline)) static void lk_jacobian(const sf_market_graph *g, lk_ws *L,
                         const lk_lanes *ln, const vd *v)
 {
     const sf_clearing_in *in0 = ln->in[0];
@@ -336,7 +336,7 @@ static void lk_jacobian(const sf_market_graph *g, lk_ws *L,
  * free: Gaussian elimination in lockstep (pivot rows swapped per lane);
  * a lane with a pinned unknown: clearing.c's newton_step on its own
  * workspace.  Returns how many lanes took the scalar path. */
-static int lk_newton(const sf_market_graph *g, lk_ws *L, const lk_lanes *ln,
+__attribute__((noinline)) static int lk_newton(const sf_market_graph *g, lk_ws *L, const lk_lanes *ln,
                      vm mask)
 {
     size_t nv = L->nv, nf = L->nm;
@@ -462,7 +462,7 @@ static bool lk_covered(const sf_market_graph *g, const lk_lanes *ln,
 
 /* W clearings of graph g: each lane's outputs as sf_clearing_solve's.
  * start_y/start_lam: each lane's starting point (for a redo). */
-static void lk_solve(const sf_market_graph *g, lk_ws *L, const lk_lanes *ln,
+__attribute__((noinline)) static void lk_solve(const sf_market_graph *g, lk_ws *L, const lk_lanes *ln,
                      const double *const *start_y,
                      const double *const *start_lam, lk_stats *st)
 {
