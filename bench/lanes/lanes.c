@@ -281,6 +281,49 @@ static double pass(const sf_market_graph *g, int mode, slot *s, slot *sc,
     return (now() - t0) / (double)n_sets;
 }
 
+/* Every clearing's outputs (set order) to file fn: mode 1 all scalar,
+ * 2 lockstep groups + scalar singles; for cmp across builds. */
+static void dump(const sf_market_graph *g, int mode, slot *s, sf_clearing_ws *ws,
+                 lk_ws *L, lk_stats *st, const char *fn)
+{
+    size_t n = 2 * g->ns + g->ng + 3 * g->nl + 2 * g->nb + g->ns;
+    size_t rl = n + 2 + memo_len(g);
+    double *all = calloc(n_sets * rl, sizeof(double));
+    lk_lanes ln;
+    const double *sy[W], *sl[W];
+    size_t id[W];
+    for (size_t gi = 0; gi <= n_grp + n_single; gi++) {
+        int nl = 0;
+        if (gi < n_grp)
+            for (int l = 0; l < W; l++)
+                id[nl++] = grp[gi * W + (size_t)l];
+        else if (gi < n_grp + n_single)
+            id[nl++] = single[gi - n_grp];
+        for (int l = 0; l < nl; l++) {
+            const rec *r = &recs[order[id[l]]];
+            slot_load(&s[l], g, r);
+            if (mode == 1 || nl < W)
+                sf_clearing_solve(g, &s[l].in, &s[l].out, &ws[0]);
+            ln.in[l] = &s[l].in, ln.out[l] = &s[l].out, ln.ws[l] = &ws[l];
+            sy[l] = r->y, sl[l] = r->lam;
+        }
+        if (mode == 2 && nl == W)
+            lk_solve(g, L, &ln, sy, sl, st);
+        for (int l = 0; l < nl; l++) {
+            double *d = all + id[l] * rl;
+            memcpy(d, s[l].mem, n * sizeof(double));
+            d[n] = s[l].out.residual;
+            d[n + 1] = (double)s[l].out.iterations;
+            memcpy(d + n + 2, s[l].memo, memo_len(g) * sizeof(double));
+        }
+    }
+    FILE *f = fopen(fn, "wb");
+    if (!f || fwrite(all, sizeof(double), n_sets * rl, f) != n_sets * rl)
+        exit(1);
+    fclose(f);
+    free(all);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -394,6 +437,9 @@ int main(int argc, char **argv)
                "speed-up of the solve %.2fx\n",
                reps, only_groups ? "the groups'" : "all", only_groups ? n_grp * W : n_sets, m0, m1, m1 - m0, m2, m2 - m0, (m1 - m0) / (m2 - m0));
     }
+    if (!strncmp(mode, "dump-", 5))
+        dump(g, !strcmp(mode, "dump-lanes") ? 2 : 1, sb, ws, &L, &st,
+             getenv("LANES_DUMP") ? getenv("LANES_DUMP") : "lanes-dump.bin");
     if (!strcmp(mode, "load"))
         pass(g, 0, sa, NULL, ws, &L, &st, NULL);
     if (!strcmp(mode, "scalar"))
