@@ -272,7 +272,12 @@ __attribute__((noinline)) static void lk_jacobian(const sf_market_graph *g, lk_w
     double P = in0->P, sigma = in0->sigma;
     vd *J = L->J;
 
-    memset(J, 0, nv * nv * sizeof *J);
+    /* (only the marked rows and columns are read; a loop of vector
+     * stores rather than memset, which glibc does with rep stosb at this
+     * size) */
+    for (size_t a = 0; a < L->nm; a++)
+        for (size_t c = 0; c < L->nm; c++)
+            J[(size_t)L->mk[a] * nv + (size_t)L->mk[c]] = vsplat(0.0);
     for (size_t b = 0; b < g->nb; b++) {
         vd B = L->bsum[b], pbar = L->pbar[b], D = L->demand[b];
         vm bm = (B > 0.0) & (D > 0.0);
