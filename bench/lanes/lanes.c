@@ -224,7 +224,7 @@ static void plan_work(const sf_market_graph *g, int by_key, slot *s,
             while (e < TR && !memcmp(keys + idx[a] * key_len,
                                      keys + idx[e] * key_len, key_len))
                 e++;
-            bool covered = !keys[idx[a] * key_len];
+            bool covered = true;
             for (; covered && a + W <= e; a += W, n_grp++)
                 for (int l = 0; l < W; l++)
                     grp[n_grp * W + (size_t)l] = idx[a + (size_t)l];

@@ -42,6 +42,13 @@ static inline bool any(vm m)
         o |= m[l];
     return o != 0;
 }
+static inline bool all_set(vm m)
+{
+    long long a = -1;
+    for (int l = 0; l < W; l++)
+        a &= m[l];
+    return a == -1;
+}
 static inline vd vabs(vd a)
 {
     return (vd)((vm)a & ~(vm)vsplat(-0.0));
@@ -72,6 +79,11 @@ typedef struct {
     vd *attr, *tau1, *a, *q, *pre, *x;
     vd *plan, *eps, *pbar, *bsum, *demand;
     vd *J, *A, *rhs, *h, *X;
+    /* quotas: per link dq_y, dq_g, lfac, bind (group or -1); per group
+     * quota, uncapped, capped_over, gfac, gw; gjac [ng][nv] */
+    vd *dq_y, *dq_g, *lfac, *quota, *gfac, *gw, *gjac;
+    vm *bind, *uncapped, *capov;
+    size_t ng;
     vm *tm;
     double *sv; /* nv scalar scratch */
 } lk_ws;
@@ -93,7 +105,7 @@ static void lk_init(lk_ws *L, const sf_market_graph *g)
     L->ns = ns, L->nb = nb, L->nl = nl, L->nv = nv;
     L->mk = lk_alloc(nv, sizeof(int));
     L->tstart = lk_alloc(nb + 1, sizeof(size_t));
-    L->tlist = lk_alloc(nl + 1, sizeof(int));
+    L->tlist = lk_alloc(nl * (1 + g->ng) + 1, sizeof(int));
     vd **vs[] = {&L->v, &L->vtry, &L->lo, &L->hi, &L->step, &L->r, &L->phi,
                  &L->size, &L->h, &L->X, &L->rhs};
     for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++)
@@ -112,6 +124,17 @@ static void lk_init(lk_ws *L, const sf_market_graph *g)
     L->blo = lk_alloc(nv, sizeof(vm));
     L->bhi = lk_alloc(nv, sizeof(vm));
     L->tm = lk_alloc(nv, sizeof(vm));
+    L->ng = g->ng;
+    L->dq_y = lk_alloc(nl, sizeof(vd));
+    L->dq_g = lk_alloc(nl, sizeof(vd));
+    L->lfac = lk_alloc(nl, sizeof(vd));
+    L->bind = lk_alloc(nl, sizeof(vm));
+    L->quota = lk_alloc(g->ng, sizeof(vd));
+    L->gfac = lk_alloc(g->ng, sizeof(vd));
+    L->gw = lk_alloc(g->ng, sizeof(vd));
+    L->uncapped = lk_alloc(g->ng, sizeof(vm));
+    L->capov = lk_alloc(nv, sizeof(vm));
+    L->gjac = lk_alloc(g->ng * nv + 1, sizeof(vd));
     L->sv = lk_alloc(nv, sizeof(double));
 }
 
@@ -157,16 +180,56 @@ __attribute__((noinline)) static void lk_evaluate(const sf_market_graph *g, lk_w
             }
         }
     }
+    for (size_t c = 0; c < g->ng; c++)
+        L->uncapped[c] &= ~mask;
     for (size_t b = 0; b < nb; b++) {
         vd B = vsplat(0.0), Aq = vsplat(0.0);
         size_t o0 = w0->ostart[b], o1 = w0->ostart[b + 1];
         for (size_t o = o0; o < o1; o++) {
             size_t k = (size_t)w0->olink[o];
             int i = g->lk_sup[k];
-            /* lam = 0 on every link (no group in force): pre = p */
             vd p = L->price[i];
-            vd a = L->attr[k] * L->efac[i], q = p * L->tau1[k];
-            L->pre[k] = sel(mask, p, L->pre[k]);
+            vd a = L->attr[k] * L->efac[i], pre = p;
+            if (w0->ogrouped[o]) {
+                vd lam = vsplat(0.0);
+                for (size_t x = g->lk_gstart[k]; x < g->lk_gstart[k + 1]; x++)
+                    lam += v[ns + (size_t)g->lk_group[x]];
+                vm z = lam == 0.0;
+                vd dqy = vsplat(1.0), dqg = P / p;
+                if (!all_set(z)) {
+                    vd raw = p + lam * P;
+                    vd pr = vmin2(raw, vsplat(cap));
+                    vm nz = ~z & mask;
+                    size_t off = 3 * ns + 2 * nb;
+                    for (int l = 0; l < W; l++) {
+                        if (!nz[l])
+                            continue;
+                        double *lm = ln->in[l]->exp_memo;
+                        lm = lm ? lm + off : NULL;
+                        if (lm && pr[l] == lm[k]) {
+                            a[l] = L->attr[k][l] * lm[g->nl + k];
+                        } else {
+                            double f = exp(-sigma * log(pr[l] / P));
+                            a[l] = L->attr[k][l] * f;
+                            if (lm) {
+                                lm[k] = pr[l];
+                                lm[g->nl + k] = f;
+                            }
+                        }
+                    }
+                    vm capd = raw >= cap;
+                    dqy = sel(z, dqy, sel(capd, vsplat(0.0), p / raw));
+                    dqg = sel(z, dqg, sel(capd, vsplat(0.0), P / raw));
+                    pre = sel(z, p, pr);
+                }
+                L->dq_y[k] = sel(mask, dqy, L->dq_y[k]);
+                L->dq_g[k] = sel(mask, dqg, L->dq_g[k]);
+                vm unc = (~(lam > 0.0) | (pre < cap)) & mask;
+                for (size_t x = g->lk_gstart[k]; x < g->lk_gstart[k + 1]; x++)
+                    L->uncapped[g->lk_group[x]] |= unc;
+            }
+            vd q = pre * L->tau1[k];
+            L->pre[k] = sel(mask, pre, L->pre[k]);
             L->q[k] = sel(mask, q, L->q[k]);
             L->a[k] = sel(mask, a, L->a[k]);
             B += a;
@@ -205,15 +268,66 @@ __attribute__((noinline)) static void lk_evaluate(const sf_market_graph *g, lk_w
             L->x[k] = sel(mask, xk, L->x[k]);
         }
     }
-    /* evaluate: supplier rows (no group row is marked) */
+    /* evaluate: quota rows first, then the links' quota factors, then
+     * the supplier rows */
     vd worst = vsplat(0.0), f = vsplat(0.0);
+    for (size_t c = 0; c < g->ng; c++) {
+        size_t k = ns + c;
+        vd gf = vsplat(1.0);
+        if (!w0->mark[k]) {
+            L->gfac[c] = sel(mask, gf, L->gfac[c]);
+            continue;
+        }
+        vd use = vsplat(0.0);
+        for (size_t x = g->grp_start[c]; x < g->grp_start[c + 1]; x++)
+            use += L->x[g->grp_link[x]];
+        vd r = vsplat(NO_ORDERS);
+        vm pos = (use > 0.0) & mask;
+        for (int l = 0; l < W; l++)
+            if (pos[l])
+                r[l] = log(use[l] / L->quota[c][l]);
+        vm co = ~L->uncapped[c] & (r > 0.0);
+        vd vk = v[k];
+        vd t = vk + r;
+        vm bl = ~co & (t <= L->lo[k]), bh = co | (~bl & (t >= L->hi[k]));
+        vd phi = sel(bl, vk - L->lo[k], sel(bh, vk - L->hi[k], -r));
+        gf = sel(co, L->quota[c] / use, gf);
+        L->gfac[c] = sel(mask, gf, L->gfac[c]);
+        L->size[k] = sel(mask, use, L->size[k]);
+        L->r[k] = sel(mask, r, L->r[k]);
+        L->phi[k] = sel(mask, phi, L->phi[k]);
+        L->blo[k] = (bl & mask) | (L->blo[k] & ~mask);
+        L->bhi[k] = (bh & mask) | (L->bhi[k] & ~mask);
+        L->capov[k] = (co & mask) | (L->capov[k] & ~mask);
+        f += phi * phi;
+        vd viol = sel(vk <= L->lo[k], vmax2(vsplat(0.0), r),
+                      sel(vk >= L->hi[k], vmax2(vsplat(0.0), -r), vabs(r)));
+        worst = vmax2(worst, sel(co, vsplat(0.0), viol));
+    }
+    for (size_t y = 0; y < w0->n_glink; y++) {
+        size_t k = (size_t)w0->glink[y];
+        vd fk = vsplat(1.0);
+        vm bk = (vm)vsplat(0.0) - 1; /* -1 */
+        for (size_t x = g->lk_gstart[k]; x < g->lk_gstart[k + 1]; x++) {
+            int c = g->lk_group[x];
+            vm lt = L->gfac[c] < fk;
+            fk = sel(lt, L->gfac[c], fk);
+            bk = (lt & (long long)c) | (~lt & bk);
+        }
+        L->lfac[k] = sel(mask, fk, L->lfac[k]);
+        L->bind[k] = (bk & mask) | (L->bind[k] & ~mask);
+    }
     double beta = in0->beta;
     bool fl = in0->floor_y != NULL;
     for (size_t n = 0; n < L->nm; n++) {
         size_t k = (size_t)L->mk[n];
+        if (k >= ns)
+            continue;
         vd size = vsplat(0.0);
-        for (size_t x = w0->sostart[k]; x < w0->sostart[k + 1]; x++)
-            size += L->x[w0->solink[x]]; /* (x lfac, lfac = 1: exact) */
+        for (size_t x = w0->sostart[k]; x < w0->sostart[k + 1]; x++) {
+            int lk = w0->solink[x];
+            size += L->x[lk] * L->lfac[lk];
+        }
         vd vk = v[k];
         vd ys = fl ? vmax2(vk, L->floor_y[k]) : vk;
         vd log_s = L->log_avail[k] + vmin2(vsplat(0.0), beta * ys);
@@ -251,26 +365,31 @@ static void lk_structure(const sf_market_graph *g, lk_ws *L,
     for (size_t b = 0; b < g->nb; b++) {
         L->tstart[b] = nt;
         for (size_t o = w0->ostart[b]; o < w0->ostart[b + 1]; o++) {
-            int i = g->lk_sup[w0->olink[o]];
-            bool seen = !w0->mark[i];
-            for (size_t x = L->tstart[b]; !seen && x < nt; x++)
-                seen = L->tlist[x] == i;
-            if (!seen)
-                L->tlist[nt++] = i;
+            size_t k = (size_t)w0->olink[o];
+            size_t n_ent = 1 + (g->lk_gstart[k + 1] - g->lk_gstart[k]);
+            for (size_t e = 0; e < n_ent; e++) {
+                int i = (int)link_entity(g, k, e);
+                bool seen = !w0->mark[i];
+                for (size_t x = L->tstart[b]; !seen && x < nt; x++)
+                    seen = L->tlist[x] == i;
+                if (!seen)
+                    L->tlist[nt++] = i;
+            }
         }
     }
     L->tstart[g->nb] = nt;
 }
 
-/* jacobian (+ jacobian_own_price, jacobian_quota_supply), covered case. */
-__attribute__((noinline)) static void lk_jacobian(const sf_market_graph *g, lk_ws *L,
-                        const lk_lanes *ln, const vd *v)
+/* jacobian (+ jacobian_own_price, jacobian_quota_supply). */
+__attribute__((noinline)) static void lk_jacobian(const sf_market_graph *g,
+                                                  lk_ws *L, const lk_lanes *ln,
+                                                  const vd *v)
 {
     const sf_clearing_in *in0 = ln->in[0];
     const sf_clearing_ws *w0 = ln->ws[0];
-    size_t nv = L->nv;
+    size_t ns = L->ns, nv = L->nv;
     double P = in0->P, sigma = in0->sigma;
-    vd *J = L->J;
+    vd *J = L->J, *gj = L->gjac;
 
     /* (only the marked rows and columns are read; a loop of vector
      * stores rather than memset, which glibc does with rep stosb at this
@@ -278,6 +397,11 @@ __attribute__((noinline)) static void lk_jacobian(const sf_market_graph *g, lk_w
     for (size_t a = 0; a < L->nm; a++)
         for (size_t c = 0; c < L->nm; c++)
             J[(size_t)L->mk[a] * nv + (size_t)L->mk[c]] = vsplat(0.0);
+    for (size_t c = 0; c < L->ng; c++) {
+        L->gw[c] = vsplat(0.0);
+        for (size_t a = 0; a < L->nm; a++)
+            gj[c * nv + (size_t)L->mk[a]] = vsplat(0.0);
+    }
     for (size_t b = 0; b < g->nb; b++) {
         vd B = L->bsum[b], pbar = L->pbar[b], D = L->demand[b];
         vm bm = (B > 0.0) & (D > 0.0);
@@ -294,9 +418,16 @@ __attribute__((noinline)) static void lk_jacobian(const sf_market_graph *g, lk_w
             size_t i = (size_t)g->lk_sup[k];
             if (w0->mark[i]) {
                 L->tm[i] |= am;
-                /* (hk dq_y, x lfac: dq_y = lfac = 1, exact) */
-                L->h[i] = sel(am, L->h[i] + hk, L->h[i]);
-                L->X[i] = sel(am, L->X[i] + L->x[k], L->X[i]);
+                L->h[i] = sel(am, L->h[i] + hk * L->dq_y[k], L->h[i]);
+                L->X[i] = sel(am, L->X[i] + L->x[k] * L->lfac[k], L->X[i]);
+            }
+            for (size_t x = g->lk_gstart[k]; x < g->lk_gstart[k + 1]; x++) {
+                size_t c = ns + (size_t)g->lk_group[x];
+                if (!w0->mark[c])
+                    continue;
+                L->tm[c] |= am;
+                L->h[c] = sel(am, L->h[c] + hk * L->dq_g[k], L->h[c]);
+                L->X[c] = sel(am, L->X[c] + L->x[k], L->X[c]);
             }
         }
         for (size_t ta = L->tstart[b]; ta < L->tstart[b + 1]; ta++) {
@@ -312,12 +443,49 @@ __attribute__((noinline)) static void lk_jacobian(const sf_market_graph *g, lk_w
         /* jacobian_own_price: -sigma [l = m] */
         for (size_t o = o0; o < o1; o++) {
             size_t k = (size_t)w0->olink[o];
-            size_t r = (size_t)g->lk_sup[k];
-            if (!w0->mark[r])
-                continue;
-            vm m = (L->a[k] > 0.0) & bm & (L->size[r] > 0.0);
-            vd xr = sigma * L->x[k] / L->size[r];
-            J[r * nv + r] = sel(m, J[r * nv + r] - xr, J[r * nv + r]);
+            vm am = (L->a[k] > 0.0) & bm;
+            size_t n_ent = 1 + (g->lk_gstart[k + 1] - g->lk_gstart[k]);
+            for (size_t e = 0; e < n_ent; e++) {
+                size_t r = link_entity(g, k, e);
+                if (!w0->mark[r])
+                    continue;
+                vm m = am & (L->size[r] > 0.0);
+                vd xr = sigma * L->x[k] / L->size[r];
+                if (e == 0)
+                    xr *= L->lfac[k];
+                for (size_t f = 0; f < n_ent; f++) {
+                    size_t c = link_entity(g, k, f);
+                    if (w0->mark[c])
+                        J[r * nv + c] = sel(m, J[r * nv + c] - xr * (f == 0 ? L->dq_y[k] : L->dq_g[k]),
+                                            J[r * nv + c]);
+                }
+            }
+        }
+        /* quotas filled in proportion: gw, then gjac */
+        for (size_t o = o0; o < o1; o++) {
+            size_t k = (size_t)w0->olink[o];
+            vm am = (L->a[k] > 0.0) & bm;
+            for (size_t x = g->lk_gstart[k]; x < g->lk_gstart[k + 1]; x++) {
+                size_t c = (size_t)g->lk_group[x];
+                vm m = am & (L->bind[k] == (long long)c);
+                if (any(m))
+                    L->gw[c] = sel(m, L->gw[c] + L->x[k] / L->size[ns + c], L->gw[c]);
+            }
+        }
+        for (size_t o = o0; o < o1; o++) {
+            size_t k = (size_t)w0->olink[o];
+            for (size_t x = g->lk_gstart[k]; x < g->lk_gstart[k + 1]; x++) {
+                size_t c = (size_t)g->lk_group[x];
+                vm m = bm & (L->bind[k] == (long long)c) & (L->gw[c] != 0.0);
+                if (!any(m))
+                    continue;
+                for (size_t ta = L->tstart[b]; ta < L->tstart[b + 1]; ta++) {
+                    size_t j = (size_t)L->tlist[ta];
+                    gj[c * nv + j] = sel(m & L->tm[j], gj[c * nv + j] + L->gw[c] * L->h[j],
+                                         gj[c * nv + j]);
+                }
+                L->gw[c] = sel(m, vsplat(0.0), L->gw[c]);
+            }
         }
         for (size_t ta = L->tstart[b]; ta < L->tstart[b + 1]; ta++) {
             size_t r = (size_t)L->tlist[ta];
@@ -326,10 +494,31 @@ __attribute__((noinline)) static void lk_jacobian(const sf_market_graph *g, lk_w
             L->X[r] = vsplat(0.0);
         }
     }
+    /* jacobian_quota_supply */
+    for (size_t y = 0; y < w0->n_glink; y++) {
+        size_t k = (size_t)w0->glink[y];
+        size_t i = (size_t)g->lk_sup[k];
+        if (!w0->mark[i])
+            continue;
+        vm m0 = L->size[i] > 0.0;
+        vd share = L->x[k] * L->lfac[k] / L->size[i];
+        for (size_t x = g->lk_gstart[k]; x < g->lk_gstart[k + 1]; x++) {
+            size_t c = (size_t)g->lk_group[x];
+            vm m = m0 & (L->bind[k] == (long long)c);
+            if (!any(m))
+                continue;
+            for (size_t a = 0; a < L->nm; a++) {
+                size_t j = (size_t)L->mk[a];
+                J[i * nv + j] = sel(m, J[i * nv + j] - share * gj[c * nv + j], J[i * nv + j]);
+            }
+        }
+    }
     /* Supply: S = A min(1, exp(beta max(v, floor))). */
     double beta = in0->beta;
     for (size_t n = 0; n < L->nm; n++) {
         size_t i = (size_t)L->mk[n];
+        if (i >= ns)
+            continue;
         vm m = v[i] < 0.0;
         if (in0->floor_y)
             m &= ~(v[i] <= L->floor_y[i]);
@@ -452,9 +641,6 @@ static bool lk_covered(const sf_market_graph *g, const lk_lanes *ln,
         if (in->P != i0->P || in->sigma != i0->sigma || in->beta != i0->beta ||
             in->M != i0->M || !in->floor_y != !i0->floor_y)
             return st->unc_param++, false;
-        for (size_t c = 0; c < g->ng; c++)
-            if (in->quota[c] > 0.0)
-                return st->unc_quota++, false;
         for (size_t k = 0; k < nv; k++)
             if (w->mark[k] != w0->mark[k])
                 return st->unc_struct++, false;
@@ -507,6 +693,14 @@ __attribute__((noinline)) static void lk_solve(const sf_market_graph *g, lk_ws *
             L->plan[b][l] = in->plan[b];
             L->eps[b][l] = in->eps[b];
         }
+        for (size_t c = 0; c < g->ng; c++)
+            L->quota[c][l] = in->quota[c];
+    }
+    /* as setup: every link's flow and weight 0, factor 1, bound by none */
+    for (size_t k = 0; k < g->nl; k++) {
+        L->x[k] = L->a[k] = vsplat(0.0);
+        L->lfac[k] = L->dq_y[k] = vsplat(1.0);
+        L->bind[k] = (vm)vsplat(0.0) - 1;
     }
     vm all = vsplat(0.0) == 0.0;
     vd worst, merit, wt, tmerit;
