@@ -324,6 +324,57 @@ static void dump(const sf_market_graph *g, int mode, slot *s, sf_clearing_ws *ws
     free(all);
 }
 
+/* Every clearing scalar (for the iteration count), then the work with
+ * each lockstep lane compared to a scalar solve of the same clearing. */
+static void check(const sf_market_graph *g, slot *sa, slot *sb,
+                  sf_clearing_ws *ws, lk_ws *L, lk_stats *st)
+{
+    size_t match = 0, iters = 0;
+    for (size_t i = 0; i < n_sets; i++) {
+        slot_load(&sa[0], g, &recs[order[i]]);
+        sf_clearing_solve(g, &sa[0].in, &sa[0].out, &ws[0]);
+        iters += (size_t)sa[0].out.iterations;
+    }
+    pass(g, 2, sb, sa, ws, L, st, &match);
+    printf("identity: %zu of %ld lockstep lanes bitwise identical to sf_clearing_solve "
+           "(y lam x q pre demand recv sold residual iterations exp_memo); "
+           "%.3f Newton iterations per clearing over all %zu\n",
+           match, st->lanes, (double)iters / (double)n_sets, n_sets);
+    printf("lockstep: %ld groups, %ld lockstep iterations (%.3f per group; "
+           "%.3f lane-iterations used per lockstep iteration of %d), "
+           "%ld lane Newton steps scalar (pinned unknown), %ld lanes redone scalar\n",
+           st->groups, st->iters_lockstep, (double)st->iters_lockstep / (double)st->groups,
+           (double)st->iters_used / (double)st->iters_lockstep, W,
+           st->newton_scalar, st->redo);
+    printf("groups not covered: %ld (parameters %ld, "
+           "open links or unknowns differ %ld); lanes redone after a failed "
+           "line search (solve_one sweep) %ld\n",
+           st->unc_param + st->unc_struct, st->unc_param, st->unc_struct, st->sweep);
+}
+
+/* Whether the replay is the run: see below. */
+static void replay(const sf_market_graph *g, slot *sa, sf_clearing_ws *ws)
+{
+    /* The replay is the run: month t's solution (scalar, here) is
+     * bit for bit the start the engine gave month t + 1. */
+    size_t same = 0, n = 0;
+    for (size_t tr = 0; tr < TR; tr++)
+        for (size_t t = 0; t + 1 < H; t++, n++) {
+            slot_load(&sa[0], g, &recs[order[tr * H + t]]);
+            sf_clearing_solve(g, &sa[0].in, &sa[0].out, &ws[0]);
+            const rec *nx = &recs[order[tr * H + t + 1]];
+            /* (models/market.c starts a quota not in force at 0) */
+            bool ok = !memcmp(sa[0].out.y, nx->y, g->ns * sizeof(double));
+            for (size_t c = 0; c < g->ng; c++) {
+                double want = nx->quota[c] > 0.0 ? sa[0].out.lam[c] : 0.0;
+                ok = ok && !memcmp(&want, &nx->lam[c], sizeof want);
+            }
+            same += ok;
+        }
+    printf("replay: %zu of %zu solutions are bit for bit the next month's "
+           "captured start\n", same, n);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -395,29 +446,8 @@ int main(int argc, char **argv)
     printf("grouping %s: %zu groups of %d lanes (%zu clearings, %.1f %%), "
            "%zu clearings scalar\n", by_key ? "by structure key" : "W consecutive trials",
            n_grp, W, n_grp * W, 100.0 * (double)(n_grp * W) / (double)n_sets, n_single);
-    if (!strcmp(mode, "all") || !strcmp(mode, "check")) {
-        size_t match = 0, iters = 0;
-        for (size_t i = 0; i < n_sets; i++) {
-            slot_load(&sa[0], g, &recs[order[i]]);
-            sf_clearing_solve(g, &sa[0].in, &sa[0].out, &ws[0]);
-            iters += (size_t)sa[0].out.iterations;
-        }
-        pass(g, 2, sb, sa, ws, &L, &st, &match);
-        printf("identity: %zu of %ld lockstep lanes bitwise identical to sf_clearing_solve "
-               "(y lam x q pre demand recv sold residual iterations exp_memo); "
-               "%.3f Newton iterations per clearing over all %zu\n",
-               match, st.lanes, (double)iters / (double)n_sets, n_sets);
-        printf("lockstep: %ld groups, %ld lockstep iterations (%.3f per group; "
-               "%.3f lane-iterations used per lockstep iteration of %d), "
-               "%ld lane Newton steps scalar (pinned unknown), %ld lanes redone scalar\n",
-               st.groups, st.iters_lockstep, (double)st.iters_lockstep / (double)st.groups,
-               (double)st.iters_used / (double)st.iters_lockstep, W,
-               st.newton_scalar, st.redo);
-        printf("groups not covered: %ld (parameters %ld, "
-               "open links or unknowns differ %ld); lanes redone after a failed "
-               "line search (solve_one sweep) %ld\n",
-               st.unc_param + st.unc_struct, st.unc_param, st.unc_struct, st.sweep);
-    }
+    if (!strcmp(mode, "all") || !strcmp(mode, "check"))
+        check(g, sa, sb, ws, &L, &st);
     if (!strcmp(mode, "all") || !strcmp(mode, "time")) {
         double tl[64], ts[64], t0[64];
         if (reps > 64)
@@ -439,26 +469,8 @@ int main(int argc, char **argv)
     if (!strncmp(mode, "dump-", 5))
         dump(g, !strcmp(mode, "dump-lanes") ? 2 : 1, sb, ws, &L, &st,
              getenv("LANES_DUMP") ? getenv("LANES_DUMP") : "lanes-dump.bin");
-    if (!strcmp(mode, "replay")) {
-        /* The replay is the run: month t's solution (scalar, here) is
-         * bit for bit the start the engine gave month t + 1. */
-        size_t same = 0, n = 0;
-        for (size_t tr = 0; tr < TR; tr++)
-            for (size_t t = 0; t + 1 < H; t++, n++) {
-                slot_load(&sa[0], g, &recs[order[tr * H + t]]);
-                sf_clearing_solve(g, &sa[0].in, &sa[0].out, &ws[0]);
-                const rec *nx = &recs[order[tr * H + t + 1]];
-                /* (models/market.c starts a quota not in force at 0) */
-                bool ok = !memcmp(sa[0].out.y, nx->y, g->ns * sizeof(double));
-                for (size_t c = 0; c < g->ng; c++) {
-                    double want = nx->quota[c] > 0.0 ? sa[0].out.lam[c] : 0.0;
-                    ok = ok && !memcmp(&want, &nx->lam[c], sizeof want);
-                }
-                same += ok;
-            }
-        printf("replay: %zu of %zu solutions are bit for bit the next month's "
-               "captured start\n", same, n);
-    }
+    if (!strcmp(mode, "replay"))
+        replay(g, sa, ws);
     if (!strcmp(mode, "load"))
         pass(g, 0, sa, NULL, ws, &L, &st, NULL);
     if (!strcmp(mode, "scalar"))
