@@ -5,17 +5,19 @@
  * Included by bench/lanes/lanes.c after models/clearing.c (it uses that
  * file's static setup, newton_step and ration).  Not part of the project.
  *
- * Covered (checked per group by lk_covered; anything else falls back to a
- * scalar sf_clearing_solve per lane): no quota group in force (every
- * quota < 0; quota 0 closes links, which is structure), so the unknowns
- * are the suppliers and every link has lam = 0, dq_y = 1, lfac = 1,
- * bind = -1; every lane has the same open links and the same marked
- * unknowns (setup's structure) and the same P, sigma, beta, M and floor
- * presence.  Newton steps whose lanes all have every unknown free are
- * solved in lockstep; a lane with a pinned unknown takes clearing.c's
- * newton_step on its own.  A lane whose line search fails or decreases
- * too little (the solve_one sweep) is solved again by sf_clearing_solve
- * from its start.  setup and ration run per lane (scalar).
+ * Covered in lockstep: evaluate (supplier terms, evaluate_buyers with
+ * premia, the link and buyer memos, quotas capped and filled in
+ * proportion, quota factors), jacobian (own price, gjac, quota-supply,
+ * supply), newton_step when every marked unknown of the lane is free,
+ * and the step/line search loop with per-lane acceptance.  Conditions,
+ * checked per group by lk_covered (else every lane falls back to a
+ * scalar sf_clearing_solve): every lane has the same open links and the
+ * same marked unknowns (setup's structure) and the same P, sigma, beta,
+ * M and floor presence.  A lane with a pinned unknown takes clearing.c's
+ * newton_step on its own (its J gathered); a lane whose line search
+ * fails or decreases too little (the solve_one sweep) is solved again by
+ * sf_clearing_solve from its start.  setup and ration run per lane
+ * (scalar); libm (exp, log) is called per lane.
  */
 #ifndef W
 #define W 4
